@@ -1,0 +1,1 @@
+"""Files the app ships: demo data for the simulator, example service units."""

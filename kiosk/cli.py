@@ -1,0 +1,96 @@
+"""Command line: ``kiosk run | demo | sim | journal | scanners | pin``.
+
+The subcommands and their options are a public interface (stores script against them).
+Each subcommand's work lives beside the part it belongs to; this module only parses
+arguments and turns configuration errors into one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kiosk import __version__
+
+EXIT_CONFIG = 2
+
+
+class UsageError(Exception):
+    """A setting or argument is invalid; the message names it and says why (one line)."""
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="PATH",
+                   help="TOML settings file (default: kiosk.toml in the user's config dir; "
+                        "KIOSK_CONFIG also names it)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="start the kiosk against a real Engage tenant")
+    _add_config(p)
+    p.set_defaults(handler="kiosk.ui.launch:run")
+
+    p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
+                                    "with demo members (no account or hardware needed)")
+    _add_config(p)
+    p.set_defaults(handler="kiosk.ui.launch:demo")
+
+    p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--data", type=Path, metavar="FILE", help="seed data (default: the demo data)")
+    p.add_argument("--api-key", default=None, help="API key the simulator accepts "
+                                                   "(default: a fixed demo key, printed at start)")
+    p.add_argument("--rate-limit", type=float, default=200.0, metavar="REQ_PER_S",
+                   help="answer 429 above this many requests per second per key (default 200)")
+    p.set_defaults(handler="kiosk.sim.cli:main")
+
+    p = sub.add_parser("journal", help="print the redemption journal to reconcile a shift")
+    _add_config(p)
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--since", metavar="WHEN",
+                   help="only attempts at or after WHEN (ISO date/time, or e.g. 8h, 2d)")
+    p.add_argument("--state", action="append", metavar="STATE",
+                   help="only these states (repeatable): pending, redeemed, rejected, unknown, "
+                        "verified-redeemed, verified-not-redeemed")
+    p.add_argument("--path", type=Path, help="journal file (default: from settings)")
+    p.set_defaults(handler="kiosk.journal:cli_main")
+
+    p = sub.add_parser("scanners", help="list serial ports (device, VID:PID, serial, product)")
+    p.add_argument("--all", action="store_true", help="include ports without USB ids")
+    p.set_defaults(handler="kiosk.scanner.ports:cli_main")
+
+    p = sub.add_parser("pin", help="set the staff PIN (stored as a salted hash in the config file)")
+    _add_config(p)
+    p.add_argument("--clear", action="store_true", help="remove the PIN")
+    p.set_defaults(handler="kiosk.config:pin_main")
+    return parser
+
+
+def _resolve(spec: str) -> Callable[[argparse.Namespace], int | None]:
+    module, _, name = spec.partition(":")
+    mod = __import__(module, fromlist=[name])
+    return getattr(mod, name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    from kiosk.config import ConfigError  # light import; no Textual
+
+    try:
+        return int(_resolve(args.handler)(args) or 0)
+    except (ConfigError, UsageError) as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,293 @@
+"""Typed Engage errors.
+
+Engage documents each failure as an HTTP status plus a code name (``404 ContactNotFound``,
+``409 PromotionAlreadyRedeemed``); the body's shape is not documented. We key on the status,
+read the code name loosely from the body, and map it to one class here. Messages never carry
+URLs, card numbers or the API key: they are safe to log and to show to IT.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+_MAX_DETAIL = 200
+
+
+class EngageError(Exception):
+    """Anything that went wrong talking to Engage."""
+
+    status: int | None = None
+    #: The Engage code name this class stands for (``None`` for generic classes).
+    code_name: ClassVar[str | None] = None
+
+    def __init__(self, message: str = "", *, status: int | None = None, code: str | None = None,
+                 detail: str | None = None) -> None:
+        self.status = status if status is not None else type(self).status
+        self.code = code or type(self).code_name
+        self.detail = detail
+        super().__init__(message or self._default_message())
+
+    def _default_message(self) -> str:
+        parts = [type(self).__name__]
+        if self.status is not None:
+            parts.append(f"(HTTP {self.status})")
+        if self.code and self.code != type(self).__name__:
+            parts.append(f"code {self.code}")
+        return " ".join(parts)
+
+    #: True when Engage may have acted on the request although we got no answer saying so.
+    #: The redemption flow verifies these instead of trusting them either way.
+    outcome_unknown: ClassVar[bool] = False
+
+
+# --- transport -------------------------------------------------------------------------------
+
+class EngageUnreachable(EngageError):
+    """No HTTP answer: DNS, refused connection, TLS failure, or the circuit breaker is open."""
+
+    #: False when the request certainly never left this machine (connect failed).
+    request_sent: bool = False
+
+    def __init__(self, message: str = "", *, request_sent: bool = False, **kw: Any) -> None:
+        self.request_sent = request_sent
+        super().__init__(message, **kw)
+
+    @property
+    def outcome_unknown(self) -> bool:  # type: ignore[override]
+        return self.request_sent
+
+
+class EngageTimeout(EngageUnreachable):
+    """Engage did not answer within the deadline."""
+
+
+class ConnectionLost(EngageUnreachable):
+    """The connection broke after the request was (at least partly) sent."""
+
+
+class CircuitOpen(EngageUnreachable):
+    """Engage failed repeatedly; lookups fail fast until the cool-down has passed."""
+
+
+class BadResponse(EngageError):
+    """A 2xx answer whose body is not what Engage sends (malformed JSON, wrong field types)."""
+
+
+# --- by HTTP status --------------------------------------------------------------------------
+
+class BadRequest(EngageError):
+    status = 400
+    code_name = "BadRequest"
+
+
+class Unauthorized(EngageError):
+    """401/403: the API key is missing, wrong, or not allowed from this address."""
+
+    status = 401
+
+
+class NotFound(EngageError):
+    status = 404
+
+
+class Conflict(EngageError):
+    status = 409
+
+
+class RateLimited(EngageError):
+    """429: too many requests for this API key."""
+
+    status = 429
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None, **kw: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)
+
+
+class ServerError(EngageError):
+    """5xx: Engage failed while handling the request; a state change may or may not have happened."""
+
+    status = 500
+    outcome_unknown = True
+
+
+class GatewayTimeout(ServerError):
+    status = 504
+    code_name = "GatewayTimeout"
+
+
+class InvalidSystemConfiguration(ServerError):
+    code_name = "InvalidSystemConfiguration"
+
+
+# 400s
+class InvalidEmailAddress(BadRequest):
+    code_name = "InvalidEmailAddress"
+
+
+class InvalidPhoneNumber(BadRequest):
+    code_name = "InvalidPhoneNumber"
+
+
+class InvalidSocialSecurityNumber(BadRequest):
+    code_name = "InvalidSocialSecurityNumber"
+
+
+class InvalidContactType(BadRequest):
+    code_name = "InvalidContactType"
+
+
+class InvalidSearchQuery(BadRequest):
+    code_name = "InvalidSearchQuery"
+
+
+class NotAValidRedemptionChannel(BadRequest):
+    code_name = "NotAValidRedemptionChannel"
+
+
+class InvalidPromotionIdNoData(BadRequest):
+    code_name = "InvalidPromotionIdNoData"
+
+
+class InvalidContactId(BadRequest):
+    code_name = "InvalidContactId"
+
+
+class InvalidPromotionId(BadRequest):
+    code_name = "InvalidPromotionId"
+
+
+# 404s
+class ContactNotFound(NotFound):
+    code_name = "ContactNotFound"
+
+
+class PromotionNotFound(NotFound):
+    code_name = "PromotionNotFound"
+
+
+class PromotionNotAssociatedWithContact(NotFound):
+    code_name = "PromotionNotAssociatedWithContact"
+
+
+# 409s
+class MultipleMatches(Conflict):
+    code_name = "MultipleMatches"
+
+    def __init__(self, message: str = "", *, matches: list[str] | None = None, **kw: Any) -> None:
+        self.matches = matches or []
+        super().__init__(message, **kw)
+
+
+class PromotionNotValidForRedemptionChannel(Conflict):
+    code_name = "PromotionNotValidForRedemptionChannel"
+
+
+class PromotionAlreadyRedeemed(Conflict):
+    code_name = "PromotionAlreadyRedeemed"
+
+
+class PromotionExpired(Conflict):
+    code_name = "PromotionExpired"
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    out: list[type] = []
+    for sub in cls.__subclasses__():
+        out.append(sub)
+        out.extend(_all_subclasses(sub))
+    return out
+
+
+#: code name -> class, for every class that names one.
+ERRORS_BY_CODE: dict[str, type[EngageError]] = {
+    c.code_name: c for c in _all_subclasses(EngageError) if c.code_name  # type: ignore[misc]
+}
+
+_BY_STATUS: dict[int, type[EngageError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Unauthorized, 404: NotFound, 409: Conflict,
+    429: RateLimited, 504: GatewayTimeout,
+}
+
+_CODE_KEYS = ("errorCode", "code", "error", "title")
+_MESSAGE_KEYS = ("message", "Message", "detail", "error_description")
+
+
+def _clean(text: str) -> str:
+    """One line of printable text, capped: bodies are diagnostics, never trusted."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(text.split())[:_MAX_DETAIL]
+
+
+def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str | None, str | None, Any]:
+    """Read ``(code, message, json)`` from an error body of unknown shape; never raises.
+
+    JSON objects are searched for ``errorCode``/``code``/``error``/``title``; a plain-text body
+    that is a single identifier-like word is taken as the code. HTML and empty bodies give no code.
+    """
+    text = body.decode("utf-8", "replace").strip() if body else ""
+    if not text:
+        return None, None, None
+    data: Any = None
+    if text[:1] in "{[\"":
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    if isinstance(data, Mapping):
+        code = next((data[k] for k in _CODE_KEYS if isinstance(data.get(k), str) and data[k]), None)
+        msg = next((data[k] for k in _MESSAGE_KEYS if isinstance(data.get(k), str) and data[k]), None)
+        return (_clean(code) if code else None), (_clean(msg) if msg else None), data
+    if isinstance(data, str):
+        text = data.strip()
+    if text.startswith("<"):  # an HTML error page from a proxy
+        return None, None, None
+    word = text.split()[0] if text.split() else ""
+    code = word if word.isidentifier() and len(text.split()) == 1 else None
+    return code, _clean(text), None
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def error_from_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> EngageError:
+    """The typed error for an HTTP error answer. The status decides the family; a code name in
+    the body picks the precise class when it belongs to that family."""
+    headers = headers or {}
+    ctype = headers.get("content-type")
+    code, message, data = parse_error_body(body, ctype)
+    family = _BY_STATUS.get(status) or (ServerError if status >= 500 else BadRequest if status < 500 else EngageError)
+    cls: type[EngageError] = family
+    if code in ERRORS_BY_CODE:
+        candidate = ERRORS_BY_CODE[code]
+        # Trust the code only when it agrees with the status family (a 500 saying
+        # "PromotionAlreadyRedeemed" is still a server error).
+        if issubclass(candidate, family) or (family is ServerError and issubclass(candidate, ServerError)):
+            cls = candidate
+    kw: dict[str, Any] = {"status": status, "code": code, "detail": message}
+    if cls is MultipleMatches and isinstance(data, Mapping):
+        found = data.get("multipleMatchesFound")
+        if isinstance(found, list):
+            kw["matches"] = [str(x) for x in found]
+    if issubclass(cls, RateLimited):
+        kw["retry_after"] = parse_retry_after(headers.get("retry-after"))
+    return cls(**kw)

@@ -1,0 +1,229 @@
+"""Typed Engage payloads (pydantic v2).
+
+Engage adds response fields without notice, so every model ignores unknown fields. Field names
+follow Engage's camelCase on the wire and snake_case in Python.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+
+class EngageModel(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", alias_generator=to_camel, populate_by_name=True, frozen=False,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body Engage expects (camelCase keys, no unset optionals)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Channel(StrEnum):
+    POS = "POS"
+    ECOM = "ECOM"
+    OTHER = "OTHER"
+
+
+class ValueType(StrEnum):
+    PERCENT = "PERCENT"
+    MONEY = "MONEY"
+    EXTERNALOFFER = "EXTERNALOFFER"
+    MANUAL = "MANUAL"
+    SWIPE = "SWIPE"
+
+
+LookupKey = Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"]
+LOOKUP_KEYS: tuple[str, ...] = ("customKey", "email", "mobilePhone", "socialSecurityNumber", "any")
+
+
+class Money(EngageModel):
+    amount: Decimal
+    currency: str | None = None
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    try:
+        return Decimal(str(value).strip().replace(",", "."))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"not a number: {str(value)[:20]!r}") from exc
+
+
+class RedemptionChannel(EngageModel):
+    """One channel of a member's promotion, as listed for the contact.
+
+    ``value`` is typed by ``value_type``: PERCENT -> Decimal, MONEY -> Money (a bare number or
+    string is accepted as an amount without currency), EXTERNALOFFER / MANUAL -> str. Unknown
+    value types (SWIPE, or anything new) keep the raw value.
+    """
+
+    type: str
+    value_type: str = ""
+    value: Decimal | Money | str | Any = None
+    local_values: list[Money] = Field(default_factory=list)
+    instruction: str | None = None
+
+    @field_validator("local_values", mode="before")
+    @classmethod
+    def _local_values(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return []
+        return [x for x in v if isinstance(x, dict) and "amount" in x]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _type_value(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        vtype = str(data.get("valueType") or data.get("value_type") or "").upper()
+        data["valueType"] = vtype
+        data.pop("value_type", None)
+        raw = data.get("value")
+        if raw is None:
+            return data
+        if vtype == ValueType.PERCENT:
+            data["value"] = _to_decimal(raw)
+        elif vtype == ValueType.MONEY:
+            if isinstance(raw, dict):
+                amount = raw.get("amount", raw.get("Amount"))
+                currency = raw.get("currency", raw.get("Currency"))
+                data["value"] = Money(amount=_to_decimal(amount), currency=currency or None)
+            else:
+                data["value"] = Money(amount=_to_decimal(raw))
+        elif vtype in (ValueType.EXTERNALOFFER, ValueType.MANUAL):
+            data["value"] = str(raw)
+        return data
+
+
+class Promotion(EngageModel):
+    """A promotion *instance* assigned to one contact (``id``), made from a template (``promotion_id``).
+
+    Redeem with ``id``; Engage rejects the template id.
+    """
+
+    id: str
+    promotion_id: str | None = None
+    external_id: str | None = None
+    type: str | None = None
+    name: str = ""
+    expires_on: datetime | None = None
+    heading: str | None = None
+    description: str | None = None
+    redeemed: bool = False
+    redeemed_on: datetime | None = None
+    image_url: str | None = None
+    link: str | None = None
+    redemption_channels: list[RedemptionChannel] = Field(default_factory=list)
+
+    @field_validator("redemption_channels", mode="before")
+    @classmethod
+    def _channels(cls, v: Any) -> Any:
+        return v if isinstance(v, list) else []
+
+    def channel(self, channel: Channel | str = Channel.POS) -> RedemptionChannel | None:
+        """This promotion's channel of the given type, if it has one."""
+        want = str(channel).upper()
+        return next((c for c in self.redemption_channels if c.type.upper() == want), None)
+
+
+class Contact(EngageModel):
+    """A contact as returned by ``GET /api/v3/contacts/{id}``; attributes depend on the tenant."""
+
+    id: str
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _attributes(cls, v: Any) -> Any:
+        return v if isinstance(v, dict) else {}
+
+    @property
+    def first_name(self) -> str | None:
+        value = self.attributes.get("firstName")
+        return value if isinstance(value, str) and value.strip() else None
+
+
+# --- promotion templates (admin / seeding) --------------------------------------------------
+
+class AssignedValidity(EngageModel):
+    unit: Literal["Days", "Months"]
+    amount: int = Field(ge=1)
+
+
+MAX_END_DATE = date(9999, 12, 30)
+
+
+class Validity(EngageModel):
+    """Either start + end date, or start + a per-contact validity counted from assignment."""
+
+    start_date: date
+    end_date: date | None = None
+    assigned_validity: AssignedValidity | None = None
+
+    @field_validator("start_date", "end_date", mode="before")
+    @classmethod
+    def _date_only(cls, v: Any) -> Any:
+        # Engage echoes "2020-03-18T00:00:00+02:00"; requests must be YYYY-MM-DD.
+        if isinstance(v, str) and "T" in v:
+            return v.split("T", 1)[0]
+        if isinstance(v, datetime):
+            return v.date()
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> Validity:
+        if self.end_date is not None:
+            if self.end_date > MAX_END_DATE:
+                raise ValueError("endDate must be at most 9999-12-30")
+            if self.end_date < self.start_date:
+                raise ValueError("endDate is before startDate")
+        return self
+
+
+class Presentation(EngageModel):
+    heading: str | None = None
+    description: str | None = None
+    link: str | None = None
+
+
+class TemplateChannel(EngageModel):
+    """A channel on a promotion template; ``value`` is always a string in requests."""
+
+    type: str
+    value_type: str
+    value: str
+    local_values: list[Money] = Field(default_factory=list)
+    instruction: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _as_text(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "amount" in v:
+            return str(v["amount"])
+        return v if v is None or isinstance(v, str) else str(v)
+
+
+class PromotionDraft(EngageModel):
+    """Body of ``POST /api/v2/promotions/multichannels`` (created as Draft)."""
+
+    name: str = Field(min_length=1)
+    external_id: str | None = None
+    validity: Validity
+    presentation: Presentation | None = None
+    redemption_channels: list[TemplateChannel] = Field(default_factory=list)
+
+
+class PromotionTemplate(PromotionDraft):
+    """A promotion template (``MultichannelPromotionModel``): a draft with an id and a status."""
+
+    id: str
+    status: str = "Draft"
