@@ -9,12 +9,14 @@ URLs, card numbers or the API key: they are safe to log and to show to IT.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 _MAX_DETAIL = 200
+_MAX_CODE = 64
 
 
 class EngageError(Exception):
@@ -109,7 +111,8 @@ class RateLimited(EngageError):
 
 
 class ServerError(EngageError):
-    """5xx: Engage failed while handling the request; a state change may or may not have happened."""
+    """5xx: Engage failed while handling the request; a state change may or may not have
+    happened."""
 
     status = 500
     outcome_unknown = True
@@ -223,11 +226,25 @@ def _clean(text: str) -> str:
     return " ".join(text.split())[:_MAX_DETAIL]
 
 
-def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str | None, str | None, Any]:
+def _as_code(value: Any) -> str | None:
+    """``value`` when it looks like a code name (one identifier word), else None.
+
+    A free-text "code" could echo a card number or e-mail; only identifiers reach ``str(error)``.
+    """
+    if not isinstance(value, str):
+        return None
+    value = value.strip().rstrip(":")
+    return value if value.isidentifier() and len(value) <= _MAX_CODE else None
+
+
+def parse_error_body(
+    body: bytes, content_type: str | None = None
+) -> tuple[str | None, str | None, Any]:
     """Read ``(code, message, json)`` from an error body of unknown shape; never raises.
 
     JSON objects are searched for ``errorCode``/``code``/``error``/``title``; a plain-text body
-    that is a single identifier-like word is taken as the code. HTML and empty bodies give no code.
+    whose first word is an identifier (``PromotionAlreadyRedeemed`` or ``ContactNotFound: ...``)
+    gives the code. HTML and empty bodies give no code.
     """
     text = body.decode("utf-8", "replace").strip() if body else ""
     if not text:
@@ -239,27 +256,33 @@ def parse_error_body(body: bytes, content_type: str | None = None) -> tuple[str 
         except ValueError:
             data = None
     if isinstance(data, Mapping):
-        code = next((data[k] for k in _CODE_KEYS if isinstance(data.get(k), str) and data[k]), None)
-        msg = next((data[k] for k in _MESSAGE_KEYS if isinstance(data.get(k), str) and data[k]), None)
-        return (_clean(code) if code else None), (_clean(msg) if msg else None), data
+        code = next((c for k in _CODE_KEYS if (c := _as_code(data.get(k)))), None)
+        msg = next((data[k] for k in _MESSAGE_KEYS if isinstance(data.get(k), str) and data[k]),
+                   None)
+        return code, (_clean(msg) if msg else None), data
     if isinstance(data, str):
         text = data.strip()
     if text.startswith("<"):  # an HTML error page from a proxy
         return None, None, None
-    word = text.split()[0] if text.split() else ""
-    code = word if word.isidentifier() and len(text.split()) == 1 else None
+    words = text.split()
+    code = _as_code(words[0]) if words else None
+    if code is not None and len(words) > 1 and code not in ERRORS_BY_CODE:
+        code = None  # "Service Unavailable" is prose, not a code name
     return code, _clean(text), None
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if absent/bad."""
+    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date); None if
+    absent or unreadable."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -269,25 +292,37 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def error_from_response(status: int, body: bytes, headers: Mapping[str, str] | None = None) -> EngageError:
+def _family(status: int) -> type[EngageError]:
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if 400 <= status < 500:
+        return BadRequest
+    if status >= 500:
+        return ServerError
+    return BadResponse  # 1xx/3xx: something between us and Engage answered oddly
+
+
+def error_from_response(
+    status: int, body: bytes, headers: Mapping[str, str] | None = None
+) -> EngageError:
     """The typed error for an HTTP error answer. The status decides the family; a code name in
     the body picks the precise class when it belongs to that family."""
-    headers = headers or {}
-    ctype = headers.get("content-type")
-    code, message, data = parse_error_body(body, ctype)
-    family = _BY_STATUS.get(status) or (ServerError if status >= 500 else BadRequest if status < 500 else EngageError)
+    lower = {k.lower(): v for k, v in (headers or {}).items()}
+    code, message, data = parse_error_body(body, lower.get("content-type"))
+    family = _family(status)
     cls: type[EngageError] = family
-    if code in ERRORS_BY_CODE:
-        candidate = ERRORS_BY_CODE[code]
-        # Trust the code only when it agrees with the status family (a 500 saying
-        # "PromotionAlreadyRedeemed" is still a server error).
-        if issubclass(candidate, family) or (family is ServerError and issubclass(candidate, ServerError)):
-            cls = candidate
+    candidate = ERRORS_BY_CODE.get(code) if code else None
+    # Trust the code only when it agrees with the status family (a 500 saying
+    # "PromotionAlreadyRedeemed" is still a server error).
+    if candidate is not None and issubclass(candidate, family):
+        cls = candidate
+    elif family is Conflict and isinstance(data, Mapping) and "multipleMatchesFound" in data:
+        cls = MultipleMatches  # the shape one integration saw, without a code name
     kw: dict[str, Any] = {"status": status, "code": code, "detail": message}
     if cls is MultipleMatches and isinstance(data, Mapping):
         found = data.get("multipleMatchesFound")
         if isinstance(found, list):
             kw["matches"] = [str(x) for x in found]
     if issubclass(cls, RateLimited):
-        kw["retry_after"] = parse_retry_after(headers.get("retry-after"))
+        kw["retry_after"] = parse_retry_after(lower.get("retry-after"))
     return cls(**kw)

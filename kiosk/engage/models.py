@@ -105,7 +105,8 @@ class RedemptionChannel(EngageModel):
 
 
 class Promotion(EngageModel):
-    """A promotion *instance* assigned to one contact (``id``), made from a template (``promotion_id``).
+    """A promotion *instance* assigned to one contact (``id``), made from a template
+    (``promotion_id``).
 
     Redeem with ``id``; Engage rejects the template id.
     """
