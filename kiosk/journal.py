@@ -1,0 +1,464 @@
+"""The redemption journal: one SQLite row per redemption attempt, written before the POST.
+
+A redemption is money and Engage's redeem has no idempotency key, so every attempt is committed
+to disk as ``pending`` *before* the request leaves, then moved to its outcome. After a crash or
+power cut the ``pending``/``unknown`` rows are what start-up reconciliation verifies.
+
+Durability: WAL with ``synchronous=FULL`` (each commit is fsynced). Privacy: the journal holds
+the masked card only (a full number passed by mistake is masked here), never the API key or an
+e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user_version``.
+
+``cli_main`` is ``kiosk journal``: the journal as a table, CSV or JSON for reconciling a shift.
+"""
+
+from __future__ import annotations
+
+import csv
+import inspect
+import io
+import json
+import logging
+import os
+import re
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+JOURNAL_FILENAME = "journal.sqlite3"
+_MAX_TEXT = 200
+_MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
+
+
+class JournalState(StrEnum):
+    """Where a redemption attempt stands."""
+
+    PENDING = "pending"  # committed before the POST; no answer recorded yet
+    REDEEMED = "redeemed"  # Engage answered 200
+    REJECTED = "rejected"  # Engage answered with a definite refusal (engage_code says which)
+    UNKNOWN = "unknown"  # no trustworthy answer (timeout, 504, connection lost): verify
+    VERIFIED_REDEEMED = "verified-redeemed"  # a re-read showed the offer used
+    VERIFIED_NOT_REDEEMED = "verified-not-redeemed"  # a re-read showed the offer still active
+
+
+#: States that still need verifying against Engage.
+UNRESOLVED: frozenset[JournalState] = frozenset({JournalState.PENDING, JournalState.UNKNOWN})
+
+_S = JournalState
+#: Allowed moves; anything else is a bug in the caller and is refused.
+_TRANSITIONS: dict[JournalState, frozenset[JournalState]] = {
+    _S.PENDING: frozenset({_S.REDEEMED, _S.REJECTED, _S.UNKNOWN, _S.VERIFIED_REDEEMED,
+                           _S.VERIFIED_NOT_REDEEMED}),
+    _S.UNKNOWN: frozenset({_S.UNKNOWN, _S.VERIFIED_REDEEMED, _S.VERIFIED_NOT_REDEEMED}),
+}
+
+
+class JournalError(Exception):
+    """The journal file can't be used (newer schema, bad transition, missing row)."""
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """One redemption attempt as stored."""
+
+    id: int
+    created_at: str  # UTC, ISO 8601 with milliseconds
+    updated_at: str
+    store: str
+    terminal: str
+    masked_card: str
+    contact_id: str
+    offer_id: str  # the promotion *instance* id, the one redeemed
+    promotion_id: str | None  # the template id
+    offer_name: str
+    value_applied: str  # the human text staff applied, e.g. "20 %"
+    state: JournalState
+    engage_code: str | None  # e.g. "PromotionAlreadyRedeemed", "GatewayTimeout"
+    note: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-able fields (state as its string value)."""
+        d = asdict(self)
+        d["state"] = str(self.state)
+        return d
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
+
+_MIGRATIONS: dict[int, Sequence[str]] = {
+    1: (
+        """CREATE TABLE redemptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            store TEXT NOT NULL,
+            terminal TEXT NOT NULL,
+            masked_card TEXT NOT NULL,
+            contact_id TEXT NOT NULL,
+            offer_id TEXT NOT NULL,
+            promotion_id TEXT,
+            offer_name TEXT NOT NULL,
+            value_applied TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'redeemed', 'rejected', 'unknown',
+                'verified-redeemed', 'verified-not-redeemed')),
+            engage_code TEXT,
+            note TEXT
+        )""",
+        "CREATE INDEX redemptions_offer ON redemptions (offer_id)",
+        "CREATE INDEX redemptions_state ON redemptions (state)",
+        "CREATE INDEX redemptions_created ON redemptions (created_at)",
+    ),
+}
+
+
+def utc_now() -> datetime:
+    """The current time in UTC (the journal's default clock)."""
+    return datetime.now(UTC)
+
+
+def _stamp(when: datetime) -> str:
+    # One fixed format so that text comparison orders rows by time.
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _text(value: object, limit: int = _MAX_TEXT) -> str:
+    """Printable one-line text: Engage strings are data, never trusted."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit]
+
+
+def safe_masked_card(card: str) -> str:
+    """The card as the journal may keep it: at most the last 4 characters visible.
+
+    A value showing more than 4 letters/digits (a full card number or an e-mail passed by
+    mistake) is masked to ``•••• 1234`` so it never reaches the disk.
+    """
+    visible = [ch for ch in card if ch.isalnum() and ch.isascii()]
+    if len(visible) <= 4 and "@" not in card:
+        return _text(card, 32)
+    log.warning("journal: an unmasked card number was passed; storing the last 4 only")
+    return f"{_MASK} {''.join(visible[-4:])}"
+
+
+def _code(code: str | None) -> str | None:
+    return _text(code, 64) or None if code else None
+
+
+class Journal:
+    """The SQLite journal of redemption attempts.
+
+    Safe to call from the app's event loop (each write is one short fsynced transaction) and
+    from worker threads (one connection behind a lock).
+    """
+
+    def __init__(self, path: Path, *, create: bool = True,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._lock = threading.Lock()
+        if not self.path.exists():
+            if not create:
+                raise FileNotFoundError(f"no journal at {self.path}")
+            self._create_file()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=5.0)
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise JournalError(f"journal {self.path.name}: cannot switch to WAL ({mode})")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _create_file(self) -> None:
+        parent = self.path.parent
+        if not parent.exists():
+            parent.mkdir(parents=True, mode=0o700)
+            os.chmod(parent, 0o700)  # mkdir's mode is filtered by the umask
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        os.chmod(self.path, 0o600)  # SQLite gives its -wal/-shm files the same mode
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise JournalError(f"journal {self.path.name} has schema {version}; this kiosk "
+                               f"knows up to {SCHEMA_VERSION} (upgrade the kiosk)")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[target]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {target}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version stored in the file (``PRAGMA user_version``)."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def begin(self, *, store: str, terminal: str, masked_card: str, contact_id: str,
+              offer_id: str, promotion_id: str | None, offer_name: str, value_applied: str,
+              note: str | None = None) -> int:
+        """Record a new attempt as ``pending``; committed and fsynced before its id is returned."""
+        if not offer_id or not contact_id:
+            raise ValueError("offer_id and contact_id are required")
+        now = _stamp(self._clock())
+        values = (now, now, _text(store, 64), _text(terminal, 64), safe_masked_card(masked_card),
+                  _text(contact_id, 64), _text(offer_id, 64),
+                  _text(promotion_id, 64) if promotion_id else None, _text(offer_name),
+                  _text(value_applied), str(JournalState.PENDING), None,
+                  _text(note) if note else None)
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO redemptions (created_at, updated_at, store, terminal, masked_card,"
+                " contact_id, offer_id, promotion_id, offer_name, value_applied, state,"
+                " engage_code, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+            row_id = cur.lastrowid
+        assert row_id is not None
+        return row_id
+
+    def set_state(self, row_id: int, state: JournalState | str, *, code: str | None = None,
+                  note: str | None = None) -> None:
+        """Move an attempt to ``state`` (with the Engage code, if any); refuses illegal moves.
+
+        ``code``/``note`` left as None keep what the row already has.
+        """
+        new = JournalState(state)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute("SELECT state FROM redemptions WHERE id = ?",
+                                         (row_id,)).fetchone()
+                if found is None:
+                    raise JournalError(f"no journal row {row_id}")
+                old = JournalState(found["state"])
+                if new not in _TRANSITIONS.get(old, frozenset()):
+                    raise JournalError(f"journal row {row_id}: {old} -> {new} is not allowed")
+                self._db.execute(
+                    "UPDATE redemptions SET state = ?, updated_at = ?,"
+                    " engage_code = COALESCE(?, engage_code), note = COALESCE(?, note)"
+                    " WHERE id = ?",
+                    (str(new), _stamp(self._clock()), _code(code),
+                     _text(note) if note else None, row_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def _select(self, where: str = "", params: Sequence[object] = ()) -> list[JournalRow]:
+        sql = f"SELECT {', '.join(COLUMNS)} FROM redemptions {where} ORDER BY created_at, id"
+        with self._lock:
+            found = self._db.execute(sql, tuple(params)).fetchall()
+        return [JournalRow(**{**dict(r), "state": JournalState(r["state"])}) for r in found]
+
+    def get(self, row_id: int) -> JournalRow:
+        """One attempt by id."""
+        found = self._select("WHERE id = ?", (row_id,))
+        if not found:
+            raise JournalError(f"no journal row {row_id}")
+        return found[0]
+
+    def attempts(self, offer_id: str) -> list[JournalRow]:
+        """Every attempt at one offer instance, oldest first."""
+        return self._select("WHERE offer_id = ?", (offer_id,))
+
+    def unresolved(self) -> list[JournalRow]:
+        """Attempts still ``pending`` or ``unknown``, oldest first (for reconciliation)."""
+        return self.rows(states=UNRESOLVED)
+
+    def rows(self, since: datetime | None = None,
+             states: Iterable[JournalState | str] | None = None) -> list[JournalRow]:
+        """Attempts created at or after ``since``, optionally only in ``states``, oldest first."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(_stamp(since))
+        if states is not None:
+            wanted = sorted({str(JournalState(s)) for s in states})
+            clauses.append(f"state IN ({', '.join('?' * len(wanted))})")
+            params.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return self._select(where, params)
+
+    def counts(self) -> dict[str, int]:
+        """Number of attempts per state (every state present, zeros included)."""
+        out = {str(s): 0 for s in JournalState}
+        with self._lock:
+            for state, n in self._db.execute(
+                    "SELECT state, COUNT(*) FROM redemptions GROUP BY state"):
+                out[state] = n
+        return out
+
+    def close(self) -> None:
+        """Close the database (checkpointing the WAL)."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+# --- kiosk journal -------------------------------------------------------------------------
+
+_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, now: datetime | None = None) -> datetime:
+    """``8h``/``2d``/``30m``/``1w``/``45s`` ago, or an ISO date/date-time (naive = local time)."""
+    now = now or utc_now()
+    m = _RELATIVE.match(text)
+    if m:
+        return now - timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
+    raw = text.strip()
+    try:
+        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            when = datetime.combine(date.fromisoformat(raw), datetime.min.time())
+        except ValueError:
+            raise ValueError(f"--since {text!r}: use an ISO date/time (2026-11-27, "
+                             "2026-11-27T08:00) or an age like 8h, 2d, 30m") from None
+    if when.tzinfo is None:
+        when = when.astimezone()  # a store thinks in local time
+    return when.astimezone(UTC)
+
+
+_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "id"), ("created_at", "time (UTC)"), ("store", "store"), ("terminal", "terminal"),
+    ("masked_card", "card"), ("offer_name", "offer"), ("value_applied", "value"),
+    ("state", "state"), ("engage_code", "code"), ("offer_id", "offer id"),
+)
+
+
+def _cell(row: JournalRow, name: str) -> str:
+    value = getattr(row, name)
+    if value is None:
+        return ""
+    if name == "created_at":
+        return str(value)[:19].replace("T", " ")
+    return _text(value, 40)
+
+
+def format_table(rows: Sequence[JournalRow]) -> str:
+    """Aligned columns, oldest first, then one summary line per state present."""
+    if not rows:
+        return "no redemptions recorded"
+    cells = [[_cell(r, name) for name, _ in _TABLE_COLUMNS] for r in rows]
+    heads = [head for _, head in _TABLE_COLUMNS]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+              for row in cells]
+    per_state: dict[str, int] = {}
+    for r in rows:
+        per_state[str(r.state)] = per_state.get(str(r.state), 0) + 1
+    summary = ", ".join(f"{n} {s}" for s, n in per_state.items())
+    lines.append(f"{len(rows)} attempt{'s' if len(rows) != 1 else ''}: {summary}")
+    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED)
+    if unresolved:
+        lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
+                     "the shift")
+    return "\n".join(lines)
+
+
+def _csv_safe(value: object) -> object:
+    # A cell starting with = + - @ is a formula in a spreadsheet; offer names come from Engage.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def format_csv(rows: Sequence[JournalRow]) -> str:
+    """CSV with a header row (all columns), oldest first."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        d = r.as_dict()
+        writer.writerow([_csv_safe(d[c]) for c in COLUMNS])
+    return buf.getvalue().rstrip("\n")
+
+
+def format_json(rows: Sequence[JournalRow]) -> str:
+    """A JSON list of objects (all columns), oldest first."""
+    return json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2)
+
+
+def default_journal_path() -> Path:
+    """``journal.sqlite3`` in the user's data dir (used when settings don't name one)."""
+    import platformdirs
+
+    return platformdirs.user_data_path("kiosk") / JOURNAL_FILENAME
+
+
+def _settings_journal_path(config: Path | None) -> Path:
+    from kiosk.config import load_settings
+
+    # The journal needs no Engage URL or key; older load_settings() lacks the flag.
+    params = inspect.signature(load_settings).parameters
+    if "require_engage" in params:
+        settings = load_settings(config, require_engage=False)  # type: ignore[call-arg]
+    else:
+        settings = load_settings(config)
+    path = getattr(settings, "journal_path", None)
+    return Path(path) if path else default_journal_path()
+
+
+def cli_main(args: Any) -> int:
+    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none."""
+    from kiosk.cli import UsageError
+
+    try:
+        since = parse_since(args.since) if getattr(args, "since", None) else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    states: list[JournalState] | None = None
+    if getattr(args, "state", None):
+        try:
+            states = [JournalState(s.strip().lower()) for s in args.state]
+        except ValueError:
+            valid = ", ".join(s.value for s in JournalState)
+            raise UsageError(f"--state: use one of {valid}") from None
+    path = args.path or _settings_journal_path(getattr(args, "config", None))
+    rows: list[JournalRow] = []
+    if Path(path).exists():
+        try:
+            with Journal(Path(path), create=False) as journal:
+                rows = journal.rows(since=since, states=states)
+        except (sqlite3.DatabaseError, JournalError) as exc:
+            print(f"kiosk: journal {path}: {exc}", file=sys.stderr)
+            return 1
+    fmt = getattr(args, "format", "table") or "table"
+    out = {"table": format_table, "csv": format_csv, "json": format_json}[fmt](rows)
+    print(out)
+    return 0
