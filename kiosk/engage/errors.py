@@ -198,8 +198,8 @@ class PromotionExpired(Conflict):
     code_name = "PromotionExpired"
 
 
-def _all_subclasses(cls: type) -> list[type]:
-    out: list[type] = []
+def _all_subclasses(cls: type[EngageError]) -> list[type[EngageError]]:
+    out: list[type[EngageError]] = []
     for sub in cls.__subclasses__():
         out.append(sub)
         out.extend(_all_subclasses(sub))
@@ -208,7 +208,7 @@ def _all_subclasses(cls: type) -> list[type]:
 
 #: code name -> class, for every class that names one.
 ERRORS_BY_CODE: dict[str, type[EngageError]] = {
-    c.code_name: c for c in _all_subclasses(EngageError) if c.code_name  # type: ignore[misc]
+    c.code_name: c for c in _all_subclasses(EngageError) if c.code_name
 }
 
 _BY_STATUS: dict[int, type[EngageError]] = {
@@ -303,12 +303,19 @@ def _family(status: int) -> type[EngageError]:
 
 
 def error_from_response(
-    status: int, body: bytes, headers: Mapping[str, str] | None = None
+    status: int, body: bytes, headers: Mapping[str, str] | None = None, *,
+    default_codes: Mapping[int, str] | None = None,
 ) -> EngageError:
     """The typed error for an HTTP error answer. The status decides the family; a code name in
-    the body picks the precise class when it belongs to that family."""
+    the body picks the precise class when it belongs to that family.
+
+    ``default_codes`` names the code an endpoint documents for a status (``{404:
+    "ContactNotFound"}`` for the contact lookup), used when the body names none.
+    """
     lower = {k.lower(): v for k, v in (headers or {}).items()}
     code, message, data = parse_error_body(body, lower.get("content-type"))
+    if code is None and default_codes:
+        code = default_codes.get(status)
     family = _family(status)
     cls: type[EngageError] = family
     candidate = ERRORS_BY_CODE.get(code) if code else None

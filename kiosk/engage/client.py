@@ -1,0 +1,450 @@
+"""The Engage client: one pooled ``httpx.AsyncClient``, typed answers, typed errors.
+
+Lookups (GETs) run under one overall deadline and retry connection failures, 5xx and 429 with
+capped exponential backoff and full jitter. Anything that changes state (POST/PUT/DELETE, above
+all the redeem) is sent once, and a second time only when the connection failed before a byte
+left. Nothing this module raises or logs carries a URL query, a looked-up value or the API key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+import kiosk
+from kiosk.engage.errors import (
+    BadResponse,
+    ConnectionLost,
+    EngageError,
+    EngageTimeout,
+    EngageUnreachable,
+    RateLimited,
+    ServerError,
+    error_from_response,
+)
+from kiosk.engage.models import (
+    LOOKUP_KEYS,
+    Channel,
+    Contact,
+    LookupKey,
+    Promotion,
+    PromotionDraft,
+    PromotionTemplate,
+    Validity,
+)
+from kiosk.engage.redact import install_log_redaction
+
+__all__ = ["ClientTimeouts", "EngageClient"]
+
+_log = logging.getLogger("kiosk.engage")
+T = TypeVar("T")
+
+# Engage ids are GUIDs; any short token of letters, digits, "-" and "_" is accepted so ids can
+# never reshape the URL path they are put into.
+_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+
+_CONTACT = TypeAdapter(Contact)
+_PROMOTIONS = TypeAdapter(list[Promotion])
+_PROMOTION = TypeAdapter(Promotion)
+_TEMPLATE = TypeAdapter(PromotionTemplate)
+_VALIDITY = TypeAdapter(Validity)
+
+_MULTICHANNELS = "/api/v2/promotions/multichannels"
+
+
+@dataclass(frozen=True)
+class ClientTimeouts:
+    """Seconds. ``connect``/``read``/``write``/``pool`` are httpx's per-operation timeouts;
+    ``lookup_deadline`` bounds one GET including its retries; ``redeem_read`` is the redeem's
+    read timeout (long: a redeem that times out leaves its outcome unknown)."""
+
+    connect: float = 3.0
+    read: float = 5.0
+    write: float = 5.0
+    pool: float = 3.0
+    lookup_deadline: float = 5.0
+    redeem_read: float = 20.0
+
+    def for_httpx(self, read: float | None = None) -> httpx.Timeout:
+        """The httpx timeout, optionally with another read timeout."""
+        return httpx.Timeout(connect=self.connect, read=self.read if read is None else read,
+                             write=self.write, pool=self.pool)
+
+
+def _segment(value: str) -> str:
+    """An id as one URL path segment."""
+    return quote(value, safe="")
+
+
+def _safe_base(url: str) -> str:
+    """``url`` without user info, query or fragment: the only form we print."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _transport_error(exc: httpx.TransportError, message: str) -> EngageUnreachable:
+    """Our error for an httpx transport failure, with whether the request may have left."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return EngageUnreachable(message, request_sent=False)
+    if isinstance(exc, httpx.PoolTimeout):  # never got a connection from our own pool
+        return EngageTimeout(message, request_sent=False)
+    if isinstance(exc, httpx.TimeoutException):  # read/write timeout: the request may be out
+        return EngageTimeout(message, request_sent=True)
+    if isinstance(exc, (httpx.UnsupportedProtocol, httpx.ProxyError, httpx.LocalProtocolError)):
+        return EngageUnreachable(message, request_sent=False)
+    # RemoteProtocolError, ReadError, WriteError...: the connection broke mid-exchange.
+    return ConnectionLost(message, request_sent=True)
+
+
+class _Progress:
+    """Whether a request may have left this machine during one call (for ``request_sent``)."""
+
+    def __init__(self) -> None:
+        self.sent = False
+        self.in_flight = False
+
+    @property
+    def maybe_sent(self) -> bool:
+        return self.sent or self.in_flight
+
+
+class EngageClient:
+    """Talks to one Engage tenant over one pooled, long-lived ``httpx.AsyncClient``.
+
+    Make one per process and close it with :meth:`aclose` (or ``async with``).
+    """
+
+    #: Backoff between GET retries: full jitter over ``min(cap, base * 2**attempt)`` seconds.
+    retry_base: float = 0.1
+    retry_cap: float = 1.0
+
+    def __init__(self, base_url: str, api_key: str, *, user_agent: str = kiosk.USER_AGENT,
+                 timeouts: ClientTimeouts | None = None,
+                 verify: ssl.SSLContext | str | bool = True,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 get_retries: int = 2, keepalive_expiry: float = 300.0,
+                 proxy: str | None = None) -> None:
+        if not api_key:
+            raise ValueError("an Engage API key is required")
+        install_log_redaction()
+        self._base_url = base_url.rstrip("/")
+        self._timeouts = timeouts or ClientTimeouts()
+        self._get_retries = max(0, get_retries)
+        self._rng = random.Random()
+        if isinstance(verify, str):  # a CA bundle path; httpx 0.28 wants an SSLContext
+            verify = ssl.create_default_context(cafile=verify)
+        self._http = httpx.AsyncClient(
+            base_url=self._base_url,
+            headers={"apikey": api_key, "User-Agent": user_agent,
+                     "Content-Type": "application/json", "Accept": "application/json"},
+            timeout=self._timeouts.for_httpx(),
+            # Scans come minutes apart: keep connections long enough not to reconnect each time.
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4,
+                                keepalive_expiry=keepalive_expiry),
+            verify=verify,
+            transport=transport,
+            proxy=proxy,
+            # The service's environment must not silently reroute traffic that carries the key.
+            trust_env=False,
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"EngageClient(base_url={_safe_base(self._base_url)!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The tenant's base URL (without any user info or query)."""
+        return _safe_base(self._base_url)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> EngageClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # --- contacts -------------------------------------------------------------------------
+
+    async def find_contact_id(self, value: str, key: LookupKey = "customKey", *,
+                              contact_type: str | None = None,
+                              deadline: float | None = None) -> str:
+        """The contact id for a card number (``customKey``), e-mail, phone, SSN or ``any``.
+
+        Raises ContactNotFound, MultipleMatches, a BadRequest subclass for a value Engage
+        rejects, or a transport error.
+        """
+        if key not in LOOKUP_KEYS:
+            raise ValueError(f"unknown lookup key {key!r}; use one of {', '.join(LOOKUP_KEYS)}")
+        if not value or not value.strip():
+            raise ValueError("nothing to look up")
+        params: dict[str, str] = {key: value}
+        if contact_type:
+            params["contactType"] = contact_type
+        template = "/api/v3/contacts/id"
+        response = await self._get(template, template, params=params, deadline=deadline,
+                                   sensitive=value,
+                                   default_codes={404: "ContactNotFound", 409: "MultipleMatches"})
+        return self._contact_id(response, template)
+
+    async def get_contact(self, contact_id: str, *, deadline: float | None = None) -> Contact:
+        """The contact (id and tenant-specific attributes such as ``firstName``)."""
+        template = "/api/v3/contacts/{id}"
+        path = f"/api/v3/contacts/{_segment(contact_id)}"
+        response = await self._get(template, path, deadline=deadline)
+        return self._parse(response, _CONTACT, template)
+
+    async def get_promotions(self, contact_id: str, channel: Channel | str | None = "POS", *,
+                             deadline: float | None = None) -> list[Promotion]:
+        """The contact's promotion instances, filtered to one redemption channel (None: all).
+
+        Engage may include redeemed and expired ones; filtering is the caller's job.
+        """
+        template = "/api/v2/contacts/{id}/promotions"
+        path = f"/api/v2/contacts/{_segment(contact_id)}/promotions"
+        params = {"redemptionChannelType": str(channel)} if channel else None
+        response = await self._get(template, path, params=params, deadline=deadline)
+        return self._parse(response, _PROMOTIONS, template)
+
+    # --- redeem ----------------------------------------------------------------------------
+
+    async def redeem(self, promotion_instance_id: str, channel: Channel | str = "POS") -> None:
+        """Redeem one promotion instance (its ``id``, not the template's ``promotionId``).
+
+        Returns when Engage answered 2xx (its body is undocumented and ignored). Sent at most
+        twice, the second time only if the first connection failed before anything was sent.
+        EngageTimeout/ConnectionLost with ``request_sent=True`` mean the outcome is unknown.
+        """
+        template = "/api/v2/promotions/codes/{id}/redeem"
+        path = f"/api/v2/promotions/codes/{_segment(promotion_instance_id)}/redeem"
+        await self._write("POST", template, path, body={"redemptionChannel": str(channel)},
+                          timeout=self._timeouts.for_httpx(read=self._timeouts.redeem_read))
+
+    # --- promotion templates (admin / seeding) ---------------------------------------------
+
+    async def assign_promotion(self, contact_id: str, promotion_id: str) -> Promotion:
+        """Assign an active template to a contact; returns the new promotion instance."""
+        template = "/api/v3/promotion-assignments"
+        response = await self._write("POST", template, template,
+                                     body={"contactId": contact_id, "promotionId": promotion_id})
+        return self._parse(response, _PROMOTION, template)
+
+    async def create_promotion(self, draft: PromotionDraft) -> PromotionTemplate:
+        """Create a promotion template; Engage creates it as Draft."""
+        response = await self._write("POST", _MULTICHANNELS, _MULTICHANNELS, body=draft.to_wire())
+        return self._parse(response, _TEMPLATE, _MULTICHANNELS)
+
+    async def get_promotion(self, promotion_id: str) -> PromotionTemplate:
+        """A promotion template by id."""
+        template = f"{_MULTICHANNELS}/{{id}}"
+        response = await self._get(template, f"{_MULTICHANNELS}/{_segment(promotion_id)}")
+        return self._parse(response, _TEMPLATE, template)
+
+    async def get_promotion_by_external_id(self, external_id: str) -> PromotionTemplate:
+        """A promotion template by its ``externalId``."""
+        response = await self._get(_MULTICHANNELS, _MULTICHANNELS,
+                                   params={"externalId": external_id})
+        return self._parse(response, _TEMPLATE, _MULTICHANNELS)
+
+    async def update_promotion(self, template: PromotionTemplate) -> PromotionTemplate:
+        """Replace a Draft template as a whole."""
+        where = f"{_MULTICHANNELS}/{{id}}"
+        response = await self._write("PUT", where, f"{_MULTICHANNELS}/{_segment(template.id)}",
+                                     body=template.to_wire())
+        return self._parse(response, _TEMPLATE, where)
+
+    async def get_validity(self, promotion_id: str) -> Validity:
+        """A template's validity."""
+        template = f"{_MULTICHANNELS}/{{id}}/validity"
+        response = await self._get(template,
+                                   f"{_MULTICHANNELS}/{_segment(promotion_id)}/validity")
+        return self._parse(response, _VALIDITY, template)
+
+    async def get_validity_by_external_id(self, external_id: str) -> Validity:
+        """A template's validity, by the template's ``externalId``."""
+        template = f"{_MULTICHANNELS}/validity"
+        response = await self._get(template, template, params={"externalId": external_id})
+        return self._parse(response, _VALIDITY, template)
+
+    async def update_validity(self, promotion_id: str, validity: Validity) -> PromotionTemplate:
+        """Replace a Draft template's validity; returns the template."""
+        template = f"{_MULTICHANNELS}/{{id}}/validity"
+        response = await self._write("PUT", template,
+                                     f"{_MULTICHANNELS}/{_segment(promotion_id)}/validity",
+                                     body=validity.to_wire())
+        return self._parse(response, _TEMPLATE, template)
+
+    async def delete_promotion(self, promotion_id: str) -> None:
+        """Delete an unassigned template."""
+        await self._write("DELETE", f"{_MULTICHANNELS}/{{id}}",
+                          f"{_MULTICHANNELS}/{_segment(promotion_id)}")
+
+    async def delete_promotion_by_external_id(self, external_id: str) -> None:
+        """Delete an unassigned template by its ``externalId``."""
+        await self._write("DELETE", _MULTICHANNELS, _MULTICHANNELS,
+                          params={"externalId": external_id})
+
+    async def ping(self) -> float:
+        """Seconds one cheap authenticated GET (``/api/v2/contacts/count``) took."""
+        template = "/api/v2/contacts/count"
+        start = time.perf_counter()
+        await self._get(template, template, retries=0)
+        return time.perf_counter() - start
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _send(self, method: str, template: str, path: str, *,
+                    params: Mapping[str, str] | None = None, body: Any = None,
+                    timeout: httpx.Timeout | None = None) -> httpx.Response:
+        """One HTTP exchange. httpx failures become our errors, named by class only: httpx's
+        own text can carry the URL with its query."""
+        content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
+        start = time.perf_counter()
+        try:
+            response = await self._http.request(
+                method, path, params=params, content=content,
+                timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
+        except httpx.TransportError as exc:
+            failure = exc
+        else:
+            elapsed = (time.perf_counter() - start) * 1000
+            _log.info("%s %s %d %.0f ms", method, template, response.status_code, elapsed)
+            return response
+        # Raised outside the except block so httpx's exception is not even the context.
+        elapsed = (time.perf_counter() - start) * 1000
+        name = type(failure).__name__
+        _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, name)
+        raise _transport_error(failure, f"{method} {template}: {name}")
+
+    async def _get(self, template: str, path: str, *, params: Mapping[str, str] | None = None,
+                   deadline: float | None = None, retries: int | None = None,
+                   sensitive: str | None = None,
+                   default_codes: Mapping[int, str] | None = None) -> httpx.Response:
+        """A GET under one overall deadline, retried on connection failures, 5xx and 429.
+
+        Returns a 2xx response; raises the typed error otherwise.
+        """
+        budget = self._timeouts.lookup_deadline if deadline is None else deadline
+        progress = _Progress()
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(budget):
+                return await self._get_retrying(
+                    template, path, params, progress, loop.time() + budget,
+                    self._get_retries if retries is None else retries, sensitive, default_codes)
+        except TimeoutError:
+            _log.warning("GET %s: no answer within the %.1f s deadline", template, budget)
+            raise EngageTimeout(f"GET {template}: no answer within {budget:g} s",
+                                request_sent=progress.maybe_sent) from None
+
+    async def _get_retrying(self, template: str, path: str, params: Mapping[str, str] | None,
+                            progress: _Progress, end: float, retries: int,
+                            sensitive: str | None,
+                            default_codes: Mapping[int, str] | None) -> httpx.Response:
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            # Left True if the deadline cancels the attempt: it may have been sent.
+            progress.in_flight = True
+            try:
+                response = await self._send("GET", template, path, params=params)
+            except EngageUnreachable as exc:
+                progress.in_flight, progress.sent = False, progress.sent or exc.request_sent
+                error: EngageError = exc
+                # A slow server gets no second request; a refused or broken connection does.
+                retryable = not isinstance(exc, EngageTimeout)
+            else:
+                progress.in_flight, progress.sent = False, True
+                if response.is_success:
+                    return response
+                error = self._error(response, sensitive, default_codes)
+                retryable = isinstance(error, (ServerError, RateLimited))
+            if not retryable or attempt >= retries:
+                raise error
+            remaining = end - loop.time()
+            wait = error.retry_after if isinstance(error, RateLimited) else None
+            if wait is None:
+                wait = self._rng.uniform(0, min(self.retry_cap, self.retry_base * 2 ** attempt))
+            if wait >= remaining:  # waiting would only turn a clear answer into a timeout
+                raise error
+            attempt += 1
+            _log.warning("GET %s: %s; retry %d of %d in %.0f ms",
+                         template, type(error).__name__, attempt, retries, wait * 1000)
+            await asyncio.sleep(wait)
+
+    async def _write(self, method: str, template: str, path: str, *, body: Any = None,
+                     params: Mapping[str, str] | None = None,
+                     timeout: httpx.Timeout | None = None) -> httpx.Response:
+        """A state-changing call: sent once, and once more only if the connection failed
+        before anything was sent (Engage has no idempotency key)."""
+        for attempt in (1, 2):
+            try:
+                response = await self._send(method, template, path, params=params, body=body,
+                                            timeout=timeout)
+            except EngageUnreachable as exc:
+                if attempt == 2 or exc.request_sent or isinstance(exc, EngageTimeout):
+                    raise
+                _log.warning("%s %s: connection failed before sending; one more try",
+                             method, template)
+                await asyncio.sleep(self._rng.uniform(0, self.retry_base))
+                continue
+            if not response.is_success:
+                raise self._error(response)
+            return response
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    @staticmethod
+    def _error(response: httpx.Response, sensitive: str | None = None,
+               default_codes: Mapping[int, str] | None = None) -> EngageError:
+        error = error_from_response(response.status_code, response.content, response.headers,
+                                    default_codes=default_codes)
+        if sensitive and error.detail:
+            # Engage's message may echo the looked-up card, e-mail or phone number.
+            error.detail = re.sub(re.escape(sensitive), "<redacted>", error.detail,
+                                  flags=re.IGNORECASE)
+        return error
+
+    @staticmethod
+    def _parse(response: httpx.Response, adapter: TypeAdapter[T], template: str) -> T:
+        """The 2xx body as a model; BadResponse naming only the fields that were wrong."""
+        try:
+            return adapter.validate_json(response.content)
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False)
+            if any(e["type"] == "json_invalid" for e in errors):
+                why = "body is not JSON"
+            else:
+                fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in errors})
+                why = "unexpected " + ", ".join(fields[:3])
+            raise BadResponse(f"{template}: {why}", status=response.status_code) from None
+
+    @staticmethod
+    def _contact_id(response: httpx.Response, template: str) -> str:
+        """The GUID Engage answers with, as a JSON string or raw text."""
+        text = response.content.decode("utf-8", "replace").strip()
+        try:
+            data: Any = json.loads(text)
+        except ValueError:
+            data = text
+        if isinstance(data, dict):  # tolerate {"contactId": ...} in case Engage wraps it
+            data = data.get("contactId") or data.get("id")
+        if isinstance(data, str) and _ID.fullmatch(data.strip()):
+            return data.strip()
+        raise BadResponse(f"{template}: answer is not a contact id", status=response.status_code)
