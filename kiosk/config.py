@@ -1,48 +1,731 @@
 """Settings: ``KIOSK_*`` environment variables over a TOML file over defaults.
 
-SKELETON — the configuration helper completes this module (TOML source, validation messages,
-key file, permission warnings, ``kiosk pin``). Field names are the public interface.
+The TOML file uses the same names, lower-case and without the prefix. Every problem stops the
+start with a :class:`ConfigError` whose message is one line naming the key and the reason; the
+API key never appears in a message, a ``repr()`` or a dump. The staff PIN (``kiosk pin``) lives
+here too because it is stored in the same file.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import difflib
+import getpass
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+import socket
+import ssl
+import stat
+import sys
+import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import platformdirs
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kiosk import APP_NAME
+
+ENV_PREFIX = "KIOSK_"
+CONFIG_ENV = "KIOSK_CONFIG"
+#: KIOSK_* variables that are not settings (the file location itself).
+NON_SETTING_ENV = frozenset({CONFIG_ENV})
+LOOKUP_KEYS = ("customKey", "email", "mobilePhone", "socialSecurityNumber", "any")
+BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+PIN_ALGORITHM = "pbkdf2_sha256"
+PIN_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256; ~0.25 s per check
+_PIN_RE = re.compile(r"\d{4,12}")
+_PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
 
 
 class ConfigError(Exception):
     """An invalid setting: the message is one line naming the key and the reason."""
 
 
+def env_name(field: str) -> str:
+    """The environment variable for a setting: ``idle_timeout`` -> ``KIOSK_IDLE_TIMEOUT``."""
+    return ENV_PREFIX + field.upper()
+
+
+def default_config_path() -> Path:
+    """``kiosk.toml`` in the user's config dir (``~/.config/kiosk`` on Linux)."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "kiosk.toml"
+
+
+def _default_journal() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "journal.sqlite3"
+
+
+def _default_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME))
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KIOSK_", extra="forbid")
+    """Everything a store's IT configures. Build it with :func:`load_settings`.
 
-    engage_url: str = ""
-    engage_api_key: SecretStr | None = None
-    engage_api_key_file: Path | None = None
-    engage_ca_bundle: Path | None = None
-    engage_timeout: float = Field(5.0, gt=0)
-    engage_redeem_timeout: float = Field(20.0, gt=0)
-    lookup_key: Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"] = "customKey"
-    scanner_port: str | None = None
-    scanner_baudrate: int = 9600
-    scanner_check_ean: bool = True
-    scanner_min_length: int = 4
-    scanner_max_length: int = 64
-    idle_timeout: float = Field(60.0, gt=0)
-    store_name: str = "Store"
-    terminal_name: str = ""
-    staff_pin: SecretStr | None = None
-    journal_path: Path | None = None
-    log_dir: Path | None = None
+    Keyword arguments are the *file* layer: ``KIOSK_*`` environment variables override them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True)
+
+    engage_url: str = Field(
+        "", description="Base address of the Engage API, e.g. `https://acme.voyado.com`. "
+        "Must be `https://` (plain `http://` only for a loopback address). "
+        "Required by `kiosk run`.")
+    engage_api_key: SecretStr | None = Field(
+        None, description="Engage API key (sent only in the `apikey` header). Prefer "
+        "`engage_api_key_file`; set one of the two, not both.")
+    engage_api_key_file: Path | None = Field(
+        None, description="File holding the API key (whitespace stripped). Keep it mode 0600, "
+        "owned by the kiosk user; the kiosk warns when group or others can read it.")
+    engage_ca_bundle: Path | None = Field(
+        None, description="PEM file (or directory) of CA certificates to trust instead of the "
+        "system store, e.g. for a TLS-inspecting proxy. Verification itself can't be turned off.")
+    engage_timeout: float = Field(
+        5.0, gt=0, le=120, description="Seconds a member lookup may take in all, retries "
+        "included, before staff are told to continue without offers.")
+    engage_redeem_timeout: float = Field(
+        20.0, gt=0, le=300, description="Seconds to wait for Engage to answer a redemption; "
+        "after that the outcome is checked before anything is applied.")
+    lookup_key: Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"] = Field(
+        "customKey", description="Engage key a scanned or typed value is looked up by: "
+        "`customKey` (the member card), `email`, `mobilePhone`, `socialSecurityNumber` or `any` "
+        "(not recommended: may match several contacts).")
+    scanner_port: str | None = Field(
+        None, description="Serial barcode scanner: a device path (`/dev/ttyACM0`), a "
+        "`/dev/serial/by-id/...` link, `auto`, or `VID:PID` (hex, e.g. `05e0:1200`). Unset: "
+        "keyboard-wedge and typed input only.")
+    scanner_baudrate: int = Field(9600, description="Serial speed of the scanner (bits/s).")
+    scanner_check_ean: bool = Field(
+        True, description="Reject 13-digit EAN card numbers whose check digit is wrong "
+        "(catches misreads and typing errors).")
+    scanner_min_length: int = Field(
+        4, ge=1, le=256, description="Shortest card number accepted.")
+    scanner_max_length: int = Field(
+        64, ge=1, le=256, description="Longest card number accepted.")
+    idle_timeout: float = Field(
+        60.0, gt=0, description="Seconds without input after which the member's data is "
+        "cleared and the scan screen returns.")
+    store_name: str = Field("Store", max_length=80, description="Store name on the scan screen "
+                            "and in the journal.")
+    terminal_name: str = Field(
+        default_factory=socket.gethostname, max_length=80,
+        description="This till's name on the scan screen and in the journal.",
+        json_schema_extra={"default_text": "the host name"})
+    staff_pin: SecretStr | None = Field(
+        None, description="Staff PIN guarding exit and diagnostics, as the salted hash that "
+        "`kiosk pin` writes. A plain 4-12 digit PIN works but draws a warning. Unset: the exit "
+        "key exits directly.")
+    pin_max_attempts: int = Field(
+        5, ge=1, le=100, description="Wrong PINs in a row before the PIN prompt locks.")
+    pin_lockout: float = Field(
+        60.0, gt=0, le=3600, description="Seconds the PIN prompt stays locked.")
+    journal_path: Path = Field(
+        default_factory=_default_journal, description="SQLite journal of redemption attempts.",
+        json_schema_extra={"default_text": "`journal.sqlite3` in the user data dir "
+                                           "(`~/.local/share/kiosk`)"})
+    log_dir: Path = Field(
+        default_factory=_default_log_dir, description="Directory of the rotating log file "
+        "`kiosk.log` (created mode 0700).",
+        json_schema_extra={"default_text": "the user log dir (`~/.local/state/kiosk/log`)"})
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe messages written to the log: DEBUG, INFO, WARNING "
+        "or ERROR.")
+    log_max_bytes: int = Field(
+        1_000_000, ge=10_000, description="Size at which the log file is rotated (bytes).")
+    log_backup_count: int = Field(
+        5, ge=1, le=100, description="Rotated log files kept (the oldest is deleted).")
+    breaker_failures: int = Field(
+        3, ge=1, le=100, description="Consecutive Engage failures after which lookups fail fast.")
+    breaker_cooldown: float = Field(
+        15.0, gt=0, le=3600, description="Seconds lookups fail fast before Engage is tried again.")
+
+    _file_key: SecretStr | None = PrivateAttr(None)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment first, then keyword arguments (the TOML file); no .env, no secrets dir."""
+        return (env_settings, init_settings)
+
+    @field_validator("engage_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value:
+            _check_engage_url(value)
+        return value
+
+    @field_validator("engage_api_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        return SecretStr(_clean_key(value.get_secret_value()))
+
+    @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir")
+    @classmethod
+    def _expand_path(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @field_validator("engage_ca_bundle")
+    @classmethod
+    def _check_ca(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.exists():
+            raise ValueError(f"{value} does not exist")
+        return value
+
+    @field_validator("scanner_port")
+    @classmethod
+    def _check_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not _PORT_RE.fullmatch(value):
+            raise ValueError("must be a device path (/dev/ttyACM0, /dev/serial/by-id/...), "
+                             f"'auto' or VID:PID such as 05e0:1200 (got {value[:40]!r})")
+        return value
+
+    @field_validator("scanner_baudrate")
+    @classmethod
+    def _check_baud(cls, value: int) -> int:
+        if value not in BAUDRATES:
+            raise ValueError(f"must be one of {', '.join(map(str, BAUDRATES))} (got {value})")
+        return value
+
+    @field_validator("store_name", "terminal_name")
+    @classmethod
+    def _check_label(cls, value: str) -> str:
+        if _CONTROL_RE.search(value):
+            raise ValueError("must not contain control characters")
+        return value.strip()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("staff_pin")
+    @classmethod
+    def _check_pin(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        text = value.get_secret_value().strip()
+        if not (_PIN_RE.fullmatch(text) or _parse_pin_hash(text)):
+            raise ValueError("must be the hash written by `kiosk pin` (or 4-12 digits)")
+        return SecretStr(text)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Hash a plain PIN in memory at once, so only the hash is kept."""
+        if self.staff_pin is not None and _PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
+            self.staff_pin = SecretStr(hash_pin(self.staff_pin.get_secret_value()))
+            self._warnings.append(f"{env_name('staff_pin')} is a plain PIN: run `kiosk pin` to "
+                                  "store it as a salted hash instead")
+        if self.lookup_key == "any":
+            self._warnings.append(f"{env_name('lookup_key')} is 'any': a card can match several "
+                                  "contacts; customKey is recommended")
+
+    def api_key(self) -> str:
+        """The Engage API key, from ``engage_api_key`` or the key file. Never log it."""
+        if self.engage_api_key is not None:
+            return self.engage_api_key.get_secret_value()
+        if self._file_key is None and self.engage_api_key_file is not None:
+            self._file_key = SecretStr(_read_key_file(self.engage_api_key_file))
+        if self._file_key is None:
+            raise ConfigError(f"{env_name('engage_api_key')}: not set (set it or "
+                              f"{env_name('engage_api_key_file')})")
+        return self._file_key.get_secret_value()
+
+    def has_api_key(self) -> bool:
+        """Whether a key (or key file) is configured, without reading it."""
+        return self.engage_api_key is not None or self.engage_api_key_file is not None
+
+    def warnings(self) -> list[str]:
+        """Problems that don't stop the start but staff/IT should see (one line each)."""
+        return list(self._warnings)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying TLS (>= 1.2) context for the Engage client, with the CA bundle if set."""
+        bundle = self.engage_ca_bundle
+        try:
+            if bundle is None:
+                ctx = ssl.create_default_context()
+                if not ctx.cert_store_stats().get("x509_ca"):
+                    _load_certifi(ctx)  # a bare system store: fall back to httpx's bundle
+            elif bundle.is_dir():
+                ctx = ssl.create_default_context(capath=str(bundle))
+            else:
+                ctx = ssl.create_default_context(cafile=str(bundle))
+        except (ssl.SSLError, OSError) as exc:
+            raise ConfigError(f"{env_name('engage_ca_bundle')}: not a usable PEM certificate "
+                              f"bundle ({bundle}: {_reason(exc)})") from None
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    def pin_required(self) -> bool:
+        """Whether leaving the app and diagnostics ask for a PIN."""
+        return self.staff_pin is not None
+
+    def public_items(self) -> list[tuple[str, str]]:
+        """(KIOSK_X, value) pairs for the diagnostics screen, secrets shown only as set/not set."""
+        rows = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in _SECRET_FIELDS:
+                text = "set" if value is not None else "not set"
+            else:
+                text = "" if value is None else str(value)
+            rows.append((env_name(name), text))
+        return rows
 
 
-def load_settings(config_path: Path | None = None) -> Settings:
-    return Settings()
+def _load_certifi(ctx: ssl.SSLContext) -> None:
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - httpx depends on certifi
+        return
+    ctx.load_verify_locations(cafile=certifi.where())
 
 
-def pin_main(args: object) -> int:
-    raise ConfigError("kiosk pin is not implemented yet")
+def _reason(exc: BaseException) -> str:
+    """An exception's reason on one line (``strerror`` for OS errors, no path repeated)."""
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())
+
+
+def _check_engage_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"must be an https:// address such as https://acme.voyado.com "
+                         f"(got {url[:60]!r})")
+    if parts.username or parts.password:
+        raise ValueError("must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ValueError("must not contain a query (?...) or fragment (#...)")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError(f"must use https:// (plain http:// is allowed only for a loopback "
+                         f"address, got host {parts.hostname!r})")
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _clean_key(text: str) -> str:
+    key = text.strip()
+    # a newline or space in a header value makes httpx raise with the value in the message
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise ValueError("must be one word without spaces or control characters")
+    return key
+
+
+def _read_key_file(path: Path) -> str:
+    where = env_name("engage_api_key_file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read {path} ({_reason(exc)})") from None
+    if not text.strip():
+        raise ConfigError(f"{where}: {path} is empty")
+    try:
+        return _clean_key(text)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: the key in {path} {exc}") from None
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+def config_location(config_path: Path | None) -> tuple[Path, bool]:
+    """The config file to read and whether it was named explicitly (then it must exist)."""
+    if config_path is not None:
+        return Path(config_path).expanduser(), True
+    if os.environ.get(CONFIG_ENV, "").strip():
+        return Path(os.environ[CONFIG_ENV].strip()).expanduser(), True
+    return default_config_path(), False
+
+
+def read_config_file(path: Path, *, must_exist: bool) -> dict[str, Any]:
+    """The TOML file's keys, checked against the settings; ``{}`` if an optional file is absent."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"config file {path}: not found") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: cannot read ({_reason(exc)})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        reason = re.sub(r"\s*\(at line.*?\)", "", str(exc)) or "syntax error"
+        place = f"line {match[1]}, column {match[2]}" if match else "syntax"
+        raise ConfigError(f"{path} {place}: invalid TOML ({reason})") from None
+    unknown = [k for k in data if k not in Settings.model_fields]
+    if unknown:
+        names = ", ".join(repr(k) + _did_you_mean(k, k.lower()) for k in unknown)
+        raise ConfigError(f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} {names}")
+    return data
+
+
+def _did_you_mean(shown: str, field: str) -> str:
+    """`` (did you mean 'idle_timeout'?)`` for a near miss, in the same spelling as ``shown``."""
+    close = difflib.get_close_matches(field, list(Settings.model_fields), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    return f" (did you mean {env_name(close[0]) if shown.isupper() else close[0]!r}?)"
+
+
+def _check_env() -> dict[str, str]:
+    """KIOSK_* variables that are settings; any other KIOSK_* name is a typo or a wish."""
+    found: dict[str, str] = {}
+    for name in sorted(os.environ):
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in NON_SETTING_ENV:
+            continue
+        field = name[len(ENV_PREFIX):].lower()
+        if field not in Settings.model_fields:
+            why = (" (TLS verification is always on; use KIOSK_ENGAGE_CA_BUNDLE for a private CA)"
+                   if "verify" in field or "insecure" in field else "")
+            raise ConfigError(f"{name}: unknown setting{_did_you_mean(name, field)}{why}")
+        found[field] = name
+    return found
+
+
+def load_settings(config_path: Path | None = None, *, require_engage: bool = True) -> Settings:
+    """Read and check the settings; raise :class:`ConfigError` (one line) on any problem.
+
+    ``require_engage=False`` (``kiosk demo``, ``kiosk journal``) skips the Engage URL and key.
+    """
+    path, explicit = config_location(config_path)
+    file_values = read_config_file(path, must_exist=explicit)
+    env_fields = _check_env()
+
+    def where(field: str) -> str:
+        if field in env_fields or field not in file_values:
+            return env_fields.get(field, env_name(field))
+        return f"{field} in {path}"
+
+    for field, value in file_values.items():  # relative paths in the file mean beside the file
+        if _is_path_field(field) and isinstance(value, str) and value:
+            file_values[field] = str(path.parent / Path(value).expanduser())
+    try:
+        settings = Settings(**file_values)
+    except ValidationError as exc:
+        raise ConfigError(_describe_error(exc, where)) from None
+
+    if settings.engage_api_key is not None and settings.engage_api_key_file is not None:
+        raise ConfigError(f"{where('engage_api_key')} and {where('engage_api_key_file')} are "
+                          "both set: set only one")
+    if settings.scanner_min_length > settings.scanner_max_length:
+        raise ConfigError(f"{where('scanner_min_length')}: must not be greater than "
+                          f"scanner_max_length ({settings.scanner_min_length} > "
+                          f"{settings.scanner_max_length})")
+    for field in ("journal_path", "log_dir"):
+        target = getattr(settings, field)
+        is_bad = target.is_dir() if field == "journal_path" else target.is_file()
+        if is_bad:
+            kind = "a directory" if field == "journal_path" else "a file"
+            raise ConfigError(f"{where(field)}: {target} is {kind}")
+    if require_engage:
+        if not settings.engage_url:
+            raise ConfigError(f"{where('engage_url')}: not set (the Engage API address, "
+                              "e.g. https://acme.voyado.com)")
+        if not settings.has_api_key():
+            raise ConfigError(f"{where('engage_api_key')}: not set (set it or "
+                              f"{env_name('engage_api_key_file')})")
+    if settings.engage_api_key_file is not None:
+        settings.api_key()  # read it now: a bad key file must stop the start, not the first scan
+        _warn_if_readable(settings, settings.engage_api_key_file, "API key file")
+    if settings.engage_api_key is not None and "engage_api_key" not in env_fields \
+            and "engage_api_key" in file_values:
+        _warn_if_readable(settings, path, "config file holding the API key")
+    if settings.engage_ca_bundle is not None:
+        settings.ssl_context()  # a broken bundle fails here, not at the first lookup
+    return settings
+
+
+def _warn_if_readable(settings: Settings, path: Path, what: str) -> None:
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        settings._warnings.append(f"{what} {path} is readable by group or others "
+                                  f"(mode {mode:04o}): run chmod 600 {path}")
+
+
+def _is_path_field(field: str) -> bool:
+    info = Settings.model_fields[field]
+    return "Path" in str(info.annotation)
+
+
+def _describe_error(exc: ValidationError, where: Callable[[str], str]) -> str:
+    """The first validation error as ``KEY: must be ... (got '...')``."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err["loc"] else ""
+    key = where(field) if field in Settings.model_fields else field or "settings"
+    if err["type"] == "value_error":
+        reason = str(err.get("ctx", {}).get("error", err["msg"]))
+    else:
+        reason = _expectation(field) or err["msg"][:1].lower() + err["msg"][1:]
+        if field not in _SECRET_FIELDS and not isinstance(err.get("input"), dict):
+            reason += f" (got {str(err.get('input'))[:40]!r})"
+    return " ".join(f"{key}: {reason}".split())
+
+
+def _expectation(field: str) -> str | None:
+    """What a field accepts, in words, from its type and bounds."""
+    info = Settings.model_fields.get(field)
+    if info is None:
+        return None
+    bounds = []
+    for meta in info.metadata:
+        for attr, words in (("gt", "greater than"), ("ge", "at least"), ("lt", "less than"),
+                            ("le", "at most"), ("max_length", "at most")):
+            if getattr(meta, attr, None) is not None:
+                suffix = " characters" if attr == "max_length" else ""
+                bounds.append(f"{words} {getattr(meta, attr)}{suffix}")
+    annotation = str(info.annotation)
+    if info.annotation is float:
+        kind = "must be a number"
+    elif info.annotation is int:
+        kind = "must be a whole number"
+    elif info.annotation is bool:
+        return "must be true or false"
+    elif "Literal" in annotation:
+        choices = re.findall(r"'([^']*)'", annotation)
+        return "must be one of " + ", ".join(choices)
+    elif "Path" in annotation:
+        return "must be a file path"
+    elif info.annotation is str:
+        kind = "must be text"
+    else:
+        return None
+    return f"{kind} {' and '.join(bounds)}".strip()
+
+
+def settings_table_markdown() -> str:
+    """The README's settings table: one row per setting (env name, default, meaning)."""
+    lines = ["| Setting | Default | Meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "default_text" in extra:
+            default = str(extra["default_text"])
+        elif info.default is None or info.default == "":
+            default = "—"
+        else:
+            value = info.default
+            default = f"`{str(value).lower() if isinstance(value, bool) else value}`"
+        meaning = (info.description or "").replace("|", "\\|")
+        lines.append(f"| `{env_name(name)}` | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+# --- staff PIN --------------------------------------------------------------------------------
+
+def hash_pin(pin: str, *, iterations: int = PIN_ITERATIONS, salt: bytes | None = None) -> str:
+    """``pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>`` for a PIN."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    b64 = base64.b64encode
+    return f"{PIN_ALGORITHM}${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def _parse_pin_hash(text: str) -> tuple[int, bytes, bytes] | None:
+    parts = text.split("$")
+    if len(parts) != 4 or parts[0] != PIN_ALGORITHM or not parts[1].isdigit():
+        return None
+    try:
+        salt = base64.b64decode(parts[2], validate=True)
+        digest = base64.b64decode(parts[3], validate=True)
+    except ValueError:
+        return None
+    iterations = int(parts[1])
+    if not (1 <= iterations <= 10_000_000) or not salt or len(digest) != 32:
+        return None
+    return iterations, salt, digest
+
+
+def check_pin_hash(stored: str, pin: str) -> bool:
+    """Whether ``pin`` matches a stored hash (constant-time compare)."""
+    parsed = _parse_pin_hash(stored)
+    if parsed is None:
+        return False
+    iterations, salt, digest = parsed
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
+    return hmac.compare_digest(candidate, digest)
+
+
+def verify_pin(settings: Settings, pin: str) -> bool:
+    """Whether ``pin`` is the staff PIN; ``False`` when no PIN is configured. Takes ~0.25 s."""
+    if settings.staff_pin is None:
+        return False
+    return check_pin_hash(settings.staff_pin.get_secret_value(), pin)
+
+
+PinResult = Literal["ok", "wrong", "locked"]
+
+
+class PinGuard:
+    """Counts wrong PINs: after ``max_attempts`` in a row the prompt locks for ``lockout`` s.
+
+    Pure apart from the hash check (run ``attempt`` in a thread worker: it takes ~0.25 s).
+    """
+
+    def __init__(self, pin_hash: str | None, *, max_attempts: int = 5, lockout: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._hash = pin_hash
+        self._max = max_attempts
+        self._lockout = lockout
+        self._clock = clock
+        self._wrong = 0
+        self._locked_until: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings,
+                      clock: Callable[[], float] = time.monotonic) -> PinGuard:
+        """A guard for the configured PIN with the configured limits."""
+        pin = settings.staff_pin.get_secret_value() if settings.staff_pin else None
+        return cls(pin, max_attempts=settings.pin_max_attempts, lockout=settings.pin_lockout,
+                   clock=clock)
+
+    @property
+    def required(self) -> bool:
+        """False when no PIN is configured: the exit key then exits directly."""
+        return self._hash is not None
+
+    @property
+    def wrong_attempts(self) -> int:
+        """Wrong PINs since the last success or lockout."""
+        return self._wrong
+
+    def locked_for(self) -> float:
+        """Seconds the prompt stays locked (0 when open)."""
+        if self._locked_until is None:
+            return 0.0
+        left = self._locked_until - self._clock()
+        if left <= 0:
+            self._locked_until = None
+            self._wrong = 0  # a fresh set of attempts after the lockout
+            return 0.0
+        return left
+
+    def attempt(self, pin: str) -> PinResult:
+        """Check one PIN entry; while locked nothing is checked."""
+        if self._hash is None:
+            return "ok"
+        if self.locked_for() > 0:
+            return "locked"
+        if check_pin_hash(self._hash, pin):
+            self._wrong = 0
+            return "ok"
+        self._wrong += 1
+        if self._wrong >= self._max:
+            self._locked_until = self._clock() + self._lockout
+            return "locked"
+        return "wrong"
+
+
+def _read_new_pin() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("New staff PIN (4-12 digits): ")
+        if first.strip() and getpass.getpass("Repeat the PIN: ") != first:
+            raise ConfigError("staff PIN: the two entries differ; nothing was changed")
+    else:
+        first = sys.stdin.readline()  # scripting: one line on stdin
+    pin = first.strip()
+    if not _PIN_RE.fullmatch(pin):
+        raise ConfigError("staff PIN: must be 4-12 digits; nothing was changed")
+    return pin
+
+
+def _toml_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + _CONTROL_RE.sub(lambda m: f"\\u{ord(m[0]):04x}", escaped) + '"'
+
+
+def set_file_value(path: Path, key: str, value: str | None) -> None:
+    """Set (or with ``None`` remove) one top-level string key, keeping comments and other keys.
+
+    Writes atomically; a new file is created mode 0600 (its directory 0700).
+    """
+    old = read_config_file(path, must_exist=False)  # refuses a broken file before touching it
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=.*(?:\n|$)", re.MULTILINE)
+    new_line = f"{key} = {_toml_string(value)}\n" if value is not None else ""
+    if pattern.search(text):
+        text = pattern.sub(lambda _m: new_line, text, count=1)
+    elif value is not None:
+        header = re.search(r"^[ \t]*\[", text, re.MULTILINE)  # keys must precede any table
+        at = header.start() if header else len(text)
+        prefix = text[:at] if not text[:at] or text[:at].endswith("\n") else text[:at] + "\n"
+        text = prefix + new_line + text[at:]
+    expected = {k: v for k, v in old.items() if k != key}
+    if value is not None:
+        expected[key] = value
+    if tomllib.loads(text) != expected:  # a multi-line value or odd layout: don't guess
+        raise ConfigError(f"{path}: could not update {key} safely; edit the file by hand")
+    _write_private(path, text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        old = path.stat()
+    except FileNotFoundError:
+        old = None
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if old is not None:  # keep the admin's mode and owner (root may run `kiosk pin`)
+            os.chmod(tmp, stat.S_IMODE(old.st_mode))
+            if os.geteuid() == 0:
+                os.chown(tmp, old.st_uid, old.st_gid)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def pin_main(args: argparse.Namespace) -> int:
+    """``kiosk pin [--config PATH] [--clear]``: store the staff PIN as a salted hash."""
+    path, _explicit = config_location(getattr(args, "config", None))
+    if getattr(args, "clear", False):
+        set_file_value(path, "staff_pin", None)
+        print(f"Staff PIN removed from {path}: the exit key now exits without a PIN.")
+    else:
+        set_file_value(path, "staff_pin", hash_pin(_read_new_pin()))
+        print(f"Staff PIN saved (salted hash) in {path}.")
+    if os.environ.get(env_name("staff_pin")):
+        print(f"Note: {env_name('staff_pin')} is set in the environment and overrides the file.")
+    return 0
