@@ -1,0 +1,124 @@
+"""The till's view of Engage promotions: filtering, order, value text, sanitizing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from kiosk.engage.models import Money, Promotion
+from kiosk.offers import (
+    NBSP,
+    Member,
+    active_pos_offers,
+    format_amount,
+    format_money,
+    format_percent,
+    sanitize,
+)
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def promo(pid: str, *, value_type: str = "PERCENT", value: Any = 20, channel: str = "POS",
+          name: str | None = None, expires_on: datetime | None = None, redeemed: bool = False,
+          instruction: str | None = None) -> Promotion:
+    return Promotion.model_validate({
+        "id": pid, "promotionId": f"t-{pid}", "name": name or f"Offer {pid}",
+        "expiresOn": expires_on.isoformat() if expires_on else None, "redeemed": redeemed,
+        "redemptionChannels": [{"type": channel, "valueType": value_type, "value": value,
+                                "instruction": instruction}],
+    })
+
+
+def test_drops_redeemed_expired_and_non_pos_offers() -> None:
+    offers = active_pos_offers([
+        promo("keep"),
+        promo("used", redeemed=True),
+        promo("old", expires_on=NOW - timedelta(seconds=1)),
+        promo("web", channel="ECOM"),
+        promo("later", expires_on=NOW + timedelta(days=3)),
+    ], NOW)
+    assert [o.id for o in offers] == ["later", "keep"]
+
+
+def test_sorted_soonest_expiry_first_then_no_expiry_then_unredeemable() -> None:
+    offers = active_pos_offers([
+        promo("none-b", name="B"),
+        promo("swipe", value_type="SWIPE", value="x", expires_on=NOW + timedelta(days=1)),
+        promo("week", expires_on=NOW + timedelta(days=7)),
+        promo("none-a", name="a"),
+        promo("day", expires_on=NOW + timedelta(days=1)),
+    ], NOW)
+    assert [o.id for o in offers] == ["day", "week", "none-a", "none-b", "swipe"]
+
+
+def test_naive_expiry_counts_as_utc() -> None:
+    naive = promo("x", expires_on=(NOW - timedelta(hours=1)).replace(tzinfo=None))
+    assert active_pos_offers([naive], NOW) == []
+
+
+@pytest.mark.parametrize(("value_type", "value", "instruction", "text", "apply"), [
+    ("PERCENT", 20, None, f"20{NBSP}%", f"Give 20{NBSP}% off"),
+    ("PERCENT", "12.50", None, f"12,5{NBSP}%", f"Give 12,5{NBSP}% off"),
+    ("MONEY", {"amount": 100, "currency": "SEK"}, None, f"100,00{NBSP}SEK",
+     f"Take 100,00{NBSP}SEK off"),
+    ("MONEY", {"amount": "1234.5", "currency": "sek"}, None, f"1{NBSP}234,50{NBSP}SEK",
+     f"Take 1{NBSP}234,50{NBSP}SEK off"),
+    ("MONEY", 100, None, "100,00", "Take 100,00 off"),
+    ("EXTERNALOFFER", "10056", None, "Code 10056", "Key code 10056 into the till"),
+    ("MANUAL", "Free coffee", "Hand over a coffee", "Free coffee", "Hand over a coffee"),
+    ("MANUAL", None, "Give a tote bag", "Give a tote bag", "Give a tote bag"),
+])
+def test_value_text_and_till_instruction(value_type: str, value: Any, instruction: str | None,
+                                         text: str, apply: str) -> None:
+    (offer,) = active_pos_offers([promo("p", value_type=value_type, value=value,
+                                        instruction=instruction)], NOW)
+    assert (offer.value_text, offer.till_instruction, offer.redeemable) == (text, apply, True)
+
+
+def test_unknown_value_type_is_listed_but_not_redeemable() -> None:
+    (offer,) = active_pos_offers([promo("s", value_type="SWIPE", value="card-swipe")], NOW)
+    assert offer.value_text == "See Engage"
+    assert not offer.redeemable
+
+
+def test_external_offer_without_code_is_not_redeemable() -> None:
+    (offer,) = active_pos_offers([promo("e", value_type="EXTERNALOFFER", value="")], NOW)
+    assert not offer.redeemable
+
+
+def test_engage_text_is_sanitized() -> None:
+    (offer,) = active_pos_offers([promo(
+        "x", name="Half\x1b[31m price\x07\n[bold]x[/]\u202e", value_type="EXTERNALOFFER",
+        value="AB\x1b]0;pwned\x07C")], NOW)
+    assert offer.name == "Half price [bold]x[/]"  # markup stays as characters, controls go
+    assert offer.value_text == "Code ABC"
+
+
+def test_sanitize_caps_length_and_handles_none() -> None:
+    assert sanitize(None) == ""
+    assert len(sanitize("x" * 500)) == 200
+    assert sanitize("a\tb\r\nc") == "a b c"
+
+
+def test_number_formats() -> None:
+    assert format_amount(Decimal("-1234567.005")) == f"-1{NBSP}234{NBSP}567,01"
+    assert format_amount(Decimal("0")) == "0,00"
+    assert format_percent(Decimal("5.0")) == f"5{NBSP}%"
+    assert format_money(Money(amount=Decimal("9.9"), currency=None)) == "9,90"
+
+
+def test_expiry_text() -> None:
+    (offer,) = active_pos_offers([promo("p", expires_on=datetime(2026, 12, 31, 23, 0,
+                                                                  tzinfo=UTC))], NOW)
+    assert offer.expiry_text == "until 2026-12-31"
+
+
+def test_member_repr_hides_card_and_contact() -> None:
+    member = Member(contact_id="c-1", first_name="Anna", card="2000000000015",
+                    masked_card="•••• 0015")
+    assert "2000000000015" not in repr(member)
+    assert "c-1" not in repr(member)
