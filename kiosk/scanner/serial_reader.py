@@ -12,6 +12,7 @@ import contextlib
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -172,8 +173,8 @@ class SerialScanner:
         self._set_state(ScannerState.CONNECTING, f"looking for the scanner ({self.port})")
         while not self._stop.is_set():
             try:
-                if self._session():
-                    delay = 0.0  # it was connected: start the backoff again from short
+                if self._session() >= self.max_backoff:
+                    delay = 0.0  # it worked for a while: a fresh unplug, retry at once
             except Exception as exc:  # never raise out of the thread; retry after backoff
                 log.exception("scanner reader failed")
                 self._set_state(ScannerState.DISCONNECTED, f"scanner error: {type(exc).__name__}")
@@ -182,12 +183,12 @@ class SerialScanner:
             delay = min(max(delay * 2, 0.05), self.max_backoff)
         self._set_state(ScannerState.OFF, "scanner off")
 
-    def _session(self) -> bool:
-        """Resolve, open and read until an error or stop; True if the port was opened."""
+    def _session(self) -> float:
+        """Resolve, open and read until an error or stop; seconds the port was open."""
         device = self._resolve(self.port)
         if device is None:
             self._set_state(ScannerState.DISCONNECTED, f"no scanner at {self.port}")
-            return False
+            return 0.0
         try:
             ser = self._open(device)
         except PORT_ERRORS as exc:
@@ -195,11 +196,12 @@ class SerialScanner:
             self._set_state(ScannerState.DISCONNECTED,
                             f"scanner {device} is in use by another program" if busy
                             else f"scanner {device} could not be opened")
-            return False
+            return 0.0
         self._serial = ser
+        opened = time.monotonic()
         try:
             if self._stop.is_set():
-                return True
+                return 0.0
             self._set_state(ScannerState.CONNECTED, f"scanner ready ({device})")
             self._read_until_error(ser)
         except PORT_ERRORS as exc:
@@ -210,7 +212,7 @@ class SerialScanner:
             # close promptly, so a replugged device gets its old name back; a vanished one may fail
             with contextlib.suppress(Exception):
                 ser.close()
-        return True
+        return time.monotonic() - opened
 
     def _open(self, device: str) -> Any:
         # exclusive (flock) exists for real POSIX ports only, not for loop:// and other URLs

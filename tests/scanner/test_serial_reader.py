@@ -200,6 +200,26 @@ def test_second_reader_cannot_share_the_port(make_pty, till, scanner_on) -> None
         intruder.stop()
 
 
+def test_unopenable_port_is_retried_with_growing_backoff_not_a_busy_loop(till) -> None:
+    tries: list[float] = []
+
+    def resolve(spec: str) -> str:
+        tries.append(time.monotonic())
+        return "/dev/null"                           # exists, but is no tty: open fails
+
+    reader = till.reader("scanner", resolve=resolve)
+    reader.start()
+    try:
+        wait_until(lambda: len(tries) >= 6, what="six tries")
+    finally:
+        reader.stop()
+    gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)][:5]
+    assert gaps[-1] >= 0.3 and gaps[-1] > gaps[1] > 0    # 0, 0.05, 0.1, 0.2, 0.4 …
+    # the status changed once, not once per try
+    assert till.states == [ScannerState.CONNECTING, ScannerState.DISCONNECTED, ScannerState.OFF]
+    assert till.details[1] == "scanner /dev/null could not be opened"
+
+
 def test_stop_ends_the_thread_and_frees_the_port(make_pty, till, scanner_on) -> None:
     p = make_pty()
     reader = scanner_on(p.name)
