@@ -1,0 +1,171 @@
+"""Card -> member and active POS offers, in as few Engage round trips as possible.
+
+A new card costs two sequential round trips (card -> contactId, then contact and promotions
+fetched concurrently); a card seen recently costs one, because successful card -> contactId
+answers are cached (bounded LRU with a TTL). No Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from kiosk.breaker import CircuitBreaker
+from kiosk.engage.errors import (
+    CircuitOpen,
+    ContactNotFound,
+    EngageError,
+    EngageUnreachable,
+    ServerError,
+)
+from kiosk.engage.models import Contact, LookupKey, Promotion
+from kiosk.offers import Member, Offer, active_pos_offers, sanitize
+from kiosk.scanner.barcode import mask_card
+
+
+class EngageLookupClient(Protocol):
+    """The part of ``EngageClient`` a lookup needs."""
+
+    async def find_contact_id(self, value: str, key: LookupKey = "customKey", *,
+                              contact_type: str | None = None,
+                              deadline: float | None = None) -> str: ...
+    async def get_contact(self, contact_id: str, *, deadline: float | None = None) -> Contact: ...
+    async def get_promotions(self, contact_id: str, channel: Any = "POS", *,
+                             deadline: float | None = None) -> list[Promotion]: ...
+    async def ping(self) -> float: ...
+
+
+@dataclass
+class LookupStats:
+    """Counters for the benchmark: sequential round trips per lookup tell the cache's worth."""
+
+    lookups: int = 0
+    round_trips: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    stale_ids: int = 0
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker."""
+    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
+        exc, CircuitOpen)
+
+
+class MemberLookup:
+    """Finds a member and their active POS offers by card (or by the configured lookup key)."""
+
+    def __init__(self, client: EngageLookupClient, *, key: LookupKey = "customKey",
+                 breaker: CircuitBreaker | None = None, cache_size: int = 256,
+                 cache_ttl: float = 600.0, clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client = client
+        self.key: LookupKey = key
+        self.breaker = breaker
+        self.cache_size = cache_size
+        self.cache_ttl = cache_ttl
+        self.stats = LookupStats()
+        self._clock = clock
+        self._now = now
+        self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+
+    # --- cache ------------------------------------------------------------------------------
+    def _cached_id(self, ck: tuple[str, str]) -> str | None:
+        hit = self._ids.get(ck)
+        if hit is None:
+            return None
+        contact_id, stored = hit
+        if self._clock() - stored > self.cache_ttl:
+            del self._ids[ck]
+            return None
+        self._ids.move_to_end(ck)
+        return contact_id
+
+    def _remember(self, ck: tuple[str, str], contact_id: str) -> None:
+        self._ids[ck] = (contact_id, self._clock())
+        self._ids.move_to_end(ck)
+        while len(self._ids) > self.cache_size:
+            self._ids.popitem(last=False)
+
+    def forget(self, card: str) -> None:
+        """Drop a card from the cache (e.g. after Engage said the contact is gone)."""
+        for ck in [ck for ck in self._ids if ck[1] == card]:
+            del self._ids[ck]
+
+    # --- calls ------------------------------------------------------------------------------
+    async def _call(self, coro: Any) -> Any:
+        """Await one Engage call, feeding its outcome to the breaker."""
+        try:
+            result = await coro
+        except EngageError as exc:
+            if self.breaker is not None:
+                if _is_outage(exc):
+                    self.breaker.record_failure()
+                else:  # Engage answered (404, 409, 401...): it is there
+                    self.breaker.record_success()
+            raise
+        if self.breaker is not None:
+            self.breaker.record_success()
+        return result
+
+    def _check_breaker(self) -> None:
+        if self.breaker is not None and not self.breaker.allow():
+            raise CircuitOpen("Engage unavailable (circuit open)")
+
+    async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
+        self.stats.round_trips += 1
+        # Both GETs at once; wait for both so neither is left running unobserved.
+        contact, promotions = await asyncio.gather(
+            self._call(self.client.get_contact(contact_id)),
+            self._call(self.client.get_promotions(contact_id, "POS")),
+            return_exceptions=True,
+        )
+        errors = [r for r in (contact, promotions) if isinstance(r, BaseException)]
+        if errors:
+            raise next((e for e in errors if isinstance(e, ContactNotFound)), errors[0])
+        member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
+                        or None, card=card, masked_card=mask_card(card))
+        return member, active_pos_offers(promotions, self._now())
+
+    async def _find_id(self, ck: tuple[str, str]) -> str:
+        self.stats.round_trips += 1
+        self.stats.cache_misses += 1
+        contact_id = await self._call(self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
+        self._remember(ck, contact_id)
+        return contact_id
+
+    async def lookup(self, card: str, key: LookupKey | None = None) -> tuple[Member, list[Offer]]:
+        """The member with this card (or e-mail/phone, per ``key``) and their active POS offers.
+
+        Raises ``CircuitOpen`` at once while the breaker is open, otherwise the client's typed
+        errors (``ContactNotFound``, ``MultipleMatches``, ``EngageUnreachable``...).
+        """
+        self._check_breaker()
+        self.stats.lookups += 1
+        ck = (key or self.key, card)
+        contact_id = self._cached_id(ck)
+        if contact_id is None:
+            return await self._member_and_offers(await self._find_id(ck), card)
+        self.stats.cache_hits += 1
+        try:
+            return await self._member_and_offers(contact_id, card)
+        except ContactNotFound:
+            # Merged or deleted since we cached it: ask Engage again, once.
+            self.stats.stale_ids += 1
+            self._ids.pop(ck, None)
+            return await self._member_and_offers(await self._find_id(ck), card)
+
+    async def ping(self) -> float:
+        """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""
+        self._check_breaker()
+        return float(await self._call(self.client.ping()))
+
+    @property
+    def breaker_state(self) -> str:
+        """"closed", "open", "half-open", or "closed" without a breaker."""
+        return self.breaker.state if self.breaker is not None else "closed"

@@ -1,0 +1,360 @@
+"""KioskApp: scan -> member's offers -> confirm -> redeem -> result, keyboard only.
+
+Services arrive through the constructor (``KioskServices``), so tests hand it a
+simulator-backed lookup and redeemer. All I/O runs in workers that report back only through
+messages; every scan starts a new *generation*, and answers for an older one are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+from textual import events, on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk.lookup import MemberLookup
+from kiosk.offers import Member, Offer
+from kiosk.redeem import RedeemInProgress
+from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
+from kiosk.ui import messages_text
+from kiosk.ui.messages import (
+    CardScanned,
+    LookupDone,
+    LookupFailed,
+    RawScan,
+    RedeemFinished,
+    ScannerStatus,
+)
+from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.offers import OffersScreen
+from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.screens.result import ResultScreen
+from kiosk.ui.screens.scan import ScanScreen
+from kiosk.ui.widgets.scan_input import ScanInput
+
+log = logging.getLogger(__name__)
+
+#: The staff exit key: a function key, which no barcode scanner can type.
+STAFF_EXIT_KEY = "f10"
+#: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
+LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
+
+ScannerFactory = Callable[..., Any]
+
+
+@dataclass
+class KioskServices:
+    """Everything the UI needs from the outside world, built by ``kiosk.ui.launch``.
+
+    ``scanner_factory(on_line=, on_state=, on_junk=)`` returns an object with ``start()`` and
+    ``stop()`` (a ``SerialScanner``) or None; ``pin_guard`` checks the staff PIN (None: no PIN
+    configured, the exit key leaves directly); ``notices`` are one-line warnings for the scan
+    screen (unresolved journal rows, a readable key file).
+    """
+
+    lookup: MemberLookup
+    redeemer: Any
+    journal: Any = None
+    scanner_factory: ScannerFactory | None = None
+    settings: Any = None
+    demo_cards: Sequence[Any] = ()
+    pin_guard: Any = None
+    notices: list[str] = field(default_factory=list)
+    #: the Engage client, closed when the app ends (None when the caller owns it, as tests do)
+    engage: Any = None
+
+
+class KioskApp(App[int], inherit_bindings=False):
+    """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
+
+    CSS_PATH = "kiosk.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "kiosk"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(STAFF_EXIT_KEY, "staff_exit", "Staff exit", id="staff_exit"),
+        Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
+    ]
+
+    staff_keys: ClassVar[tuple[str, ...]] = (STAFF_EXIT_KEY,)
+
+    #: True while a redemption is in flight (its key is disabled; idle reset waits).
+    redeeming: reactive[bool] = reactive(False)
+    #: "keyboard" | ScannerState values ("connecting", "connected", "disconnected", ...).
+    scanner_state: reactive[str] = reactive("keyboard")
+    scanner_detail: reactive[str] = reactive("")
+    #: "unknown" | "ok" | "unavailable" | "unauthorized"
+    engage_state: reactive[str] = reactive("unknown")
+    #: "" or "Looking up •••• 4931…" while a lookup runs.
+    busy_text: reactive[str] = reactive("")
+
+    def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
+                 ping_interval: float | None = 30.0, cursor_blink: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.services = services
+        settings = services.settings
+        self.idle_timeout = idle_timeout if idle_timeout is not None else float(
+            getattr(settings, "idle_timeout", 60.0))
+        self.ping_interval = ping_interval
+        self.cursor_blink = cursor_blink
+        self.store_name = str(getattr(settings, "store_name", "") or "")
+        self.terminal_name = str(getattr(settings, "terminal_name", "") or "")
+        rules = CardRules.from_settings(settings) if settings is not None else CardRules()
+        self.gate = ScanGate(rules)
+        self.generation = 0
+        self.member: Member | None = None
+        self._clock = clock
+        self._last_input = clock()
+        self._scanner: Any = None
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen:
+        return ScanScreen()
+
+    def on_mount(self) -> None:
+        self.set_interval(min(1.0, self.idle_timeout / 4), self._check_idle)
+        factory = self.services.scanner_factory
+        if factory is not None:
+            try:
+                self._scanner = factory(on_line=self._serial_line, on_state=self._serial_state,
+                                        on_junk=self._serial_junk)
+            except Exception:  # a broken scanner must not keep the till from starting
+                log.exception("serial scanner could not be created")
+                self.scanner_state = "disconnected"
+            if self._scanner is not None:
+                self._scanner.start()
+        self.run_worker(self._reconcile(), name="reconcile", group="reconcile",
+                        exit_on_error=False, description="verify unfinished redemptions")
+        if self.ping_interval:
+            self.set_interval(self.ping_interval, self.check_engage)
+
+    async def on_unmount(self) -> None:
+        if self._scanner is not None:
+            self._scanner.stop()
+        if self.services.engage is not None:
+            await self.services.engage.aclose()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_input = self._clock()  # any key counts as activity for the idle reset
+        await super().on_event(event)
+
+    def watch_redeeming(self) -> None:
+        self.screen.refresh_bindings()
+
+    def action_ignore(self) -> None:
+        """The locked keys land here: nothing happens."""
+
+    # --- serial scanner thread -> messages (called from its thread: post only) ---------------
+    def _serial_line(self, line: str) -> None:
+        self.post_message(RawScan(line, "serial"))
+
+    def _serial_state(self, state: Any, detail: str) -> None:
+        self.post_message(ScannerStatus(str(state), detail))
+
+    def _serial_junk(self, reason: str) -> None:
+        self.post_message(ScannerStatus("junk", reason))
+
+    def on_scanner_status(self, message: ScannerStatus) -> None:
+        if message.state == "junk":
+            self.notify(message.detail, title="Scan not read", severity="warning")
+            return
+        self.scanner_state = message.state
+        self.scanner_detail = message.detail
+
+    # --- scans ------------------------------------------------------------------------------
+    @on(ScanInput.Submitted)
+    def _typed(self, message: ScanInput.Submitted) -> None:
+        self.post_message(RawScan(message.text, message.source))
+
+    def on_raw_scan(self, message: RawScan) -> None:
+        """Every scan source passes the same gate: barcode rules, then the debouncer."""
+        self._last_input = self._clock()
+        result = self.gate.check(message.text)
+        if result is None:
+            return  # the same card again within the debounce window
+        if isinstance(result, Rejected):
+            msg = messages_text.for_rejected_scan(result.reason)
+            self.notify(msg.body, title=msg.title, severity="warning")
+            return
+        self.post_message(CardScanned(result.card, message.source))
+
+    async def on_card_scanned(self, message: CardScanned) -> None:
+        """The one place a scan starts over: drop what was shown, look the card up."""
+        self.generation += 1
+        generation = self.generation
+        self.member = None
+        await self._unwind()
+        self.busy_text = f"Looking up {mask_card(message.card)}…"
+        self.run_worker(self._lookup(message.card, generation), name="lookup", group="lookup",
+                        exclusive=True, exit_on_error=False, description="member lookup")
+
+    async def _lookup(self, card: str, generation: int) -> None:
+        try:
+            member, offers = await self.services.lookup.lookup(card)
+        except Exception as exc:  # every failure becomes a staff message, never a crash
+            self.post_message(LookupFailed(generation, exc))
+        else:
+            self.post_message(LookupDone(generation, member, offers))
+
+    async def on_lookup_done(self, message: LookupDone) -> None:
+        if message.generation != self.generation:
+            return  # an answer for an earlier scan
+        self.busy_text = ""
+        self.engage_state = "ok"
+        self.member = message.member
+        await self._unwind()
+        await self.push_screen(OffersScreen(message.member, message.offers))
+
+    async def on_lookup_failed(self, message: LookupFailed) -> None:
+        if message.generation != self.generation:
+            return
+        self.busy_text = ""
+        self._note_engage_error(message.error)
+        if not isinstance(message.error, Exception):
+            log.error("lookup failed: %s", type(message.error).__name__)
+        await self._unwind()
+        await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
+
+    def _note_engage_error(self, error: BaseException) -> None:
+        if isinstance(error, Unauthorized):
+            self.engage_state = "unauthorized"
+        elif isinstance(error, EngageUnreachable | ServerError | CircuitOpen):
+            self.engage_state = "unavailable"
+        else:
+            self.engage_state = "ok"  # Engage answered, just not with a member
+        if not isinstance(error, CircuitOpen):
+            log.info("lookup failed: %s", type(error).__name__)
+
+    async def _reconcile(self) -> None:
+        """Settle redemptions a crash left open; a notice if some stay unverified."""
+        try:
+            report = await self.services.redeemer.reconcile()
+        except Exception as exc:
+            self._note_engage_error(exc)
+            log.warning("reconcile failed: %s", type(exc).__name__)
+        else:
+            self.engage_state = "ok" if self.engage_state == "unknown" else self.engage_state
+            if report.unresolved:
+                self.add_notice(f"{report.unresolved} earlier redemption(s) could not be "
+                                "verified: check `kiosk journal` before applying them.")
+        self.check_engage()
+
+    def add_notice(self, text: str) -> None:
+        """A one-line warning for the scan screen."""
+        self.services.notices.append(text)
+        base = self.screen_stack[0]
+        if isinstance(base, ScanScreen):
+            base.show_notices()
+
+    # --- Engage reachability ------------------------------------------------------------------
+    def check_engage(self) -> None:
+        """Ping Engage in the background and show the answer on the scan screen."""
+        self.run_worker(self._ping(), name="ping", group="ping", exclusive=True,
+                        exit_on_error=False, description="Engage reachability")
+
+    async def _ping(self) -> None:
+        try:
+            await self.services.lookup.ping()
+        except Exception as exc:
+            self._note_engage_error(exc)
+        else:
+            self.engage_state = "ok"
+
+    # --- offers -> confirm -> redeem -> result ---------------------------------------------------
+    def choose(self, offer: Offer) -> None:
+        """Staff picked an offer: ask before anything is sent."""
+        if self.member is None or self.redeeming:
+            return
+        if not offer.redeemable:
+            self.notify(offer.till_instruction, title="Can't redeem here", severity="warning")
+            return
+        self.push_screen(ConfirmScreen(self.member, offer))
+
+    def redeem(self, offer: Offer) -> None:
+        """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
+        if self.redeeming or self.member is None:
+            return
+        self.redeeming = True  # set before the worker starts: a second Enter finds it busy
+        self.run_worker(self._redeem(self.member, offer, self.generation), name="redeem",
+                        group="redeem", exit_on_error=False, description="redeem offer")
+
+    async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
+        try:
+            outcome = await self.services.redeemer.redeem(member, offer)
+        except RedeemInProgress as exc:  # a start-up reconciliation holds the terminal's lock
+            outcome = SimpleNamespace(kind="REJECTED", offer=offer, error=exc, redeemed_on=None)
+        except Exception as exc:
+            # The redeemer journals and verifies; if it still failed, we can't prove anything.
+            log.error("redeem raised %s", type(exc).__name__)
+            outcome = SimpleNamespace(kind="UNKNOWN", offer=offer, error=exc, redeemed_on=None)
+        self.post_message(RedeemFinished(generation, member, offer, outcome))
+
+    async def on_redeem_finished(self, message: RedeemFinished) -> None:
+        self.redeeming = False
+        text = messages_text.for_outcome(message.outcome)
+        if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
+            await self._unwind()
+            await self.push_screen(ResultScreen(text, message.member))
+        else:
+            # Staff moved on (new scan, idle reset): the answer still must not go unseen.
+            self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
+                        title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    # --- starting over --------------------------------------------------------------------------
+    async def _unwind(self) -> None:
+        """Back to the scan screen, dropping every screen above it."""
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+
+    async def start_over(self) -> None:
+        """Forget the member and show the scan screen (after a result, Escape, idle reset)."""
+        self.generation += 1  # answers still on their way are for a customer who has left
+        self.workers.cancel_group(self, "lookup")
+        self.member = None
+        self.busy_text = ""
+        self.gate.debouncer.reset()
+        await self._unwind()
+        for scan_input in self.screen.query(ScanInput):
+            scan_input.clear()
+
+    async def _check_idle(self) -> None:
+        if self.redeeming or self._clock() - self._last_input < self.idle_timeout:
+            return
+        if self.member is not None or self.busy_text or len(self.screen_stack) > 1 or any(
+                s.value for s in self.screen.query(ScanInput)):
+            log.info("idle reset")
+            await self.start_over()
+
+    # --- staff exit -------------------------------------------------------------------------------
+    def action_staff_exit(self) -> None:
+        """Ask for the PIN (or leave at once when none is configured)."""
+        guard = self.services.pin_guard
+        if guard is None or not getattr(guard, "required", True):
+            self.exit(0)
+            return
+        if isinstance(self.screen, PinScreen):
+            return
+        self.push_screen(PinScreen(guard), self._pin_done)
+
+    def _pin_done(self, ok: bool | None) -> None:
+        if ok:
+            self.exit(0)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "staff_exit" and self.redeeming:
+            return None  # don't leave with a redemption in flight
+        return True
+
+
+def _toast_severity(severity: str) -> str:
+    return {"success": "information"}.get(severity, severity)

@@ -1,0 +1,112 @@
+"""``kiosk run`` and ``kiosk demo``: settings first, then logging, services, and the app.
+
+Settings are loaded before Textual is imported, so a bad setting stops the start in
+milliseconds with one line and exit status 2 (``kiosk.cli`` prints ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from kiosk.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp, KioskServices
+
+
+def build_services(settings: Settings, client: Any, journal: Any, *,
+                   demo_cards: Sequence[Any] = (), notices: Sequence[str] = ()) -> KioskServices:
+    """The app's services around one Engage client and one journal (one breaker for both
+    lookups and redeems, so the scan screen shows one Engage state)."""
+    from functools import partial
+
+    from kiosk.breaker import CircuitBreaker
+    from kiosk.config import PinGuard
+    from kiosk.lookup import MemberLookup
+    from kiosk.redeem import Redeemer
+    from kiosk.scanner.serial_reader import scanner_from_settings
+    from kiosk.ui.app import KioskServices
+
+    breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
+    lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker)
+    redeemer = Redeemer(client, journal, store=settings.store_name,
+                        terminal=settings.terminal_name, breaker=breaker)
+    factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
+    return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
+                         scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
+                         pin_guard=PinGuard.from_settings(settings),
+                         notices=[*settings.warnings(), *notices], engage=client)
+
+
+def make_client(settings: Settings) -> Any:
+    """One Engage client per process, with the configured timeouts and TLS."""
+    from kiosk.engage.client import ClientTimeouts, EngageClient
+
+    timeouts = ClientTimeouts(lookup_deadline=settings.engage_timeout,
+                              redeem_read=settings.engage_redeem_timeout)
+    verify: Any = settings.ssl_context() if settings.engage_url.startswith("https") else True
+    return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
+                        verify=verify)
+
+
+def _start(settings: Settings, *, demo_cards: Sequence[Any] = ()) -> int:
+    from kiosk.journal import Journal
+    from kiosk.ui.app import KioskApp
+
+    settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
+    journal = Journal(settings.journal_path)
+    try:
+        services = build_services(settings, make_client(settings), journal,
+                                  demo_cards=demo_cards)
+        app: KioskApp = KioskApp(services)
+        app.run(mouse=False)
+        return int(app.return_code or 0)
+    finally:
+        journal.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """``kiosk run``: the production kiosk against the configured Engage tenant."""
+    settings = load_settings(getattr(args, "config", None))
+    from kiosk.logs import configure_logging
+
+    configure_logging(settings)
+    return _start(settings)
+
+
+@contextlib.contextmanager
+def _demo_dir() -> Iterator[Path]:
+    # A throwaway journal: demo redemptions must never mix into a store's real journal.
+    path = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path) -> Settings:
+    """The user's settings (store name, scanner, PIN...) pointed at the embedded simulator."""
+    return settings.model_copy(update={
+        "engage_url": url, "engage_api_key": SecretStr(api_key), "engage_api_key_file": None,
+        "engage_ca_bundle": None, "journal_path": journal_path,
+    })
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
+    base = load_settings(getattr(args, "config", None), require_engage=False)
+    from kiosk.logs import configure_logging
+    from kiosk.sim import Simulator, load_demo_data
+
+    with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
+        settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
+        configure_logging(settings, secrets=[sim.api_key])
+        return _start(settings, demo_cards=sim.state.demo_cards())

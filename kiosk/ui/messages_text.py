@@ -1,0 +1,125 @@
+"""What staff read for every typed error and redemption outcome: the one table.
+
+Screens never match on error text; they ask ``for_error`` / ``for_outcome`` and show the
+``StaffMessage``. Order matters only where classes inherit (most specific first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kiosk.engage import errors as e
+from kiosk.offers import Offer
+from kiosk.redeem import RedeemInProgress
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """A result for staff: a short headline, what to do next, and how it should look."""
+
+    title: str
+    body: str
+    severity: str = "error"  # "success" | "warning" | "error"
+
+
+NO_OFFERS = "Continue the sale without offers."
+
+
+def _when(dt: datetime | None) -> str:
+    return f" on {dt.astimezone().strftime('%Y-%m-%d at %H:%M')}" if dt else ""
+
+
+def _retry_after(exc: BaseException) -> str:
+    seconds = getattr(exc, "retry_after", None)
+    return f"Wait {max(1, round(seconds))} seconds, then scan again." if seconds else \
+        "Wait a moment, then scan again."
+
+
+# (error type, headline, what to do). The first entry whose type matches wins.
+ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException], str]]] = [
+    (RedeemInProgress, "Still checking an earlier redemption",
+     "Nothing was sent. Wait a moment, then try again."),
+    (e.PromotionAlreadyRedeemed, "Offer already used",
+     "Engage says this offer has already been used. Don't apply it."),
+    (e.PromotionNotValidForRedemptionChannel, "Not valid in store",
+     "This offer can't be used in a store (online only?). Don't apply it."),
+    (e.PromotionExpired, "Offer expired", "This offer is no longer valid. Don't apply it."),
+    (e.ContactNotFound, "Card not found",
+     "No member has this card. Ask for another card, or " + NO_OFFERS[0].lower() + NO_OFFERS[1:]),
+    (e.PromotionNotFound, "Offer no longer available",
+     "It was removed or belongs to another member. Don't apply it; scan the card again."),
+    (e.PromotionNotAssociatedWithContact, "Offer no longer available",
+     "It was removed or belongs to another member. Don't apply it; scan the card again."),
+    (e.NotFound, "Not found in Engage", "Scan the card again. " + NO_OFFERS),
+    (e.MultipleMatches, "Several members share this card",
+     "Engage can't tell which member it is. " + NO_OFFERS
+     + " The card needs fixing in Engage (tell the store manager)."),
+    (e.CircuitOpen, "Engage unavailable",
+     NO_OFFERS + " Engage is not answering; the kiosk checks again by itself."),
+    (e.EngageTimeout, "Engage is not answering", NO_OFFERS + " You can scan again later."),
+    (e.EngageUnreachable, "Engage unreachable", NO_OFFERS + " You can scan again later."),
+    (e.Unauthorized, "Kiosk not authorised by Engage",
+     "Engage rejected this kiosk's API key: a configuration problem for IT, not something you "
+     "did. " + NO_OFFERS),
+    (e.RateLimited, "Engage is busy", _retry_after),
+    (e.ServerError, "Engage had a problem", NO_OFFERS + " You can scan again later."),
+    (e.BadResponse, "Unexpected answer from Engage",
+     NO_OFFERS + " Tell IT if this keeps happening."),
+    (e.BadRequest, "Engage could not use this",
+     "Check the card number, e-mail or phone number and try again."),
+    (e.EngageError, "Engage refused", NO_OFFERS),
+    (BaseException, "Something went wrong", NO_OFFERS + " The kiosk keeps working."),
+]
+
+
+def for_error(exc: BaseException) -> StaffMessage:
+    """The staff message for a typed error (anything unexpected gets a safe generic one)."""
+    for cls, title, body in ERROR_TABLE:
+        if isinstance(exc, cls):
+            text = body(exc) if callable(body) else body
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable)
+            severity = "warning" if calm else "error"
+            return StaffMessage(title, text, severity)
+    raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
+
+
+def for_rejected_scan(reason: str) -> StaffMessage:
+    """A scan the barcode rules refused (never sent to Engage)."""
+    return StaffMessage("Not a member card", f"{reason.capitalize()}. Scan the member's card.",
+                        "warning")
+
+
+def success(offer: Offer) -> StaffMessage:
+    """Redeemed: the headline is what to apply at the till."""
+    return StaffMessage(offer.till_instruction, f"{offer.name} is redeemed. Apply it now.",
+                        "success")
+
+
+def for_outcome(outcome: Any) -> StaffMessage:
+    """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
+    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
+    offer: Offer = outcome.offer
+    if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
+        return success(offer)
+    if kind == "NOT_REDEEMED":
+        return StaffMessage("Not redeemed: try again",
+                            "Engage did not redeem the offer. Don't apply it. "
+                            "You may try once more.", "warning")
+    if kind == "UNKNOWN":
+        return StaffMessage("Outcome unknown: don't apply",
+                            "We couldn't confirm with Engage whether the offer was used. "
+                            "Don't apply it without checking. The attempt is in the journal.")
+    if kind == "ALREADY_USED_VERIFY":
+        return StaffMessage("Already used: verify",
+                            f"Engage says this offer was used{_when(outcome.redeemed_on)}, "
+                            "possibly by an earlier attempt or another till. Check before "
+                            "applying it.", "warning")
+    error = getattr(outcome, "error", None)
+    msg = for_error(error) if error is not None else for_error(Exception())
+    if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:
+        msg = StaffMessage(msg.title, f"Engage says this offer was used"
+                           f"{_when(outcome.redeemed_on)}. Don't apply it.", msg.severity)
+    return msg

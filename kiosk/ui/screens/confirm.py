@@ -1,0 +1,73 @@
+"""Confirm before anything is sent: what will be redeemed and what staff will apply."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from kiosk.offers import Member, Offer
+from kiosk.ui.widgets.scan_input import ScanInput
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+class ConfirmScreen(ModalScreen[None]):
+    """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over."""
+
+    app: KioskApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "confirm", "Redeem", id="confirm"),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+
+    def __init__(self, member: Member, offer: Offer) -> None:
+        super().__init__()
+        self.member = member
+        self.offer = offer
+
+    def compose(self) -> ComposeResult:
+        offer = self.offer
+        with Vertical(id="confirm-box"):
+            yield Static("Redeem this offer?", id="confirm-title")
+            name = Text(offer.name, style="bold")
+            name.append(f"\n{offer.value_text}")
+            if offer.expiry_text:
+                name.append(f"   {offer.expiry_text}", style="dim")
+            yield Static(name, id="confirm-offer")
+            apply = Text("At the till: ", style="dim")
+            apply.append(offer.till_instruction, style="bold")
+            yield Static(apply, id="confirm-apply")
+            who = Text(f"for {self.member.first_name or 'the member'}, card "
+                       f"{self.member.masked_card}", style="dim")
+            yield Static(who, id="confirm-member")
+            yield Static("", id="confirm-busy")
+            yield ScanInput(cursor_blink=self.app.cursor_blink, id="confirm-scan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ScanInput).focus()
+        self.watch(self.app, "redeeming", self._busy)
+
+    def _busy(self, redeeming: bool) -> None:
+        self.query_one("#confirm-busy", Static).update(
+            Text("Redeeming… don't apply anything yet.", style="bold") if redeeming else "")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("confirm", "cancel") and self.app.redeeming:
+            return None  # shown greyed out: one POST at a time, and it can't be called back
+        return True
+
+    def action_confirm(self) -> None:
+        self.app.redeem(self.offer)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,132 @@
+"""The member's active in-store offers: Up/Down to choose, Enter to redeem, Escape to finish."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from kiosk.offers import Member, Offer
+from kiosk.ui.widgets.scan_input import ScanInput
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+def offer_prompt(offer: Offer) -> Text:
+    """Two lines per offer: the name, then value and expiry. Built from Text: never markup."""
+    text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
+    text.append("\n  ")
+    text.append(offer.value_text, style="" if offer.redeemable else "dim")
+    if offer.expiry_text:
+        text.append(f"   {offer.expiry_text}", style="dim")
+    if not offer.redeemable:
+        text.append("   (not redeemable at this till)", style="dim italic")
+    return text
+
+
+def greeting(member: Member) -> Text:
+    """"Anna · •••• 4931" (a generic greeting when Engage has no first name)."""
+    text = Text(member.first_name or "Member", style="bold")
+    text.append(f"  ·  card {member.masked_card}")
+    return text
+
+
+class OffersScreen(Screen):
+    """One member's offers. A scan here starts over with the new card."""
+
+    app: KioskApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Choose", key_display="↑↓"),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "choose", "Redeem…", id="choose"),
+        Binding("escape", "done", "Done (new customer)", id="done"),
+    ]
+
+    def __init__(self, member: Member, offers: list[Offer]) -> None:
+        super().__init__()
+        self.member = member
+        self.offers = offers
+
+    def compose(self) -> ComposeResult:
+        yield Static(greeting(self.member), id="member")
+        if self.offers:
+            count = len(self.offers)
+            yield Static(f"{count} offer{'s' if count != 1 else ''} to use in store", id="count")
+            options = [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable)
+                       for i, o in enumerate(self.offers)]
+            option_list = OptionList(*options, id="offers", markup=False)
+            option_list.can_focus = False  # keys stay with the scan input; bindings drive it
+            yield option_list
+        else:
+            who = self.member.first_name or "This member"
+            yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
+        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ScanInput).focus()
+        if self.offers:
+            option_list = self.query_one(OptionList)
+            first = next((i for i, o in enumerate(self.offers) if o.redeemable), None)
+            option_list.highlighted = first
+
+    def on_screen_resume(self) -> None:
+        self.query_one(ScanInput).focus()
+
+    @property
+    def highlighted_offer(self) -> Offer | None:
+        """The offer under the cursor, if any."""
+        if not self.offers:
+            return None
+        index = self.query_one(OptionList).highlighted
+        return self.offers[index] if index is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose":
+            offer = self.highlighted_offer
+            if offer is None:
+                return False if not self.offers else None
+            return None if self.app.redeeming else True
+        if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
+            return bool(self.offers)
+        return True
+
+    def _list(self) -> OptionList:
+        return self.query_one(OptionList)
+
+    def action_cursor_up(self) -> None:
+        self._list().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._list().action_cursor_down()
+
+    def action_page_up(self) -> None:
+        self._list().action_page_up()
+
+    def action_page_down(self) -> None:
+        self._list().action_page_down()
+
+    def action_first(self) -> None:
+        self._list().action_first()
+
+    def action_last(self) -> None:
+        self._list().action_last()
+
+    def action_choose(self) -> None:
+        offer = self.highlighted_offer
+        if offer is not None:
+            self.app.choose(offer)
+
+    async def action_done(self) -> None:
+        await self.app.start_over()

@@ -1,0 +1,82 @@
+"""The staff PIN prompt guarding the exit (5 wrong PINs lock it for a minute: see PinGuard)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+MAX_PIN = 12
+
+
+class PinScreen(ModalScreen[bool]):
+    """Digits are shown as dots; Enter checks, Escape goes back. Dismisses True on the right PIN."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "check", "Check PIN", id="check"),
+        Binding("escape", "cancel", "Back", id="cancel"),
+    ]
+
+    def __init__(self, guard: Any) -> None:
+        super().__init__()
+        self.guard = guard
+        self._digits: list[str] = []
+        self._checking = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="pin-box"):
+            yield Static("Staff: enter the PIN to leave the kiosk", id="pin-title")
+            yield Static("", id="pin-dots")
+            yield Static("", id="pin-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def _show(self, status: str = "") -> None:
+        self.query_one("#pin-dots", Static).update(Text("● " * len(self._digits) or "_"))
+        locked = self.guard.locked_for()
+        if locked > 0:
+            status = f"Too many wrong PINs: locked for {int(locked) + 1} s."
+        self.query_one("#pin-status", Static).update(Text(status))
+
+    def on_key(self, event: events.Key) -> None:
+        if event.character and event.character.isdigit() and len(self._digits) < MAX_PIN:
+            event.stop()
+            self._digits.append(event.character)
+            self._show()
+        elif event.key == "backspace" and self._digits:
+            event.stop()
+            self._digits.pop()
+            self._show()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "check" and self._checking else True
+
+    def action_check(self) -> None:
+        if self._checking:
+            return
+        self._checking = True
+        pin, self._digits = "".join(self._digits), []
+        self._attempt(pin)
+
+    @work(thread=True, exit_on_error=False, group="pin", description="check staff PIN")
+    def _attempt(self, pin: str) -> None:
+        result = self.guard.attempt(pin)  # ~0.25 s of hashing: off the event loop
+        self.app.call_from_thread(self._checked, result)
+
+    def _checked(self, result: str) -> None:
+        self._checking = False
+        if result == "ok":
+            self.dismiss(True)
+        else:
+            self._show("Wrong PIN." if result == "wrong" else "")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,60 @@
+"""The answer, in large type: what to apply at the till, or what happened and what to do next."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from kiosk.offers import Member
+from kiosk.ui.messages_text import StaffMessage
+from kiosk.ui.widgets.scan_input import ScanInput
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+
+class ResultScreen(Screen):
+    """Any key (or the next scan) continues; digits start typing the next card instead."""
+
+    app: KioskApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "continue", "Continue", id="continue"),
+    ]
+
+    def __init__(self, message: StaffMessage, member: Member | None = None) -> None:
+        super().__init__(classes=message.severity)
+        self.message = message
+        self.member = member
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="result-box"):
+            yield Static(Text(self.message.title), id="result-title")
+            yield Static(Text(self.message.body), id="result-body")
+            if self.member is not None:
+                yield Static(Text(f"{self.member.first_name or 'Member'} · card "
+                                  f"{self.member.masked_card}", style="dim"), id="result-member")
+            yield Static("Press any key to continue, or scan the next card.", id="result-hint")
+            with Center():
+                yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ScanInput).focus()
+
+    async def on_key(self, event: events.Key) -> None:
+        # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
+        if event.key in self.app.staff_keys:
+            return
+        event.stop()
+        await self.action_continue()
+
+    async def action_continue(self) -> None:
+        await self.app.start_over()

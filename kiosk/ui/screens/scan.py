@@ -1,0 +1,101 @@
+"""The idle screen: a calm prompt to scan, plus the scanner's and Engage's state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from kiosk.offers import sanitize
+from kiosk.ui.widgets.scan_input import ScanInput
+
+if TYPE_CHECKING:
+    from kiosk.ui.app import KioskApp
+
+SCANNER_TEXT = {
+    "keyboard": ("Scanner: keyboard", "ok"),
+    "off": ("Scanner: off", "dim"),
+    "connecting": ("Scanner: connecting…", "warn"),
+    "connected": ("Scanner: connected", "ok"),
+    "disconnected": ("Scanner: disconnected (type the card number)", "bad"),
+}
+ENGAGE_TEXT = {
+    "unknown": ("Engage: checking…", "dim"),
+    "ok": ("Engage: connected", "ok"),
+    "unavailable": ("Engage: unavailable, continue sales without offers", "bad"),
+    "unauthorized": ("Engage: API key rejected, tell IT", "bad"),
+}
+
+
+def status_line(label: str, kind: str) -> Text:
+    """A status with a coloured dot (the dot, not the colour alone, carries the state)."""
+    dot = {"ok": ("●", "green"), "warn": ("◐", "yellow"), "bad": ("○", "red")}.get(
+        kind, ("·", "dim"))
+    return Text.assemble((dot[0] + " ", dot[1]), label)
+
+
+class ScanScreen(Screen):
+    """Waiting for a card. Also says when a lookup is under way."""
+
+    app: KioskApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        where = " · ".join(sanitize(x) for x in (app.store_name, app.terminal_name) if x)
+        yield Static(Text(where or "kiosk"), id="store")
+        with Vertical(id="scan-main"):
+            with Center():
+                yield Static("Scan the member's card", id="prompt")
+            yield Static("or type the card number and press Enter", id="prompt-sub")
+            with Center():
+                yield ScanInput("card number", cursor_blink=app.cursor_blink, id="scan-input")
+            yield Static("", id="busy")
+        yield Static(self._demo_text(app.services.demo_cards), id="demo",
+                     classes="" if app.services.demo_cards else "hidden")
+        yield Static("", id="notices", classes="hidden")
+        yield Static("", id="status")
+        yield Footer()
+
+    @staticmethod
+    def _demo_text(cards: Any) -> Text:
+        text = Text("Demo cards: type one and press Enter\n", style="bold")
+        for card in cards:
+            who = sanitize(getattr(card, "first_name", "") or "")
+            note = sanitize(getattr(card, "note", "") or "")
+            text.append(f"  {sanitize(card.card)}  ")
+            text.append(f"{who} {('(' + note + ')') if note else ''}".strip() + "\n", style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        for attr in ("scanner_state", "scanner_detail", "engage_state"):
+            self.watch(self.app, attr, self._refresh_status)
+        self.watch(self.app, "busy_text", self._show_busy)
+        self.show_notices()
+        self.query_one(ScanInput).focus()
+
+    def on_screen_resume(self) -> None:
+        self.query_one(ScanInput).focus()
+
+    def show_notices(self) -> None:
+        """Show the app's one-line notices (unverified redemptions, a readable key file...)."""
+        notices = self.app.services.notices
+        widget = self.query_one("#notices", Static)
+        widget.update(Text("\n".join(f"⚠ {sanitize(n)}" for n in notices)))
+        widget.set_class(not notices, "hidden")
+
+    def _show_busy(self, text: str) -> None:
+        self.query_one("#busy", Static).update(Text(text))
+
+    def _refresh_status(self, _: object = None) -> None:
+        app = self.app
+        scanner, kind = SCANNER_TEXT.get(app.scanner_state, (f"Scanner: {app.scanner_state}",
+                                                             "warn"))
+        engage, ekind = ENGAGE_TEXT.get(app.engage_state, ENGAGE_TEXT["unknown"])
+        line = status_line(scanner, kind)
+        line.append("    ")
+        line.append_text(status_line(engage, ekind))
+        self.query_one("#status", Static).update(line)

@@ -1,0 +1,116 @@
+"""ScanInput: where keyboard-wedge scans and typed card numbers arrive.
+
+Not the stock ``Input``: that one handles Enter through a binding after the key has bubbled,
+by which time it has already eaten the next scan's characters. Here printable characters and
+Enter/LF are handled in one ``on_key``, in arrival order, so back-to-back scans stay apart.
+An Enter with nothing typed is left to bubble, so screens can bind Enter to their own action.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from kiosk.offers import sanitize
+from kiosk.scanner.wedge import WedgeBuffer
+
+SUBMIT_KEYS = ("enter", "ctrl+j")  # a scanner's CR suffix arrives as enter, LF as ctrl+j
+
+
+class ScanInput(Widget, can_focus=True):
+    """A one-line scan/typing sink that shows what has been typed so far."""
+
+    DEFAULT_CSS = """
+    ScanInput {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+    }
+    """
+
+    class Submitted(Message):
+        """A line ended with Enter/LF; ``source`` is "wedge" for a scanner burst, else "typed"."""
+
+        def __init__(self, scan_input: ScanInput, text: str, source: str) -> None:
+            super().__init__()
+            self.scan_input = scan_input
+            self.text = text
+            self.source = source
+
+        @property
+        def control(self) -> ScanInput:
+            """The ScanInput that sent this (for ``@on`` selectors)."""
+            return self.scan_input
+
+    _shown: reactive[str] = reactive("")
+    _cursor_on: reactive[bool] = reactive(True)
+
+    def __init__(self, placeholder: str = "", *, cursor_blink: bool = True, max_length: int = 256,
+                 name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.placeholder = placeholder
+        self.cursor_blink = cursor_blink
+        self._buffer = WedgeBuffer(max_length=max_length)
+
+    def on_mount(self) -> None:
+        if self.cursor_blink:
+            self.set_interval(0.5, self._blink)
+
+    def _blink(self) -> None:
+        self._cursor_on = not self._cursor_on if self.has_focus else True
+
+    @property
+    def value(self) -> str:
+        """What has been typed since the last Enter."""
+        return self._buffer.text
+
+    def clear(self) -> None:
+        """Drop the partial line (e.g. when the kiosk starts over)."""
+        self._buffer.clear()
+        self._shown = ""
+
+    def render(self) -> Text:
+        text = Text("› ", style="bold")
+        if self._shown:
+            text.append(sanitize(self._shown, limit=60))  # data, never markup
+        elif self.placeholder:
+            text.append(self.placeholder, style="dim")
+        if self.has_focus and self._cursor_on:
+            text.append("▏")
+        return text
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_key(self, event: events.Key) -> None:
+        """Characters, backspace and Enter/LF in one handler (see the module docstring)."""
+        if event.key in SUBMIT_KEYS:
+            scan = self._buffer.submit(event.time)
+            self._shown = ""
+            if scan is None:
+                return  # nothing typed: let the screen's Enter binding have it
+            event.stop()
+            event.prevent_default()
+            text = "" if scan.truncated else scan.text  # an over-long line is never a card
+            self.post_message(self.Submitted(self, text, "wedge" if scan.looks_scanned
+                                             else "typed"))
+        elif event.key == "backspace" and self._buffer.text:
+            event.stop()
+            self._buffer.backspace()
+            self._shown = self._buffer.text
+        elif event.key == "escape" and self._buffer.text:
+            event.stop()  # first Escape clears what was typed; the next one reaches the screen
+            self.clear()
+        elif event.is_printable and (event.key != "space" or self._buffer.text):
+            # a lone space is not a card character: leave it to the screen ("any key")
+            event.stop()
+            event.prevent_default()
+            self._buffer.feed(event.character, event.time)
+            self._shown = self._buffer.text

@@ -1,0 +1,91 @@
+"""The kiosk UI against the real simulator over HTTP, driven by Pilot.
+
+Every test gets a fresh simulator with a few members of its own (so tests don't depend on the
+demo data), a real EngageClient, a real SQLite journal and the real Redeemer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kiosk_pilot import Kiosk, Members, seed
+from textual.message import Message
+
+from kiosk.breaker import CircuitBreaker
+from kiosk.config import Settings
+from kiosk.engage.client import ClientTimeouts, EngageClient
+from kiosk.journal import Journal
+from kiosk.lookup import MemberLookup
+from kiosk.redeem import Redeemer
+from kiosk.sim import SimState, Simulator
+from kiosk.ui.app import KioskApp, KioskServices
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimState(), rate_limit=None) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def members(sim: Simulator) -> Members:
+    return seed(sim)
+
+
+@pytest.fixture
+def settings(sim: Simulator, tmp_path: Path) -> Settings:
+    return Settings(engage_url=sim.url, engage_api_key=sim.api_key, store_name="Test Store",
+                    terminal_name="Till 1", journal_path=tmp_path / "journal.sqlite3",
+                    log_dir=tmp_path / "log")
+
+
+@pytest.fixture
+async def engage(sim: Simulator) -> AsyncIterator[EngageClient]:
+    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
+        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=2.0))
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal(tmp_path / "journal.sqlite3")
+    yield j
+    j.close()
+
+
+@pytest.fixture
+def services(engage: EngageClient, journal: Journal, settings: Settings) -> KioskServices:
+    breaker = CircuitBreaker(3, 15.0)
+    return KioskServices(
+        lookup=MemberLookup(engage, breaker=breaker),
+        redeemer=Redeemer(engage, journal, store="Test Store", terminal="Till 1",
+                          verify_delays=(0.05, 0.1), verify_deadline=2.0, breaker=breaker),
+        journal=journal, settings=settings)
+
+
+@pytest.fixture
+def start_kiosk(services: KioskServices, sim: Simulator, journal: Journal
+                ) -> Callable[..., Any]:
+    """``async with start_kiosk(size=(80, 24), **app_kwargs) as kiosk:``."""
+    import contextlib
+
+    @contextlib.asynccontextmanager
+    async def start(size: tuple[int, int] = (80, 24), notifications: bool = False,
+                    services_: KioskServices | None = None, **kwargs: Any) -> AsyncIterator[Kiosk]:
+        kwargs.setdefault("cursor_blink", False)
+        kwargs.setdefault("ping_interval", None)
+        app = KioskApp(services_ or services, **kwargs)
+        messages: list[Message] = []
+        async with app.run_test(size=size, notifications=notifications,
+                                message_hook=messages.append) as pilot:
+            kiosk = Kiosk(app, pilot, sim, journal, messages)
+            await kiosk.screen_is("ScanScreen")
+            yield kiosk
+            await asyncio.wait_for(app.workers.wait_for_complete(), 10)
+
+    return start

@@ -1,0 +1,121 @@
+"""Helpers for driving the kiosk with Pilot: seeded members, a wait_for with a deadline,
+back-to-back wedge bursts, and the screen as plain text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import unescape
+from typing import Any
+
+from support import async_wait_until  # tests/ is on sys.path (rootdir conftest)
+from textual import events
+from textual.message import Message
+from textual.pilot import Pilot
+
+from kiosk.journal import Journal
+from kiosk.sim import Simulator
+from kiosk.ui.app import KioskApp
+
+ANNA = "2000000000015"   # valid in-store EAN-13 cards (prefix 2, right check digit)
+BO = "2000000000022"
+NOBODY = "2000000000039"
+TWINS = "2000000000046"
+
+
+@dataclass
+class Members:
+    """Ids of what the test simulator was seeded with."""
+
+    anna: str
+    bo: str
+    offers: dict[str, str] = field(default_factory=dict)
+
+
+def seed(sim: Simulator) -> Members:
+    state = sim.state
+    anna = state.add_contact(first_name="Anna", card=ANNA, email="anna@example.com")
+    bo = state.add_contact(first_name=None, card=BO)
+    state.add_contact(first_name="Twin", card=TWINS)
+    state.add_contact(first_name="Twain", card=TWINS)
+    offers = {
+        "percent": state.add_offer(anna, name="Autumn 20", value_type="PERCENT", value=20),
+        "money": state.add_offer(anna, name="Hundred off", value_type="MONEY", value=100),
+        "manual": state.add_offer(anna, name="Coffee", value_type="MANUAL", value="Free coffee",
+                                  instruction="Hand over a coffee"),
+        "code": state.add_offer(anna, name="Till code", value_type="EXTERNALOFFER",
+                                value="10056"),
+        "web": state.add_offer(anna, name="Web only", value_type="PERCENT", value=5,
+                               channels=("ECOM",)),
+    }
+    return Members(anna=anna, bo=bo, offers=offers)
+
+
+@dataclass
+class Kiosk:
+    """A running app plus what the test needs to look at."""
+
+    app: KioskApp
+    pilot: Pilot
+    sim: Simulator
+    journal: Journal
+    messages: list[Message]
+
+    async def wait_for(self, predicate: Callable[[], Any], what: str = "condition",
+                       timeout: float = 5.0) -> Any:
+        """Poll with a deadline, letting the app run between polls (never a fixed sleep)."""
+        async def check() -> Any:
+            await self.pilot.pause()
+            return predicate()
+        return await async_wait_until(check, timeout=timeout, what=what)
+
+    async def screen_is(self, name: str) -> None:
+        await self.wait_for(lambda: type(self.app.screen).__name__ == name, f"{name} on top")
+
+    async def type_card(self, text: str) -> None:
+        """A person typing then pressing Enter."""
+        await self.pilot.press(*text, "enter")
+
+    def burst(self, *lines: str, end: str = "enter") -> None:
+        """A wedge scanner: all keys posted back to back, without waiting between them."""
+        for line in lines:
+            for ch in line:
+                self.app.post_message(events.Key(ch, ch))
+            self.app.post_message(events.Key(end, "\r" if end == "enter" else "\n"))
+
+    async def scan(self, card: str) -> None:
+        """Scan and wait until the lookup has answered (offers or a result)."""
+        generation = self.app.generation
+        self.burst(card)
+        await self.wait_for(lambda: self.app.generation > generation and not self.app.busy_text,
+                            f"lookup of {card[-4:]}")
+        await self.wait_for(lambda: type(self.app.screen).__name__ in ("OffersScreen",
+                                                                       "ResultScreen"),
+                            "offers or result screen")
+
+    def text(self) -> str:
+        """Everything on screen now, as plain text."""
+        return _screen_text(self.app)
+
+    def posts(self) -> list[Any]:
+        return self.sim.requests_to("POST", r"/redeem$")
+
+
+def _screen_text(app: KioskApp) -> str:
+    """The rendered terminal as plain text (what staff see), rebuilt from Textual's screenshot."""
+    svg = app.export_screenshot()
+    rows: dict[float, dict[int, str]] = {}
+    for x, y, text in re.findall(r'<text class="terminal-[^"]*-r\d+" x="([\d.]+)" y="([\d.]+)"'
+                                 r'[^>]*>(.*?)</text>', svg, flags=re.S):
+        col = round(float(x) / 12.2)  # Textual's SVG cell is 12.2 units wide
+        for i, ch in enumerate(unescape(text).replace("\n", "")):
+            rows.setdefault(float(y), {})[col + i] = ch
+    lines = []
+    for _, cells in sorted(rows.items()):
+        width = max(cells) + 1 if cells else 0
+        lines.append("".join(cells.get(i, " ") for i in range(width)).replace("\xa0", " ")
+                     .rstrip())
+    return "\n".join(lines)
+
+
