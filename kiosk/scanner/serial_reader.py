@@ -124,11 +124,17 @@ class SerialScanner:
         self._thread: threading.Thread | None = None
         self._serial: Any = None
         self._status: tuple[ScannerState, str] = (ScannerState.OFF, "")
+        self._bytes_received = 0
 
     @property
     def state(self) -> ScannerState:
         """The current state (also reported through ``on_state``)."""
         return self._status[0]
+
+    @property
+    def bytes_received(self) -> int:
+        """Bytes read since start (diagnostics: "the scanner sends, but nothing is accepted")."""
+        return self._bytes_received
 
     def start(self) -> None:
         """Start the reader thread (idempotent while running)."""
@@ -227,6 +233,7 @@ class SerialScanner:
             data = ser.read(ser.in_waiting or 1)
             if not data:
                 continue
+            self._bytes_received += len(data)
             for item in framer.feed(data):
                 if isinstance(item, Junk):
                     log.warning("scanner sent an unreadable or oversize line; dropped")

@@ -5,10 +5,7 @@ Linux/POSIX only, like the tills (os.openpty, termios, flock).
 
 from __future__ import annotations
 
-import fcntl
 import os
-import struct
-import termios
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,16 +30,13 @@ class Pty:
         while view:  # a long line may not fit the pty buffer in one go
             view = view[os.write(self.master, view):]
 
-    def unread(self) -> int:
-        """Bytes still waiting in the slave's input queue (0 once the reader took them)."""
-        raw = fcntl.ioctl(self.slave, termios.FIONREAD, b"\0\0\0\0")
-        return struct.unpack("i", raw)[0]
-
-    def write_drained(self, *parts: bytes) -> None:
-        """Write each part only after the reader consumed the one before: separate reads."""
+    def write_apart(self, reader: SerialScanner, *parts: bytes) -> None:
+        """Write each part only after the reader has read all before it: separate reads."""
+        total = reader.bytes_received
         for part in parts:
             self.write(part)
-            wait_until(lambda: self.unread() == 0, what="reader to drain the pty")
+            total += len(part)
+            wait_until(lambda t=total: reader.bytes_received == t, what="reader to take the part")
 
     def unplug(self) -> None:
         if not self.closed:

@@ -35,8 +35,8 @@ def test_scan_in_one_write(make_pty, till, scanner_on) -> None:
 
 def test_scan_split_over_several_reads(make_pty, till, scanner_on) -> None:
     p = make_pty()
-    scanner_on(p.name)
-    p.write_drained(b"]E", b"0200", b"00000", b"0001", b"5", b"\r")
+    reader = scanner_on(p.name)
+    p.write_apart(reader, b"]E", b"0200", b"00000", b"0001", b"5", b"\r")
     wait_until(lambda: till.results, what="scan")
     assert till.results == [Accepted(CARD, "]E0")]
     assert till.lines == ["]E0" + CARD]
@@ -54,8 +54,8 @@ def test_line_endings(make_pty, till, scanner_on, ending: bytes) -> None:
 
 def test_crlf_split_across_reads_gives_no_extra_line(make_pty, till, scanner_on) -> None:
     p = make_pty()
-    scanner_on(p.name)
-    p.write_drained(CARD.encode() + b"\r", b"\n" + CARD2.encode() + b"\r", b"\n")
+    reader = scanner_on(p.name)
+    p.write_apart(reader, CARD.encode() + b"\r", b"\n" + CARD2.encode() + b"\r", b"\n")
     wait_until(lambda: len(till.lines) == 2, what="two lines")
     p.write(b"1234\r")                              # a marker: everything before it is in
     wait_until(lambda: len(till.lines) == 3, what="marker")
