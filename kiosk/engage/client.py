@@ -51,9 +51,8 @@ __all__ = ["ClientTimeouts", "EngageClient"]
 _log = logging.getLogger("kiosk.engage")
 T = TypeVar("T")
 
-# Engage ids are GUIDs; any short token of letters, digits, "-" and "_" is accepted so ids can
-# never reshape the URL path they are put into.
-_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,63}")
+# Engage ids are GUIDs ("2e40b702-2767-4abe-ae99-aa510108e22b").
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 _CONTACT = TypeAdapter(Contact)
 _PROMOTIONS = TypeAdapter(list[Promotion])
@@ -189,12 +188,10 @@ class EngageClient:
         """The contact id for a card number (``customKey``), e-mail, phone, SSN or ``any``.
 
         Raises ContactNotFound, MultipleMatches, a BadRequest subclass for a value Engage
-        rejects, or a transport error.
+        rejects (an empty one: InvalidSearchQuery), or a transport error.
         """
         if key not in LOOKUP_KEYS:
             raise ValueError(f"unknown lookup key {key!r}; use one of {', '.join(LOOKUP_KEYS)}")
-        if not value or not value.strip():
-            raise ValueError("nothing to look up")
         params: dict[str, str] = {key: value}
         if contact_type:
             params["contactType"] = contact_type
@@ -225,15 +222,23 @@ class EngageClient:
 
     # --- redeem ----------------------------------------------------------------------------
 
-    async def redeem(self, promotion_instance_id: str, channel: Channel | str = "POS") -> None:
+    async def redeem(self, promotion_instance_id: str, channel: Channel | str = "POS", *,
+                     contact_id: str | None = None) -> None:
         """Redeem one promotion instance (its ``id``, not the template's ``promotionId``).
 
         Returns when Engage answered 2xx (its body is undocumented and ignored). Sent at most
         twice, the second time only if the first connection failed before anything was sent.
         EngageTimeout/ConnectionLost with ``request_sent=True`` mean the outcome is unknown.
+        With ``contact_id`` the contact-scoped path is used, and Engage also checks that the
+        promotion belongs to that contact (404 PromotionNotAssociatedWithContact).
         """
-        template = "/api/v2/promotions/codes/{id}/redeem"
-        path = f"/api/v2/promotions/codes/{_segment(promotion_instance_id)}/redeem"
+        instance = _segment(promotion_instance_id)
+        if contact_id is None:
+            template = "/api/v2/promotions/codes/{id}/redeem"
+            path = f"/api/v2/promotions/codes/{instance}/redeem"
+        else:
+            template = "/api/v2/contacts/{contactId}/promotions/{id}/redeem"
+            path = f"/api/v2/contacts/{_segment(contact_id)}/promotions/{instance}/redeem"
         await self._write("POST", template, path, body={"redemptionChannel": str(channel)},
                           timeout=self._timeouts.for_httpx(read=self._timeouts.redeem_read))
 
@@ -445,6 +450,6 @@ class EngageClient:
             data = text
         if isinstance(data, dict):  # tolerate {"contactId": ...} in case Engage wraps it
             data = data.get("contactId") or data.get("id")
-        if isinstance(data, str) and _ID.fullmatch(data.strip()):
+        if isinstance(data, str) and _GUID.fullmatch(data.strip()):
             return data.strip()
         raise BadResponse(f"{template}: answer is not a contact id", status=response.status_code)

@@ -193,7 +193,7 @@ async def test_contact_id_as_json_string_or_raw_text(make_client: ClientFactory,
 
 
 @pytest.mark.parametrize("body", ["", "null", "42", '"../../admin"', "<html>ok</html>",
-                                  '"a b"', json.dumps(["x"])])
+                                  '"a b"', "hello", GUID[:-1], json.dumps([GUID])])
 async def test_contact_id_that_is_not_an_id_is_a_bad_response(make_client: ClientFactory,
                                                               body: str) -> None:
     client = make_client(Recorder(text(200, body)))
