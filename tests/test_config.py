@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import ssl
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -243,3 +245,29 @@ def test_settings_table_lists_every_setting_with_meaning() -> None:
     assert "| `KIOSK_LOOKUP_KEY` | `customKey` |" in table
     for name, info in Settings.model_fields.items():
         assert info.description, f"{name} has no description"
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "kiosk.example.toml"
+
+
+def test_example_config_loads_and_documents_every_setting(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    write_toml(path, EXAMPLE.read_text(encoding="utf-8"))
+    write_toml(tmp_path / "apikey", KEY + "\n")
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("https://YOUR-TENANT.voyado.com", URL)
+    write_toml(path, text)
+    settings = load_settings(path)
+    assert settings.api_key() == KEY and settings.warnings() == []
+    for name in Settings.model_fields:
+        assert re.search(rf"^(# ?)?{name}\b", text, re.MULTILINE), f"{name} not in the example"
+
+
+def test_example_config_shows_the_real_defaults() -> None:
+    shown = re.findall(r"^# (\w+) = (.+?)(?:\s+#.*)?$", EXAMPLE.read_text(encoding="utf-8"),
+                       re.MULTILINE)
+    assert len(shown) > 10
+    for name, value in shown:
+        info = Settings.model_fields[name]
+        if info.default_factory is None and info.default not in (None, ""):
+            assert tomllib.loads(f"x = {value}")["x"] == info.default, name
