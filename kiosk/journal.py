@@ -14,7 +14,6 @@ e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 import logging
@@ -34,7 +33,6 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-JOURNAL_FILENAME = "journal.sqlite3"
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -414,24 +412,11 @@ def format_json(rows: Sequence[JournalRow]) -> str:
     return json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2)
 
 
-def default_journal_path() -> Path:
-    """``journal.sqlite3`` in the user's data dir (used when settings don't name one)."""
-    import platformdirs
-
-    return platformdirs.user_data_path("kiosk") / JOURNAL_FILENAME
-
-
 def _settings_journal_path(config: Path | None) -> Path:
     from kiosk.config import load_settings
 
-    # The journal needs no Engage URL or key; older load_settings() lacks the flag.
-    params = inspect.signature(load_settings).parameters
-    if "require_engage" in params:
-        settings = load_settings(config, require_engage=False)  # type: ignore[call-arg]
-    else:
-        settings = load_settings(config)
-    path = getattr(settings, "journal_path", None)
-    return Path(path) if path else default_journal_path()
+    # The journal needs no Engage URL or key: don't demand them to read it.
+    return Path(load_settings(config, require_engage=False).journal_path)
 
 
 def cli_main(args: Any) -> int:

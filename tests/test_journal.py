@@ -289,3 +289,22 @@ def test_cli_bad_arguments_are_one_line_and_exit_2(tmp_path: Path, argv: list[st
     assert main(["journal", "--path", str(tmp_path / "j.sqlite3"), *argv]) == EXIT_CONFIG
     err = capsys.readouterr().err.strip()
     assert err.startswith("kiosk: --s") and "\n" not in err
+
+
+def test_cli_path_from_a_config_file_relative_to_it(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    _fill(tmp_path / "shift.sqlite3")
+    config = tmp_path / "kiosk.toml"
+    config.write_text('journal_path = "shift.sqlite3"\n')  # no Engage URL/key: not needed here
+    assert main(["journal", "--config", str(config), "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_cli_default_path_is_in_the_user_data_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    from kiosk.config import load_settings
+
+    default = load_settings(None, require_engage=False).journal_path
+    assert "xdg_data_home" in str(default)  # the isolated HOME of tests/conftest.py
+    _fill(default)
+    assert main(["journal", "--format", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 3
