@@ -31,7 +31,7 @@ NOISY_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", 
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
 # C0/C1 controls, DEL, line/paragraph separators, bidi overrides (they reorder what a reader sees)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_URL_QUERY_RE = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#]*)[?#][^\s'\"<>]*")
+_URL_QUERY_RE = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#]*)[?#][^\s'\"]*")
 _EMAIL_RE = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 # 8+ digits, optionally grouped by single spaces or dashes: cards, phones, personal numbers
 # (ISO dates excepted: expiry dates and --since values are worth keeping)
@@ -50,7 +50,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, REDACTED)
     text = _ANSI_RE.sub("", text)
     text = _CONTROL_RE.sub(" ", text)
-    text = _URL_QUERY_RE.sub(r"\1?…", text)
+    text = _URL_QUERY_RE.sub(r"\1?<redacted>", text)  # same marker as kiosk.engage.redact
     text = _EMAIL_RE.sub("<email>", text)
     return _DIGITS_RE.sub(_mask_digits, text)
 

@@ -79,7 +79,7 @@ def test_httpx_info_lines_are_silenced_and_urls_lose_their_query(settings: Setti
     logging.getLogger("httpx").warning("retrying GET %s", url.replace(CARD, "a%40b.se"))
     text = log_text(path)
     assert "HTTP Request" not in text and "send_request_headers" not in text
-    assert "retrying GET https://acme.voyado.com/api/v3/contacts/id?…" in text
+    assert "retrying GET https://acme.voyado.com/api/v3/contacts/id?<redacted>" in text
     assert "b.se" not in text
 
 

@@ -362,3 +362,60 @@ def test_kiosk_run_names_the_bad_line_of_the_file(
     assert done.returncode == 2
     assert done.stderr.startswith("kiosk: " + expected.format(path=path))
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+# --- the whole path: real client, real simulator, real log file ------------------------------
+
+async def test_engage_traffic_leaves_no_key_card_or_email_on_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from kiosk.engage.client import EngageClient
+    from kiosk.engage.errors import EngageError
+    from kiosk.logs import configure_logging, reset_logging
+    from kiosk.sim import Fault, Simulator
+
+    card, email = "2098765432109", "ida.karlsson@example.se"
+    log = logging.getLogger("kiosk.test")
+    with Simulator(api_key=KEY) as sim:
+        contact = sim.state.add_contact(first_name="Ida", card=card, email=email)
+        offer = sim.state.add_offer(contact, name="Ten off", value_type="PERCENT", value=10)
+        monkeypatch.setenv("KIOSK_ENGAGE_URL", sim.url)
+        monkeypatch.setenv("KIOSK_ENGAGE_API_KEY", KEY)
+        monkeypatch.setenv("KIOSK_LOG_LEVEL", "DEBUG")  # the chattiest a support call would use
+        monkeypatch.setenv("KIOSK_LOG_DIR", str(tmp_path / "logs"))
+        settings = load_settings(None)
+        path = configure_logging(settings)
+        try:
+            async with EngageClient(settings.engage_url, settings.api_key()) as client:
+                found = await client.find_contact_id(card)
+                log.info("found %s by card %s, e-mail %s", found, card, email)
+                await client.get_promotions(found)
+                await client.redeem(offer)
+                sim.faults.add(Fault("status", status=500))
+                failing = [client.redeem(offer), client.find_contact_id("2000000000008"),
+                           client.find_contact_id(email, "email"), client.get_promotions(found)]
+                for call in failing:
+                    try:
+                        await call
+                    except EngageError:
+                        log.exception("Engage call failed for card %s", card)
+            async with EngageClient(sim.url, "some-other-key-entirely") as wrong:
+                try:
+                    await wrong.find_contact_id(card)
+                except EngageError:
+                    log.exception("rejected")
+            logging.getLogger("httpx").warning("GET %s/api/v3/contacts/id?customKey=%s apikey=%s",
+                                               sim.url, card, KEY)
+        finally:
+            reset_logging()
+        assert sim.requests[0].headers.get("apikey") == KEY  # it did go where it belongs
+
+    text = path.read_text(encoding="utf-8")
+    assert "Engage call failed for card ****2109" in text and "Traceback" in text
+    assert "/api/v3/contacts/id?<redacted> apikey=[redacted]" in text
+    for file in [p for p in tmp_path.rglob("*") if p.is_file()]:
+        data = file.read_bytes()
+        for secret in (KEY, card, email):
+            assert secret.encode() not in data, f"{secret!r} found in {file}"
