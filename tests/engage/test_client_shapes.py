@@ -415,3 +415,20 @@ async def test_every_call_carries_the_headers(make_client: ClientFactory) -> Non
     assert headers["apikey"] == API_KEY
     assert headers["user-agent"] == "VoyadoKiosk/9.9"
     assert headers["content-type"] == "application/json"
+
+
+async def test_a_ca_bundle_path_becomes_a_verifying_ssl_context() -> None:
+    import ssl
+    import warnings
+
+    import certifi
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # httpx 0.28 deprecates verify=<path>
+        client = EngageClient("https://tenant.voyado.test", API_KEY, verify=certifi.where())
+    try:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
+        assert pool._ssl_context.check_hostname
+    finally:
+        await client.aclose()
