@@ -45,7 +45,10 @@ class Fault:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
         if self.path is not None:
-            re.compile(self.path)  # fail here, not inside the server
+            try:
+                re.compile(self.path)  # fail here, not inside the server
+            except re.error as exc:
+                raise ValueError(f"path is not a valid regex: {exc}") from None
         if self.latency < 0 or (self.times is not None and self.times < 1):
             raise ValueError("latency must be >= 0 and times >= 1 (or None)")
 
