@@ -91,6 +91,7 @@ def _safe_base(url: str) -> str:
     """``url`` without user info, query or fragment: the only form we print."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host  # an IPv6 literal
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
@@ -163,7 +164,7 @@ class EngageClient:
         )
 
     def __repr__(self) -> str:
-        return f"EngageClient(base_url={_safe_base(self._base_url)!r})"
+        return f"EngageClient(base_url={self.base_url!r})"
 
     @property
     def base_url(self) -> str:
