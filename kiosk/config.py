@@ -459,22 +459,44 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
     if settings.engage_api_key_file is not None:
         settings.api_key()  # read it now: a bad key file must stop the start, not the first scan
         _warn_if_readable(settings, settings.engage_api_key_file, "API key file")
-    if settings.engage_api_key is not None and "engage_api_key" not in env_fields \
-            and "engage_api_key" in file_values:
-        _warn_if_readable(settings, path, "config file holding the API key")
+    if file_values:
+        _check_config_file_mode(settings, path, key_in_file="engage_api_key" in file_values
+                                and "engage_api_key" not in env_fields,
+                                pin_in_file="staff_pin" in file_values
+                                and "staff_pin" not in env_fields)
     if settings.engage_ca_bundle is not None:
         settings.ssl_context()  # a broken bundle fails here, not at the first lookup
     return settings
 
 
-def _warn_if_readable(settings: Settings, path: Path, what: str) -> None:
+def _mode(path: Path) -> int | None:
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        return stat.S_IMODE(path.stat().st_mode)
     except OSError:
-        return
-    if mode & 0o077:
+        return None
+
+
+def _warn_if_readable(settings: Settings, path: Path, what: str) -> None:
+    mode = _mode(path)
+    if mode is not None and mode & 0o077:
         settings._warnings.append(f"{what} {path} is readable by group or others "
                                   f"(mode {mode:04o}): run chmod 600 {path}")
+
+
+def _check_config_file_mode(settings: Settings, path: Path, *, key_in_file: bool,
+                            pin_in_file: bool) -> None:
+    """Warn when the config file exposes the key or PIN hash, or lets others redirect Engage."""
+    mode = _mode(path)
+    if mode is None:
+        return
+    if key_in_file:
+        _warn_if_readable(settings, path, "config file holding the API key")
+    elif pin_in_file and mode & 0o004:
+        settings._warnings.append(f"config file {path} holding the staff PIN hash is readable "
+                                  f"by others (mode {mode:04o}): run chmod o-r {path}")
+    if mode & 0o022:  # whoever edits engage_url receives the API key
+        settings._warnings.append(f"config file {path} is writable by group or others "
+                                  f"(mode {mode:04o}): run chmod go-w {path}")
 
 
 def _is_path_field(field: str) -> bool:

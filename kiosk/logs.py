@@ -28,6 +28,9 @@ REDACTED = "[redacted]"
 NOISY_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2",
                  "httpcore.proxy", "hpack", "asyncio")
 
+_STDLIB_LAST_RESORT = logging.lastResort
+_STDLIB_RAISE_EXCEPTIONS = logging.raiseExceptions
+
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
 # C0/C1 controls, DEL, line/paragraph separators, bidi overrides (they reorder what a reader sees)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -127,11 +130,10 @@ def configure_logging(settings: Settings, *, secrets: Iterable[str] = ()) -> Pat
     for name in NOISY_LOGGERS:  # their INFO lines carry full URLs; keep only warnings
         noisy = logging.getLogger(name)
         noisy.setLevel(max(logging.WARNING, root.level))  # a caplog/dictConfig may lower it again
-        for old in list(noisy.handlers):
-            if _is_console(old):
-                noisy.removeHandler(old)
-        for old in [f for f in noisy.filters if isinstance(f, ScrubFilter)]:
-            noisy.removeFilter(old)
+        for console in [h for h in noisy.handlers if _is_console(h)]:
+            noisy.removeHandler(console)
+        for stale in [f for f in noisy.filters if isinstance(f, ScrubFilter)]:
+            noisy.removeFilter(stale)
         noisy.addFilter(scrubber)
     logging.lastResort = handler  # records on loggers without handlers: to the file, not stderr
     logging.raiseExceptions = False  # a failing handler must not print a traceback on stderr
@@ -154,9 +156,9 @@ def reset_logging() -> None:
         handler.close()
     for name in NOISY_LOGGERS:
         noisy = logging.getLogger(name)
-        for old in [f for f in noisy.filters if isinstance(f, ScrubFilter)]:
-            noisy.removeFilter(old)
+        for stale in [f for f in noisy.filters if isinstance(f, ScrubFilter)]:
+            noisy.removeFilter(stale)
         noisy.setLevel(logging.NOTSET)
-    if isinstance(logging.lastResort, PrivateRotatingFileHandler):
-        logging.lastResort = logging._StderrHandler(logging.WARNING)  # the stdlib default
+    logging.lastResort = _STDLIB_LAST_RESORT
+    logging.raiseExceptions = _STDLIB_RAISE_EXCEPTIONS
     logging.captureWarnings(False)

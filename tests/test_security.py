@@ -419,3 +419,23 @@ async def test_engage_traffic_leaves_no_key_card_or_email_on_disk(
         data = file.read_bytes()
         for secret in (KEY, card, email):
             assert secret.encode() not in data, f"{secret!r} found in {file}"
+
+
+@pytest.mark.parametrize(("mode", "expected"), [
+    (0o664, "is writable by group or others (mode 0664): run chmod go-w"),
+    (0o646, "is writable by group or others (mode 0646): run chmod go-w"),
+])
+def test_config_file_others_can_edit_warns(
+    engage_env: None, tmp_path: Path, mode: int, expected: str
+) -> None:
+    path = private_file(tmp_path / "kiosk.toml", 'store_name = "x"\n', mode=mode)
+    assert [w for w in load_settings(path).warnings() if expected in w]
+
+
+def test_world_readable_pin_hash_warns(tmp_path: Path) -> None:
+    stored = hash_pin("4321", iterations=FAST)
+    path = private_file(tmp_path / "kiosk.toml", f'staff_pin = "{stored}"\n', mode=0o644)
+    warnings = load_settings(path, require_engage=False).warnings()
+    assert [w for w in warnings if "staff PIN hash is readable by others" in w]
+    path.chmod(0o640)  # group kiosk may read it (the systemd layout): fine
+    assert load_settings(path, require_engage=False).warnings() == []
