@@ -14,6 +14,7 @@ e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import logging
@@ -28,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,21 @@ _TRANSITIONS: dict[JournalState, frozenset[JournalState]] = {
 
 
 class JournalError(Exception):
-    """The journal file can't be used (newer schema, bad transition, missing row)."""
+    """The journal can't be used (disk/database error, newer schema, bad transition, no row)."""
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _db_errors(method: F) -> F:
+    """Database failures (disk full, closed, corrupt) surface as one JournalError type."""
+    @functools.wraps(method)
+    def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise JournalError(f"journal {self.path.name}: {exc}") from exc
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -216,6 +231,7 @@ class Journal:
 
     # --- writes ------------------------------------------------------------------------------
 
+    @_db_errors
     def begin(self, *, store: str, terminal: str, masked_card: str, contact_id: str,
               offer_id: str, promotion_id: str | None, offer_name: str, value_applied: str,
               note: str | None = None) -> int:
@@ -237,6 +253,7 @@ class Journal:
         assert row_id is not None
         return row_id
 
+    @_db_errors
     def set_state(self, row_id: int, state: JournalState | str, *, code: str | None = None,
                   note: str | None = None) -> None:
         """Move an attempt to ``state`` (with the Engage code, if any); refuses illegal moves.
@@ -267,6 +284,7 @@ class Journal:
 
     # --- reads -------------------------------------------------------------------------------
 
+    @_db_errors
     def _select(self, where: str = "", params: Sequence[object] = ()) -> list[JournalRow]:
         sql = f"SELECT {', '.join(COLUMNS)} FROM redemptions {where} ORDER BY created_at, id"
         with self._lock:
@@ -303,6 +321,7 @@ class Journal:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         return self._select(where, params)
 
+    @_db_errors
     def counts(self) -> dict[str, int]:
         """Number of attempts per state (every state present, zeros included)."""
         out = {str(s): 0 for s in JournalState}

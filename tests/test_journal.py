@@ -308,3 +308,18 @@ def test_cli_default_path_is_in_the_user_data_dir(capsys: pytest.CaptureFixture[
     _fill(default)
     assert main(["journal", "--format", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
+
+
+def test_cli_a_file_that_is_not_a_journal_is_one_line_and_exit_1(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "j.sqlite3"
+    bad.write_bytes(b"this is not a database" * 100)
+    assert main(["journal", "--path", str(bad)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("kiosk: journal ") and "\n" not in err
+
+
+def test_a_closed_journal_raises_journal_error(journal: Journal) -> None:
+    journal.close()
+    with pytest.raises(JournalError):
+        attempt(journal)
