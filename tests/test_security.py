@@ -439,3 +439,65 @@ def test_world_readable_pin_hash_warns(tmp_path: Path) -> None:
     assert [w for w in warnings if "staff PIN hash is readable by others" in w]
     path.chmod(0o640)  # group kiosk may read it (the systemd layout): fine
     assert load_settings(path, require_engage=False).warnings() == []
+
+
+def _read_until(fd: int, wanted: str, seen: list[str], timeout: float = 30.0) -> str:
+    """Read a pty master until ``wanted`` shows up (or the child closes it); poll, don't sleep."""
+    import select
+    import time
+
+    deadline = time.monotonic() + timeout
+    while wanted not in "".join(seen):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {wanted!r} on the terminal; got {''.join(seen)!r}")
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen.append(chunk.decode(errors="replace"))
+    return "".join(seen)
+
+
+def _pin_on_a_terminal(path: Path, first: str, second: str) -> tuple[int, str]:
+    """Run `kiosk pin` with a pty as its controlling terminal, typing two entries."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its terminal; exec at once, never return into pytest
+        try:
+            os.execv(str(KIOSK), [str(KIOSK), "pin", "--config", str(path)])
+        finally:
+            os._exit(127)
+    seen: list[str] = []
+    try:
+        _read_until(fd, "PIN (4-12 digits): ", seen)
+        os.write(fd, first.encode() + b"\r")
+        if second:
+            _read_until(fd, "Repeat the PIN: ", seen)
+            os.write(fd, second.encode() + b"\r")
+        _read_until(fd, "\x00never\x00", seen)  # to the end
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), "".join(seen)
+
+
+def test_kiosk_pin_on_a_terminal_asks_twice_without_echo(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    code, screen = _pin_on_a_terminal(path, "97531", "97531")
+    assert code == 0, screen
+    assert "97531" not in screen  # getpass: nothing echoed
+    assert "Staff PIN saved (salted hash) in" in screen
+    assert check_pin_hash(tomllib.loads(path.read_text())["staff_pin"], "97531")
+
+
+def test_kiosk_pin_on_a_terminal_refuses_two_different_entries(tmp_path: Path) -> None:
+    path = private_file(tmp_path / "kiosk.toml", EXAMPLE)
+    code, screen = _pin_on_a_terminal(path, "97531", "97532")
+    assert code == 2
+    assert "kiosk: staff PIN: the two entries differ; nothing was changed" in screen
+    assert path.read_text(encoding="utf-8") == EXAMPLE
