@@ -432,3 +432,14 @@ async def test_a_ca_bundle_path_becomes_a_verifying_ssl_context() -> None:
         assert pool._ssl_context.check_hostname
     finally:
         await client.aclose()
+
+
+async def test_a_per_call_deadline_overrides_the_default(make_client: ClientFactory) -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.5)
+        return text(200, f'"{GUID}"')
+
+    client = make_client(Recorder(slow), timeouts=ClientTimeouts(lookup_deadline=0.1))
+    assert await client.find_contact_id(CARD, deadline=2.0) == GUID
+    with pytest.raises(EngageTimeout):
+        await client.find_contact_id(CARD)
