@@ -2,27 +2,22 @@
 
 The TOML file uses the same names, lower-case and without the prefix. Every problem stops the
 start with a :class:`ConfigError` whose message is one line naming the key and the reason; the
-API key never appears in a message, a ``repr()`` or a dump. The staff PIN (``kiosk pin``) lives
-here too because it is stored in the same file.
+API key never appears in a message, a ``repr()`` or a dump. ``kiosk pin`` lives here because it
+writes this file; the PIN's hashing and lockout are in ``kiosk.staff_pin``.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import difflib
 import getpass
-import hashlib
-import hmac
 import ipaddress
 import os
 import re
-import secrets
 import socket
 import ssl
 import stat
 import sys
-import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -34,16 +29,18 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
+from kiosk.staff_pin import PIN_RE, PinGuard, check_pin_hash, hash_pin, parse_pin_hash
+
+__all__ = [  # PinGuard, hash_pin and check_pin_hash are re-exported: callers know them from here
+    "ConfigError", "PinGuard", "Settings", "check_pin_hash", "hash_pin", "load_settings",
+    "pin_main", "settings_table_markdown", "verify_pin",
+]
 
 ENV_PREFIX = "KIOSK_"
 CONFIG_ENV = "KIOSK_CONFIG"
 #: KIOSK_* variables that are not settings (the file location itself).
 NON_SETTING_ENV = frozenset({CONFIG_ENV})
-LOOKUP_KEYS = ("customKey", "email", "mobilePhone", "socialSecurityNumber", "any")
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
-PIN_ALGORITHM = "pbkdf2_sha256"
-PIN_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256; ~0.25 s per check
-_PIN_RE = re.compile(r"\d{4,12}")
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
@@ -226,13 +223,13 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         text = value.get_secret_value().strip()
-        if not (_PIN_RE.fullmatch(text) or _parse_pin_hash(text)):
+        if not (PIN_RE.fullmatch(text) or parse_pin_hash(text)):
             raise ValueError("must be the hash written by `kiosk pin` (or 4-12 digits)")
         return SecretStr(text)
 
     def model_post_init(self, context: Any, /) -> None:
         """Hash a plain PIN in memory at once, so only the hash is kept."""
-        if self.staff_pin is not None and _PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
+        if self.staff_pin is not None and PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
             self.staff_pin = SecretStr(hash_pin(self.staff_pin.get_secret_value()))
             self._warnings.append(f"{env_name('staff_pin')} is a plain PIN: run `kiosk pin` to "
                                   "store it as a salted hash instead")
@@ -566,40 +563,7 @@ def settings_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- staff PIN --------------------------------------------------------------------------------
-
-def hash_pin(pin: str, *, iterations: int = PIN_ITERATIONS, salt: bytes | None = None) -> str:
-    """``pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>`` for a PIN."""
-    salt = salt if salt is not None else secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
-    b64 = base64.b64encode
-    return f"{PIN_ALGORITHM}${iterations}${b64(salt).decode()}${b64(digest).decode()}"
-
-
-def _parse_pin_hash(text: str) -> tuple[int, bytes, bytes] | None:
-    parts = text.split("$")
-    if len(parts) != 4 or parts[0] != PIN_ALGORITHM or not parts[1].isdigit():
-        return None
-    try:
-        salt = base64.b64decode(parts[2], validate=True)
-        digest = base64.b64decode(parts[3], validate=True)
-    except ValueError:
-        return None
-    iterations = int(parts[1])
-    if not (1 <= iterations <= 10_000_000) or not salt or len(digest) != 32:
-        return None
-    return iterations, salt, digest
-
-
-def check_pin_hash(stored: str, pin: str) -> bool:
-    """Whether ``pin`` matches a stored hash (constant-time compare)."""
-    parsed = _parse_pin_hash(stored)
-    if parsed is None:
-        return False
-    iterations, salt, digest = parsed
-    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
-    return hmac.compare_digest(candidate, digest)
-
+# --- staff PIN (stored here, checked by kiosk.staff_pin) --------------------------------------
 
 def verify_pin(settings: Settings, pin: str) -> bool:
     """Whether ``pin`` is the staff PIN; ``False`` when no PIN is configured. Takes ~0.25 s."""
@@ -607,68 +571,6 @@ def verify_pin(settings: Settings, pin: str) -> bool:
         return False
     return check_pin_hash(settings.staff_pin.get_secret_value(), pin)
 
-
-PinResult = Literal["ok", "wrong", "locked"]
-
-
-class PinGuard:
-    """Counts wrong PINs: after ``max_attempts`` in a row the prompt locks for ``lockout`` s.
-
-    Pure apart from the hash check (run ``attempt`` in a thread worker: it takes ~0.25 s).
-    """
-
-    def __init__(self, pin_hash: str | None, *, max_attempts: int = 5, lockout: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self._hash = pin_hash
-        self._max = max_attempts
-        self._lockout = lockout
-        self._clock = clock
-        self._wrong = 0
-        self._locked_until: float | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings,
-                      clock: Callable[[], float] = time.monotonic) -> PinGuard:
-        """A guard for the configured PIN with the configured limits."""
-        pin = settings.staff_pin.get_secret_value() if settings.staff_pin else None
-        return cls(pin, max_attempts=settings.pin_max_attempts, lockout=settings.pin_lockout,
-                   clock=clock)
-
-    @property
-    def required(self) -> bool:
-        """False when no PIN is configured: the exit key then exits directly."""
-        return self._hash is not None
-
-    @property
-    def wrong_attempts(self) -> int:
-        """Wrong PINs since the last success or lockout."""
-        return self._wrong
-
-    def locked_for(self) -> float:
-        """Seconds the prompt stays locked (0 when open)."""
-        if self._locked_until is None:
-            return 0.0
-        left = self._locked_until - self._clock()
-        if left <= 0:
-            self._locked_until = None
-            self._wrong = 0  # a fresh set of attempts after the lockout
-            return 0.0
-        return left
-
-    def attempt(self, pin: str) -> PinResult:
-        """Check one PIN entry; while locked nothing is checked."""
-        if self._hash is None:
-            return "ok"
-        if self.locked_for() > 0:
-            return "locked"
-        if check_pin_hash(self._hash, pin):
-            self._wrong = 0
-            return "ok"
-        self._wrong += 1
-        if self._wrong >= self._max:
-            self._locked_until = self._clock() + self._lockout
-            return "locked"
-        return "wrong"
 
 
 def _read_new_pin() -> str:
@@ -679,7 +581,7 @@ def _read_new_pin() -> str:
     else:
         first = sys.stdin.readline()  # scripting: one line on stdin
     pin = first.strip()
-    if not _PIN_RE.fullmatch(pin):
+    if not PIN_RE.fullmatch(pin):
         raise ConfigError("staff PIN: must be 4-12 digits; nothing was changed")
     return pin
 
