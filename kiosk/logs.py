@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from kiosk.config import Settings
+from kiosk.config import ConfigError, Settings, env_name
 
 LOG_FILE = "kiosk.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -106,16 +106,21 @@ def configure_logging(settings: Settings, *, secrets: Iterable[str] = ()) -> Pat
     the configured API key (e.g. the simulator's key in ``kiosk demo``).
     """
     log_dir = settings.log_dir
-    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if log_dir.stat().st_uid == os.geteuid():
-        os.chmod(log_dir, 0o700)
     path = log_dir / LOG_FILE
     to_redact = list(secrets)
     if settings.has_api_key():
         to_redact.append(settings.api_key())
-
-    handler = PrivateRotatingFileHandler(path, maxBytes=settings.log_max_bytes,
-                                         backupCount=settings.log_backup_count, encoding="utf-8")
+    try:
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if log_dir.stat().st_uid == os.geteuid():
+            os.chmod(log_dir, 0o700)
+        handler = PrivateRotatingFileHandler(path, maxBytes=settings.log_max_bytes,
+                                             backupCount=settings.log_backup_count,
+                                             encoding="utf-8")
+    except OSError as exc:  # a start-up problem for IT: one line, exit 2 (kiosk.cli)
+        reason = " ".join(str(exc.strerror or exc).split())
+        raise ConfigError(f"{env_name('log_dir')}: cannot write the log in {log_dir} "
+                          f"({reason})") from None
     handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
     scrubber = ScrubFilter(to_redact)
     handler.addFilter(scrubber)
@@ -143,6 +148,7 @@ def configure_logging(settings: Settings, *, secrets: Iterable[str] = ()) -> Pat
     from kiosk import __version__
 
     log.info("kiosk %s logging to %s (level %s)", __version__, path, settings.log_level)
+    log.info("settings: %s", ", ".join(f"{k}={v}" for k, v in settings.public_items()))
     for warning in settings.warnings():
         log.warning("%s", warning)
     return path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Settings, load_settings
+from kiosk.config import ConfigError, Settings, load_settings
 from kiosk.logs import LOG_FILE, configure_logging, reset_logging, scrub
 
 KEY = "Zq8-distinctive-api-key-7Hx"
@@ -175,3 +175,21 @@ def test_nothing_goes_to_stdout_or_stderr(tmp_path: Path, monkeypatch: pytest.Mo
 ])
 def test_scrub(raw: str, clean: str) -> None:
     assert scrub(raw) == clean
+
+
+def test_an_unwritable_log_dir_is_a_one_line_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("KIOSK_LOG_DIR", str(blocker / "logs"))
+    with pytest.raises(ConfigError) as info:
+        configure_logging(load_settings(None, require_engage=False))
+    assert str(info.value) == (f"KIOSK_LOG_DIR: cannot write the log in {blocker / 'logs'} "
+                               "(Not a directory)")
+
+
+def test_start_line_lists_settings_without_secrets(settings: Settings) -> None:
+    text = log_text(configure_logging(settings))
+    assert "settings: KIOSK_ENGAGE_URL=https://acme.voyado.com, KIOSK_ENGAGE_API_KEY=set," in text
+    assert KEY not in text
