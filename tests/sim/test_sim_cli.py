@@ -1,0 +1,99 @@
+"""``kiosk sim``: a real process serving in the foreground, stopped with Ctrl+C."""
+
+from __future__ import annotations
+
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from simtools import ANNA
+
+from kiosk.sim import DEMO_API_KEY, Simulator
+from kiosk.sim.cli import _is_loopback, _print_banner
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", *args], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def read_until(lines: queue.Queue[str], pattern: str, timeout: float = 15.0) -> list[str]:
+    seen: list[str] = []
+    while not any(re.search(pattern, s) for s in seen):
+        seen.append(lines.get(timeout=timeout))
+    return seen
+
+
+def test_kiosk_sim_serves_prints_key_and_cards_and_exits_0_on_ctrl_c() -> None:
+    proc, lines = start("--port", "0")
+    try:
+        banner = read_until(lines, r"^Admin:")
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", banner[0]).group(1)  # type: ignore[union-attr]
+        text = "".join(banner)
+        assert DEMO_API_KEY in text and ANNA in text and "Anna" in text
+        assert "MultipleMatches" in text  # each card says what it demonstrates
+        r = httpx.get(f"{url}/api/v3/contacts/id", params={"customKey": ANNA},
+                      headers={"apikey": DEMO_API_KEY})
+        assert r.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    assert proc.returncode == 0
+    assert "stopped" in "".join(read_until(lines, "stopped"))
+
+
+def test_kiosk_sim_with_its_own_key_does_not_echo_it_and_stops_on_sigterm() -> None:
+    proc, lines = start("--port", "0", "--api-key", "s3cret-integrator-key",
+                        "--rate-limit", "0")
+    try:
+        text = "".join(read_until(lines, r"^Admin:"))
+        assert "s3cret-integrator-key" not in text and "Rate limit: off" in text
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+
+
+def test_kiosk_sim_with_unreadable_data_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    done = subprocess.run([sys.executable, "-m", "kiosk", "sim", "--port", "0", "--data",
+                           str(bad)], capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2
+    assert done.stderr.startswith("kiosk: --data") and done.stderr.count("\n") == 1
+
+
+def test_a_port_in_use_is_one_line_and_exit_2() -> None:
+    with Simulator() as sim:
+        port = sim.url.rsplit(":", 1)[1]
+        done = subprocess.run([sys.executable, "-m", "kiosk", "sim", "--port", port],
+                              capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2 and done.stderr.startswith("kiosk: --host 127.0.0.1 --port")
+
+
+@pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True),
+                                                ("localhost", True), ("0.0.0.0", False),
+                                                ("192.168.1.20", False), ("till.lan", False)])
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert _is_loopback(host) is loopback
+
+
+def test_a_non_loopback_host_gets_a_no_tls_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    _print_banner(Simulator(host="0.0.0.0"), "http://0.0.0.0:8080", custom_key=False, rate=200)
+    out = capsys.readouterr().out
+    assert "WARNING" in out and "without TLS" in out
