@@ -231,8 +231,9 @@ class Settings(BaseSettings):
         """Hash a plain PIN in memory at once, so only the hash is kept."""
         if self.staff_pin is not None and PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
             self.staff_pin = SecretStr(hash_pin(self.staff_pin.get_secret_value()))
-            self._warnings.append(f"{env_name('staff_pin')} is a plain PIN: run `kiosk pin` to "
-                                  "store it as a salted hash instead")
+            self._warnings.append("the staff PIN is set in plain text (staff_pin / "
+                                  f"{env_name('staff_pin')}): run `kiosk pin` to store it as a "
+                                  "salted hash instead")
         if self.lookup_key == "any":
             self._warnings.append(f"{env_name('lookup_key')} is 'any': a card can match several "
                                   "contacts; customKey is recommended")

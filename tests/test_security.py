@@ -174,7 +174,7 @@ def test_plain_pin_is_hashed_in_memory_and_warned(monkeypatch: pytest.MonkeyPatc
     assert settings.staff_pin is not None
     assert settings.staff_pin.get_secret_value().startswith("pbkdf2_sha256$")
     assert verify_pin(settings, "135790") and not verify_pin(settings, "135791")
-    assert any("plain PIN" in w and "kiosk pin" in w for w in settings.warnings())
+    assert any("PIN is set in plain text" in w and "kiosk pin" in w for w in settings.warnings())
     assert "135790" not in repr(settings) + repr(settings.model_dump())
 
 
