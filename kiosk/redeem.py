@@ -213,9 +213,9 @@ class Redeemer:
                 contact_id=member.contact_id, offer_id=offer.id,
                 promotion_id=offer.promotion_id, offer_name=offer.name,
                 value_applied=offer.value_text)
-        except Exception as exc:
-            log.error("redeem not sent: the journal could not record it (%s)", type(exc).__name__)
-            raise JournalError(f"journal unavailable: {type(exc).__name__}") from exc
+        except JournalError:
+            log.error("redeem not sent: the journal could not record the attempt")
+            raise
 
         try:
             await self._client.redeem(offer.id, "POS")
