@@ -190,6 +190,14 @@ class EngageApp:
         def promotions_v3(r: Request, body: Any) -> Any:
             return s.list_promotions(q(r).get("contactId", ""), q(r).get("redemptionChannelType"))
 
+        def delete_by_id(r: Request, body: Any) -> Any:
+            s.delete_template(r.path_params["promotion_id"])
+            return _NO_BODY
+
+        def delete_by_external_id(r: Request, body: Any) -> Any:
+            s.delete_template(external_id=q(r).get("externalId"))
+            return _NO_BODY
+
         routes: list[Route] = []
         a = routes.append
         for v in ("v2", "v3"):
@@ -215,16 +223,14 @@ class EngageApp:
             a(self._api(lambda r, b: s.create_template(b), ["POST"], base))
             a(self._api(lambda r, b: s.get_template(external_id=q(r).get("externalId")),
                         ["GET"], base))
-            a(self._api(lambda r, b: _deleted(s.delete_template(
-                external_id=q(r).get("externalId"))), ["DELETE"], base))
+            a(self._api(delete_by_external_id, ["DELETE"], base))
             a(self._api(lambda r, b: s.get_validity(external_id=q(r).get("externalId")),
                         ["GET"], f"{base}/validity"))
             one = f"{base}/{{promotion_id}}"
             a(self._api(lambda r, b: s.get_template(r.path_params["promotion_id"]), ["GET"], one))
             a(self._api(lambda r, b: s.update_template(r.path_params["promotion_id"], b),
                         ["PUT"], one))
-            a(self._api(lambda r, b: _deleted(s.delete_template(r.path_params["promotion_id"])),
-                        ["DELETE"], one))
+            a(self._api(delete_by_id, ["DELETE"], one))
             a(self._api(lambda r, b: s.get_validity(r.path_params["promotion_id"]), ["GET"],
                         f"{one}/validity"))
             a(self._api(lambda r, b: s.update_validity(r.path_params["promotion_id"], b),
@@ -255,6 +261,14 @@ class EngageApp:
         def add_fault(r: Request, body: Any) -> Any:
             return self.faults.add(Fault.from_wire(body)).to_wire()
 
+        def clear_faults(r: Request, body: Any) -> Any:
+            self.faults.clear()
+            return _NO_BODY
+
+        def clear_requests(r: Request, body: Any) -> Any:
+            self.log.clear()
+            return _NO_BODY
+
         def reset(r: Request, body: Any) -> Any:
             s.reset()
             self.faults.clear()
@@ -281,9 +295,9 @@ class EngageApp:
               "/sim/promotions/{promotion_id}/activate"),
             a(lambda r, b: [f.to_wire() for f in self.faults.active()], "GET", "/sim/faults"),
             a(add_fault, "POST", "/sim/faults"),
-            a(lambda r, b: _deleted(self.faults.clear()), "DELETE", "/sim/faults"),
+            a(clear_faults, "DELETE", "/sim/faults"),
             a(lambda r, b: [x.to_wire() for x in self.log.all()], "GET", "/sim/requests"),
-            a(lambda r, b: _deleted(self.log.clear()), "DELETE", "/sim/requests"),
+            a(clear_requests, "DELETE", "/sim/requests"),
             a(reset, "POST", "/sim/reset"),
             a(lambda r, b: {**self._stats(), "requests": len(self.log.all()),
                             "contacts": s.contact_count()}, "GET", "/sim/stats"),
@@ -296,10 +310,6 @@ class EngageApp:
 
 def _query(request: Request) -> dict[str, str]:
     return dict(request.query_params)
-
-
-def _deleted(_: None) -> Any:
-    return _NO_BODY
 
 
 def _no_route(request: Request, body: Any) -> Any:

@@ -6,7 +6,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal
 
 FaultKind = Literal["latency", "commit_then_504", "drop_after_read", "status", "malformed_json"]
@@ -31,6 +31,7 @@ class Fault:
     """
 
     kind: FaultKind
+    _: KW_ONLY
     method: str | None = None
     path: str | None = None
     instance_id: str | None = None
