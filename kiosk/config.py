@@ -309,8 +309,9 @@ def _reason(exc: BaseException) -> str:
 def _check_engage_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
+        shown = url.split("?")[0][:60]  # a pasted query might hold a key
         raise ValueError(f"must be an https:// address such as https://acme.voyado.com "
-                         f"(got {url[:60]!r})")
+                         f"(got {shown!r})")
     if parts.username or parts.password:
         raise ValueError("must not contain a user name or password")
     if parts.query or parts.fragment:
