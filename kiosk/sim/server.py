@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
 
 import uvicorn
 from starlette.types import Scope
@@ -221,7 +220,3 @@ class Simulator:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-    def stats(self) -> dict[str, Any]:
-        """Counters for benchmarks and the /sim/stats endpoint."""
-        return {"connectionsOpened": self._conns.opened, "requests": len(self._log.all())}

@@ -99,15 +99,15 @@ class SimState:
     our assumption about Engage's "available promotions").
     """
 
-    seed: Mapping[str, Any] | None = None
+    seed: Mapping[str, Any] | None = field(default=None, repr=False)  # holds card numbers
     currency: str = "SEK"
     include_expired: bool = False
-    clock: Callable[[], datetime] = _now
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _contacts: dict[str, _Contact] = field(default_factory=dict, repr=False)
-    _templates: dict[str, _Template] = field(default_factory=dict, repr=False)
-    _instances: dict[str, _Instance] = field(default_factory=dict, repr=False)
-    _ids: _Ids = field(default_factory=_Ids, repr=False)
+    clock: Callable[[], datetime] = field(default=_now, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+    _contacts: dict[str, _Contact] = field(default_factory=dict, init=False, repr=False)
+    _templates: dict[str, _Template] = field(default_factory=dict, init=False, repr=False)
+    _instances: dict[str, _Instance] = field(default_factory=dict, init=False, repr=False)
+    _ids: _Ids = field(default_factory=_Ids, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.reset()

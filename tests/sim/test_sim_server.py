@@ -143,6 +143,16 @@ def test_stop_does_not_wait_for_a_slow_request(sim: Simulator) -> None:
     assert not t.is_alive() and isinstance(errors[0], httpx.TransportError)
 
 
+def test_serves_on_ipv6_loopback_too() -> None:
+    with Simulator(host="::1") as sim, client_for(sim) as c:
+        assert sim.url.startswith("http://[::1]:")
+        assert c.get("/api/v2/contacts/count").json() == 6
+
+
+def test_no_card_number_or_key_in_reprs(sim: Simulator) -> None:
+    assert "2004173" not in repr(sim.state) and sim.api_key not in repr(sim)
+
+
 def test_a_port_in_use_is_an_os_error() -> None:
     with Simulator() as first:
         port = int(first.url.rsplit(":", 1)[1])
