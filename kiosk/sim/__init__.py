@@ -61,6 +61,24 @@ Our assumptions (Engage doesn't document these):
 - ``GET /api/v3/promotion-assignments?contactId=`` lists like the v2 path (the v3 docs are unclear).
 - An unknown /api path: 404 ``ResourceNotFound``.
 
+Faults (``sim.faults.add(Fault(kind, method=, path=, instance_id=, times=, latency=, ...))`` or
+``POST /sim/faults``) apply to /api calls whose key was accepted; a fault matches when all its
+given keys match: ``method`` exactly, ``path`` as a regex searched in the URL path,
+``instance_id`` as the instance a redeem path names. The first matching fault is used and
+counts one of its ``times`` (None: until cleared). Kinds: ``latency`` (wait, then handle: the
+commit happens late), ``commit_then_504`` (handle, wait ``latency``, 504 GatewayTimeout),
+``drop_after_read`` (read the whole request, handle it if ``commit``, wait, close the connection
+without a response: httpx raises ``RemoteProtocolError("Server disconnected without sending a
+response.")``), ``status`` (wait, answer ``status`` with ``body``/``headers``, or an Engage error
+body with code ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then 200 with
+the JSON cut in half). Waits are ``asyncio.sleep``: other requests are served meanwhile.
+
+The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
+TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);
+no access log (it would print card numbers); ``start()`` returns once the socket listens
+(about 2 ms), ``stop()`` closes idle connections at once and cuts busy ones after 0.5 s.
+Benchmarks doing more than 200 calls/s need ``Simulator(rate_limit=None)``.
+
 Simulator-only admin (same ``apikey`` header; not recorded, no faults, no rate limit):
 ``POST /sim/promotions/{id}/activate``, ``GET|POST|DELETE /sim/faults`` (body as
 ``Fault.to_wire``), ``GET|DELETE /sim/requests`` (key masked), ``POST /sim/reset`` (data, faults

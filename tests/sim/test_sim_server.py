@@ -92,8 +92,7 @@ def test_a_pooled_client_reuses_one_connection(sim: Simulator) -> None:
     assert sim.connections_opened == 1
     with client_for(sim) as c:
         c.get("/api/v2/contacts/count")
-    with httpx.Client(base_url=sim.url, headers={"apikey": sim.api_key, "Connection": "close"},
-                      verify=False) as c:
+    with client_for(sim, Connection="close") as c:
         c.get("/api/v2/contacts/count")
         c.get("/api/v2/contacts/count")
     assert sim.connections_opened == 4
