@@ -117,7 +117,7 @@ class EngageApp:
             raw = await request.body()
             self.log.append(RecordedRequest(
                 request.method, request.url.path, request.scope["query_string"].decode("latin-1"),
-                {k: v for k, v in request.headers.items()}, raw, time.time()))
+                dict(request.headers.items()), raw, time.time()))
             if not self._authorized(request):
                 return error_response(SimError(401, "Unauthorized", "Missing or wrong apikey"))
             wait = self.limiter.retry_after(request.headers["apikey"])

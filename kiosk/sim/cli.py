@@ -9,6 +9,7 @@ import threading
 from types import FrameType
 
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data
+from kiosk.sim.rules import SimError
 from kiosk.sim.server import Simulator
 
 
@@ -27,7 +28,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         state = load_demo_data(args.data)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, SimError) as exc:  # one line, not a trace
         raise UsageError(f"--data {args.data}: {exc}") from None
     rate = args.rate_limit if args.rate_limit and args.rate_limit > 0 else None
     sim = Simulator(state, api_key=args.api_key or DEMO_API_KEY, host=args.host,

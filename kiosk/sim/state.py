@@ -324,12 +324,11 @@ class SimState:
         if iid is None:
             raise SimError(400, "InvalidPromotionIdNoData", "The promotion id is not a valid id")
         with self._lock:
-            if contact_id is not None:
-                c = self._contact(contact_id)
+            owner = self._contact(contact_id).id if contact_id is not None else None
             inst = self._instances.get(iid)
             if inst is None:
                 raise SimError(404, "PromotionNotFound", "No promotion with this id")
-            if contact_id is not None and inst.contact_id != c.id:
+            if owner is not None and inst.contact_id != owner:
                 raise SimError(404, "PromotionNotAssociatedWithContact",
                                "The promotion is not assigned to this contact")
             t = self._templates[inst.template_id]
@@ -387,8 +386,7 @@ class SimState:
         fields = _template_fields(body)
         with self._lock:
             t = self._template(promotion_id)
-            if isinstance(body, dict) and body.get("id") not in (None, t.id) and \
-                    parse_guid(body.get("id")) != t.id:
+            if body.get("id") is not None and parse_guid(body["id"]) != t.id:
                 raise SimError(400, "BadRequest", "id in the body differs from the path")
             _require_draft(t)
             self._check_external_id(fields["external_id"], t.id)

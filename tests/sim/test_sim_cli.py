@@ -69,9 +69,14 @@ def test_kiosk_sim_with_its_own_key_does_not_echo_it_and_stops_on_sigterm() -> N
     assert proc.returncode == 0
 
 
-def test_kiosk_sim_with_unreadable_data_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", [
+    "{not json",
+    '{"members": [{"firstName": "X", "offers": [{"name": "n", "channels": [{"type": "SHOP"}]}]}]}',
+])
+def test_kiosk_sim_with_unusable_data_is_one_line_and_exit_2(tmp_path: Path,
+                                                             content: str) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text("{not json")
+    bad.write_text(content)
     done = subprocess.run([sys.executable, "-m", "kiosk", "sim", "--port", "0", "--data",
                            str(bad)], capture_output=True, text=True, timeout=20)
     assert done.returncode == 2
