@@ -136,17 +136,3 @@ def response_value(value_type: str, value: str, currency: str) -> Any:
         number: int | float = int(num) if num == num.to_integral_value() else float(num)
         return number if value_type == "PERCENT" else {"amount": number, "currency": currency}
     return value
-
-
-def check_channel_value(value_type: str, value: str, where: str) -> None:
-    """Template values are strings: PERCENT a whole number 1-100, MONEY a positive decimal."""
-    if value_type == "PERCENT":
-        if not value.isdigit() or not 1 <= int(value) <= 100:
-            raise SimError(400, "BadRequest", f"{where}: PERCENT value must be 1-100")
-    elif value_type == "MONEY":
-        try:
-            ok = Decimal(value) > 0
-        except InvalidOperation:
-            ok = False
-        if not ok:
-            raise SimError(400, "BadRequest", f"{where}: MONEY value must be a positive amount")

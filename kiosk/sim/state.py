@@ -11,22 +11,16 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
+from kiosk.sim.bodies import check_channels, template_fields, validity_fields
+from kiosk.sim.lookup import any_criterion, criterion, matches
 from kiosk.sim.rules import (
     CHANNELS,
     CONTACT_TYPES,
-    MAX_END_DATE,
-    VALUE_TYPES,
     SimError,
     add_validity,
-    check_channel_value,
     end_of_day,
-    is_email,
-    normalize_phone,
-    normalize_ssn,
-    parse_date,
     parse_guid,
     response_value,
     start_of_day,
@@ -214,7 +208,7 @@ class SimState:
             start_date=start_date or today,
             end_date=expires_on.date() if expires_on else None, assigned_validity=None,
             presentation={"heading": heading, "description": description, "link": link},
-            channels=_check_channels(channels), image_url=image_url,
+            channels=check_channels(channels), image_url=image_url,
         )
         self._templates[template.id] = template
         inst = _Instance(self._ids.new(), template.id, contact_id, self.clock(), expires_on,
@@ -263,15 +257,15 @@ class SimState:
         criteria: list[tuple[str, str]] = []
         for key in ("email", "socialSecurityNumber", "mobilePhone", "customKey"):
             if key in query:
-                criteria.append(_criterion(key, query[key]))
+                criteria.append(criterion(key, query[key]))
         if "any" in query:
-            criteria.append(_any_criterion(query["any"]))
+            criteria.append(any_criterion(query["any"]))
         if not criteria:
             raise SimError(400, "InvalidSearchQuery",
                            "Give one of email, mobilePhone, socialSecurityNumber, customKey, any")
         with self._lock:
             found = [c.id for c in self._contacts.values()
-                     if all(_matches(c, attr, val) for attr, val in criteria)
+                     if all(matches(c.attributes, attr, val) for attr, val in criteria)
                      and (contact_type is None or c.attributes["contactType"] == contact_type)]
         if not found:
             raise SimError(404, "ContactNotFound", "No contact matches the query")
@@ -369,7 +363,7 @@ class SimState:
 
     def create_template(self, body: Any) -> dict[str, Any]:
         """A new template from a create body; always Draft."""
-        fields = _template_fields(body)
+        fields = template_fields(body)
         with self._lock:
             self._check_external_id(fields["external_id"], None)
             t = _Template(id=self._ids.new(), status="Draft", **fields)
@@ -383,7 +377,7 @@ class SimState:
 
     def update_template(self, promotion_id: str, body: Any) -> dict[str, Any]:
         """Replace a Draft template's fields with the body's (a whole update)."""
-        fields = _template_fields(body)
+        fields = template_fields(body)
         with self._lock:
             t = self._template(promotion_id)
             if body.get("id") is not None and parse_guid(body["id"]) != t.id:
@@ -401,7 +395,7 @@ class SimState:
 
     def update_validity(self, promotion_id: str, body: Any) -> dict[str, Any]:
         """Replace a Draft template's validity; returns the whole template."""
-        start, end, assigned = _validity_fields(body)
+        start, end, assigned = validity_fields(body)
         with self._lock:
             t = self._template(promotion_id)
             _require_draft(t)
@@ -488,126 +482,6 @@ class SimState:
 
 
 # --- module helpers -----------------------------------------------------------------------
-
-def _criterion(key: str, value: str) -> tuple[str, str]:
-    """(attribute, normalized value) for one lookup key, or 400 for a malformed value."""
-    value = value.strip()
-    if key == "email":
-        if not is_email(value):
-            raise SimError(400, "InvalidEmailAddress", "Not a valid e-mail address")
-        return "email", value.lower()
-    if key == "mobilePhone":
-        phone = normalize_phone(value)
-        if phone is None:
-            raise SimError(400, "InvalidPhoneNumber", "Not a valid mobile phone number")
-        return "mobilePhone", phone
-    if key == "socialSecurityNumber":
-        ssn = normalize_ssn(value)
-        if ssn is None:
-            raise SimError(400, "InvalidSocialSecurityNumber",
-                           "Not a valid personal identity number")
-        return "socialSecurityNumber", ssn
-    if not value:
-        raise SimError(400, "InvalidSearchQuery", "customKey is empty")
-    return "customKey", value
-
-
-def _any_criterion(value: str) -> tuple[str, str]:
-    """Engage's ``any``: the FIRST attribute the value validates as, even if nothing matches."""
-    for key in ("email", "socialSecurityNumber", "mobilePhone", "customKey"):
-        try:
-            return _criterion(key, value)
-        except SimError:
-            continue
-    raise SimError(400, "InvalidSearchQuery", "any is empty")
-
-
-def _matches(c: _Contact, attr: str, value: str) -> bool:
-    a = c.attributes
-    if attr == "email":
-        return str(a.get("email") or "").lower() == value
-    if attr == "mobilePhone":
-        return normalize_phone(str(a.get("mobilePhone") or "")) == value
-    if attr == "socialSecurityNumber":
-        return normalize_ssn(str(a.get("socialSecurityNumber") or "")) == value
-    # customKey is memberNumber or externalId, depending on the tenant: we accept either
-    return value in (a.get("memberNumber"), a.get("externalId"))
-
-
-def _check_channels(channels: Any) -> list[dict[str, Any]]:
-    if channels is None:
-        return []
-    if not isinstance(channels, list):
-        raise SimError(400, "BadRequest", "redemptionChannels must be a list")
-    out: list[dict[str, Any]] = []
-    for i, ch in enumerate(channels):
-        where = f"redemptionChannels[{i}]"
-        if not isinstance(ch, dict):
-            raise SimError(400, "BadRequest", f"{where} must be an object")
-        ctype, vtype, value = ch.get("type"), ch.get("valueType"), ch.get("value")
-        if ctype not in CHANNELS:
-            raise SimError(400, "BadRequest", f"{where}.type must be POS, ECOM or OTHER")
-        if any(o["type"] == ctype for o in out):
-            raise SimError(400, "BadRequest", f"{where}: channel {ctype} given twice")
-        if vtype not in VALUE_TYPES:
-            raise SimError(400, "BadRequest", f"{where}.valueType is not a known value type")
-        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not value.strip():
-            raise SimError(400, "BadRequest", f"{where}.value is required")
-        check_channel_value(vtype, value.strip(), where)
-        local = ch.get("localValues") or []
-        if not isinstance(local, list) or not all(isinstance(x, dict) for x in local):
-            raise SimError(400, "BadRequest", f"{where}.localValues must be a list of objects")
-        instruction = ch.get("instruction")
-        out.append({"type": ctype, "valueType": vtype, "value": value.strip(),
-                    "localValues": local,
-                    "instruction": instruction if isinstance(instruction, str) else None})
-    return out
-
-
-def _validity_fields(v: Any) -> tuple[date, date | None, dict[str, Any] | None]:
-    if not isinstance(v, dict):
-        raise SimError(400, "BadRequest", "validity is required")
-    start = parse_date(v.get("startDate"), "startDate")
-    end = parse_date(v["endDate"], "endDate") if v.get("endDate") is not None else None
-    if end is not None:
-        if end > MAX_END_DATE:
-            raise SimError(400, "BadRequest", "endDate must be at most 9999-12-30")
-        if end < start:
-            raise SimError(400, "BadRequest", "endDate is before startDate")
-    assigned = v.get("assignedValidity")
-    if assigned is not None:
-        unit, amount = (assigned.get("unit"), assigned.get("amount")) \
-            if isinstance(assigned, dict) else (None, None)
-        if unit not in ("Days", "Months") or not isinstance(amount, int) \
-                or isinstance(amount, bool) or amount < 1:
-            raise SimError(400, "BadRequest",
-                           "assignedValidity needs unit Days or Months and a whole amount >= 1")
-        assigned = {"unit": unit, "amount": amount}
-    return start, end, assigned
-
-
-def _template_fields(body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise SimError(400, "BadRequest", "The body must be a JSON object")
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise SimError(400, "BadRequest", "name is required")
-    external_id = body.get("externalId")
-    if external_id is not None and not isinstance(external_id, str):
-        raise SimError(400, "BadRequest", "externalId must be a string")
-    start, end, assigned = _validity_fields(body.get("validity"))
-    pres = body.get("presentation") or {}
-    if not isinstance(pres, dict):
-        raise SimError(400, "BadRequest", "presentation must be an object")
-    return {
-        "name": name, "external_id": external_id or None, "start_date": start, "end_date": end,
-        "assigned_validity": assigned,
-        "presentation": {k: pres.get(k) for k in ("heading", "description", "link")},
-        "channels": _check_channels(body.get("redemptionChannels")),
-    }
-
 
 def _validity_end(t: _Template, assigned_day: date) -> date | None:
     av = t.assigned_validity
