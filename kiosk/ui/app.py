@@ -316,6 +316,10 @@ class KioskApp(App[int], inherit_bindings=False):
         while len(self.screen_stack) > 1:
             await self.pop_screen()
 
+    def request_start_over(self) -> None:
+        """For screens: start over from the app's own queue (a screen can't await its own pop)."""
+        self.call_later(self.start_over)
+
     async def start_over(self) -> None:
         """Forget the member and show the scan screen (after a result, Escape, idle reset)."""
         self.generation += 1  # answers still on their way are for a customer who has left

@@ -1,23 +1,133 @@
-"""Scan -> offers -> confirm -> result, for each value type, against the simulator."""
+"""Scan -> offers -> confirm -> result, for each value type, against the simulator over HTTP."""
 
 from __future__ import annotations
 
-from kiosk_pilot import ANNA, Members
+import pytest
+from kiosk_pilot import ANNA, BO, Kiosk, Members
+
+from kiosk.ui.screens.offers import OffersScreen
 
 
-async def test_scan_shows_member_and_offers(start_kiosk, members: Members) -> None:
+async def choose(k: Kiosk, name: str) -> None:
+    """Move the cursor to the offer called ``name`` (with Down, as staff would)."""
+    screen = k.app.screen
+    assert isinstance(screen, OffersScreen)
+    target = next(i for i, o in enumerate(screen.offers) if o.name == name)
+    await k.pilot.press("home", *["down"] * target)
+    assert screen.highlighted_offer is not None and screen.highlighted_offer.name == name
+
+
+@pytest.mark.parametrize(("kind", "name", "apply"), [
+    ("percent", "Autumn 20", "Give 20 % off"),
+    ("money", "Hundred off", "Take 100,00 SEK off"),
+    ("manual", "Coffee", "Hand over a coffee"),
+    ("code", "Till code", "Key code 10056 into the till"),
+])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_redeem_each_value_type(start_kiosk, members: Members, kind: str, name: str,
+                                      apply: str, size: tuple[int, int]) -> None:
+    async with start_kiosk(size=size) as k:
+        await k.scan(ANNA)
+        await choose(k, name)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        assert apply in k.text()
+        assert k.posts() == []
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        text = k.text()
+        assert apply in text
+        assert "redeemed" in text
+        assert len(k.posts()) == 1
+        assert k.sim.state.promotion_instance(members.offers[kind])["redeemed"] is True
+
+
+async def test_offers_screen_shows_name_masked_card_and_pos_offers_only(
+        start_kiosk, members: Members) -> None:
     async with start_kiosk() as k:
         await k.scan(ANNA)
-        await k.screen_is("OffersScreen")
         text = k.text()
-        print(text)
         assert "Anna" in text
-        assert "0015" in text and ANNA not in text
-        assert "Autumn 20" in text
+        assert "•••• 0015" in text and ANNA not in text
+        for shown in ("Autumn 20", "20 %", "Hundred off", "100,00 SEK", "Till code",
+                      "Code 10056", "Coffee"):
+            assert shown in text
         assert "Web only" not in text
 
 
-async def test_staff_key_without_pin_exits(start_kiosk, members: Members) -> None:
+async def test_member_without_offers_or_first_name(start_kiosk, members: Members) -> None:
     async with start_kiosk() as k:
-        await k.pilot.press("f10")
-        await k.wait_for(lambda: k.app._exit, "exit")
+        await k.scan(BO)
+        text = k.text()
+        assert "This member has no offers to use in store right now." in text
+        assert "Member" in text
+        await k.pilot.press("enter")  # nothing to choose: nothing happens
+        assert isinstance(k.app.screen, OffersScreen)
+
+
+async def test_cancel_on_confirm_sends_nothing(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.press("escape")
+        await k.screen_is("OffersScreen")
+        await k.pilot.pause()
+        assert k.posts() == []
+        assert all(not r.redeemed for r in []), "nothing redeemed"
+        assert k.journal.rows() == []
+
+
+async def test_enter_five_times_on_confirm_sends_one_post(start_kiosk, members: Members
+                                                          ) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        k.burst("", "", "", "", "")  # five Enters back to back, no waiting between them
+        await k.screen_is("ResultScreen")
+        await k.app.workers.wait_for_complete()
+        await k.pilot.pause()
+        assert len(k.posts()) == 1
+        assert len(k.journal.rows()) == 1
+
+
+async def test_after_a_result_any_key_starts_over(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter", "enter")
+        await k.screen_is("ResultScreen")
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        assert k.app.member is None
+        assert "Anna" not in k.text()
+
+
+async def test_escape_on_offers_returns_to_scan_and_forgets_member(start_kiosk, members: Members
+                                                                   ) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        assert k.app.member is None
+        assert len(k.app.screen_stack) == 1
+
+
+async def test_next_scan_on_result_screen_starts_over_with_new_member(
+        start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter", "enter")
+        await k.screen_is("ResultScreen")
+        await k.scan(BO)
+        await k.screen_is("OffersScreen")
+        assert k.app.member is not None and k.app.member.masked_card.endswith("0022")
+        assert len(k.app.screen_stack) == 2
+
+
+async def test_typed_card_with_backspace(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.pilot.press(*ANNA[:-1], "9", "backspace", ANNA[-1], "enter")
+        await k.screen_is("OffersScreen")
+        assert any(getattr(m, "source", None) == "typed" and getattr(m, "card", None) == ANNA
+                   for m in k.messages)

@@ -128,5 +128,5 @@ class OffersScreen(Screen):
         if offer is not None:
             self.app.choose(offer)
 
-    async def action_done(self) -> None:
-        await self.app.start_over()
+    def action_done(self) -> None:
+        self.app.request_start_over()

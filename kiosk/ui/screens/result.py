@@ -49,12 +49,12 @@ class ResultScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
 
-    async def on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
         if event.key in self.app.staff_keys:
             return
         event.stop()
-        await self.action_continue()
+        self.action_continue()
 
-    async def action_continue(self) -> None:
-        await self.app.start_over()
+    def action_continue(self) -> None:
+        self.app.request_start_over()
