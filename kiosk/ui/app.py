@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -132,7 +133,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = "disconnected"
             if self._scanner is not None:
                 self._scanner.start()
-        self.run_worker(self._reconcile(), name="reconcile", group="reconcile",
+        self.run_worker(self._reconcile, name="reconcile", group="reconcile",
                         exit_on_error=False, description="verify unfinished redemptions")
         if self.ping_interval:
             self.set_interval(self.ping_interval, self.check_engage)
@@ -195,8 +196,9 @@ class KioskApp(App[int], inherit_bindings=False):
         self.member = None
         await self._unwind()
         self.busy_text = f"Looking up {mask_card(message.card)}…"
-        self.run_worker(self._lookup(message.card, generation), name="lookup", group="lookup",
-                        exclusive=True, exit_on_error=False, description="member lookup")
+        self.run_worker(partial(self._lookup, message.card, generation), name="lookup",
+                        group="lookup", exclusive=True, exit_on_error=False,
+                        description="member lookup")
 
     async def _lookup(self, card: str, generation: int) -> None:
         try:
@@ -259,7 +261,7 @@ class KioskApp(App[int], inherit_bindings=False):
     # --- Engage reachability ------------------------------------------------------------------
     def check_engage(self) -> None:
         """Ping Engage in the background and show the answer on the scan screen."""
-        self.run_worker(self._ping(), name="ping", group="ping", exclusive=True,
+        self.run_worker(self._ping, name="ping", group="ping", exclusive=True,
                         exit_on_error=False, description="Engage reachability")
 
     async def _ping(self) -> None:
@@ -285,8 +287,9 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
-        self.run_worker(self._redeem(self.member, offer, self.generation), name="redeem",
-                        group="redeem", exit_on_error=False, description="redeem offer")
+        self.run_worker(partial(self._redeem, self.member, offer, self.generation),
+                        name="redeem", group="redeem", exit_on_error=False,
+                        description="redeem offer")
 
     async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
         try:

@@ -1,0 +1,172 @@
+"""Kiosk behaviour: locked keys, staff PIN, idle reset, wedge bursts, literal text, long lists,
+stale answers, and a redemption that outlives a new scan."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from kiosk_pilot import ANNA, BO, Members
+from textual.command import CommandPalette
+from textual.widgets import OptionList
+
+from kiosk.config import PinGuard, hash_pin
+from kiosk.scanner.serial_reader import SerialScanner
+from kiosk.sim import Fault
+from kiosk.ui.app import KioskServices
+from kiosk.ui.messages import CardScanned
+
+
+async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        for key in ("ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "ctrl+backslash"):
+            await k.pilot.press(key)
+        await k.pilot.pause()
+        assert k.app.is_running and not k.app._exit
+        assert type(k.app.screen).__name__ == "ScanScreen"
+        assert not any(isinstance(s, CommandPalette) for s in k.app.screen_stack)
+        await k.scan(ANNA)  # and it still works
+        await k.screen_is("OffersScreen")
+
+
+async def test_staff_key_without_pin_exits(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.pilot.press("f10")
+        await k.wait_for(lambda: k.app._exit, "exit")
+
+
+async def test_staff_pin_locks_after_five_wrong_and_right_pin_exits(
+        start_kiosk, members: Members, services: KioskServices) -> None:
+    now = [0.0]
+    services.pin_guard = PinGuard(hash_pin("2468", iterations=1000), clock=lambda: now[0])
+    async with start_kiosk(notifications=True) as k:
+        await k.pilot.press("f10")
+        await k.screen_is("PinScreen")
+        for _ in range(5):
+            await k.pilot.press("1", "1", "1", "1", "enter")
+            await k.wait_for(lambda: not k.app.screen._checking, "PIN checked")
+        assert "locked" in k.text()
+        await k.pilot.press("2", "4", "6", "8", "enter")  # right PIN, but locked
+        await k.wait_for(lambda: not k.app.screen._checking, "PIN checked")
+        assert not k.app._exit
+        now[0] += 61
+        await k.pilot.press("2", "4", "6", "8", "enter")
+        await k.wait_for(lambda: k.app._exit, "exit after the right PIN")
+
+
+async def test_pin_prompt_escape_goes_back(start_kiosk, members: Members,
+                                           services: KioskServices) -> None:
+    services.pin_guard = PinGuard(hash_pin("2468", iterations=1000))
+    async with start_kiosk() as k:
+        await k.pilot.press("f10")
+        await k.screen_is("PinScreen")
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        assert not k.app._exit
+
+
+async def test_idle_reset_clears_the_member(start_kiosk, members: Members) -> None:
+    async with start_kiosk(idle_timeout=0.3) as k:
+        await k.scan(ANNA)
+        assert k.app.member is not None
+        await k.wait_for(lambda: type(k.app.screen).__name__ == "ScanScreen"
+                         and k.app.member is None, "idle reset")
+        assert "Anna" not in k.text()
+
+
+async def test_markup_in_offer_names_is_shown_literally(start_kiosk, sim, members: Members
+                                                        ) -> None:
+    sim.state.add_offer(members.bo, name="[bold]x[/] [link=http://e.vil]y[/]\x1b[31m",
+                        value_type="PERCENT", value=10)
+    async with start_kiosk() as k:
+        await k.scan(BO)
+        await k.screen_is("OffersScreen")
+        text = k.text()
+        assert "[bold]x[/] [link=http://e.vil]y[/]" in text
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        assert "[bold]x[/]" in k.text()
+
+
+async def test_two_wedge_scans_back_to_back_stay_apart(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        k.burst(ANNA, BO)  # one burst: 26 characters and two Enters, nothing awaited between
+        await k.wait_for(lambda: len([m for m in k.messages if isinstance(m, CardScanned)]) >= 2,
+                         "two scans")
+        scans = [m for m in k.messages if isinstance(m, CardScanned)]
+        assert [(m.card, m.source) for m in scans] == [(ANNA, "wedge"), (BO, "wedge")]
+        await k.screen_is("OffersScreen")  # the later scan wins
+        await k.wait_for(lambda: k.app.member is not None
+                         and k.app.member.masked_card.endswith("0022"), "second member")
+
+
+async def test_lf_suffix_submits_like_enter(start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        k.burst(ANNA, end="ctrl+j")
+        await k.screen_is("OffersScreen")
+
+
+async def test_500_offers_render_at_once(start_kiosk, sim, members: Members) -> None:
+    sim.state.add_offers_bulk(members.bo, 500)
+    async with start_kiosk(size=(120, 40)) as k:
+        await k.scan(BO)
+        await k.screen_is("OffersScreen")
+        option_list = k.app.screen.query_one(OptionList)
+        assert option_list.option_count == 500
+        assert "500 offers to use in store" in k.text()
+        await k.pilot.press("end")
+        assert option_list.highlighted == 499
+        assert "Offer " in k.text()
+
+
+async def test_a_stale_lookup_answer_is_dropped(start_kiosk, sim, members: Members) -> None:
+    # Anna's promotions come back slowly; Bo is scanned meanwhile and must be the one shown.
+    sim.faults.add(Fault("latency", method="GET", path=members.anna + "/promotions",
+                         latency=0.5))
+    async with start_kiosk() as k:
+        k.burst(ANNA)
+        await k.wait_for(lambda: k.app.busy_text, "lookup started")
+        await k.scan(BO)
+        await k.screen_is("OffersScreen")
+        await k.wait_for(lambda: len(sim.requests_to("GET", members.anna + "/promotions")) == 1,
+                         "slow request arrived")
+        await k.pilot.pause(0.6)  # let Anna's late answer arrive (and be dropped)
+        assert k.app.member is not None and k.app.member.masked_card.endswith("0022")
+        assert "Anna" not in k.text()
+
+
+async def test_redeem_survives_a_new_scan_and_reports_as_a_toast(start_kiosk, sim,
+                                                                 members: Members) -> None:
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=0.5))
+    async with start_kiosk(notifications=True, size=(120, 40)) as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter", "enter")
+        await k.wait_for(lambda: k.app.redeeming, "redeem started")
+        await k.scan(BO)
+        await k.wait_for(lambda: not k.app.redeeming, "redeem finished")
+        await k.wait_for(lambda: "Give 20 % off" in k.text(), "toast with the outcome")
+        assert len(k.posts()) == 1
+        assert k.app.member is not None and k.app.member.masked_card.endswith("0022")
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pty")
+async def test_serial_scanner_scan_leads_to_offers(start_kiosk, members: Members,
+                                                   services: KioskServices) -> None:
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+
+    def factory(*, on_line, on_state, on_junk=None) -> SerialScanner:
+        return SerialScanner(port, on_line=on_line, on_state=on_state, on_junk=on_junk)
+
+    services.scanner_factory = factory
+    try:
+        async with start_kiosk() as k:
+            await k.wait_for(lambda: k.app.scanner_state == "connected", "scanner connected")
+            assert "Scanner: connected" in k.text()
+            os.write(master, f"]E0{ANNA}\r".encode())
+            await k.screen_is("OffersScreen")
+            scans = [m for m in k.messages if isinstance(m, CardScanned)]
+            assert [(m.card, m.source) for m in scans] == [(ANNA, "serial")]
+    finally:
+        os.close(master)
+        os.close(slave)
