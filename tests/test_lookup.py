@@ -1,0 +1,164 @@
+"""MemberLookup against the simulator over HTTP: round trips, the cache, the breaker."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from kiosk.breaker import CircuitBreaker
+from kiosk.engage.client import ClientTimeouts, EngageClient
+from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageUnreachable, MultipleMatches
+from kiosk.lookup import MemberLookup
+from kiosk.sim import Fault, SimState, Simulator
+
+CARD = "2000000000015"
+OTHER = "2000000000022"
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(SimState(), rate_limit=None) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def anna(sim: Simulator) -> str:
+    cid = sim.state.add_contact(first_name="Anna\x1b[2J", card=CARD, email="anna@example.com")
+    sim.state.add_offer(cid, name="20 off", value_type="PERCENT", value=20)
+    sim.state.add_offer(cid, name="web", value_type="PERCENT", value=5, channels=("ECOM",))
+    return cid
+
+
+@pytest.fixture
+async def client(sim: Simulator) -> AsyncIterator[EngageClient]:
+    c = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(lookup_deadline=2.0))
+    yield c
+    await c.aclose()
+
+
+def lookups_of_id(sim: Simulator) -> int:
+    return len(sim.requests_to("GET", r"/api/v3/contacts/id$"))
+
+
+async def test_new_card_two_round_trips_then_one_from_cache(sim: Simulator, anna: str,
+                                                            client: EngageClient) -> None:
+    lookup = MemberLookup(client)
+    member, offers = await lookup.lookup(CARD)
+    assert member.contact_id == anna and member.first_name == "Anna"  # ESC sequence stripped
+    assert member.masked_card == "•••• 0015" and member.card == CARD
+    assert [o.name for o in offers] == ["20 off"]
+    assert lookup.stats.round_trips == 2 and lookups_of_id(sim) == 1
+    await lookup.lookup(CARD)
+    assert lookup.stats.round_trips == 3 and lookup.stats.cache_hits == 1
+    assert lookups_of_id(sim) == 1  # the card -> contactId answer came from the cache
+    assert len(sim.requests) == 5
+
+
+async def test_contact_and_promotions_are_fetched_concurrently(sim: Simulator, anna: str,
+                                                               client: EngageClient) -> None:
+    for path in (rf"/contacts/{anna}$", rf"/contacts/{anna}/promotions$"):
+        sim.faults.add(Fault("latency", method="GET", path=path, latency=0.4))
+    await MemberLookup(client).lookup(CARD)
+    (contact,) = sim.requests_to("GET", rf"/contacts/{anna}$")
+    (promotions,) = sim.requests_to("GET", rf"/contacts/{anna}/promotions$")
+    # Sequential calls would put the second request at least one latency after the first.
+    assert abs(contact.time - promotions.time) < 0.3
+
+
+async def test_cached_id_of_a_merged_contact_is_dropped_and_looked_up_again(
+        sim: Simulator, anna: str, client: EngageClient) -> None:
+    lookup = MemberLookup(client)
+    await lookup.lookup(CARD)
+    sim.faults.add(Fault("status", method="GET", path=rf"/contacts/{anna}$", status=404,
+                         body='{"errorCode": "ContactNotFound"}'))
+    member, _ = await lookup.lookup(CARD)
+    assert member.contact_id == anna
+    assert lookup.stats.stale_ids == 1
+    assert lookups_of_id(sim) == 2
+
+
+async def test_failed_lookups_are_not_cached(sim: Simulator, client: EngageClient) -> None:
+    lookup = MemberLookup(client)
+    with pytest.raises(ContactNotFound):
+        await lookup.lookup(CARD)
+    sim.state.add_contact(first_name="Late", card=CARD)
+    member, offers = await lookup.lookup(CARD)
+    assert member.first_name == "Late" and offers == []
+
+
+async def test_cache_expires_after_ttl_and_is_bounded(sim: Simulator, anna: str,
+                                                      client: EngageClient) -> None:
+    sim.state.add_contact(first_name="Bo", card=OTHER)
+    now = [0.0]
+    lookup = MemberLookup(client, cache_size=1, cache_ttl=60.0, clock=lambda: now[0])
+    await lookup.lookup(CARD)
+    await lookup.lookup(CARD)
+    assert lookups_of_id(sim) == 1
+    now[0] = 61.0
+    await lookup.lookup(CARD)
+    assert lookups_of_id(sim) == 2  # expired
+    await lookup.lookup(OTHER)
+    await lookup.lookup(CARD)
+    assert lookups_of_id(sim) == 4  # only one entry fits: OTHER pushed CARD out
+
+
+async def test_missing_first_name_is_none(sim: Simulator, client: EngageClient) -> None:
+    sim.state.add_contact(first_name=None, card=OTHER)
+    member, _ = await MemberLookup(client).lookup(OTHER)
+    assert member.first_name is None
+
+
+async def test_lookup_by_email(sim: Simulator, anna: str, client: EngageClient) -> None:
+    member, _ = await MemberLookup(client, key="email").lookup("anna@example.com")
+    assert member.contact_id == anna
+
+
+async def test_multiple_matches_is_raised(sim: Simulator, client: EngageClient) -> None:
+    sim.state.add_contact(first_name="A", card=OTHER)
+    sim.state.add_contact(first_name="B", card=OTHER)
+    with pytest.raises(MultipleMatches):
+        await MemberLookup(client).lookup(OTHER)
+
+
+async def test_answers_from_engage_never_trip_the_breaker(sim: Simulator,
+                                                          client: EngageClient) -> None:
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=60.0)
+    lookup = MemberLookup(client, breaker=breaker)
+    for _ in range(3):
+        with pytest.raises(ContactNotFound):
+            await lookup.lookup(CARD)
+    assert breaker.state == "closed"
+
+
+async def test_outage_opens_the_breaker_and_then_lookups_fail_fast(sim: Simulator, anna: str
+                                                                   ) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    breaker = CircuitBreaker(failure_threshold=2, cooldown=60.0)
+    async with EngageClient(dead, "key", get_retries=0,
+                            timeouts=ClientTimeouts(connect=0.5, lookup_deadline=1.0)) as down:
+        lookup = MemberLookup(down, breaker=breaker)
+        for _ in range(2):
+            with pytest.raises(EngageUnreachable):
+                await lookup.lookup(CARD)
+        assert breaker.state == "open"
+        with pytest.raises(CircuitOpen):
+            await lookup.lookup(CARD)
+        assert lookup.stats.lookups == 2  # the refused one never started
+
+
+async def test_server_errors_count_as_outage(sim: Simulator, anna: str, client: EngageClient
+                                             ) -> None:
+    sim.faults.add(Fault("status", method="GET", status=500, times=None))
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=60.0)
+    lookup = MemberLookup(client, breaker=breaker)
+    with pytest.raises(Exception):  # noqa: B017 - which 5xx class is the client's business
+        await lookup.lookup(CARD)
+    assert breaker.state == "open"
+    before = len(sim.requests)
+    with pytest.raises(CircuitOpen):
+        await lookup.lookup(CARD)
+    assert len(sim.requests) == before
