@@ -116,6 +116,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self._clock = clock
         self._last_input = clock()
         self._scanner: Any = None
+        self._last_ping = clock()
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -136,7 +137,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.run_worker(self._reconcile, name="reconcile", group="reconcile",
                         exit_on_error=False, description="verify unfinished redemptions")
         if self.ping_interval:
-            self.set_interval(self.ping_interval, self.check_engage)
+            # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
+            self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
 
     async def on_unmount(self) -> None:
         if self._scanner is not None:
@@ -222,8 +224,6 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         self.busy_text = ""
         self._note_engage_error(message.error)
-        if not isinstance(message.error, Exception):
-            log.error("lookup failed: %s", type(message.error).__name__)
         await self._unwind()
         await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
 
@@ -259,12 +259,18 @@ class KioskApp(App[int], inherit_bindings=False):
             base.show_notices()
 
     # --- Engage reachability ------------------------------------------------------------------
+    def _maybe_ping(self) -> None:
+        due = self._clock() - self._last_ping >= (self.ping_interval or 0)
+        if due or self.engage_state != "ok":
+            self.check_engage()
+
     def check_engage(self) -> None:
         """Ping Engage in the background and show the answer on the scan screen."""
         self.run_worker(self._ping, name="ping", group="ping", exclusive=True,
                         exit_on_error=False, description="Engage reachability")
 
     async def _ping(self) -> None:
+        self._last_ping = self._clock()
         try:
             await self.services.lookup.ping()
         except Exception as exc:

@@ -36,6 +36,8 @@ class ResultScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
+            if self.message.severity == "success":
+                yield Static("Redeemed. Apply at the till:", id="result-kicker")
             yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
             if self.member is not None:

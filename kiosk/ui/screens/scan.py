@@ -62,7 +62,8 @@ class ScanScreen(Screen):
 
     @staticmethod
     def _demo_text(cards: Any) -> Text:
-        text = Text("Demo cards: type one and press Enter\n", style="bold")
+        text = Text("Demo cards: type one and press Enter\n", style="bold", no_wrap=True,
+                    overflow="ellipsis")
         for card in cards:
             who = sanitize(getattr(card, "first_name", "") or "")
             note = sanitize(getattr(card, "note", "") or "")

@@ -79,7 +79,7 @@ class ScanInput(Widget, can_focus=True):
             text.append(sanitize(self._shown, limit=60))  # data, never markup
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
-        if self.has_focus and self._cursor_on:
+        if self.has_focus and self._cursor_on and self.screen.is_current:
             text.append("▏")
         return text
 

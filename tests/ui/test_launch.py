@@ -1,0 +1,76 @@
+"""kiosk run / kiosk demo wiring: settings before Textual, services, the demo's own journal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kiosk_pilot import ANNA, Members
+
+from kiosk.breaker import CircuitBreaker
+from kiosk.config import Settings
+from kiosk.engage.client import EngageClient
+from kiosk.journal import Journal
+from kiosk.lookup import MemberLookup
+from kiosk.sim import Fault
+from kiosk.ui.app import KioskServices
+from kiosk.ui.launch import build_services, demo_settings
+
+
+def test_launch_module_loads_no_textual_before_settings() -> None:
+    code = "import sys, kiosk.ui.launch; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_kiosk_run_with_a_bad_setting_exits_2_with_one_line(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "KIOSK_IDLE_TIMEOUT": "-1",
+           "KIOSK_ENGAGE_URL": "https://engage.example", "KIOSK_ENGAGE_API_KEY": "k"}
+    out = subprocess.run([sys.executable, "-m", "kiosk", "run"], capture_output=True, text=True,
+                         env=env, timeout=30)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.strip().splitlines()) == 1 and "KIOSK_IDLE_TIMEOUT" in out.stderr
+
+
+async def test_build_services_shares_one_breaker_and_no_scanner_without_port(
+        sim, tmp_path: Path) -> None:
+    settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key,
+                        journal_path=tmp_path / "j.sqlite3", log_dir=tmp_path / "log")
+    journal = Journal(settings.journal_path)
+    client = EngageClient(sim.url, sim.api_key)
+    try:
+        services = build_services(settings, client, journal, notices=["hello"])
+        assert services.scanner_factory is None
+        assert services.lookup.breaker is services.redeemer._breaker
+        assert services.engage is client
+        assert services.notices[-1] == "hello"
+        assert services.pin_guard is not None and not services.pin_guard.required
+    finally:
+        await client.aclose()
+        journal.close()
+
+
+def test_demo_settings_point_at_the_simulator_and_a_separate_journal(tmp_path: Path) -> None:
+    base = Settings(store_name="Demo Store", journal_path=tmp_path / "real.sqlite3")
+    demo = demo_settings(base, "http://127.0.0.1:9", "demo-key", tmp_path / "demo.sqlite3")
+    assert demo.engage_url == "http://127.0.0.1:9" and demo.api_key() == "demo-key"
+    assert demo.journal_path == tmp_path / "demo.sqlite3"
+    assert demo.store_name == "Demo Store"
+    assert base.journal_path == tmp_path / "real.sqlite3"
+
+
+async def test_scan_screen_shows_engage_going_away_and_coming_back(
+        start_kiosk, members: Members, services: KioskServices, sim) -> None:
+    services.lookup = MemberLookup(services.lookup.client,
+                                   breaker=CircuitBreaker(failure_threshold=1, cooldown=0.2))
+    sim.faults.add(Fault("status", method="GET", path=r"/contacts/count$", status=503,
+                         times=None))
+    async with start_kiosk(ping_interval=0.1) as k:
+        await k.wait_for(lambda: "Engage: unavailable" in k.text(), "outage shown")
+        sim.faults.clear()
+        await k.wait_for(lambda: "Engage: connected" in k.text(), "recovery shown")
+        await k.scan(ANNA)
+        await k.screen_is("OffersScreen")
