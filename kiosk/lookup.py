@@ -120,14 +120,16 @@ class MemberLookup:
     async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
         self.stats.round_trips += 1
         # Both GETs at once; wait for both so neither is left running unobserved.
-        contact, promotions = await asyncio.gather(
+        results: tuple[Any, ...] = await asyncio.gather(
             self._call(self.client.get_contact(contact_id)),
             self._call(self.client.get_promotions(contact_id, "POS")),
             return_exceptions=True,
         )
-        errors = [r for r in (contact, promotions) if isinstance(r, BaseException)]
+        errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
             raise next((e for e in errors if isinstance(e, ContactNotFound)), errors[0])
+        contact: Contact = results[0]
+        promotions: list[Promotion] = results[1]
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
                         or None, card=card, masked_card=mask_card(card))
         return member, active_pos_offers(promotions, self._now())

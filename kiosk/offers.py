@@ -44,7 +44,7 @@ def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
 
 
 def _group_thousands(digits: str) -> str:
-    out = []
+    out: list[str] = []
     while len(digits) > 3:
         out.insert(0, digits[-3:])
         digits = digits[:-3]

@@ -11,13 +11,13 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -134,8 +134,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = "disconnected"
             if self._scanner is not None:
                 self._scanner.start()
-        self.run_worker(self._reconcile, name="reconcile", group="reconcile",
-                        exit_on_error=False, description="verify unfinished redemptions")
+        self._reconcile()
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
@@ -198,10 +197,9 @@ class KioskApp(App[int], inherit_bindings=False):
         self.member = None
         await self._unwind()
         self.busy_text = f"Looking up {mask_card(message.card)}…"
-        self.run_worker(partial(self._lookup, message.card, generation), name="lookup",
-                        group="lookup", exclusive=True, exit_on_error=False,
-                        description="member lookup")
+        self._lookup(message.card, generation)
 
+    @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
     async def _lookup(self, card: str, generation: int) -> None:
         try:
             member, offers = await self.services.lookup.lookup(card)
@@ -237,6 +235,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if not isinstance(error, CircuitOpen):
             log.info("lookup failed: %s", type(error).__name__)
 
+    @work(group="reconcile", exit_on_error=False, description="verify unfinished redemptions")
     async def _reconcile(self) -> None:
         """Settle redemptions a crash left open; a notice if some stay unverified."""
         try:
@@ -266,9 +265,9 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def check_engage(self) -> None:
         """Ping Engage in the background and show the answer on the scan screen."""
-        self.run_worker(self._ping, name="ping", group="ping", exclusive=True,
-                        exit_on_error=False, description="Engage reachability")
+        self._ping()
 
+    @work(group="ping", exclusive=True, exit_on_error=False, description="Engage reachability")
     async def _ping(self) -> None:
         self._last_ping = self._clock()
         try:
@@ -293,10 +292,11 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
-        self.run_worker(partial(self._redeem, self.member, offer, self.generation),
-                        name="redeem", group="redeem", exit_on_error=False,
-                        description="redeem offer")
+        self._redeem(self.member, offer, self.generation)
 
+    # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
+    # abandon a redemption half way.
+    @work(group="redeem", exit_on_error=False, description="redeem offer")
     async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
@@ -369,5 +369,6 @@ class KioskApp(App[int], inherit_bindings=False):
         return True
 
 
-def _toast_severity(severity: str) -> str:
-    return {"success": "information"}.get(severity, severity)
+def _toast_severity(severity: str) -> SeverityLevel:
+    return "error" if severity == "error" else "warning" if severity == "warning" else \
+        "information"

@@ -14,7 +14,7 @@ from kiosk.config import PinGuard, hash_pin
 from kiosk.scanner.serial_reader import SerialScanner
 from kiosk.sim import Fault
 from kiosk.ui.app import KioskServices
-from kiosk.ui.messages import CardScanned
+from kiosk.ui.messages import CardScanned, LookupDone
 
 
 async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> None:
@@ -66,9 +66,9 @@ async def test_pin_prompt_escape_goes_back(start_kiosk, members: Members,
 
 
 async def test_idle_reset_clears_the_member(start_kiosk, members: Members) -> None:
-    async with start_kiosk(idle_timeout=0.3) as k:
-        await k.scan(ANNA)
-        assert k.app.member is not None
+    async with start_kiosk(idle_timeout=0.5) as k:
+        k.burst(ANNA)
+        await k.wait_for(lambda: any(isinstance(m, LookupDone) for m in k.messages), "member")
         await k.wait_for(lambda: type(k.app.screen).__name__ == "ScanScreen"
                          and k.app.member is None, "idle reset")
         assert "Anna" not in k.text()
@@ -130,7 +130,10 @@ async def test_a_stale_lookup_answer_is_dropped(start_kiosk, sim, members: Membe
         await k.screen_is("OffersScreen")
         await k.wait_for(lambda: len(sim.requests_to("GET", members.anna + "/promotions")) == 1,
                          "slow request arrived")
-        await k.pilot.pause(0.6)  # let Anna's late answer arrive (and be dropped)
+        await k.app.workers.wait_for_complete()  # Anna's lookup is over: cancelled or dropped
+        await k.pilot.pause()
+        assert not any(isinstance(m, LookupDone) and m.member.first_name == "Anna"
+                       and m.generation == k.app.generation for m in k.messages)
         assert k.app.member is not None and k.app.member.masked_card.endswith("0022")
         assert "Anna" not in k.text()
 
