@@ -36,6 +36,7 @@ from kiosk.ui.messages import (
     ScannerStatus,
 )
 from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.result import ResultScreen
@@ -44,8 +45,9 @@ from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
 
-#: The staff exit key: a function key, which no barcode scanner can type.
+#: The staff keys: function keys, which no barcode scanner can type.
 STAFF_EXIT_KEY = "f10"
+DIAGNOSTICS_KEY = "f9"
 #: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
 LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 
@@ -72,6 +74,8 @@ class KioskServices:
     notices: list[str] = field(default_factory=list)
     #: the Engage client, closed when the app ends (None when the caller owns it, as tests do)
     engage: Any = None
+    #: the log file, for the diagnostics screen
+    log_path: Any = None
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -81,11 +85,12 @@ class KioskApp(App[int], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "kiosk"
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(DIAGNOSTICS_KEY, "diagnostics", "Diagnostics", id="diagnostics"),
         Binding(STAFF_EXIT_KEY, "staff_exit", "Staff exit", id="staff_exit"),
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
     ]
 
-    staff_keys: ClassVar[tuple[str, ...]] = (STAFF_EXIT_KEY,)
+    staff_keys: ClassVar[tuple[str, ...]] = (STAFF_EXIT_KEY, DIAGNOSTICS_KEY)
 
     #: True while a redemption is in flight (its key is disabled; idle reset waits).
     redeeming: reactive[bool] = reactive(False)
@@ -94,6 +99,8 @@ class KioskApp(App[int], inherit_bindings=False):
     scanner_detail: reactive[str] = reactive("")
     #: "unknown" | "ok" | "unavailable" | "unauthorized"
     engage_state: reactive[str] = reactive("unknown")
+    #: seconds of the last successful reachability check
+    engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
     busy_text: reactive[str] = reactive("")
 
@@ -271,11 +278,12 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _ping(self) -> None:
         self._last_ping = self._clock()
         try:
-            await self.services.lookup.ping()
+            rtt = await self.services.lookup.ping()
         except Exception as exc:
             self._note_engage_error(exc)
         else:
             self.engage_state = "ok"
+            self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
     def choose(self, offer: Offer) -> None:
@@ -348,23 +356,33 @@ class KioskApp(App[int], inherit_bindings=False):
             log.info("idle reset")
             await self.start_over()
 
-    # --- staff exit -------------------------------------------------------------------------------
-    def action_staff_exit(self) -> None:
-        """Ask for the PIN (or leave at once when none is configured)."""
+    # --- staff keys (behind the PIN) ----------------------------------------------------------
+    def _with_pin(self, purpose: str, then: Callable[[], object]) -> None:
+        """Run ``then`` after the right PIN (at once when no PIN is configured)."""
         guard = self.services.pin_guard
         if guard is None or not getattr(guard, "required", True):
-            self.exit(0)
+            then()
             return
-        if isinstance(self.screen, PinScreen):
+        if isinstance(self.screen, PinScreen | DiagnosticsScreen):
             return
-        self.push_screen(PinScreen(guard), self._pin_done)
 
-    def _pin_done(self, ok: bool | None) -> None:
-        if ok:
-            self.exit(0)
+        def done(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        self.push_screen(PinScreen(guard, purpose), done)
+
+    def action_staff_exit(self) -> None:
+        """Leave the kiosk: asks for the PIN (or leaves at once when none is configured)."""
+        self._with_pin("leave the kiosk", lambda: self.exit(0))
+
+    def action_diagnostics(self) -> None:
+        """Diagnostics for IT, behind the PIN."""
+        if not isinstance(self.screen, DiagnosticsScreen):
+            self._with_pin("open diagnostics", lambda: self.push_screen(DiagnosticsScreen()))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "staff_exit" and self.redeeming:
+        if action in ("staff_exit", "diagnostics") and self.redeeming:
             return None  # don't leave with a redemption in flight
         return True
 

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def build_services(settings: Settings, client: Any, journal: Any, *,
-                   demo_cards: Sequence[Any] = (), notices: Sequence[str] = ()) -> KioskServices:
+                   demo_cards: Sequence[Any] = (), notices: Sequence[str] = (),
+                   log_path: Path | None = None) -> KioskServices:
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state)."""
     from functools import partial
@@ -43,7 +44,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
                          pin_guard=PinGuard.from_settings(settings),
-                         notices=[*settings.warnings(), *notices], engage=client)
+                         notices=[*settings.warnings(), *notices], engage=client,
+                         log_path=log_path)
 
 
 def make_client(settings: Settings) -> Any:
@@ -57,7 +59,8 @@ def make_client(settings: Settings) -> Any:
                         verify=verify)
 
 
-def _start(settings: Settings, *, demo_cards: Sequence[Any] = ()) -> int:
+def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
+           log_path: Path | None = None) -> int:
     from kiosk.journal import Journal
     from kiosk.ui.app import KioskApp
 
@@ -65,7 +68,7 @@ def _start(settings: Settings, *, demo_cards: Sequence[Any] = ()) -> int:
     journal = Journal(settings.journal_path)
     try:
         services = build_services(settings, make_client(settings), journal,
-                                  demo_cards=demo_cards)
+                                  demo_cards=demo_cards, log_path=log_path)
         app: KioskApp = KioskApp(services)
         app.run(mouse=False)
         return int(app.return_code or 0)
@@ -78,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(getattr(args, "config", None))
     from kiosk.logs import configure_logging
 
-    configure_logging(settings)
-    return _start(settings)
+    return _start(settings, log_path=configure_logging(settings))
 
 
 @contextlib.contextmanager
@@ -108,5 +110,5 @@ def demo(args: argparse.Namespace) -> int:
 
     with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
         settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
-        configure_logging(settings, secrets=[sim.api_key])
-        return _start(settings, demo_cards=sim.state.demo_cards())
+        log_path = configure_logging(settings, secrets=[sim.api_key])
+        return _start(settings, demo_cards=sim.state.demo_cards(), log_path=log_path)

@@ -173,3 +173,20 @@ async def test_serial_scanner_scan_leads_to_offers(start_kiosk, members: Members
     finally:
         os.close(master)
         os.close(slave)
+
+
+async def test_diagnostics_behind_the_pin_show_no_secrets(start_kiosk, sim, members: Members,
+                                                          services: KioskServices) -> None:
+    services.pin_guard = PinGuard(hash_pin("2468", iterations=1000))
+    async with start_kiosk(size=(120, 40)) as k:
+        await k.pilot.press("f9")
+        await k.screen_is("PinScreen")
+        await k.pilot.press("2", "4", "6", "8", "enter")
+        await k.screen_is("DiagnosticsScreen")
+        await k.wait_for(lambda: "Last round trip" in k.text() and " ms" in k.text(), "rtt")
+        text = k.text()
+        assert "verified-redeemed" in text  # journal counts by state
+        assert "KIOSK_ENGAGE_API_KEY" in text and "set" in text
+        assert sim.api_key not in text
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")

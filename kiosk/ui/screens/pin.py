@@ -23,15 +23,16 @@ class PinScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Back", id="cancel"),
     ]
 
-    def __init__(self, guard: Any) -> None:
+    def __init__(self, guard: Any, purpose: str = "leave the kiosk") -> None:
         super().__init__()
         self.guard = guard
+        self.purpose = purpose
         self._digits: list[str] = []
         self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
-            yield Static("Staff: enter the PIN to leave the kiosk", id="pin-title")
+            yield Static(f"Staff: enter the PIN to {self.purpose}", id="pin-title")
             yield Static("", id="pin-dots")
             yield Static("", id="pin-status")
         yield Footer()
