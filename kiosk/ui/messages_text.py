@@ -105,9 +105,13 @@ def for_outcome(outcome: Any) -> StaffMessage:
     if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
         return success(offer)
     if kind == "NOT_REDEEMED":
-        return StaffMessage("Not redeemed: try again",
-                            "Engage did not redeem the offer. Don't apply it. "
-                            "You may try once more.", "warning")
+        if getattr(outcome, "retry_allowed", True):
+            return StaffMessage("Not redeemed: try again",
+                                "Engage did not redeem the offer. Don't apply it. "
+                                "You may try once more.", "warning")
+        return StaffMessage("Not redeemed",
+                            "Engage did not redeem the offer. Don't apply it, and don't try "
+                            "again: ask the store manager to check the offer in Engage.")
     if kind == "UNKNOWN":
         return StaffMessage("Outcome unknown: don't apply",
                             "We couldn't confirm with Engage whether the offer was used. "

@@ -165,7 +165,7 @@ async def test_serial_scanner_scan_leads_to_offers(start_kiosk, members: Members
     try:
         async with start_kiosk() as k:
             await k.wait_for(lambda: k.app.scanner_state == "connected", "scanner connected")
-            assert "Scanner: connected" in k.text()
+            assert "Scanner ready" in k.text()
             os.write(master, f"]E0{ANNA}\r".encode())
             await k.screen_is("OffersScreen")
             scans = [m for m in k.messages if isinstance(m, CardScanned)]

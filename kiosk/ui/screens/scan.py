@@ -95,6 +95,11 @@ class ScanScreen(Screen):
         app = self.app
         scanner, kind = SCANNER_TEXT.get(app.scanner_state, (f"Scanner: {app.scanner_state}",
                                                              "warn"))
+        detail = sanitize(app.scanner_detail, limit=50)
+        if detail:  # the reader's own words, e.g. "scanner ready (/dev/ttyACM0)"
+            scanner = detail[0].upper() + detail[1:]
+            if app.scanner_state == "disconnected":
+                scanner += " · type the card number"
         engage, ekind = ENGAGE_TEXT.get(app.engage_state, ENGAGE_TEXT["unknown"])
         line = status_line(scanner, kind)
         line.append("    ")
