@@ -240,7 +240,7 @@ class KioskApp(App[int], inherit_bindings=False):
         else:
             self.engage_state = "ok"  # Engage answered, just not with a member
         if not isinstance(error, CircuitOpen):
-            log.info("lookup failed: %s", type(error).__name__)
+            log.info("Engage call failed: %s", type(error).__name__)
 
     @work(group="reconcile", exit_on_error=False, description="verify unfinished redemptions")
     async def _reconcile(self) -> None:
@@ -363,7 +363,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if guard is None or not getattr(guard, "required", True):
             then()
             return
-        if isinstance(self.screen, PinScreen | DiagnosticsScreen):
+        if isinstance(self.screen, PinScreen):
             return
 
         def done(ok: bool | None) -> None:

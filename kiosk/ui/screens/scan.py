@@ -23,6 +23,13 @@ SCANNER_TEXT = {
     "connected": ("Scanner: connected", "ok"),
     "disconnected": ("Scanner: disconnected (type the card number)", "bad"),
 }
+TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY
+    "customKey": "the card number",
+    "email": "the member's e-mail",
+    "mobilePhone": "the member's mobile number",
+    "socialSecurityNumber": "the member's personal number",
+    "any": "the card number, e-mail or phone",
+}
 ENGAGE_TEXT = {
     "unknown": ("Engage: checking…", "dim"),
     "ok": ("Engage: connected", "ok"),
@@ -50,7 +57,9 @@ class ScanScreen(Screen):
         with Vertical(id="scan-main"):
             with Center():
                 yield Static("Scan the member's card", id="prompt")
-            yield Static("or type the card number and press Enter", id="prompt-sub")
+            key = getattr(app.services.settings, "lookup_key", "customKey")
+            yield Static(f"or type {TYPED_HINT.get(key, TYPED_HINT['customKey'])} and press "
+                         "Enter", id="prompt-sub")
             with Center():
                 yield ScanInput("card number", cursor_blink=app.cursor_blink, id="scan-input")
             yield Static("", id="busy")
