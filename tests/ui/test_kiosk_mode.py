@@ -7,6 +7,7 @@ import os
 
 import pytest
 from kiosk_pilot import ANNA, BO, Members
+from textual import events
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
@@ -190,3 +191,10 @@ async def test_diagnostics_behind_the_pin_show_no_secrets(start_kiosk, sim, memb
         assert sim.api_key not in text
         await k.pilot.press("escape")
         await k.screen_is("ScanScreen")
+
+
+async def test_pasted_card_number_with_line_break_is_looked_up(start_kiosk, members: Members
+                                                               ) -> None:
+    async with start_kiosk() as k:
+        k.app.screen.query_one("ScanInput").post_message(events.Paste(f"{ANNA}\n"))
+        await k.screen_is("OffersScreen")

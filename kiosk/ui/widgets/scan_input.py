@@ -89,18 +89,34 @@ class ScanInput(Widget, can_focus=True):
     def on_blur(self) -> None:
         self.refresh()
 
+    def on_paste(self, event: events.Paste) -> None:
+        """A pasted card number is typed in; a line break in it submits, like Enter."""
+        event.stop()
+        lines = event.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        for i, line in enumerate(lines):
+            for ch in line:
+                self._buffer.feed(ch, event.time)
+            if i < len(lines) - 1:
+                self._submit(event.time)
+        self._shown = self._buffer.text
+
+    def _submit(self, t: float) -> bool:
+        """End the line; False when nothing was typed."""
+        scan = self._buffer.submit(t)
+        self._shown = ""
+        if scan is None:
+            return False
+        text = "" if scan.truncated else scan.text  # an over-long line is never a card
+        self.post_message(self.Submitted(self, text, "wedge" if scan.looks_scanned else "typed"))
+        return True
+
     def on_key(self, event: events.Key) -> None:
         """Characters, backspace and Enter/LF in one handler (see the module docstring)."""
         if event.key in SUBMIT_KEYS:
-            scan = self._buffer.submit(event.time)
-            self._shown = ""
-            if scan is None:
-                return  # nothing typed: let the screen's Enter binding have it
-            event.stop()
-            event.prevent_default()
-            text = "" if scan.truncated else scan.text  # an over-long line is never a card
-            self.post_message(self.Submitted(self, text, "wedge" if scan.looks_scanned
-                                             else "typed"))
+            if self._submit(event.time):
+                event.stop()
+                event.prevent_default()
+            # else nothing was typed: the screen's Enter binding gets the key
         elif event.key == "backspace" and self._buffer.text:
             event.stop()
             self._buffer.backspace()
