@@ -1,0 +1,171 @@
+"""Figure 5: scan -> offers -> redeem cycles in one kiosk process, for leaks and reuse.
+
+Runs in its own process (``python -m benchmarks.endurance --mode ui|core --cycles N``) so
+earlier benchmarks leave nothing behind in the memory it reports; it starts its own
+simulator process. After every cycle the simulator is re-seeded through its pipe (``reset``:
+the demo data again, with the same ids, so the offer is redeemable again and the kiosk's
+card -> contactId cache stays valid, as for a regular customer).
+
+- ``ui``: the headless app, a wedge scan, Enter, Enter, result painted, Enter back to scan.
+- ``core``: ``MemberLookup.lookup`` + ``Redeemer.redeem`` as the app wires them, no UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+import tempfile
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from kiosk.ui.messages import RedeemFinished
+
+from .harness import (
+    Kiosk,
+    instrumented_client,
+    kiosk_settings,
+    open_fds,
+    rss_kb,
+    running_kiosk,
+)
+from .simproc import SimProcess
+from .stats import summary
+
+DEMO_CARD = "2004173000100"  # Anna in the demo data: four active POS offers
+WARMUP = 50
+
+
+class Recorder:
+    """RSS, file descriptors and the simulator's accepted connections at checkpoints.
+
+    Checkpoints: before the first cycle, after ``WARMUP`` cycles (connection pool filled,
+    caches and lazy imports done: the baseline growth is measured from), after 1,000, and
+    at the end.
+    """
+
+    def __init__(self, sim: SimProcess, cycles: int) -> None:
+        self.sim = sim
+        self.cycles = cycles
+        self.warm = min(WARMUP, cycles)
+        self.mid = min(1000, cycles)
+        self.points: dict[int, dict[str, int]] = {}
+        self.cycle_ms: list[float] = []
+
+    def mark(self, done: int) -> None:
+        if done in (0, self.warm, self.mid, self.cycles):
+            gc.collect()  # sample live memory, not garbage waiting for the next collection
+            self.points[done] = {"rss_kb": rss_kb(), "fds": open_fds(),
+                                 "connections_opened": self.sim.connections_opened()}
+
+    def result(self, wall: float) -> dict[str, Any]:
+        zero, warm, mid, last = (self.points[c] for c in (0, self.warm, self.mid, self.cycles))
+        # steady state: after 1,000 cycles (or after the warm-up in a short run)
+        base, base_n = (mid, self.mid) if self.cycles > self.mid else (warm, self.warm)
+        steady = self.cycles - base_n
+        conns = last["connections_opened"] - base["connections_opened"]
+        mb = 1024
+        return {
+            "cycles": self.cycles, "wall_s": round(wall, 1),
+            "cycles_per_s": round(self.cycles / wall, 1) if wall else None,
+            "cycle_ms": summary(self.cycle_ms),
+            "checkpoints": {str(k): v for k, v in sorted(self.points.items())},
+            "rss_start_mb": round(warm["rss_kb"] / mb, 1),
+            "rss_after_1000_mb": round(mid["rss_kb"] / mb, 1),
+            "rss_end_mb": round(last["rss_kb"] / mb, 1),
+            "rss_growth_mb": round((last["rss_kb"] - warm["rss_kb"]) / mb, 2),
+            "rss_growth_from_cycle_0_mb": round((last["rss_kb"] - zero["rss_kb"]) / mb, 2),
+            "rss_growth_after_1000_mb": round((last["rss_kb"] - mid["rss_kb"]) / mb, 2),
+            "fds": [zero["fds"], warm["fds"], mid["fds"], last["fds"]],
+            "connections_opened_total": last["connections_opened"] - zero["connections_opened"],
+            "connections_per_100_scans_steady": round(100 * conns / steady, 3)
+            if steady else None,
+        }
+
+
+async def _ui_cycle(k: Kiosk, sim: SimProcess) -> None:
+    outcomes: list[Any] = []
+    k.hooks.append(lambda m: outcomes.append(m.outcome) if isinstance(m, RedeemFinished) else None)
+    await k.scan(DEMO_CARD)
+    confirm = k.probe.expect_screen("ConfirmScreen")
+    k.key("enter", "\r")
+    await k.wait(confirm, "the confirm screen")
+    result = k.probe.expect_screen("ResultScreen")
+    k.key("enter", "\r")
+    await k.wait(result, "the result screen")
+    sim.call("reset")
+    back = k.probe.expect_screen("ScanScreen")
+    k.key("enter", "\r")  # any key on the result screen: the next customer
+    await k.wait(back, "the scan screen")
+    k.hooks.clear()
+    k.timer.trim()  # the benchmark's own log must not count as the kiosk's memory
+    kind = str(getattr(outcomes[0], "kind", "")) if outcomes else "none"
+    if kind != "redeemed":
+        raise RuntimeError(f"cycle ended with outcome {kind!r}, not 'redeemed'")
+
+
+async def run_ui(cycles: int) -> dict[str, Any]:
+    with SimProcess() as sim:
+        async with running_kiosk(sim) as k:
+            rec = Recorder(sim, cycles)
+            start = perf_counter()
+            rec.mark(0)
+            for done in range(1, cycles + 1):
+                t0 = perf_counter()
+                await _ui_cycle(k, sim)
+                rec.cycle_ms.append((perf_counter() - t0) * 1000)
+                rec.mark(done)
+            return rec.result(perf_counter() - start)
+
+
+async def run_core(cycles: int) -> dict[str, Any]:
+    from kiosk.journal import Journal
+    from kiosk.logs import configure_logging, reset_logging
+    from kiosk.ui.launch import build_services
+
+    with SimProcess() as sim, tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmpdir:
+        settings = kiosk_settings(sim, Path(tmpdir))
+        configure_logging(settings)
+        client, timer = instrumented_client(settings)
+        journal = Journal(settings.journal_path)
+        try:
+            services = build_services(settings, client, journal)
+            lookup, redeemer = services.lookup, services.redeemer
+            rec = Recorder(sim, cycles)
+            start = perf_counter()
+            rec.mark(0)
+            for done in range(1, cycles + 1):
+                t0 = perf_counter()
+                member, offers = await lookup.lookup(DEMO_CARD)
+                offer = next(o for o in offers if o.redeemable)
+                outcome = await redeemer.redeem(member, offer)
+                if str(outcome.kind) != "redeemed":
+                    raise RuntimeError(f"redeem outcome {outcome.kind!r}")
+                sim.call("reset")
+                timer.trim()
+                rec.cycle_ms.append((perf_counter() - t0) * 1000)
+                rec.mark(done)
+            return rec.result(perf_counter() - start)
+        finally:
+            await client.aclose()
+            journal.close()
+            reset_logging()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.endurance")
+    parser.add_argument("--mode", choices=("ui", "core"), required=True)
+    parser.add_argument("--cycles", type=int, required=True)
+    args = parser.parse_args(argv)
+    runner = run_ui if args.mode == "ui" else run_core
+    result = asyncio.run(runner(args.cycles))
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

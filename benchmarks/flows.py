@@ -1,0 +1,173 @@
+"""Figures 2-4: scan -> offers, confirm -> result, and rendering long offer lists.
+
+Each run starts on a painted scan screen; a scan is a keyboard-wedge burst (13 digits and
+Enter posted back to back, as a USB scanner types them). "On screen" is the first frame of
+the target screen (see ``harness.FrameProbe``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from time import perf_counter
+from typing import Any
+
+from textual.message import Message
+
+from kiosk.ui.messages import CardScanned, LookupDone, RedeemFinished
+
+from .harness import Kiosk, bench_card, running_kiosk, sequential_round_trips
+from .simproc import SimProcess
+from .stats import summary
+
+LATENCIES_MS = (0, 50)
+
+
+@dataclass
+class Marks:
+    """Times (perf_counter) at which the app dispatched the messages of one scan."""
+
+    card_scanned: float | None = None
+    lookup_done: float | None = None
+    redeem_finished: float | None = None
+    outcome: Any = None
+    seen: list[str] = field(default_factory=list)
+
+    def __call__(self, message: Message) -> None:
+        now = perf_counter()
+        if isinstance(message, CardScanned) and self.card_scanned is None:
+            self.card_scanned = now
+        elif isinstance(message, LookupDone) and self.lookup_done is None:
+            self.lookup_done = now
+        elif isinstance(message, RedeemFinished) and self.redeem_finished is None:
+            self.redeem_finished = now
+            self.outcome = message.outcome
+
+
+def _ms(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else (b - a) * 1000
+
+
+async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
+    """One scan from a painted scan screen; its timings and round trips."""
+    marks = Marks()
+    k.hooks.append(marks)
+    try:
+        t0, shown = await k.scan(card)
+    finally:
+        k.hooks.remove(marks)
+    exchanges = k.timer.since(t0)
+    data = max((x.end for x in exchanges), default=None)
+    return {
+        "total": (shown - t0) * 1000,
+        "round_trips": sequential_round_trips(exchanges),
+        "requests": len(exchanges),
+        "to_card_scanned": _ms(t0, marks.card_scanned),
+        "data_to_visible": _ms(data, shown),
+        "lookup_done_to_visible": _ms(marks.lookup_done, shown),
+        "data_to_lookup_done": _ms(data, marks.lookup_done),
+        "network": _ms(min((x.start for x in exchanges), default=None), data),
+    }
+
+
+def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
+    """Summaries of a list of timed runs, with the kiosk's overhead beside the total."""
+    trips = sorted({r["round_trips"] for r in runs})
+    out: dict[str, Any] = {
+        "total_ms": summary([r["total"] for r in runs]),
+        "overhead_ms": summary([r["total"] - r["round_trips"] * latency_ms for r in runs]),
+        "round_trips": trips[0] if len(trips) == 1 else trips,
+        "requests": max(r.get("requests", 0) for r in runs),
+    }
+    for key in ("to_card_scanned", "network", "data_to_lookup_done", "lookup_done_to_visible",
+                "data_to_visible"):
+        vals = [r[key] for r in runs if r.get(key) is not None]
+        if vals:
+            out[f"{key}_ms"] = summary(vals)
+    return out
+
+
+async def scan_to_offers(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any]:
+    """Figure 2: scan -> offers on screen, first and repeat scans, at each injected latency."""
+    card = bench_card(200)
+    cid = sim.call("add_contact", first_name="Bench", card=card)
+    sim.call("add_offers_bulk", contact_id=cid, n=6)
+    result: dict[str, Any] = {}
+    async with running_kiosk(sim) as k:
+        lookup = k.app.services.lookup
+        for latency in LATENCIES_MS:
+            sim.call("latency", seconds=latency / 1000, method="GET")
+            for case in ("first", "repeat"):
+                samples = []
+                for i in range(warmup + runs):
+                    await k.start_over()
+                    if case == "first":
+                        lookup.forget(card)  # as if this card had never been scanned here
+                    run = await _timed_scan(k, card)
+                    if i >= warmup:
+                        samples.append(run)
+                result[f"{case}_scan_{latency}ms"] = _collect(samples, latency)
+        sim.call("latency", seconds=0)
+    return result
+
+
+async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any]:
+    """Figure 3: Enter on the confirm screen -> result on screen (a real redeem)."""
+    card = bench_card(300)
+    cid = sim.call("add_contact", first_name="Bench", card=card)
+    sim.call("add_offers_bulk", contact_id=cid, n=len(LATENCIES_MS) * (warmup + runs) + 2)
+    result: dict[str, Any] = {}
+    async with running_kiosk(sim) as k:
+        for latency in LATENCIES_MS:
+            sim.call("latency", seconds=latency / 1000, method=None)  # the POST too
+            samples = []
+            for i in range(warmup + runs):
+                await k.start_over()
+                await k.scan(card)
+                confirm = k.probe.expect_screen("ConfirmScreen")
+                k.key("enter", "\r")
+                await k.wait(confirm, "the confirm screen")
+                marks = Marks()
+                k.hooks.append(marks)
+                shown_f = k.probe.expect_screen("ResultScreen")
+                t0 = perf_counter()
+                k.key("enter", "\r")
+                try:
+                    shown = await k.wait(shown_f, "the result screen")
+                finally:
+                    k.hooks.remove(marks)
+                kind = str(getattr(marks.outcome, "kind", ""))
+                if kind != "redeemed":
+                    raise RuntimeError(f"redeem outcome {kind!r}, expected 'redeemed'")
+                exchanges = k.timer.since(t0)
+                if i >= warmup:
+                    samples.append({
+                        "total": (shown - t0) * 1000,
+                        "round_trips": sequential_round_trips(exchanges),
+                        "requests": len(exchanges),
+                        "network": _ms(min((x.start for x in exchanges), default=None),
+                                       max((x.end for x in exchanges), default=None)),
+                    })
+            result[f"redeem_{latency}ms"] = _collect(samples, latency)
+        sim.call("latency", seconds=0)
+    return result
+
+
+async def render_lists(sim: SimProcess, sizes_runs: dict[int, int]) -> dict[str, Any]:
+    """Figure 4: a member with N offers, scan -> list visible and data arrived -> visible."""
+    result: dict[str, Any] = {}
+    async with running_kiosk(sim) as k:
+        for n, runs in sizes_runs.items():
+            card = bench_card(400 + n)
+            cid = sim.call("add_contact", first_name="Bench", card=card)
+            sim.call("add_offers_bulk", contact_id=cid, n=n)
+            samples = []
+            for i in range(runs + 1):  # the first scan (cold cache, first layout) is warm-up
+                await k.start_over()
+                run = await _timed_scan(k, card)
+                shown = len(k.app.screen.offers)  # type: ignore[attr-defined]
+                if shown != n:
+                    raise RuntimeError(f"{shown} offers on screen, expected {n}")
+                if i:
+                    samples.append(run)
+            result[f"{n}_offers"] = _collect(samples, 0)
+    return result

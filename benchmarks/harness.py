@@ -1,0 +1,234 @@
+"""The kiosk in this process, headless, wired exactly as ``kiosk run`` wires it.
+
+Services come from ``kiosk.ui.launch.build_services`` around the production Engage client
+(``make_client``), a real SQLite journal and the production logging. Two probes, neither of
+which changes what the app does:
+
+- ``RequestTimer`` wraps the client's httpx transport and records each exchange's start and
+  the moment its whole body has arrived (for round-trip counts and "data arrived").
+- ``FrameProbe`` wraps the app's ``_display``, the call that hands a finished frame to the
+  driver; the first frame of a screen is the moment it is on screen (headless: the frame is
+  composed and rendered, only the write to a terminal is skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import httpx
+from textual import events
+from textual.message import Message
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from kiosk.config import Settings
+from kiosk.journal import Journal
+from kiosk.logs import configure_logging, reset_logging
+from kiosk.scanner.barcode import ean13_check_digit
+from kiosk.ui.app import KioskApp
+from kiosk.ui.launch import build_services, make_client
+
+from .simproc import SimProcess
+
+DEADLINE = 30.0  # seconds any one awaited UI step may take before the benchmark gives up
+
+
+def bench_card(n: int) -> str:
+    """A valid in-store EAN-13 card number (prefix 29) unique to ``n``."""
+    first12 = f"29{n:010d}"
+    return first12 + str(ean13_check_digit(first12))
+
+
+@dataclass
+class Exchange:
+    """One HTTP exchange as the kiosk's client saw it (perf_counter seconds)."""
+
+    method: str
+    path: str
+    start: float
+    end: float
+
+
+class RequestTimer(httpx.AsyncBaseTransport):
+    """Delegates to the real transport; notes when each request left and its body arrived."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.log: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        start = perf_counter()
+        response = await self.inner.handle_async_request(request)
+        await response.aread()  # the whole body: "data arrived"
+        self.log.append(Exchange(request.method, request.url.path, start, perf_counter()))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def since(self, t0: float) -> list[Exchange]:
+        """Exchanges that started at or after ``t0``."""
+        return [x for x in self.log if x.start >= t0]
+
+    def trim(self) -> None:
+        """Forget old exchanges (endurance runs keep memory flat)."""
+        self.log.clear()
+
+
+def sequential_round_trips(exchanges: list[Exchange]) -> int:
+    """How many exchanges had to wait for each other: the longest chain of non-overlapping
+    ones (concurrent requests count once)."""
+    count, last_end = 0, float("-inf")
+    for x in sorted(exchanges, key=lambda x: x.end):
+        if x.start >= last_end:
+            count, last_end = count + 1, x.end
+    return count
+
+
+class FrameProbe:
+    """Resolves futures at the first frame that satisfies a predicate on the shown screen."""
+
+    def __init__(self, app: KioskApp) -> None:
+        self.app = app
+        self._waiters: list[tuple[Callable[[Screen], bool], asyncio.Future[float]]] = []
+        self.frames = 0
+        original = app._display
+
+        def display(screen: Screen, renderable: Any) -> None:
+            original(screen, renderable)
+            if renderable is None or app._batch_count:
+                return  # not a frame: nothing reached the driver
+            now = perf_counter()
+            self.frames += 1
+            for waiter in list(self._waiters):
+                predicate, future = waiter
+                if not future.done() and predicate(screen):
+                    future.set_result(now)
+                    self._waiters.remove(waiter)
+
+        app._display = display  # type: ignore[method-assign]
+
+    def expect(self, predicate: Callable[[Screen], bool]) -> asyncio.Future[float]:
+        """A future for the time of the next frame whose screen satisfies ``predicate``."""
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        return future
+
+    def expect_screen(self, name: str, not_this: Screen | None = None) -> asyncio.Future[float]:
+        """The next frame showing a screen of class ``name`` (other than ``not_this``)."""
+        return self.expect(lambda s: type(s).__name__ == name and s is not not_this)
+
+
+@dataclass
+class Kiosk:
+    """A running headless kiosk and its probes."""
+
+    app: KioskApp
+    pilot: Pilot[int]
+    probe: FrameProbe
+    timer: RequestTimer
+    settings: Settings
+    hooks: list[Callable[[Message], None]] = field(default_factory=list)
+
+    def burst(self, card: str) -> None:
+        """A keyboard-wedge scan: the keys posted back to back, then Enter."""
+        for ch in card:
+            self.app.post_message(events.Key(ch, ch))
+        self.app.post_message(events.Key("enter", "\r"))
+
+    def key(self, key: str, character: str | None = None) -> None:
+        self.app.post_message(events.Key(key, character))
+
+    async def wait(self, future: asyncio.Future[float], what: str) -> float:
+        """The frame time, or a clear error after the deadline."""
+        try:
+            return await asyncio.wait_for(future, DEADLINE)
+        except TimeoutError:
+            raise RuntimeError(f"timed out after {DEADLINE}s waiting for {what} "
+                               f"(screen: {type(self.app.screen).__name__})") from None
+
+    async def scan(self, card: str) -> tuple[float, float]:
+        """Scan ``card`` from wherever the app is; (t0, time the offers screen is painted)."""
+        shown = self.probe.expect_screen("OffersScreen", not_this=self.app.screen)
+        t0 = perf_counter()
+        self.burst(card)
+        return t0, await self.wait(shown, "the offers screen")
+
+    async def start_over(self) -> None:
+        """Back to a painted scan screen (as after Escape on the offers screen)."""
+        if len(self.app.screen_stack) == 1 and not self.app.member:
+            await self.app.start_over()
+            return
+        shown = self.probe.expect_screen("ScanScreen")
+        await self.app.start_over()
+        await self.wait(shown, "the scan screen")
+
+
+def kiosk_settings(sim: SimProcess, tmp: Path, **extra: Any) -> Settings:
+    """Production defaults, pointed at the simulator process and a throwaway directory."""
+    return Settings(engage_url=sim.url, engage_api_key=sim.api_key, store_name="Bench store",
+                    terminal_name="Till 1", journal_path=tmp / "journal.sqlite3",
+                    log_dir=tmp / "log", **extra)
+
+
+def instrumented_client(settings: Settings) -> tuple[Any, RequestTimer]:
+    """``make_client(settings)`` with its transport wrapped by a ``RequestTimer``."""
+    client = make_client(settings)
+    http = client._http  # the client's one httpx.AsyncClient (benchmark instrumentation only)
+    timer = RequestTimer(http._transport)
+    http._transport = timer
+    return client, timer
+
+
+@contextlib.asynccontextmanager
+async def running_kiosk(sim: SimProcess, *, size: tuple[int, int] = (120, 40),
+                        **settings_extra: Any) -> AsyncIterator[Kiosk]:
+    """A headless KioskApp as ``kiosk run`` builds it, on its painted scan screen."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        settings = kiosk_settings(sim, tmp, **settings_extra)
+        configure_logging(settings)
+        client, timer = instrumented_client(settings)
+        journal = Journal(settings.journal_path)
+        hooks: list[Callable[[Message], None]] = []
+
+        def hook(message: Message) -> None:
+            for h in hooks:
+                h(message)
+
+        try:
+            app = KioskApp(build_services(settings, client, journal))
+            probe = FrameProbe(app)
+            ready = probe.expect_screen("ScanScreen")
+            async with app.run_test(size=size, message_hook=hook) as pilot:
+                kiosk = Kiosk(app, pilot, probe, timer, settings, hooks)
+                await kiosk.wait(ready, "the scan screen")
+                # Start-up work (reconcile, first ping) must not overlap the first figure.
+                await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+                yield kiosk
+                await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+        finally:
+            journal.close()
+            reset_logging()  # the log file's directory is going away
+
+
+def rss_kb() -> int:
+    """Resident set size of this process in KiB."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def open_fds() -> int:
+    """Open file descriptors of this process."""
+    return len(os.listdir("/proc/self/fd"))

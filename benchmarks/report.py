@@ -1,0 +1,159 @@
+"""Turn the raw results into table rows and the issue's targets (met / not met)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = dict[str, Any]
+WARMUP = 50  # endurance cycles before the baseline (benchmarks.endurance.WARMUP)
+
+
+def _row(figure: str, s: dict[str, Any] | None, unit: str = "ms", target: str = "") -> Row:
+    s = s or {}
+    return {"figure": figure, "n": s.get("n"), "median": s.get("median"), "p95": s.get("p95"),
+            "max": s.get("max"), "unit": unit, "target": target}
+
+
+def _value_row(figure: str, value: Any, unit: str, target: str = "") -> Row:
+    return {"figure": figure, "n": None, "median": value, "p95": None, "max": None,
+            "unit": unit, "target": target}
+
+
+def _target(name: str, met: bool | None, measured: str) -> dict[str, Any]:
+    return {"target": name, "met": met, "measured": measured}
+
+
+def _cold(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    run = r.get("kiosk_run_headless", {})
+    rows.append(_row("1 cold start: kiosk run headless, spawn -> scan screen painted",
+                     run.get("total_ms"), target="<= 600 (median)"))
+    for phase in ("interpreter", "imports_settings_services", "app_run_to_painted"):
+        rows.append(_row(f"    phase: {phase.replace('_', ' ')}", run.get(f"{phase}_ms")))
+    demo = r.get("kiosk_demo_tmux", {})
+    rows.append(_row("1 cold start: kiosk demo in tmux, spawn -> prompt visible",
+                     demo.get("total_ms")))
+    med = (run.get("total_ms") or {}).get("median")
+    if med is not None:
+        targets.append(_target("cold start <= 0.6 s to a ready scan screen (kiosk run)",
+                               med <= 600, f"median {med:.0f} ms, p95 "
+                               f"{run['total_ms']['p95']:.0f} ms"))
+
+
+def _scan(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    worst: tuple[float, str] | None = None
+    trips: dict[str, Any] = {}
+    for key, v in r.items():
+        case, _, latency = key.partition("_scan_")
+        label = f"2 scan -> offers, {case} scan, {latency} injected ({v['round_trips']} RT)"
+        rows.append(_row(label + " total", v["total_ms"]))
+        rows.append(_row("    kiosk overhead = total - RT x latency", v["overhead_ms"],
+                         target="p95 <= 30"))
+        for part in ("to_card_scanned", "network", "data_to_lookup_done",
+                     "lookup_done_to_visible"):
+            if f"{part}_ms" in v:
+                rows.append(_row(f"    part: {part.replace('_', ' ')}", v[f"{part}_ms"]))
+        p95 = v["overhead_ms"]["p95"]
+        if worst is None or p95 > worst[0]:
+            worst = (p95, key)
+        trips[case] = v["round_trips"]
+    if worst is not None:
+        targets.append(_target("kiosk overhead on scan -> offers <= 30 ms p95", worst[0] <= 30,
+                               f"worst p95 {worst[0]:.1f} ms ({worst[1]})"))
+    if "repeat" in trips:
+        rt = trips["repeat"]
+        rt_max = max(rt) if isinstance(rt, list) else rt
+        targets.append(_target("<= 2 sequential round trips per scan for a known card",
+                               rt_max <= 2, f"repeat scan {rt}, first scan {trips.get('first')}"))
+
+
+def _redeem(r: dict[str, Any], rows: list[Row]) -> None:
+    for key, v in r.items():
+        latency = key.partition("_")[2]
+        rows.append(_row(f"3 confirm -> result, {latency} injected ({v['round_trips']} RT) total",
+                         v["total_ms"]))
+        rows.append(_row("    kiosk overhead = total - RT x latency", v["overhead_ms"]))
+
+
+def _render(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    limits = {"500_offers": 150.0, "5000_offers": 1000.0}
+    for key, v in r.items():
+        n = key.split("_")[0]
+        rows.append(_row(f"4 render {n} offers: scan -> list visible", v["total_ms"]))
+        limit = limits.get(key)
+        rows.append(_row(f"    data arrived -> list visible ({n})", v.get("data_to_visible_ms"),
+                         target=f"<= {limit:.0f} (median)" if limit else ""))
+        rows.append(_row(f"    of which parse: data arrived -> LookupDone ({n})",
+                         v.get("data_to_lookup_done_ms")))
+        rows.append(_row(f"    of which UI: LookupDone -> list visible ({n})",
+                         v.get("lookup_done_to_visible_ms")))
+        if limit and v.get("data_to_visible_ms"):
+            s = v["data_to_visible_ms"]
+            targets.append(_target(f"{n} offers visible <= {limit:.0f} ms after the data "
+                                   "arrives", s["median"] <= limit,
+                                   f"median {s['median']:.0f} ms, p95 {s['p95']:.0f} ms"))
+
+
+def _endurance(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    for mode in ("core", "ui"):
+        v = r.get(mode)
+        if not v:
+            continue
+        n = v["cycles"]
+        tag = f"5 endurance {mode} ({n:,} cycles)"
+        rows.append(_row(f"{tag}: one cycle", v["cycle_ms"]))
+        rows.append(_value_row(f"{tag}: RSS start / after 1,000 / end",
+                               f"{v['rss_start_mb']} / {v['rss_after_1000_mb']} / "
+                               f"{v['rss_end_mb']}", "MB"))
+        rows.append(_value_row(f"{tag}: RSS growth from start", v["rss_growth_mb"], "MB",
+                               "<= 5 per 10,000"))
+        rows.append(_value_row(f"{tag}: open fds (0 / start / 1,000 / end)",
+                               " / ".join(map(str, v["fds"])), "fds", "flat"))
+        rows.append(_value_row(f"{tag}: TCP connections opened in total",
+                               v["connections_opened_total"], "conns"))
+        rows.append(_value_row(f"{tag}: connections per 100 scans, steady",
+                               v["connections_per_100_scans_steady"], "conns", "<= 1"))
+        growth = v["rss_growth_mb"]
+        measured = n - WARMUP
+        per_10k = growth * 10_000 / max(1, measured)
+        how = "" if n >= 10_000 else f" (extrapolated from {n:,} cycles)"
+        targets.append(_target(f"endurance {mode}: RSS growth <= 5 MB over 10,000 cycles",
+                               per_10k <= 5 if measured >= 500 else None,
+                               f"{growth:+.2f} MB over {n:,} cycles after warm-up = "
+                               f"{per_10k:+.1f} MB per 10,000{how}"))
+        fds = v["fds"]
+        targets.append(_target(f"endurance {mode}: file descriptors flat", fds[1] == fds[-1],
+                               f"{' -> '.join(map(str, fds))} (before any cycle, after warm-up, "
+                               "1,000, end)"))
+        c = v["connections_per_100_scans_steady"]
+        targets.append(_target(f"endurance {mode}: <= 1 TCP connection per 100 scans",
+                               None if c is None else c <= 1,
+                               f"{c} per 100 at steady state, {v['connections_opened_total']} "
+                               "in total"))
+
+
+def _serial(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    s = r.get("pty_to_card_scanned_ms")
+    rows.append(_row("6 serial: pty write -> CardScanned dispatched", s, target="<= 5 (median)"))
+    rows.append(_row("    pty write -> offers painted", r.get("pty_to_offers_painted_ms")))
+    if s and s.get("median") is not None:
+        targets.append(_target("serial path <= 5 ms median", s["median"] <= 5,
+                               f"median {s['median']:.2f} ms, p95 {s['p95']:.2f} ms"))
+
+
+def rows_and_targets(results: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Table rows in figure order, and each target with met/not met and what was measured."""
+    rows: list[Row] = []
+    targets: list[dict[str, Any]] = []
+    if "cold_start" in results:
+        _cold(results["cold_start"], rows, targets)
+    if "scan_to_offers" in results:
+        _scan(results["scan_to_offers"], rows, targets)
+    if "confirm_to_result" in results:
+        _redeem(results["confirm_to_result"], rows)
+    if "render" in results:
+        _render(results["render"], rows, targets)
+    if "endurance" in results:
+        _endurance(results["endurance"], rows, targets)
+    if "serial" in results:
+        _serial(results["serial"], rows, targets)
+    return rows, targets
