@@ -63,7 +63,7 @@ class Kiosk:
     messages: list[Message]
 
     async def wait_for(self, predicate: Callable[[], Any], what: str = "condition",
-                       timeout: float = 5.0) -> Any:
+                       timeout: float = 10.0) -> Any:
         """Poll with a deadline, letting the app run between polls (never a fixed sleep)."""
         async def check() -> Any:
             await self.pilot.pause()

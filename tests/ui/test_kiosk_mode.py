@@ -141,7 +141,7 @@ async def test_a_stale_lookup_answer_is_dropped(start_kiosk, sim, members: Membe
 
 async def test_redeem_survives_a_new_scan_and_reports_as_a_toast(start_kiosk, sim,
                                                                  members: Members) -> None:
-    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=0.5))
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=1.5))
     async with start_kiosk(notifications=True, size=(120, 40)) as k:
         await k.scan(ANNA)
         await k.pilot.press("enter", "enter")
