@@ -198,3 +198,19 @@ async def test_pasted_card_number_with_line_break_is_looked_up(start_kiosk, memb
     async with start_kiosk() as k:
         k.app.screen.query_one("ScanInput").post_message(events.Paste(f"{ANNA}\n"))
         await k.screen_is("OffersScreen")
+
+
+async def test_idle_reset_waits_for_a_redemption_in_flight(start_kiosk, sim, members: Members
+                                                           ) -> None:
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=1.0))
+    async with start_kiosk(idle_timeout=0.3) as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter", "enter")
+        await k.wait_for(lambda: k.app.redeeming, "redeem started")
+        await k.wait_for(lambda: not k.app.redeeming, "redeem finished", timeout=10)
+        # The answer was shown as the result for this customer, not pushed aside as a toast.
+        results = [m for m in k.messages if type(m).__name__ == "Mount"
+                   and type(m._sender).__name__ == "ResultScreen"]
+        assert results, "a result screen was shown"
+        await k.screen_is("ScanScreen")  # and then the idle reset cleared it
+        assert k.app.member is None
