@@ -203,3 +203,21 @@ async def test_product_barcode_is_refused_before_engage(start_kiosk, members: Me
         await k.wait_for(lambda: "Not a member card" in k.text(), "toast")
         assert sim.requests == []
         assert type(k.app.screen).__name__ == "ScanScreen"
+
+
+async def test_malformed_answer_from_engage(start_kiosk, members: Members, sim) -> None:
+    sim.faults.add(Fault("malformed_json", method="GET", path=r"/promotions", times=None))
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        text = await result_text(k)
+        assert "Unexpected answer from Engage" in text
+        assert "Continue the sale without offers." in text
+
+
+async def test_server_error_during_lookup(start_kiosk, members: Members, sim) -> None:
+    sim.faults.add(Fault("status", method="GET", path=r"/contacts/id", status=500, times=None))
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        text = await result_text(k)
+        assert "Engage had a problem" in text
+        assert "Continue the sale without offers." in text
