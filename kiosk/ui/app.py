@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -22,7 +21,6 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
-from kiosk.lookup import MemberLookup
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
@@ -41,6 +39,7 @@ from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.result import ResultScreen
 from kiosk.ui.screens.scan import ScanScreen
+from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
@@ -50,33 +49,6 @@ STAFF_EXIT_KEY = "f10"
 DIAGNOSTICS_KEY = "f9"
 #: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
 LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
-
-ScannerFactory = Callable[..., Any]
-
-
-@dataclass
-class KioskServices:
-    """Everything the UI needs from the outside world, built by ``kiosk.ui.launch``.
-
-    ``scanner_factory(on_line=, on_state=, on_junk=)`` returns an object with ``start()`` and
-    ``stop()`` (a ``SerialScanner``) or None; ``pin_guard`` checks the staff PIN (None: no PIN
-    configured, the exit key leaves directly); ``notices`` are one-line warnings for the scan
-    screen (unresolved journal rows, a readable key file).
-    """
-
-    lookup: MemberLookup
-    redeemer: Any
-    journal: Any = None
-    scanner_factory: ScannerFactory | None = None
-    settings: Any = None
-    demo_cards: Sequence[Any] = ()
-    pin_guard: Any = None
-    notices: list[str] = field(default_factory=list)
-    #: the Engage client, closed when the app ends (None when the caller owns it, as tests do)
-    engage: Any = None
-    #: the log file, for the diagnostics screen
-    log_path: Any = None
-
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""

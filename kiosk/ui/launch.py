@@ -19,7 +19,8 @@ from pydantic import SecretStr
 from kiosk.config import Settings, load_settings
 
 if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp, KioskServices
+    from kiosk.ui.app import KioskApp
+    from kiosk.ui.services import KioskServices
 
 
 def build_services(settings: Settings, client: Any, journal: Any, *,
@@ -34,7 +35,7 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.lookup import MemberLookup
     from kiosk.redeem import Redeemer
     from kiosk.scanner.serial_reader import scanner_from_settings
-    from kiosk.ui.app import KioskServices
+    from kiosk.ui.services import KioskServices
 
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker)

@@ -22,7 +22,8 @@ from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.sim import SimState, Simulator
-from kiosk.ui.app import KioskApp, KioskServices
+from kiosk.ui.app import KioskApp
+from kiosk.ui.services import KioskServices
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.sim import Fault
-from kiosk.ui.app import KioskServices
 from kiosk.ui.screens.offers import OffersScreen
+from kiosk.ui.services import KioskServices
 
 
 def services_for(client: EngageClient, base: KioskServices) -> KioskServices:

@@ -14,8 +14,8 @@ from textual.widgets import OptionList
 from kiosk.config import PinGuard, hash_pin
 from kiosk.scanner.serial_reader import SerialScanner
 from kiosk.sim import Fault
-from kiosk.ui.app import KioskServices
 from kiosk.ui.messages import CardScanned, LookupDone
+from kiosk.ui.services import KioskServices
 
 
 async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> None:
@@ -202,8 +202,8 @@ async def test_pasted_card_number_with_line_break_is_looked_up(start_kiosk, memb
 
 async def test_idle_reset_waits_for_a_redemption_in_flight(start_kiosk, sim, members: Members
                                                            ) -> None:
-    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=1.0))
-    async with start_kiosk(idle_timeout=0.3) as k:
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=2.5))
+    async with start_kiosk(idle_timeout=1.0) as k:
         await k.scan(ANNA)
         await k.pilot.press("enter", "enter")
         await k.wait_for(lambda: k.app.redeeming, "redeem started")

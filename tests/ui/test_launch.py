@@ -14,8 +14,8 @@ from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
 from kiosk.sim import Fault
-from kiosk.ui.app import KioskServices
 from kiosk.ui.launch import build_services, demo_settings
+from kiosk.ui.services import KioskServices
 
 
 def test_launch_module_loads_no_textual_before_settings() -> None:
