@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     engage_ca_bundle: Path | None = Field(
         None, description="PEM file (or directory) of CA certificates to trust instead of the "
         "system store, e.g. for a TLS-inspecting proxy. Verification itself can't be turned off.")
+    engage_proxy: str | None = Field(
+        None, description="HTTP(S) proxy for Engage calls, e.g. `http://proxy.store.lan:3128`. "
+        "Proxy environment variables are deliberately not read, so a stray `HTTPS_PROXY` on a "
+        "till can't redirect the API key.")
     engage_timeout: float = Field(
         5.0, gt=0, le=120, description="Seconds a member lookup may take in all, retries "
         "included, before staff are told to continue without offers.")
@@ -185,6 +189,16 @@ class Settings(BaseSettings):
     def _check_ca(cls, value: Path | None) -> Path | None:
         if value is not None and not value.exists():
             raise ValueError(f"{value} does not exist")
+        return value
+
+    @field_validator("engage_proxy")
+    @classmethod
+    def _check_proxy(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("http://", "https://", "socks5://")) or "://" not in value[:9]:
+            raise ValueError("must start with http://, https:// or socks5://")
         return value
 
     @field_validator("scanner_port")

@@ -77,3 +77,12 @@ def test_readme_opens_with_the_two_commands_ci_runs() -> None:
     assert "pytest" in tests
     assert readme.index("```sh") < 200, "the commands must be the README's first lines"
     assert tests in (ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_settings_table_is_the_generated_one() -> None:
+    from kiosk.config import settings_table_markdown
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- settings-table:.*?-->\n(.*?)\n<!-- /settings-table -->", readme, re.S)
+    assert block, "README must keep the generated settings table between its markers"
+    assert block.group(1).strip() == settings_table_markdown().strip()

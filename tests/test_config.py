@@ -113,6 +113,7 @@ def test_relative_paths_in_the_file_are_beside_it(engage_env: None, tmp_path: Pa
     ("KIOSK_SCANNER_PORT", "scanner1", "KIOSK_SCANNER_PORT: must be a device path"),
     ("KIOSK_STORE_NAME", "Shop\x1b[2J", "KIOSK_STORE_NAME: must not contain control characters"),
     ("KIOSK_STAFF_PIN", "12", "KIOSK_STAFF_PIN: must be the hash written by `kiosk pin`"),
+    ("KIOSK_ENGAGE_PROXY", "proxy:3128", "KIOSK_ENGAGE_PROXY: must start with http://, https:// or socks5://"),
     ("KIOSK_LOG_LEVEL", "chatty", "KIOSK_LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR"),
     ("KIOSK_BREAKER_FAILURES", "0", "KIOSK_BREAKER_FAILURES: must be a whole number at least 1"),
     ("KIOSK_BREAKER_COOLDOWN", "x", "KIOSK_BREAKER_COOLDOWN: must be a number greater than 0"),

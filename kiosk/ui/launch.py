@@ -10,7 +10,8 @@ import argparse
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 
 def build_services(settings: Settings, client: Any, journal: Any, *,
                    demo_cards: Sequence[Any] = (), notices: Sequence[str] = (),
-                   log_path: Path | None = None) -> KioskServices:
+                   log_path: Path | None = None,
+                   now: Callable[[], datetime] | None = None) -> KioskServices:
     """The app's services around one Engage client and one journal (one breaker for both
-    lookups and redeems, so the scan screen shows one Engage state)."""
+    lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
+    offers have expired (a fixed instant for pictures; default the real time)."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
@@ -38,7 +41,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.ui.services import KioskServices
 
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
-    lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker)
+    lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
+                          **({"now": now} if now is not None else {}))
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker)
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
@@ -57,7 +61,7 @@ def make_client(settings: Settings) -> Any:
                               redeem_read=settings.engage_redeem_timeout)
     verify: Any = settings.ssl_context() if settings.engage_url.startswith("https") else True
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
-                        verify=verify)
+                        verify=verify, proxy=settings.engage_proxy)
 
 
 def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
