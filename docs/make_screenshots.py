@@ -1,0 +1,60 @@
+"""Regenerate the README screenshots: ``.venv/bin/python docs/make_screenshots.py``.
+
+Runs the demo kiosk frozen in time (``kiosk.ui.showcase``) headless, drives it with real keys
+and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg at 120x40.
+``--all`` adds the confirmation and a failure; ``--size 80x24 --out /tmp/x`` for other sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from kiosk.ui import showcase
+
+Flow = Callable[[Pilot[Any]], Awaitable[None]]
+README_SHOTS: dict[str, Flow] = {
+    "scan": showcase.scan_screen,
+    "offers": showcase.offers_screen,
+    "result": showcase.result_screen,
+}
+MORE_SHOTS: dict[str, Flow] = {
+    "confirm": showcase.confirm_screen,
+    "not-found": showcase.not_found_screen,
+}
+
+
+async def shoot(make_app: Callable[[], Any], flow: Flow, size: tuple[int, int]) -> str:
+    """One fresh app driven by ``flow``; the screen it ends on, as SVG."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await flow(pilot)
+        await pilot.pause()
+        return str(app.export_screenshot(title="kiosk"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the screenshots; print their paths."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent)
+    parser.add_argument("--size", default="120x40", help="WIDTHxHEIGHT (default 120x40)")
+    parser.add_argument("--all", action="store_true", help="also the confirmation and a failure")
+    args = parser.parse_args(argv)
+    width, height = (int(n) for n in args.size.lower().split("x"))
+    shots = {**README_SHOTS, **(MORE_SHOTS if args.all else {})}
+    args.out.mkdir(parents=True, exist_ok=True)
+    with showcase.frozen_demo() as make_app:
+        for name, flow in shots.items():
+            path = args.out / f"{name}.svg"
+            path.write_text(asyncio.run(shoot(make_app, flow, (width, height))), encoding="utf-8")
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
