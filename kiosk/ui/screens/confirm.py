@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from kiosk.offers import Member, Offer
+from kiosk.ui.screens.offers import shown_value
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class ConfirmScreen(ModalScreen[None]):
         with Vertical(id="confirm-box"):
             yield Static("Redeem this offer?", id="confirm-title")
             name = Text(offer.name, style="bold")
-            name.append(f"\n{offer.value_text}")
+            name.append(f"\n{shown_value(offer)}")
             if offer.expiry_text:
                 name.append(f"   {offer.expiry_text}", style="dim")
             yield Static(name, id="confirm-offer")

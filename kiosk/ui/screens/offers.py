@@ -18,11 +18,17 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 
+def shown_value(offer: Offer) -> str:
+    """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
+    same = offer.value_text.casefold() == offer.name.casefold()
+    return offer.till_instruction if same and offer.redeemable else offer.value_text
+
+
 def offer_prompt(offer: Offer) -> Text:
     """Two lines per offer: the name, then value and expiry. Built from Text: never markup."""
     text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
     text.append("\n  ")
-    text.append(offer.value_text, style="" if offer.redeemable else "dim")
+    text.append(shown_value(offer), style="" if offer.redeemable else "dim")
     if offer.expiry_text:
         text.append(f"   {offer.expiry_text}", style="dim")
     if not offer.redeemable:
@@ -63,9 +69,11 @@ class OffersScreen(Screen):
         if self.offers:
             count = len(self.offers)
             yield Static(f"{count} offer{'s' if count != 1 else ''} to use in store", id="count")
-            options = [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable)
-                       for i, o in enumerate(self.offers)]
-            option_list = OptionList(*options, id="offers", markup=False)
+            options: list[Option | None] = []
+            for i, o in enumerate(self.offers):
+                # None draws a rule under the option before it (indices stay the offers')
+                options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
+            option_list = OptionList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:

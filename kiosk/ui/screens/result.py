@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 
+#: The line above the headline: words and a symbol, so colour is never the only signal.
+KICKER = {
+    "success": "✔ Redeemed. Apply at the till:",
+    "warning": "⚠ Nothing to apply yet",
+    "error": "✘ Nothing to apply",
+}
+
+
 class ResultScreen(Screen):
     """Any key (or the next scan) continues; digits start typing the next card instead."""
 
@@ -36,8 +44,7 @@ class ResultScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
-            if self.message.severity == "success":
-                yield Static("Redeemed. Apply at the till:", id="result-kicker")
+            yield Static(KICKER.get(self.message.severity, KICKER["error"]), id="result-kicker")
             yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
             if self.member is not None:
