@@ -99,8 +99,8 @@ async def confirm_screen(pilot: Pilot[Any], down: int = 0) -> None:
     await wait_for(pilot, _on(pilot, "ConfirmScreen"), "the confirmation")
 
 
-async def result_screen(pilot: Pilot[Any], down: int = 0) -> None:
-    """Confirmed with Enter: the redemption's result."""
+async def result_screen(pilot: Pilot[Any], down: int = 2) -> None:
+    """Confirmed with Enter: the redemption's result (default: Anna's 20 %)."""
     await confirm_screen(pilot, down)
     await pilot.press("enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the result")
