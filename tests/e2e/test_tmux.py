@@ -1,0 +1,119 @@
+"""End to end in a real terminal: ``kiosk demo`` under tmux, keys typed with ``send-keys``.
+
+What only a real terminal shows: the tty in raw mode (ctrl+c and ctrl+q arrive as keys, not
+signals), Enter as CR, function keys as escape sequences, and the process's exit status.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support import wait_until  # tests/ is on sys.path (rootdir conftest)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None,
+                       reason="tmux is not installed (.ci/run installs it)"),
+]
+
+ANNA = "2004173000100"  # demo member: 100 kr, 20 %, free coffee, till code
+SESSION = "kiosk"
+
+
+@dataclass
+class Terminal:
+    """One tmux server of our own (its socket in tmp_path) running one session."""
+
+    socket: Path
+    exit_file: Path
+
+    def tmux(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["tmux", "-S", str(self.socket), *args], capture_output=True,
+                              text=True, timeout=5, check=False)
+
+    def screen(self) -> str:
+        """The pane as plain text ("" once the session has ended)."""
+        out = self.tmux("capture-pane", "-p", "-t", SESSION)
+        return out.stdout.replace("\xa0", " ") if out.returncode == 0 else ""
+
+    def type(self, text: str) -> None:
+        """Characters as typed (``-l``: literally, no key names)."""
+        self.tmux("send-keys", "-t", SESSION, "-l", text)
+
+    def keys(self, *names: str) -> None:
+        """Named keys: Enter, Down, C-c, F10..."""
+        self.tmux("send-keys", "-t", SESSION, *names)
+
+    def wait_for(self, *texts: str, timeout: float = 8.0) -> str:
+        """Poll the pane until every one of ``texts`` is on it; the pane on failure."""
+        last = [""]
+
+        def shown() -> bool:
+            last[0] = self.screen()
+            return all(t in last[0] for t in texts)
+
+        try:
+            wait_until(shown, timeout=timeout, interval=0.05, what=" and ".join(texts))
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the pane showed:\n{last[0]}") from None
+        return last[0]
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """``kiosk demo`` in a 100x30 tmux pane, with a throwaway HOME and XDG dirs."""
+    home = tmp_path / "home"
+    env = {"HOME": str(home), "LANG": "C.UTF-8", "TERM": "xterm-256color"}
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[var] = str(home / var.lower())
+    for path in env.values():
+        if path.startswith(str(home)):
+            Path(path).mkdir(parents=True, exist_ok=True)
+    term = Terminal(socket=tmp_path / "tmux.sock", exit_file=tmp_path / "exit-status")
+    # The wrapper records the kiosk's exit status: the pane closes with the process.
+    command = (f"{shlex.quote(sys.executable)} -m kiosk demo; "
+               f"echo $? > {shlex.quote(str(term.exit_file))}")
+    server_env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")} | env
+    subprocess.run(["tmux", "-u", "-S", str(term.socket), "-f", os.devnull, "new-session",
+                    "-d", "-s", SESSION, "-x", "100", "-y", "30",
+                    *[f"-e{k}={v}" for k, v in env.items()], command],
+                   env=server_env, cwd=tmp_path, check=True, timeout=10)
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server")
+
+
+def test_demo_redeem_in_a_real_terminal(terminal: Terminal) -> None:
+    """Scan screen -> card typed -> offers -> 20 % chosen -> confirmed -> success; the lock
+    keys don't end the kiosk; F10 (no PIN in the demo) leaves it with exit status 0."""
+    terminal.wait_for("Scan the member's card", "Engage: connected", timeout=12)
+
+    terminal.keys("C-c")
+    terminal.keys("C-q")
+    terminal.type(ANNA)  # keys are delivered in order: if C-c/C-q had quit, nothing answers
+    terminal.keys("Enter")
+    offers = terminal.wait_for("4 offers to use in store")
+    assert "Anna" in offers and "0100" in offers and ANNA not in offers  # masked card only
+    assert not terminal.exit_file.exists()
+
+    terminal.keys("Down", "Down", "Enter")  # by expiry: coffee, 100 kr, 20 %, till code
+    confirm = terminal.wait_for("Redeem this offer?")
+    assert "20 % på hela köpet" in confirm and "Give 20 % off" in confirm
+
+    terminal.keys("Enter")
+    result = terminal.wait_for("Redeemed. Apply at the till")
+    assert "Give 20 % off" in result
+    assert "Nothing to apply" not in result
+
+    terminal.keys("F10")
+    wait_until(terminal.exit_file.exists, timeout=8, interval=0.05, what="the kiosk to exit")
+    assert terminal.exit_file.read_text().strip() == "0"
