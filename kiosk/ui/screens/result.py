@@ -45,7 +45,8 @@ class ResultScreen(Screen):
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
             yield Static(KICKER.get(self.message.severity, KICKER["error"]), id="result-kicker")
-            yield Static(Text(self.message.title), id="result-title")
+            with Center():  # the block is narrower than the column: centre it on its own
+                yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
             if self.member is not None:
                 yield Static(Text(f"{self.member.first_name or 'Member'} · card "
