@@ -75,10 +75,13 @@ def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
     out: dict[str, Any] = {
         "total_ms": summary([r["total"] for r in runs]),
         "overhead_ms": summary([r["total"] - r["round_trips"] * latency_ms for r in runs]),
+        # the same without the loopback exchanges themselves (simulator time included there)
+        "overhead_excl_network_ms": summary([r["total"] - (r["network"] or 0) for r in runs]),
         "round_trips": trips[0] if len(trips) == 1 else trips,
         "requests": max(r.get("requests", 0) for r in runs),
     }
-    for key in ("to_card_scanned", "network", "data_to_lookup_done", "lookup_done_to_visible",
+    for key in ("to_card_scanned", "to_request_sent", "network", "answer_to_finished",
+                "finished_to_visible", "data_to_lookup_done", "lookup_done_to_visible",
                 "data_to_visible"):
         vals = [r[key] for r in runs if r.get(key) is not None]
         if vals:
@@ -139,13 +142,17 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
                 if kind != "redeemed":
                     raise RuntimeError(f"redeem outcome {kind!r}, expected 'redeemed'")
                 exchanges = k.timer.since(t0)
+                sent = min((x.start for x in exchanges), default=None)
+                answered = max((x.end for x in exchanges), default=None)
                 if i >= warmup:
                     samples.append({
                         "total": (shown - t0) * 1000,
                         "round_trips": sequential_round_trips(exchanges),
                         "requests": len(exchanges),
-                        "network": _ms(min((x.start for x in exchanges), default=None),
-                                       max((x.end for x in exchanges), default=None)),
+                        "to_request_sent": _ms(t0, sent),  # Enter, journal 'pending' (fsync)
+                        "network": _ms(sent, answered),
+                        "answer_to_finished": _ms(answered, marks.redeem_finished),
+                        "finished_to_visible": _ms(marks.redeem_finished, shown),
                     })
             result[f"redeem_{latency}ms"] = _collect(samples, latency)
         sim.call("latency", seconds=0)

@@ -164,12 +164,14 @@ class Kiosk:
 
     async def start_over(self) -> None:
         """Back to a painted scan screen (as after Escape on the offers screen)."""
-        if len(self.app.screen_stack) == 1 and not self.app.member:
+        if len(self.app.screen_stack) > 1 or self.app.member:
+            shown = self.probe.expect_screen("ScanScreen")
             await self.app.start_over()
-            return
-        shown = self.probe.expect_screen("ScanScreen")
-        await self.app.start_over()
-        await self.wait(shown, "the scan screen")
+            await self.wait(shown, "the scan screen")
+        else:
+            await self.app.start_over()
+        # Customers come seconds apart: let the screen's follow-up work (footer, focus) finish.
+        await self.pilot.pause()
 
 
 def kiosk_settings(sim: SimProcess, tmp: Path, **extra: Any) -> Settings:
