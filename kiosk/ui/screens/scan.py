@@ -52,7 +52,9 @@ class ScanScreen(Screen):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        where = " · ".join(sanitize(x) for x in (app.store_name, app.terminal_name) if x)
+        # Capped so the till's name still fits on one line at 80 columns.
+        where = " · ".join(x for x in (sanitize(app.store_name, limit=48),
+                                       sanitize(app.terminal_name, limit=24)) if x)
         yield Static(Text(where or "kiosk"), id="store")
         with Vertical(id="scan-main"):
             with Center():
