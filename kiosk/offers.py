@@ -169,7 +169,8 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
     """The member's offers a till can use now: not redeemed, not expired, with a POS channel.
 
     Sorted soonest expiry first (an offer about to lapse is the one the customer would hate to
-    miss, and it sits where staff look first); offers without an expiry last; then by name.
+    miss, and it sits where staff look first); offers without an expiry last; then by name
+    (numbers in names by value).
     Offers this kiosk can't redeem go after all redeemable ones.
     """
     now = _aware(now)
@@ -183,5 +184,11 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
         offers.append(to_offer(promo, channel))
     far = datetime.max.replace(tzinfo=UTC)
     offers.sort(key=lambda o: (not o.redeemable, _aware(o.expires_on) if o.expires_on else far,
-                               o.name.casefold(), o.id))
+                               _name_key(o.name), o.id))
     return offers
+
+
+def _name_key(name: str) -> list[str | int]:
+    """Names in the order a person reads them: "Offer 2" before "Offer 10"."""
+    parts = re.split(r"(\d+)", name.casefold())
+    return [int(p) if i % 2 else p for i, p in enumerate(parts)]

@@ -55,6 +55,12 @@ def test_sorted_soonest_expiry_first_then_no_expiry_then_unredeemable() -> None:
     assert [o.id for o in offers] == ["day", "week", "none-a", "none-b", "swipe"]
 
 
+def test_same_expiry_sorted_by_name_numbers_by_value() -> None:
+    names = ["Offer 10", "offer 2", "Offer 1", "Bag"]
+    offers = active_pos_offers([promo(n, name=n) for n in names], NOW)
+    assert [o.name for o in offers] == ["Bag", "Offer 1", "offer 2", "Offer 10"]
+
+
 def test_naive_expiry_counts_as_utc() -> None:
     naive = promo("x", expires_on=(NOW - timedelta(hours=1)).replace(tzinfo=None))
     assert active_pos_offers([naive], NOW) == []
