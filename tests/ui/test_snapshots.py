@@ -21,7 +21,8 @@ LARGE = (120, 40)
 
 
 @pytest.fixture
-def make_app() -> Iterator[Callable[[], KioskApp]]:
+def make_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], KioskApp]]:
+    monkeypatch.delenv("NO_COLOR", raising=False)  # a developer's NO_COLOR would grey them all
     with showcase.frozen_demo() as factory:
         yield factory
 
