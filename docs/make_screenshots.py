@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="120x40", help="WIDTHxHEIGHT (default 120x40)")
     parser.add_argument("--all", action="store_true", help="also the confirmation and a failure")
     args = parser.parse_args(argv)
+    os.environ.pop("NO_COLOR", None)  # the README pictures are in colour whatever the shell says
     width, height = (int(n) for n in args.size.lower().split("x"))
     shots = {**README_SHOTS, **(MORE_SHOTS if args.all else {})}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
 
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
-                          **({"now": now} if now is not None else {}))
+                          now=now or (lambda: datetime.now(UTC)))
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker)
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
