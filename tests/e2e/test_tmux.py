@@ -81,7 +81,9 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
     # The wrapper records the kiosk's exit status: the pane closes with the process.
     command = (f"{shlex.quote(sys.executable)} -m kiosk demo; "
                f"echo $? > {shlex.quote(str(term.exit_file))}")
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")} | env
+    # Our own server even when pytest itself runs inside tmux (no TMUX: no nesting refusal).
+    server_env = {k: v for k, v in os.environ.items()
+                  if not k.startswith(("KIOSK_", "TMUX"))} | env
     subprocess.run(["tmux", "-u", "-S", str(term.socket), "-f", os.devnull, "new-session",
                     "-d", "-s", SESSION, "-x", "100", "-y", "30",
                     *[f"-e{k}={v}" for k, v in env.items()], command],
