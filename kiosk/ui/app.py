@@ -49,6 +49,9 @@ STAFF_EXIT_KEY = "f10"
 DIAGNOSTICS_KEY = "f9"
 #: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
 LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
+#: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
+#: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
+KEY_GUARD = 0.5
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -78,6 +81,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
+                 key_guard: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.services = services
@@ -86,6 +90,8 @@ class KioskApp(App[int], inherit_bindings=False):
             getattr(settings, "idle_timeout", 60.0))
         self.ping_interval = ping_interval
         self.cursor_blink = cursor_blink
+        #: seconds a confirmation/result ignores keys after it appears (0: off, as in tests)
+        self.key_guard = key_guard
         self.store_name = str(getattr(settings, "store_name", "") or "")
         self.terminal_name = str(getattr(settings, "terminal_name", "") or "")
         rules = CardRules.from_settings(settings) if settings is not None else CardRules()
@@ -134,6 +140,14 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def action_ignore(self) -> None:
         """The locked keys land here: nothing happens."""
+
+    def key_guard_until(self) -> float:
+        """For a screen appearing now: until when it ignores keys (see ``key_guard``)."""
+        return self._clock() + self.key_guard
+
+    def guarding(self, until: float) -> bool:
+        """True while a screen's key guard (from ``key_guard_until``) lasts."""
+        return self._clock() < until
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
     def _serial_line(self, line: str) -> None:

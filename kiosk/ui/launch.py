@@ -67,14 +67,14 @@ def make_client(settings: Settings) -> Any:
 def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
     from kiosk.journal import Journal
-    from kiosk.ui.app import KioskApp
+    from kiosk.ui.app import KEY_GUARD, KioskApp
 
     settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
     journal = Journal(settings.journal_path)
     try:
         services = build_services(settings, make_client(settings), journal,
                                   demo_cards=demo_cards, log_path=log_path)
-        app: KioskApp = KioskApp(services)
+        app: KioskApp = KioskApp(services, key_guard=KEY_GUARD)
         app.run(mouse=False)
         return int(app.return_code or 0)
     finally:

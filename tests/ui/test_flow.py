@@ -132,3 +132,27 @@ async def test_typed_card_with_backspace(start_kiosk, members: Members) -> None:
         await k.screen_is("OffersScreen")
         assert any(getattr(m, "source", None) == "typed" and getattr(m, "card", None) == ANNA
                    for m in k.messages)
+
+
+async def test_enter_mashed_neither_confirms_unread_nor_hides_the_result(
+        start_kiosk, members: Members) -> None:
+    """A double Enter on the offers list stops at the question; Enters as the result appears
+    leave it on screen (``kiosk run``'s key guard, on a clock the test moves)."""
+    now = [1000.0]
+    async with start_kiosk(key_guard=0.5, clock=lambda: now[0]) as k:
+        await k.scan(ANNA)
+        k.burst("", "")  # Enter twice back to back on the offers list
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.pause()
+        assert k.posts() == [] and k.journal.rows() == []
+        now[0] += 0.6  # staff have read the question
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        k.burst("", "", "")  # still mashing as the answer arrives
+        await k.pilot.pause()
+        assert type(k.app.screen).__name__ == "ResultScreen"
+        assert "Redeemed" in k.text()
+        assert len(k.posts()) == 1
+        now[0] += 0.6
+        await k.pilot.press("enter")  # a deliberate key after the guard continues
+        await k.screen_is("ScanScreen")

@@ -33,6 +33,7 @@ class ConfirmScreen(ModalScreen[None]):
         super().__init__()
         self.member = member
         self.offer = offer
+        self._guard_until = float("-inf")  # set on mount
 
     def compose(self) -> ComposeResult:
         offer = self.offer
@@ -56,6 +57,11 @@ class ConfirmScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
         self.watch(self.app, "redeeming", self._busy)
+        # An Enter pressed twice on the offers list must not confirm before staff read this.
+        self._guard_until = self.app.key_guard_until()
+        if self.app.key_guard > 0:
+            self.refresh_bindings()
+            self.set_timer(self.app.key_guard, self.refresh_bindings)
 
     def _busy(self, redeeming: bool) -> None:
         self.query_one("#confirm-busy", Static).update(
@@ -65,10 +71,13 @@ class ConfirmScreen(ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "cancel") and self.app.redeeming:
             return None  # shown greyed out: one POST at a time, and it can't be called back
+        if action == "confirm" and self.app.guarding(self._guard_until):
+            return None  # just opened: greyed out for a moment
         return True
 
     def action_confirm(self) -> None:
-        self.app.redeem(self.offer)
+        if not self.app.guarding(self._guard_until):
+            self.app.redeem(self.offer)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

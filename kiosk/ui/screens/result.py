@@ -41,6 +41,7 @@ class ResultScreen(Screen):
         super().__init__(classes=message.severity)
         self.message = message
         self.member = member
+        self._guard_until = float("-inf")  # set on mount
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
@@ -58,6 +59,8 @@ class ResultScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
+        # A key mashed while Engage answered must not wipe the result before staff see it.
+        self._guard_until = self.app.key_guard_until()
 
     def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
@@ -67,4 +70,5 @@ class ResultScreen(Screen):
         self.action_continue()
 
     def action_continue(self) -> None:
-        self.app.request_start_over()
+        if not self.app.guarding(self._guard_until):
+            self.app.request_start_over()
