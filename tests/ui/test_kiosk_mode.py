@@ -214,3 +214,15 @@ async def test_idle_reset_waits_for_a_redemption_in_flight(start_kiosk, sim, mem
         assert results, "a result screen was shown"
         await k.screen_is("ScanScreen")  # and then the idle reset cleared it
         assert k.app.member is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_line_wider_than_the_field_shows_its_end(start_kiosk, members: Members,
+                                                         size: tuple[int, int]) -> None:
+    """A long e-mail or number being typed stays visible (it used to wrap out of the field)."""
+    typed = "averyveryverylongname" + "0123456789" * 3  # 51 characters, wider than the field
+    async with start_kiosk(size=size) as k:
+        await k.pilot.press(*typed)
+        text = k.text()
+        line = next(li for li in text.splitlines() if "›" in li)
+        assert "…" in line and typed[-25:] in line

@@ -74,9 +74,13 @@ class ScanInput(Widget, can_focus=True):
         self._shown = ""
 
     def render(self) -> Text:
-        text = Text("› ", style="bold")
+        text = Text("› ", style="bold", no_wrap=True, overflow="crop")
         if self._shown:
-            text.append(sanitize(self._shown, limit=60))  # data, never markup
+            # Data, never markup; the end of a long line, as staff are typing there (a line
+            # wider than the field would otherwise wrap out of sight and look empty).
+            room = max(self.content_size.width - 3, 2)  # the "› " prompt and the cursor
+            shown = sanitize(self._shown, limit=self._buffer.max_length)
+            text.append(shown if len(shown) <= room else "…" + shown[-(room - 1):])
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
         if self.has_focus and self._cursor_on and self.screen.is_current:
