@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from kiosk.config import Settings, load_settings
+from kiosk.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -64,13 +64,27 @@ def make_client(settings: Settings) -> Any:
                         verify=verify, proxy=settings.engage_proxy)
 
 
+def open_journal(path: Path) -> Any:
+    """The journal, or one line naming the setting (exit 2) when it can't be opened: an
+    unwritable directory or a file that isn't a journal must not end in a traceback."""
+    import sqlite3
+
+    from kiosk.journal import Journal, JournalError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return Journal(path)
+    except (OSError, sqlite3.Error, JournalError) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
+                          ) from None
+
+
 def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
-    from kiosk.journal import Journal
     from kiosk.ui.app import KEY_GUARD, KioskApp
 
-    settings.journal_path.parent.mkdir(parents=True, exist_ok=True)
-    journal = Journal(settings.journal_path)
+    journal = open_journal(settings.journal_path)
     try:
         services = build_services(settings, make_client(settings), journal,
                                   demo_cards=demo_cards, log_path=log_path)

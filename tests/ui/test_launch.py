@@ -74,3 +74,20 @@ async def test_scan_screen_shows_engage_going_away_and_coming_back(
         await k.wait_for(lambda: "Engage: connected" in k.text(), "recovery shown")
         await k.scan(ANNA)
         await k.screen_is("OffersScreen")
+
+
+def test_kiosk_run_with_an_unusable_journal_exits_2_with_one_line(tmp_path: Path) -> None:
+    """A journal file that isn't a database, or a directory that can't be made: one line
+    naming KIOSK_JOURNAL_PATH, exit 2, no traceback (the kiosk never got to its screen)."""
+    not_a_db = tmp_path / "journal.sqlite3"
+    not_a_db.write_text("not a database\n")
+    blocked = tmp_path / "a-file" / "journal.sqlite3"  # its parent is a file
+    (tmp_path / "a-file").write_text("")
+    for journal in (not_a_db, blocked):
+        env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "KIOSK_JOURNAL_PATH": str(journal),
+               "KIOSK_ENGAGE_URL": "http://127.0.0.1:9", "KIOSK_ENGAGE_API_KEY": "k"}
+        out = subprocess.run([sys.executable, "-m", "kiosk", "run"], capture_output=True,
+                             text=True, env=env, timeout=30)
+        assert out.returncode == 2, out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert out.stderr.startswith("kiosk: KIOSK_JOURNAL_PATH: cannot open the journal")
