@@ -2,9 +2,11 @@
 
 Runs in its own process (``python -m benchmarks.endurance --mode ui|core --cycles N``) so
 earlier benchmarks leave nothing behind in the memory it reports; it starts its own
-simulator process. After every cycle the simulator is re-seeded through its pipe (``reset``:
-the demo data again, with the same ids, so the offer is redeemable again and the kiosk's
-card -> contactId cache stays valid, as for a regular customer).
+simulator process. Before every cycle the simulator is re-seeded through its pipe
+(``reseed``): the demo data again (same contact ids, so the kiosk's card -> contactId cache
+stays valid, as for a regular customer) plus one fresh offer with a new id, due soonest, so
+it is listed first and redeemed. Every redemption is of a new offer instance, as in a store
+(re-redeeming one id would make the journal's per-offer history grow without end).
 
 - ``ui``: the headless app, a wedge scan, Enter, Enter, result painted, Enter back to scan.
 - ``core``: ``MemberLookup.lookup`` + ``Redeemer.redeem`` as the app wires them, no UI.
@@ -35,7 +37,7 @@ from .harness import (
 from .simproc import SimProcess
 from .stats import summary
 
-DEMO_CARD = "2004173000100"  # Anna in the demo data: four active POS offers
+DEMO_CARD = "2004173000100"  # Anna in the demo data: four active POS offers, one fresh added
 WARMUP = 50
 
 
@@ -87,6 +89,7 @@ class Recorder:
 
 
 async def _ui_cycle(k: Kiosk, sim: SimProcess) -> None:
+    fresh = sim.call("reseed", card=DEMO_CARD)
     outcomes: list[Any] = []
     k.hooks.append(lambda m: outcomes.append(m.outcome) if isinstance(m, RedeemFinished) else None)
     await k.scan(DEMO_CARD)
@@ -96,15 +99,14 @@ async def _ui_cycle(k: Kiosk, sim: SimProcess) -> None:
     result = k.probe.expect_screen("ResultScreen")
     k.key("enter", "\r")
     await k.wait(result, "the result screen")
-    sim.call("reset")
     back = k.probe.expect_screen("ScanScreen")
     k.key("enter", "\r")  # any key on the result screen: the next customer
     await k.wait(back, "the scan screen")
     k.hooks.clear()
     k.timer.trim()  # the benchmark's own log must not count as the kiosk's memory
     kind = str(getattr(outcomes[0], "kind", "")) if outcomes else "none"
-    if kind != "redeemed":
-        raise RuntimeError(f"cycle ended with outcome {kind!r}, not 'redeemed'")
+    if kind != "redeemed" or outcomes[0].offer.id != fresh:
+        raise RuntimeError(f"cycle ended with outcome {kind!r}, not the fresh offer redeemed")
 
 
 async def run_ui(cycles: int) -> dict[str, Any]:
@@ -138,13 +140,13 @@ async def run_core(cycles: int) -> dict[str, Any]:
             start = perf_counter()
             rec.mark(0)
             for done in range(1, cycles + 1):
+                fresh = sim.call("reseed", card=DEMO_CARD)
                 t0 = perf_counter()
                 member, offers = await lookup.lookup(DEMO_CARD)
                 offer = next(o for o in offers if o.redeemable)
                 outcome = await redeemer.redeem(member, offer)
-                if str(outcome.kind) != "redeemed":
-                    raise RuntimeError(f"redeem outcome {outcome.kind!r}")
-                sim.call("reset")
+                if str(outcome.kind) != "redeemed" or offer.id != fresh:
+                    raise RuntimeError(f"redeem outcome {outcome.kind!r} for {offer.name!r}")
                 timer.trim()
                 rec.cycle_ms.append((perf_counter() - t0) * 1000)
                 rec.mark(done)

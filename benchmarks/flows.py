@@ -66,6 +66,7 @@ async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
         "lookup_done_to_visible": _ms(marks.lookup_done, shown),
         "data_to_lookup_done": _ms(data, marks.lookup_done),
         "network": _ms(min((x.start for x in exchanges), default=None), data),
+        "gc": k.gc_timer.within(t0, shown),
     }
 
 
@@ -82,7 +83,7 @@ def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
     }
     for key in ("to_card_scanned", "to_request_sent", "network", "answer_to_finished",
                 "finished_to_visible", "data_to_lookup_done", "lookup_done_to_visible",
-                "data_to_visible"):
+                "data_to_visible", "gc"):
         vals = [r[key] for r in runs if r.get(key) is not None]
         if vals:
             out[f"{key}_ms"] = summary(vals)
@@ -153,6 +154,7 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
                         "network": _ms(sent, answered),
                         "answer_to_finished": _ms(answered, marks.redeem_finished),
                         "finished_to_visible": _ms(marks.redeem_finished, shown),
+                        "gc": k.gc_timer.within(t0, shown),
                     })
             result[f"redeem_{latency}ms"] = _collect(samples, latency)
         sim.call("latency", seconds=0)

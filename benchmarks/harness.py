@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +95,31 @@ def sequential_round_trips(exchanges: list[Exchange]) -> int:
     return count
 
 
+class GcTimer:
+    """Notes every garbage collection's (start, end, generation) via ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.pauses: deque[tuple[float, float, int]] = deque(maxlen=1000)
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = perf_counter()
+        else:
+            self.pauses.append((self._start, perf_counter(), info["generation"]))
+
+    def within(self, t0: float, t1: float) -> float:
+        """Milliseconds spent collecting garbage between ``t0`` and ``t1``."""
+        return sum(min(e, t1) - max(s, t0) for s, e, _ in self.pauses if e > t0 and s < t1) * 1000
+
+    def __enter__(self) -> GcTimer:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+
 class FrameProbe:
     """Resolves futures at the first frame that satisfies a predicate on the shown screen."""
 
@@ -136,6 +163,7 @@ class Kiosk:
     probe: FrameProbe
     timer: RequestTimer
     settings: Settings
+    gc_timer: GcTimer
     hooks: list[Callable[[Message], None]] = field(default_factory=list)
 
     def burst(self, card: str) -> None:
@@ -210,13 +238,14 @@ async def running_kiosk(sim: SimProcess, *, size: tuple[int, int] = (120, 40),
             app = KioskApp(build_services(settings, client, journal))
             probe = FrameProbe(app)
             ready = probe.expect_screen("ScanScreen")
-            async with app.run_test(size=size, message_hook=hook) as pilot:
-                kiosk = Kiosk(app, pilot, probe, timer, settings, hooks)
-                await kiosk.wait(ready, "the scan screen")
-                # Start-up work (reconcile, first ping) must not overlap the first figure.
-                await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
-                yield kiosk
-                await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+            with GcTimer() as gc_timer:
+                async with app.run_test(size=size, message_hook=hook) as pilot:
+                    kiosk = Kiosk(app, pilot, probe, timer, settings, gc_timer, hooks)
+                    await kiosk.wait(ready, "the scan screen")
+                    # Start-up work (reconcile, first ping) must not overlap the first figure.
+                    await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+                    yield kiosk
+                    await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
         finally:
             journal.close()
             reset_logging()  # the log file's directory is going away

@@ -51,9 +51,10 @@ def _scan(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> 
         rows.append(_row("    total - measured exchange time (loopback + simulator)",
                          v["overhead_excl_network_ms"]))
         for part in ("to_card_scanned", "network", "data_to_lookup_done",
-                     "lookup_done_to_visible"):
+                     "lookup_done_to_visible", "gc"):
             if f"{part}_ms" in v:
-                rows.append(_row(f"    part: {part.replace('_', ' ')}", v[f"{part}_ms"]))
+                label = "of which garbage collection" if part == "gc" else part.replace("_", " ")
+                rows.append(_row(f"    part: {label}", v[f"{part}_ms"]))
         p95 = v["overhead_ms"]["p95"]
         if worst is None or p95 > worst[0]:
             worst = (p95, key)
@@ -76,9 +77,11 @@ def _redeem(r: dict[str, Any], rows: list[Row]) -> None:
         rows.append(_row("    kiosk overhead = total - RT x latency", v["overhead_ms"]))
         rows.append(_row("    total - measured exchange time (loopback + simulator)",
                          v["overhead_excl_network_ms"]))
-        for part in ("to_request_sent", "network", "answer_to_finished", "finished_to_visible"):
+        for part in ("to_request_sent", "network", "answer_to_finished", "finished_to_visible",
+                     "gc"):
             if f"{part}_ms" in v:
-                rows.append(_row(f"    part: {part.replace('_', ' ')}", v[f"{part}_ms"]))
+                label = "of which garbage collection" if part == "gc" else part.replace("_", " ")
+                rows.append(_row(f"    part: {label}", v[f"{part}_ms"]))
 
 
 def _render(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
@@ -93,6 +96,7 @@ def _render(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -
                          v.get("data_to_lookup_done_ms")))
         rows.append(_row(f"    of which UI: LookupDone -> list visible ({n})",
                          v.get("lookup_done_to_visible_ms")))
+        rows.append(_row(f"    garbage collection during the scan ({n})", v.get("gc_ms")))
         if limit and v.get("data_to_visible_ms"):
             s = v["data_to_visible_ms"]
             targets.append(_target(f"{n} offers visible <= {limit:.0f} ms after the data "

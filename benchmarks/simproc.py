@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from typing import Any
 
 from kiosk.sim import Fault, Simulator, load_demo_data
@@ -40,6 +41,11 @@ def _serve() -> int:
                 result = len(state.add_offers_bulk(cmd["contact_id"], cmd["n"]))
             elif op == "reset":
                 state.reset()
+            elif op == "reseed":  # the seed again, plus one fresh offer (new id) due soonest
+                state.reset()
+                cid = state.find_contact_id({"customKey": cmd["card"]})
+                result = state.add_offer(cid, name="Endurance offer", value_type="PERCENT",
+                                         value=10, expires_on=state.clock() + timedelta(hours=2))
             elif op == "latency":  # every matching /api request waits this long, until cleared
                 sim.faults.clear()
                 if cmd["seconds"] > 0:
