@@ -102,6 +102,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_input = clock()
         self._scanner: Any = None
         self._last_ping = clock()
+        self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
+        self._reconcile_notice: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -236,16 +238,35 @@ class KioskApp(App[int], inherit_bindings=False):
         except Exception as exc:
             self._note_engage_error(exc)
             log.warning("reconcile failed: %s", type(exc).__name__)
+            self._reconcile_due = True
         else:
             self.engage_state = "ok" if self.engage_state == "unknown" else self.engage_state
-            if report.unresolved:
-                self.add_notice(f"{report.unresolved} earlier redemption(s) could not be "
-                                "verified: check `kiosk journal` before applying them.")
+            self._reconcile_due = report.unresolved > 0
+            self._show_reconcile_notice(report.unresolved)
         self.check_engage()
+
+    def watch_engage_state(self, old: str, new: str) -> None:
+        # Engage is back (a till often starts before its network): settle what's still open.
+        if new == "ok" and old in ("unavailable", "unauthorized") and self._reconcile_due:
+            self._reconcile_due = False
+            self._reconcile()
+
+    def _show_reconcile_notice(self, unresolved: int) -> None:
+        """One line while redemptions stay unverified; gone once they are settled."""
+        if self._reconcile_notice in self.services.notices:
+            self.services.notices.remove(self._reconcile_notice)
+        self._reconcile_notice = (f"{unresolved} earlier redemption(s) not verified with "
+                                  "Engage: see `kiosk journal`." if unresolved else None)
+        if self._reconcile_notice:
+            self.services.notices.append(self._reconcile_notice)
+        self._refresh_notices()
 
     def add_notice(self, text: str) -> None:
         """A one-line warning for the scan screen."""
         self.services.notices.append(text)
+        self._refresh_notices()
+
+    def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
             base.show_notices()
@@ -304,6 +325,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_redeem_finished(self, message: RedeemFinished) -> None:
         self.redeeming = False
+        if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
+            self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             await self._unwind()

@@ -11,7 +11,10 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
+from kiosk.breaker import CircuitBreaker
 from kiosk.config import PinGuard, hash_pin
+from kiosk.lookup import MemberLookup
+from kiosk.redeem import Redeemer
 from kiosk.scanner.serial_reader import SerialScanner
 from kiosk.sim import Fault
 from kiosk.ui.messages import CardScanned, LookupDone
@@ -226,3 +229,27 @@ async def test_a_line_wider_than_the_field_shows_its_end(start_kiosk, members: M
         text = k.text()
         line = next(li for li in text.splitlines() if "›" in li)
         assert "…" in line and typed[-25:] in line
+
+
+async def test_redemption_left_open_by_a_crash_is_settled_when_engage_comes_back(
+        start_kiosk, sim, members: Members, services: KioskServices, journal) -> None:
+    """A till that starts before Engage is reachable: the notice shows, and once Engage
+    answers the open row is verified and the notice goes away (no restart needed)."""
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=0.2)
+    services.lookup = MemberLookup(services.lookup.client, breaker=breaker)
+    services.redeemer = Redeemer(services.lookup.client, journal, store="Test Store",
+                                 terminal="Till 1", verify_delays=(0.05,), breaker=breaker)
+    row = journal.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
+                        contact_id=members.anna, offer_id=members.offers["percent"],
+                        promotion_id=None, offer_name="Autumn 20", value_applied="20 %")
+    sim.faults.add(Fault("status", method="GET", status=503, times=None))  # Engage down
+    async with start_kiosk(ping_interval=0.1) as k:
+        await k.wait_for(lambda: "kiosk journal" in k.text()
+                         and "Engage: unavailable" in k.text(), "notice and outage shown")
+        assert journal.rows()[0].state == "unknown"
+        sim.faults.clear()
+        await k.wait_for(lambda: journal.rows()[0].state == "verified-not-redeemed",
+                         "row settled after Engage came back")
+        await k.wait_for(lambda: "kiosk journal" not in k.text(), "notice gone")
+        assert "Engage: connected" in k.text()
+        assert journal.rows()[0].id == row and k.posts() == []
