@@ -393,7 +393,8 @@ class KioskApp(App[int], inherit_bindings=False):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:
             return None  # don't leave with a redemption in flight
-        return True
+        # Already on diagnostics: f9 isn't offered in the footer there.
+        return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

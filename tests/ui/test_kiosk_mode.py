@@ -253,3 +253,14 @@ async def test_redemption_left_open_by_a_crash_is_settled_when_engage_comes_back
         await k.wait_for(lambda: "kiosk journal" not in k.text(), "notice gone")
         assert "Engage: connected" in k.text()
         assert journal.rows()[0].id == row and k.posts() == []
+
+
+async def test_diagnostics_footer_offers_only_keys_that_work_there(start_kiosk,
+                                                                   members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.pilot.press("f9")  # no PIN configured: straight in
+        await k.screen_is("DiagnosticsScreen")
+        await k.pilot.pause()
+        footer = k.text().splitlines()[-1]
+        assert "Back" in footer and "Staff exit" in footer
+        assert "Diagnostics" not in footer  # f9 does nothing here
