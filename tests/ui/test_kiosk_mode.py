@@ -17,7 +17,7 @@ from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.scanner.serial_reader import SerialScanner
 from kiosk.sim import Fault
-from kiosk.ui.messages import CardScanned, LookupDone
+from kiosk.ui.messages import CardScanned, LookupDone, ScannerStatus
 from kiosk.ui.services import KioskServices
 
 
@@ -264,3 +264,15 @@ async def test_diagnostics_footer_offers_only_keys_that_work_there(start_kiosk,
         footer = k.text().splitlines()[-1]
         assert "Back" in footer and "Staff exit" in footer
         assert "Diagnostics" not in footer  # f9 does nothing here
+
+
+async def test_long_scanner_and_engage_states_both_fit_at_80_columns(start_kiosk,
+                                                                     members: Members) -> None:
+    """A scanner missing at a by-id path and a rejected key: both states whole, not cut."""
+    async with start_kiosk(size=(80, 24)) as k:
+        k.app.post_message(ScannerStatus(
+            "disconnected", "no scanner at /dev/serial/by-id/usb-Datalogic_Scanner-if00"))
+        k.app.engage_state = "unauthorized"
+        await k.wait_for(lambda: "tell IT" in k.text(), "Engage state shown whole")
+        text = k.text()
+        assert "type the card number" in text and "Engage: API key rejected, tell IT" in text

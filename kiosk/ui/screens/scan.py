@@ -113,6 +113,13 @@ class ScanScreen(Screen):
                 scanner += " · type the card number"
         engage, ekind = ENGAGE_TEXT.get(app.engage_state, ENGAGE_TEXT["unknown"])
         line = status_line(scanner, kind)
-        line.append("    ")
-        line.append_text(status_line(engage, ekind))
-        self.query_one("#status", Static).update(line)
+        engage_line = status_line(engage, ekind)
+        widget = self.query_one("#status", Static)
+        room = widget.content_size.width or self.size.width - 2
+        # Side by side when they fit; else one per line, so neither is cut off at 80 columns.
+        line.append("    " if line.cell_len + 4 + engage_line.cell_len <= room else "\n")
+        line.append_text(engage_line)
+        widget.update(line)
+
+    def on_resize(self) -> None:
+        self._refresh_status()
