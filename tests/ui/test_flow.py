@@ -156,3 +156,17 @@ async def test_enter_mashed_neither_confirms_unread_nor_hides_the_result(
         now[0] += 0.6
         await k.pilot.press("enter")  # a deliberate key after the guard continues
         await k.screen_is("ScanScreen")
+
+
+async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members: Members
+                                                           ) -> None:
+    """Behind the confirmation the offers screen's scan field shows no cursor: typing goes to
+    the question on top, and staff must see that."""
+    async with start_kiosk(cursor_blink=False) as k:
+        await k.scan(ANNA)
+        assert "scan the next card▏" in k.text()
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.pause()
+        text = k.text()
+        assert text.count("▏") == 1 and "scan the next card▏" not in text

@@ -59,6 +59,8 @@ class ScanInput(Widget, can_focus=True):
     def on_mount(self) -> None:
         if self.cursor_blink:
             self.set_interval(0.5, self._blink)
+        # A screen pushed on top (or popped) moves the cursor: only the top screen's shows.
+        self.app.screen_change_signal.subscribe(self, lambda _: self.refresh())
 
     def _blink(self) -> None:
         self._cursor_on = not self._cursor_on if self.has_focus else True
@@ -83,7 +85,7 @@ class ScanInput(Widget, can_focus=True):
             text.append(shown if len(shown) <= room else "…" + shown[-(room - 1):])
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
-        if self.has_focus and self._cursor_on and self.screen.is_current:
+        if self.has_focus and self._cursor_on and self.screen.is_active:
             text.append("▏")
         return text
 
