@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
 from kiosk.redeem import RedeemInProgress
+from kiosk.scanner import barcode
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,22 @@ def for_error(exc: BaseException) -> StaffMessage:
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
 
 
+#: The barcode rules' reasons (``kiosk.scanner.barcode``): headline and what to do next.
+REJECTED_SCAN: dict[str, tuple[str, str]] = {
+    barcode.NOT_A_MEMBER_CARD: ("Not a member card",
+                                "Scan the member's card, not a product or other barcode."),
+    barcode.TOO_SHORT: ("Card number too short",
+                        "Check the number and type it again, or scan the card."),
+    barcode.UNREADABLE: ("Scan not read", "Scan the card again, or type its number."),
+    barcode.BAD_CHECK_DIGIT: ("Card number not valid",
+                              "A misread or a typo: scan again, or type the number again."),
+}
+
+
 def for_rejected_scan(reason: str) -> StaffMessage:
     """A scan the barcode rules refused (never sent to Engage)."""
-    return StaffMessage("Not a member card", f"{reason.capitalize()}. Scan the member's card.",
-                        "warning")
+    title, body = REJECTED_SCAN.get(reason, (reason.capitalize(), "Scan the member's card."))
+    return StaffMessage(title, body, "warning")
 
 
 def success(offer: Offer) -> StaffMessage:

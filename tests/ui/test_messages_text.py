@@ -9,6 +9,8 @@ import pytest
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
 from kiosk.redeem import OutcomeKind, RedeemOutcome
+from kiosk.scanner import barcode
+from kiosk.ui import messages_text
 from kiosk.ui.messages_text import ERROR_TABLE, for_error, for_outcome
 
 OFFER = Offer(id="i", promotion_id="t", name="Autumn 20", value_type="PERCENT",
@@ -68,3 +70,14 @@ def test_already_used_says_when_if_known() -> None:
                                     error=e.PromotionAlreadyRedeemed(), redeemed_on=when))
     assert msg.title == "Offer already used"
     assert "2026-11-20" in msg.body and "Don't apply it" in msg.body
+
+
+@pytest.mark.parametrize("reason", [barcode.NOT_A_MEMBER_CARD, barcode.TOO_SHORT,
+                                    barcode.UNREADABLE, barcode.BAD_CHECK_DIGIT])
+def test_refused_scans_say_what_happened_once_and_what_to_do(reason: str) -> None:
+    """Headline and next step, without repeating each other ("Not a member card. Not a
+    member card...") or giving two instructions ("scan again. Scan the member's card.")."""
+    msg = messages_text.for_rejected_scan(reason)
+    assert msg.title.casefold() not in msg.body.casefold()
+    assert msg.body.count(".") == 1 and msg.body.endswith(".")
+    assert msg.severity == "warning"
