@@ -276,3 +276,20 @@ async def test_long_scanner_and_engage_states_both_fit_at_80_columns(start_kiosk
         await k.wait_for(lambda: "tell IT" in k.text(), "Engage state shown whole")
         text = k.text()
         assert "type the card number" in text and "Engage: API key rejected, tell IT" in text
+
+
+async def test_pin_lockout_counts_down_and_clears_by_itself(start_kiosk, members: Members,
+                                                            services: KioskServices) -> None:
+    now = [0.0]
+    services.pin_guard = PinGuard(hash_pin("2468", iterations=1000), clock=lambda: now[0])
+    async with start_kiosk() as k:
+        await k.pilot.press("f10")
+        await k.screen_is("PinScreen")
+        for _ in range(5):
+            await k.pilot.press("1", "1", "1", "1", "enter")
+            await k.wait_for(lambda: not k.app.screen._checking, "PIN checked")
+        assert "locked for 60 s" in k.text()  # whole seconds left, rounded up
+        now[0] += 30  # no key pressed meanwhile
+        await k.wait_for(lambda: "locked for 30 s" in k.text(), "the countdown moving")
+        now[0] += 31
+        await k.wait_for(lambda: "locked" not in k.text(), "the lockout message gone")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -29,6 +30,7 @@ class PinScreen(ModalScreen[bool]):
         self.purpose = purpose
         self._digits: list[str] = []
         self._checking = False
+        self._locked_shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
@@ -39,12 +41,19 @@ class PinScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self._show()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        # The lockout counts down by itself, and its message goes when it ends.
+        if self._locked_shown:
+            self._show()
 
     def _show(self, status: str = "") -> None:
         self.query_one("#pin-dots", Static).update(Text("● " * len(self._digits) or "_"))
         locked = self.guard.locked_for()
+        self._locked_shown = locked > 0
         if locked > 0:
-            status = f"Too many wrong PINs: locked for {int(locked) + 1} s."
+            status = f"Too many wrong PINs: locked for {math.ceil(locked)} s."
         self.query_one("#pin-status", Static).update(Text(status))
 
     def on_key(self, event: events.Key) -> None:
