@@ -8,6 +8,7 @@ arguments and turns configuration errors into one line on stderr and exit status
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -94,3 +95,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `kiosk journal | head`: the reader left early; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # exit can't flush
+        return 141  # as if killed by SIGPIPE, like other tools in a pipeline

@@ -323,3 +323,20 @@ def test_a_closed_journal_raises_journal_error(journal: Journal) -> None:
     journal.close()
     with pytest.raises(JournalError):
         attempt(journal)
+
+
+def test_cli_output_piped_into_a_reader_that_leaves_early(tmp_path: Path) -> None:
+    """`kiosk journal | head -3`: no BrokenPipeError traceback when head stops reading."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as j:
+        for i in range(400):  # well over a pipe's 64 KiB buffer as CSV
+            attempt(j, offer_id=f"inst-{i}", offer_name=f"Offer number {i} " + "x" * 150)
+    pipeline = (f"{sys.executable} -m kiosk journal --format csv --path {path} | head -3")
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True,
+                         text=True, timeout=60)
+    assert len(out.stdout.splitlines()) == 3
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
+    assert out.returncode == 141  # SIGPIPE's status, as `git log | head` gives
