@@ -35,8 +35,9 @@ def main(args: argparse.Namespace) -> int:
                     port=args.port, rate_limit=rate)
     try:
         url = sim.start()
-    except OSError as exc:
-        raise UsageError(f"--host {args.host} --port {args.port}: {exc.strerror or exc}") from None
+    except (OSError, OverflowError) as exc:  # in use, unknown host; a port beyond 65535
+        raise UsageError(f"--host {args.host} --port {args.port}: "
+                         f"{getattr(exc, 'strerror', None) or exc}") from None
 
     stop = threading.Event()
 

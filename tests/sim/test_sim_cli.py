@@ -91,6 +91,14 @@ def test_a_port_in_use_is_one_line_and_exit_2() -> None:
     assert done.returncode == 2 and done.stderr.startswith("kiosk: --host 127.0.0.1 --port")
 
 
+def test_a_port_out_of_range_is_one_line_and_exit_2() -> None:
+    done = subprocess.run([sys.executable, "-m", "kiosk", "sim", "--port", "99999"],
+                          capture_output=True, text=True, timeout=20)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("kiosk: --host 127.0.0.1 --port 99999: ")
+    assert done.stderr.count("\n") == 1
+
+
 @pytest.mark.parametrize(("host", "loopback"), [("127.0.0.1", True), ("::1", True),
                                                 ("localhost", True), ("0.0.0.0", False),
                                                 ("192.168.1.20", False), ("till.lan", False)])
