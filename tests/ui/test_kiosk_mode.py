@@ -293,3 +293,21 @@ async def test_pin_lockout_counts_down_and_clears_by_itself(start_kiosk, members
         await k.wait_for(lambda: "locked for 30 s" in k.text(), "the countdown moving")
         now[0] += 31
         await k.wait_for(lambda: "locked" not in k.text(), "the lockout message gone")
+
+
+async def test_a_card_scanned_into_the_pin_prompt_is_not_a_wrong_pin(
+        start_kiosk, members: Members, services: KioskServices) -> None:
+    """A keyboard-wedge scan while the PIN prompt is open: not counted towards the lockout."""
+    now = [0.0]
+    services.pin_guard = PinGuard(hash_pin("2468", iterations=1000), clock=lambda: now[0])
+    async with start_kiosk() as k:
+        await k.pilot.press("f10")
+        await k.screen_is("PinScreen")
+        for _ in range(5):
+            k.burst(ANNA)  # 13 digits and Enter, as a scanner types them
+            await k.wait_for(lambda: "not a PIN" in k.text(), "the scan refused")
+            await k.pilot.press("1", "backspace")  # typing clears the message
+            assert "not a PIN" not in k.text()
+        assert "locked" not in k.text()
+        await k.pilot.press("2", "4", "6", "8", "enter")
+        await k.wait_for(lambda: k.app._exit, "exit after the right PIN")

@@ -31,6 +31,7 @@ class PinScreen(ModalScreen[bool]):
         self._digits: list[str] = []
         self._checking = False
         self._locked_shown = False
+        self._not_a_pin = False  # more than MAX_PIN digits, or other characters, were typed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
@@ -61,6 +62,10 @@ class PinScreen(ModalScreen[bool]):
             event.stop()
             self._digits.append(event.character)
             self._show()
+        elif event.is_printable and event.key != "space":
+            # A 13th digit or a letter: a card scanned into the prompt, not a PIN being typed.
+            event.stop()
+            self._not_a_pin = True
         elif event.key == "backspace" and self._digits:
             event.stop()
             self._digits.pop()
@@ -72,8 +77,12 @@ class PinScreen(ModalScreen[bool]):
     def action_check(self) -> None:
         if self._checking:
             return
-        self._checking = True
         pin, self._digits = "".join(self._digits), []
+        if self._not_a_pin:  # not counted as a wrong PIN: a stray scan mustn't lock staff out
+            self._not_a_pin = False
+            self._show("That was not a PIN (a card scan?). Type the staff PIN.")
+            return
+        self._checking = True
         self._attempt(pin)
 
     @work(thread=True, exit_on_error=False, group="pin", description="check staff PIN")
