@@ -123,15 +123,15 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter()
     results, errors = run(names, args.quick)
     rows, targets = rows_and_targets(results)
-    doc = {"mode": "quick" if args.quick else "full",
-           "started": started.isoformat(timespec="seconds"),
-           "wall_s": round(time.perf_counter() - wall, 1), "machine": machine(),
-           "targets": targets, "results": results, "errors": errors}
+    m = machine()
+    mode = "quick" if args.quick else "full"
+    doc: dict[str, Any] = {"mode": mode, "started": started.isoformat(timespec="seconds"),
+                           "wall_s": round(time.perf_counter() - wall, 1), "machine": m,
+                           "targets": targets, "results": results, "errors": errors}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
 
-    m = doc["machine"]
-    print(f"kiosk benchmarks ({doc['mode']}) on {m['cpu']}, {m['cores']} cores, "
+    print(f"kiosk benchmarks ({mode}) on {m['cpu']}, {m['cores']} cores, "
           f"Python {m['python']}, textual {m['textual']}, httpx {m['httpx']}; "
           f"load {m['loadavg_at_start']}")
     print(table(rows))

@@ -40,7 +40,7 @@ def _install_probe() -> None:
         return run(self, *args, **kwargs)  # type: ignore[arg-type]
 
     App._display = probed_display  # type: ignore[method-assign]
-    App.run = headless_run  # type: ignore[method-assign]
+    App.run = headless_run  # type: ignore[method-assign,assignment]
 
 
 if __name__ == "__main__":
