@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kiosk.offers import Member, Offer
 from kiosk.ui.screens.offers import shown_value
+from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ class ConfirmScreen(ModalScreen[None]):
             yield Static(who, id="confirm-member")
             yield Static("", id="confirm-busy")
             yield ScanInput(cursor_blink=self.app.cursor_blink, id="confirm-scan")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kiosk import __version__
 from kiosk.offers import sanitize
+from kiosk.ui.widgets.footer import KioskFooter
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -50,7 +51,7 @@ class DiagnosticsScreen(Screen):
             yield Static(id="diag-status")
             yield Static(id="diag-journal")
             yield Static(_table(self._settings_rows()), id="diag-settings")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         for attr in ("engage_state", "engage_rtt", "scanner_state", "scanner_detail"):

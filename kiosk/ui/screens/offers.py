@@ -8,10 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
+from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class OffersScreen(Screen):
             who = self.member.first_name or "This member"
             yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
         yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()

@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from kiosk.ui.widgets.footer import KioskFooter
 
 MAX_PIN = 12
 
@@ -38,7 +40,7 @@ class PinScreen(ModalScreen[bool]):
             yield Static(f"Staff: enter the PIN to {self.purpose}", id="pin-title")
             yield Static("", id="pin-dots")
             yield Static("", id="pin-status")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self._show()

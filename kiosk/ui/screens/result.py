@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kiosk.offers import Member
 from kiosk.ui.messages_text import StaffMessage
+from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class ResultScreen(Screen):
             yield Static("Press any key to continue, or scan the next card.", id="result-hint")
             with Center():
                 yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
-        yield Footer()
+        yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()

@@ -8,9 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from kiosk.offers import sanitize
+from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class ScanScreen(Screen):
                      classes="" if app.services.demo_cards else "hidden")
         yield Static("", id="notices", classes="hidden")
         yield Static("", id="status")
-        yield Footer()
+        yield KioskFooter()
 
     @staticmethod
     def _demo_text(cards: Any) -> Text:

@@ -1,0 +1,25 @@
+"""A kiosk runs for weeks: what one customer leaves behind must not pile up."""
+
+from __future__ import annotations
+
+from kiosk_pilot import ANNA, BO, Members
+
+from kiosk.ui.widgets.footer import KioskFooter
+
+
+def _footer_watchers(footer: KioskFooter) -> int:
+    return sum(len(entries) for entries in getattr(footer, "__watchers", {}).values())
+
+
+async def test_scan_screen_footer_does_not_collect_watchers_per_customer(
+        start_kiosk, members: Members) -> None:
+    async with start_kiosk() as k:
+        footer = k.app.screen.query_one(KioskFooter)
+        keys_shown = len(footer.children)
+        for card in [ANNA, BO] * 8:
+            await k.scan(card)
+            await k.pilot.press("escape")
+            await k.screen_is("ScanScreen")
+        await k.wait_for(lambda: len(footer.children) == keys_shown, "footer settled")
+        # Textual's own Footer keeps every removed key's watcher: ~6 more per customer here.
+        assert _footer_watchers(footer) <= 2 * keys_shown
