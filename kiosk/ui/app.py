@@ -329,7 +329,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
-            await self._unwind()
+            # On top, not after unwinding: unwinding first painted the offers list and the scan
+            # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             await self.push_screen(ResultScreen(text, message.member))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
@@ -339,8 +340,10 @@ class KioskApp(App[int], inherit_bindings=False):
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
         """Back to the scan screen, dropping every screen above it."""
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
+        # One batch: screens uncovered on the way down (offers, confirm) are never painted.
+        with self.batch_update():
+            while len(self.screen_stack) > 1:
+                await self.pop_screen()
 
     def request_start_over(self) -> None:
         """For screens: start over from the app's own queue (a screen can't await its own pop)."""

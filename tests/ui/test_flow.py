@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from kiosk_pilot import ANNA, BO, Kiosk, Members
 
@@ -102,6 +104,36 @@ async def test_after_a_result_any_key_starts_over(start_kiosk, members: Members)
         await k.screen_is("ScanScreen")
         assert k.app.member is None
         assert "Anna" not in k.text()
+        assert len(k.app.screen_stack) == 1  # the offers and confirm screens under it went too
+
+
+async def test_result_and_the_way_back_paint_no_screen_in_between(start_kiosk, members: Members
+                                                                  ) -> None:
+    """Confirm -> result shows the result next, not the offers list or the scan screen first;
+    continuing goes straight to the scan screen, not back through confirm and offers."""
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.pause()
+        painted: list[str] = []
+        display = k.app._display  # hands each finished frame to the terminal: what staff see
+
+        def noting(screen: Any, renderable: Any) -> None:
+            if renderable is not None and not k.app._batch_count:
+                painted.append(type(screen).__name__)
+            display(screen, renderable)
+
+        k.app._display = noting  # type: ignore[method-assign]
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        await k.wait_for(lambda: "ResultScreen" in painted, "result painted")
+        assert set(painted[:painted.index("ResultScreen")]) <= {"ConfirmScreen"}, painted
+        painted.clear()
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        await k.wait_for(lambda: "ScanScreen" in painted, "scan screen painted")
+        assert set(painted[:painted.index("ScanScreen")]) <= {"ResultScreen"}, painted
 
 
 async def test_escape_on_offers_returns_to_scan_and_forgets_member(start_kiosk, members: Members
