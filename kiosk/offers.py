@@ -8,10 +8,10 @@ before any string leaves this module.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
@@ -23,6 +23,9 @@ _MAX_TEXT = 200
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
 # Bidi overrides/isolates can reorder what staff read; they have no place in an offer name.
 _BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# Categories Cc and Cs (controls, lone surrogates) but \t\n\v\f\r: split() makes those spaces.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_DIGITS = re.compile(r"(\d+)")
 
 
 def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
@@ -33,12 +36,10 @@ def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
     """
     if text is None:
         return ""
-    s = _ANSI.sub("", str(text)).translate(_BIDI)
-    s = "".join(
-        " " if ch in "\t\n\r\v\f" else ch
-        for ch in s
-        if ch in "\t\n\r\v\f" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
+    s = str(text)
+    # Printable text (the usual case) has no escape, control, bidi or surrogate to remove.
+    if not s.isprintable():
+        s = _CONTROL.sub("", _ANSI.sub("", s).translate(_BIDI))
     s = " ".join(s.split())
     return s if len(s) <= limit else s[: limit - 1] + "…"
 
@@ -174,21 +175,22 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
     Offers this kiosk can't redeem go after all redeemable ones.
     """
     now = _aware(now)
-    offers = []
+    far = datetime.max.replace(tzinfo=UTC)
+    keyed = []
     for promo in promotions:
         channel = promo.channel(Channel.POS)
         if channel is None or promo.redeemed:
             continue
-        if promo.expires_on is not None and _aware(promo.expires_on) <= now:
+        expires = _aware(promo.expires_on) if promo.expires_on is not None else far
+        if expires <= now:
             continue
-        offers.append(to_offer(promo, channel))
-    far = datetime.max.replace(tzinfo=UTC)
-    offers.sort(key=lambda o: (not o.redeemable, _aware(o.expires_on) if o.expires_on else far,
-                               _name_key(o.name), o.id))
-    return offers
+        offer = to_offer(promo, channel)
+        keyed.append(((not offer.redeemable, expires, _name_key(offer.name), offer.id), offer))
+    keyed.sort(key=itemgetter(0))  # by the key alone: Offers don't compare
+    return [offer for _, offer in keyed]
 
 
 def _name_key(name: str) -> list[str | int]:
     """Names in the order a person reads them: "Offer 2" before "Offer 10"."""
-    parts = re.split(r"(\d+)", name.casefold())
+    parts = _DIGITS.split(name.casefold())
     return [int(p) if i % 2 else p for i, p in enumerate(parts)]

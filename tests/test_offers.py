@@ -110,6 +110,18 @@ def test_sanitize_caps_length_and_handles_none() -> None:
     assert sanitize("a\tb\r\nc") == "a b c"
 
 
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("  Kaffe   och ☕ åäö  ", "Kaffe och ☕ åäö"),  # printable: only the spaces change
+    ("a\x85b\x9b31mc\x7fd\x00e", "ab31mcde"),  # C1 controls, DEL and NUL go
+    ("a\x1cb\x1fc", "abc"),  # controls that split() would count as spaces go, not become one
+    ("a\ud800b", "ab"),  # a lone surrogate
+    ("a\u00a0\u2003b\u2028c", "a b c"),  # other spaces and line separators collapse
+    ("a\u200bb\u2067c\u2069", "a\u200bbc"),  # bidi isolates go; other format chars stay
+])
+def test_sanitize_edge_characters(raw: str, shown: str) -> None:
+    assert sanitize(raw) == shown
+
+
 def test_number_formats() -> None:
     assert format_amount(Decimal("-1234567.005")) == f"-1{NBSP}234{NBSP}567,01"
     assert format_amount(Decimal("0")) == "0,00"
