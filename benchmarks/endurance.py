@@ -143,7 +143,7 @@ async def run_core(cycles: int) -> dict[str, Any]:
                 fresh = sim.call("reseed", card=DEMO_CARD)
                 t0 = perf_counter()
                 member, offers = await lookup.lookup(DEMO_CARD)
-                offer = next(o for o in offers if o.redeemable)
+                offer = next(o for o in offers.usable if o.redeemable)
                 outcome = await redeemer.redeem(member, offer)
                 if str(outcome.kind) != "redeemed" or offer.id != fresh:
                     raise RuntimeError(f"redeem outcome {outcome.kind!r} for {offer.name!r}")

@@ -29,6 +29,7 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
+from kiosk.scanner.typed import parse_typed_kinds
 from kiosk.staff_pin import PIN_RE, PinGuard, check_pin_hash, hash_pin, parse_pin_hash
 
 __all__ = [  # PinGuard, hash_pin and check_pin_hash are re-exported: callers know them from here
@@ -100,9 +101,16 @@ class Settings(BaseSettings):
         20.0, gt=0, le=300, description="Seconds to wait for Engage to answer a redemption; "
         "after that the outcome is checked before anything is applied.")
     lookup_key: Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"] = Field(
-        "customKey", description="Engage key a scanned or typed value is looked up by: "
-        "`customKey` (the member card), `email`, `mobilePhone`, `socialSecurityNumber` or `any` "
+        "customKey", description="Engage key a scanned value (and a typed card number) is "
+        "looked up by: `customKey` (the member card), `email`, `mobilePhone`, "
+        "`socialSecurityNumber` or `any` "
         "(not recommended: may match several contacts).")
+    typed_lookup: str = Field(
+        "card,email,phone", description="What staff may type instead of scanning, "
+        "comma-separated: `card` (spaces and dashes ignored; looked up like a scan), `email` "
+        "(text with `@`, looked up by `email`), `phone` (`+` and 7-15 digits, or a Swedish "
+        "mobile `07x xxx xx xx`; looked up by `mobilePhone`). Never looked up by `any`. Empty: "
+        "typing is refused. Scans always use the lookup key.")
     scanner_port: str | None = Field(
         None, description="Serial barcode scanner: a device path (`/dev/ttyACM0`), a "
         "`/dev/serial/by-id/...` link, `auto`, or `VID:PID` (hex, e.g. `05e0:1200`). Unset: "
@@ -200,6 +208,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://", "socks5://")) or "://" not in value[:9]:
             raise ValueError("must start with http://, https:// or socks5://")
         return value
+
+    @field_validator("typed_lookup")
+    @classmethod
+    def _check_typed(cls, value: str) -> str:
+        return ",".join(parse_typed_kinds(value))
+
+    @property
+    def typed_kinds(self) -> frozenset[str]:
+        """The kinds in ``typed_lookup`` ("card", "email", "phone")."""
+        return frozenset(k for k in self.typed_lookup.split(",") if k)
 
     @field_validator("scanner_port")
     @classmethod

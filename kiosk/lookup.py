@@ -1,8 +1,10 @@
-"""Card -> member and active POS offers, in as few Engage round trips as possible.
+"""Card -> member and all their offers, in as few Engage round trips as possible.
 
 A new card costs two sequential round trips (card -> contactId, then contact and promotions
 fetched concurrently); a card seen recently costs one, because successful card -> contactId
-answers are cached (bounded LRU with a TTL). No Textual here.
+answers are cached (bounded LRU with a TTL). A card several members share (409
+``MultipleMatches``) costs one more round trip: the listed contacts are fetched concurrently
+(at most ``MAX_CANDIDATES``) so staff can ask "which of you?". No Textual here.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,11 +23,37 @@ from kiosk.engage.errors import (
     ContactNotFound,
     EngageError,
     EngageUnreachable,
+    MultipleMatches,
     ServerError,
 )
 from kiosk.engage.models import Contact, LookupKey, Promotion
-from kiosk.offers import Member, Offer, active_pos_offers, sanitize
+from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
 from kiosk.scanner.barcode import mask_card
+
+#: At most this many members of a shared card are fetched and offered to choose from.
+MAX_CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One member sharing a card: only what staff need to ask "which of you?"."""
+
+    contact_id: str = field(repr=False)
+    first_name: str  # sanitized; "Member 2" when Engage has none
+
+
+class SharedCard(MultipleMatches):
+    """Several members have this card; ``candidates`` are theirs to choose from (in order).
+
+    A ``MultipleMatches``, so anything that doesn't offer a chooser still says what happened.
+    """
+
+    def __init__(self, card: str, candidates: list[Candidate], *, more: int = 0) -> None:
+        super().__init__("several members share this card",
+                         matches=[c.contact_id for c in candidates])
+        self.card = card
+        self.candidates = candidates
+        self.more = more  # listed by Engage beyond MAX_CANDIDATES, not fetched
 
 
 class EngageLookupClient(Protocol):
@@ -35,7 +63,7 @@ class EngageLookupClient(Protocol):
                               contact_type: str | None = None,
                               deadline: float | None = None) -> str: ...
     async def get_contact(self, contact_id: str, *, deadline: float | None = None) -> Contact: ...
-    async def get_promotions(self, contact_id: str, channel: Any = "POS", *,
+    async def get_promotions(self, contact_id: str, channel: Any = None, *,
                              deadline: float | None = None) -> list[Promotion]: ...
     async def ping(self) -> float: ...
 
@@ -58,7 +86,7 @@ def _is_outage(exc: BaseException) -> bool:
 
 
 class MemberLookup:
-    """Finds a member and their active POS offers by card (or by the configured lookup key)."""
+    """Finds a member and all their offers by card (or by the configured lookup key)."""
 
     def __init__(self, client: EngageLookupClient, *, key: LookupKey = "customKey",
                  breaker: CircuitBreaker | None = None, cache_size: int = 256,
@@ -117,12 +145,14 @@ class MemberLookup:
         if self.breaker is not None and not self.breaker.allow():
             raise CircuitOpen("Engage unavailable (circuit open)")
 
-    async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
+    async def _member_and_offers(self, contact_id: str, card: str
+                                 ) -> tuple[Member, MemberOffers]:
         self.stats.round_trips += 1
-        # Both GETs at once; wait for both so neither is left running unobserved.
+        # Both GETs at once; wait for both so neither is left running unobserved. All channels:
+        # an online-only offer is listed too, so staff can say why it can't be used here.
         results: tuple[Any, ...] = await asyncio.gather(
             self._call(self.client.get_contact(contact_id)),
-            self._call(self.client.get_promotions(contact_id, "POS")),
+            self._call(self.client.get_promotions(contact_id, None)),
             return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -132,7 +162,7 @@ class MemberLookup:
         promotions: list[Promotion] = results[1]
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
                         or None, card=card, masked_card=mask_card(card))
-        return member, active_pos_offers(promotions, self._now())
+        return member, classify_offers(promotions, self._now())
 
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1
@@ -141,18 +171,46 @@ class MemberLookup:
         self._remember(ck, contact_id)
         return contact_id
 
-    async def lookup(self, card: str, key: LookupKey | None = None) -> tuple[Member, list[Offer]]:
-        """The member with this card (or e-mail/phone, per ``key``) and their active POS offers.
+    async def _candidates(self, card: str, error: MultipleMatches) -> SharedCard:
+        """The members Engage listed for a shared card, fetched concurrently (first names)."""
+        ids = list(dict.fromkeys(error.matches))  # Engage's order, each once
+        wanted = ids[:MAX_CANDIDATES]
+        self.stats.round_trips += 1
+        results = await asyncio.gather(*(self._call(self.client.get_contact(cid))
+                                         for cid in wanted), return_exceptions=True)
+        candidates = []
+        for i, (cid, result) in enumerate(zip(wanted, results, strict=True), start=1):
+            if isinstance(result, ContactNotFound):
+                continue  # merged or deleted since Engage listed it
+            if isinstance(result, BaseException):
+                raise result
+            name = sanitize(result.first_name, limit=40) or f"Member {i}"
+            candidates.append(Candidate(cid, name))
+        return SharedCard(card, candidates, more=len(ids) - len(wanted))
 
-        Raises ``CircuitOpen`` at once while the breaker is open, otherwise the client's typed
-        errors (``ContactNotFound``, ``MultipleMatches``, ``EngageUnreachable``...).
+    async def lookup(self, card: str, key: LookupKey | None = None
+                     ) -> tuple[Member, MemberOffers]:
+        """The member with this card (or e-mail/phone, per ``key``) and all their offers.
+
+        Raises ``CircuitOpen`` at once while the breaker is open, ``SharedCard`` (with the
+        members to choose from) when several share the card, otherwise the client's typed
+        errors (``ContactNotFound``, ``EngageUnreachable``...).
         """
         self._check_breaker()
         self.stats.lookups += 1
         ck = (key or self.key, card)
         contact_id = self._cached_id(ck)
         if contact_id is None:
-            return await self._member_and_offers(await self._find_id(ck), card)
+            try:
+                contact_id = await self._find_id(ck)
+            except MultipleMatches as exc:
+                if not exc.matches:
+                    raise
+                shared = await self._candidates(card, exc)
+                if not shared.candidates:
+                    raise ContactNotFound("none of the listed contacts exists") from exc
+                raise shared from exc
+            return await self._member_and_offers(contact_id, card)
         self.stats.cache_hits += 1
         try:
             return await self._member_and_offers(contact_id, card)
@@ -161,6 +219,12 @@ class MemberLookup:
             self.stats.stale_ids += 1
             self._ids.pop(ck, None)
             return await self._member_and_offers(await self._find_id(ck), card)
+
+    async def member(self, contact_id: str, card: str) -> tuple[Member, MemberOffers]:
+        """A known member's offers read again (a shared card's choice, the next offer of a
+        visit): one round trip, no card lookup."""
+        self._check_breaker()
+        return await self._member_and_offers(contact_id, card)
 
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""

@@ -210,7 +210,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.engage_state = "ok"
         self.member = message.member
         await self._unwind()
-        await self.push_screen(OffersScreen(message.member, message.offers))
+        await self.push_screen(OffersScreen(message.member, list(message.offers.usable)))
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:

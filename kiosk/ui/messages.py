@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
-from kiosk.offers import Member, Offer
+from kiosk.offers import Member, MemberOffers, Offer
 
 
 @dataclass
@@ -40,7 +40,7 @@ class LookupDone(Message):
 
     generation: int
     member: Member
-    offers: list[Offer]
+    offers: MemberOffers
 
 
 @dataclass
