@@ -48,7 +48,9 @@ class SharedCard(MultipleMatches):
     A ``MultipleMatches``, so anything that doesn't offer a chooser still says what happened.
     """
 
-    def __init__(self, card: str, candidates: list[Candidate], *, more: int = 0) -> None:
+    def __init__(self, card: str = "", candidates: list[Candidate] | None = None, *,
+                 more: int = 0) -> None:
+        candidates = candidates or []
         super().__init__("several members share this card",
                          matches=[c.contact_id for c in candidates])
         self.card = card

@@ -8,8 +8,10 @@ messages; every scan starts a new *generation*, and answers for an older one are
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -21,9 +23,12 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk.engage.models import LookupKey
+from kiosk.lookup import SharedCard
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
+from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
 from kiosk.ui import messages_text
 from kiosk.ui.messages import (
     CardScanned,
@@ -33,14 +38,18 @@ from kiosk.ui.messages import (
     RedeemFinished,
     ScannerStatus,
 )
+from kiosk.ui.screens.chooser import ChooserScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.screens.recall import RecallScreen, recall_rows
 from kiosk.ui.screens.result import ResultScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.services import KioskServices
+from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +107,12 @@ class KioskApp(App[int], inherit_bindings=False):
         self.gate = ScanGate(rules)
         self.generation = 0
         self.member: Member | None = None
+        #: the member being served and what was redeemed for them (None between customers)
+        self.visit: Visit | None = None
+        self.typed_kinds = frozenset(getattr(settings, "typed_kinds", TYPED_KINDS))
         self._clock = clock
         self._last_input = clock()
+        self._idle_warning_shown = False
         self._scanner: Any = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
@@ -135,6 +148,7 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
+            self._hide_idle_warning()
         await super().on_event(event)
 
     def watch_redeeming(self) -> None:
@@ -176,29 +190,51 @@ class KioskApp(App[int], inherit_bindings=False):
     def on_raw_scan(self, message: RawScan) -> None:
         """Every scan source passes the same gate: barcode rules, then the debouncer."""
         self._last_input = self._clock()
-        result = self.gate.check(message.text)
+        text, key = message.text, None
+        if message.source == "typed":
+            routed = route_typed(text, self.typed_kinds)
+            if isinstance(routed, TypedRefused):
+                msg = messages_text.for_rejected_scan(routed.reason)
+                self.notify(msg.body, title=msg.title, severity="warning")
+                return
+            if routed.key is not None:  # an e-mail or phone number: its own key, never `any`
+                self.post_message(CardScanned(routed.value, message.source, routed.key))
+                return
+            text = routed.value  # a card number without the spaces/dashes printed on cards
+        result = self.gate.check(text)
         if result is None:
             return  # the same card again within the debounce window
         if isinstance(result, Rejected):
             msg = messages_text.for_rejected_scan(result.reason)
             self.notify(msg.body, title=msg.title, severity="warning")
             return
-        self.post_message(CardScanned(result.card, message.source))
+        self.post_message(CardScanned(result.card, message.source, key))
 
     async def on_card_scanned(self, message: CardScanned) -> None:
         """The one place a scan starts over: drop what was shown, look the card up."""
         self.generation += 1
         generation = self.generation
         self.member = None
+        self.visit = None  # a new scan is a new visit
         await self._unwind()
         self.busy_text = f"Looking up {mask_card(message.card)}…"
-        self._lookup(message.card, generation)
+        self._lookup(message.card, generation, message.key)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
-    async def _lookup(self, card: str, generation: int) -> None:
+    async def _lookup(self, card: str, generation: int, key: LookupKey | None = None) -> None:
         try:
-            member, offers = await self.services.lookup.lookup(card)
+            member, offers = await self.services.lookup.lookup(card, key)
         except Exception as exc:  # every failure becomes a staff message, never a crash
+            self.post_message(LookupFailed(generation, exc))
+        else:
+            self.post_message(LookupDone(generation, member, offers))
+
+    @work(group="lookup", exclusive=True, exit_on_error=False, description="member re-read")
+    async def _read_member(self, contact_id: str, card: str, generation: int) -> None:
+        """A known member's offers (a shared card's choice, the next offer of a visit)."""
+        try:
+            member, offers = await self.services.lookup.member(contact_id, card)
+        except Exception as exc:
             self.post_message(LookupFailed(generation, exc))
         else:
             self.post_message(LookupDone(generation, member, offers))
@@ -209,8 +245,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self.engage_state = "ok"
         self.member = message.member
+        if self.visit is None or not self.visit.is_for(message.member):
+            self.visit = Visit(message.member)
         await self._unwind()
-        await self.push_screen(OffersScreen(message.member, list(message.offers.usable)))
+        await self.push_screen(OffersScreen(message.member, message.offers, self.visit))
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:
@@ -218,7 +256,26 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self._note_engage_error(message.error)
         await self._unwind()
-        await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
+        error = message.error
+        if isinstance(error, SharedCard) and error.candidates:
+            generation = self.generation
+
+            def chosen(contact_id: str | None) -> None:
+                if generation != self.generation:
+                    return  # a new scan or the idle reset came first
+                if contact_id is None:
+                    self.request_start_over()  # Escape: continue the sale without offers
+                    return
+                self.busy_text = "Reading the member's offers…"
+                self._read_member(contact_id, error.card, generation)
+
+            await self.push_screen(ChooserScreen(mask_card(error.card), error.candidates,
+                                                 error.more), chosen)
+            return
+        # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
+        visit = self.visit
+        await self.push_screen(ResultScreen(messages_text.for_error(error),
+                                            visit.member if visit else None, visit=visit))
 
     def _note_engage_error(self, error: BaseException) -> None:
         if isinstance(error, Unauthorized):
@@ -328,14 +385,51 @@ class KioskApp(App[int], inherit_bindings=False):
         if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
+        if text.severity == "success" and self.visit is not None \
+                and self.visit.is_for(message.member):
+            self.visit.add(message.offer)  # proven redeemed: listed with what to apply
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(ResultScreen(text, message.member))
+            await self.push_screen(ResultScreen(text, message.member, message.offer, self.visit))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    # --- the visit ------------------------------------------------------------------------------
+    def on_result_screen_next_offer(self, message: ResultScreen.NextOffer) -> None:
+        """Enter after a result: the same member's offers, read again (no card lookup)."""
+        visit = self.visit
+        if visit is None or self.redeeming:
+            self.request_start_over()
+            return
+        self.generation += 1
+        who = visit.member.first_name or "the member"
+        self.busy_text = f"Reading {who}'s offers again…"
+        self._read_member(visit.member.contact_id, visit.member.card, self.generation)
+
+    def on_result_screen_end_visit(self, message: ResultScreen.EndVisit) -> None:
+        """Escape after a result (or any key after a failure): the visit ends."""
+        self.request_start_over()
+
+    def on_scan_screen_recall(self, message: ScanScreen.Recall) -> None:
+        """F2: today's redemptions at this till, from the journal."""
+        if isinstance(self.screen, RecallScreen):
+            return
+        journal = self.services.journal
+        error, rows = "", []
+        if journal is None:
+            error = "No journal at this till."
+        else:
+            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
+            try:
+                rows = recall_rows(journal.rows(since=midnight), self.terminal_name)
+            except Exception as exc:  # a broken journal must not take the till down
+                log.error("recall: journal unreadable: %s", type(exc).__name__)
+                error = "The journal can't be read now: tell IT."
+        self.push_screen(RecallScreen(rows, error))
 
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
@@ -354,6 +448,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.generation += 1  # answers still on their way are for a customer who has left
         self.workers.cancel_group(self, "lookup")
         self.member = None
+        self.visit = None
+        self._hide_idle_warning()
         self.busy_text = ""
         self.gate.debouncer.reset()
         await self._unwind()
@@ -361,12 +457,34 @@ class KioskApp(App[int], inherit_bindings=False):
             scan_input.clear()
 
     async def _check_idle(self) -> None:
-        if self.redeeming or self._clock() - self._last_input < self.idle_timeout:
+        left = self.idle_timeout - (self._clock() - self._last_input)
+        clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
+            or any(s.value for s in self.screen.query(ScanInput))
+        if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
+            self._hide_idle_warning()
             return
-        if self.member is not None or self.busy_text or len(self.screen_stack) > 1 or any(
-                s.value for s in self.screen.query(ScanInput)):
-            log.info("idle reset")
-            await self.start_over()
+        if left > 0:
+            self._show_idle_warning(math.ceil(left))
+            return
+        log.info("idle reset")
+        await self.start_over()
+
+    def _show_idle_warning(self, seconds: int) -> None:
+        """The countdown on top of the current screen (any key removes it and keeps the visit)."""
+        self._idle_warning_shown = True
+        warnings = self.screen.query(IdleWarning)
+        if warnings:
+            warnings.first().update(warning_text(seconds))
+        else:
+            self.screen.mount(IdleWarning(warning_text(seconds)))
+
+    def _hide_idle_warning(self) -> None:
+        if not self._idle_warning_shown:
+            return
+        self._idle_warning_shown = False
+        for screen in self.screen_stack:
+            for warning in screen.query(IdleWarning):
+                warning.remove()
 
     # --- staff keys (behind the PIN) ----------------------------------------------------------
     def _with_pin(self, purpose: str, then: Callable[[], object]) -> None:

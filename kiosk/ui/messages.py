@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.message import Message
 
+from kiosk.engage.models import LookupKey
 from kiosk.offers import Member, MemberOffers, Offer
 
 
@@ -16,6 +17,8 @@ class CardScanned(Message):
 
     card: str
     source: str  # "serial" | "wedge" | "typed"
+    #: Engage key to look it up by; None: the configured one (KIOSK_LOOKUP_KEY)
+    key: LookupKey | None = None
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
 from kiosk.redeem import RedeemInProgress
-from kiosk.scanner import barcode
+from kiosk.scanner import barcode, typed
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,11 @@ REJECTED_SCAN: dict[str, tuple[str, str]] = {
     barcode.UNREADABLE: ("Scan not read", "Scan the card again, or type its number."),
     barcode.BAD_CHECK_DIGIT: ("Card number not valid",
                               "A misread or a typo: scan again, or type the number again."),
+    typed.NOT_AN_EMAIL: ("Not a complete e-mail address",
+                         "Check the address and type it again, or scan the card."),
+    typed.EMAIL_OFF: ("E-mail lookup is off", "Scan the card, or type the card number."),
+    typed.PHONE_OFF: ("Phone lookup is off", "Scan the card, or type the card number."),
+    typed.CARD_OFF: ("Typing a card number is off", "Scan the card."),
 }
 
 

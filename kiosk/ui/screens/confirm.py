@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiosk.offers import Member, Offer
-from kiosk.ui.screens.offers import shown_value
+from kiosk.ui.screens.offers import conditions_text, shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
@@ -45,6 +45,8 @@ class ConfirmScreen(ModalScreen[None]):
             if offer.expiry_text:
                 name.append(f"   {offer.expiry_text}", style="dim")
             yield Static(name, id="confirm-offer")
+            if offer.conditions:  # in full: staff check them with the customer before redeeming
+                yield Static(conditions_text(offer, label=False), id="confirm-conditions")
             apply = Text("At the till: ", style="dim")
             apply.append(offer.till_instruction, style="bold")
             yield Static(apply, id="confirm-apply")

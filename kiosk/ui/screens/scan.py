@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -46,10 +48,24 @@ def status_line(label: str, kind: str) -> Text:
     return Text.assemble((dot[0] + " ", dot[1]), label)
 
 
+#: Opens today's redemptions at this till (a function key: no scanner can type it).
+RECALL_KEY = "f2"
+
+
 class ScanScreen(Screen):
     """Waiting for a card. Also says when a lookup is under way."""
 
     app: KioskApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(RECALL_KEY, "recall", "Today's redemptions", id="recall"),
+    ]
+
+    class Recall(Message):
+        """Staff asked for today's redemptions at this till (F2)."""
+
+    def action_recall(self) -> None:
+        self.post_message(self.Recall())
 
     def compose(self) -> ComposeResult:
         app = self.app
@@ -60,9 +76,7 @@ class ScanScreen(Screen):
         with Vertical(id="scan-main"):
             with Center():
                 yield Static("Scan the member's card", id="prompt")
-            key = getattr(app.services.settings, "lookup_key", "customKey")
-            yield Static(f"or type {TYPED_HINT.get(key, TYPED_HINT['customKey'])} and press "
-                         "Enter", id="prompt-sub")
+            yield Static(f"or type {self._typed_hint()} and press Enter", id="prompt-sub")
             with Center():
                 yield ScanInput("card number", cursor_blink=app.cursor_blink, id="scan-input")
             yield Static("", id="busy")
@@ -71,6 +85,19 @@ class ScanScreen(Screen):
         yield Static("", id="notices", classes="hidden")
         yield Static("", id="status")
         yield KioskFooter()
+
+    def _typed_hint(self) -> str:
+        """"the card number, e-mail or mobile number": what this till lets staff type."""
+        kinds = getattr(self.app, "typed_kinds", frozenset({"card"}))
+        key = getattr(self.app.services.settings, "lookup_key", "customKey")
+        words = [TYPED_HINT.get(key, TYPED_HINT["customKey"])] if "card" in kinds else []
+        words += [w for k, w in (("email", "e-mail"), ("phone", "mobile number")) if k in kinds
+                  and w not in words[0:1]]
+        if not words:
+            return "nothing (scan the card)"
+        if len(words) == 1:
+            return words[0]
+        return f"{', '.join(words[:-1])} or {words[-1]}"
 
     @staticmethod
     def _demo_text(cards: Any) -> Text:
