@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import EXIT_CONFIG, main
+from kiosk.commands.journal import parse_since
 from kiosk.journal import (
     SCHEMA_VERSION,
     Journal,
     JournalError,
     JournalState,
-    parse_since,
     safe_masked_card,
 )
 
