@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from kiosk import APP_NAME
 from kiosk.errors import ConfigError
 from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
+from kiosk.text import has_unsafe
 
 __all__ = [  # ConfigError is re-exported: it is the error loading settings raises
     "ConfigError", "Settings", "load_settings", "settings_table_markdown", "verify_pin",
@@ -39,7 +40,6 @@ CONFIG_ENV = "KIOSK_CONFIG"
 NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
 
 
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
     @field_validator("store_name", "terminal_name")
     @classmethod
     def _check_label(cls, value: str) -> str:
-        if _CONTROL_RE.search(value):
+        if has_unsafe(value):
             raise ValueError("must not contain control characters")
         return value.strip()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+
+from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +139,9 @@ def _stamp(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _text(value: object, limit: int = _MAX_TEXT) -> str:
-    """Printable one-line text: Engage strings are data, never trusted."""
-    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit]
+    """One line of safe text, cut at ``limit``: Engage strings are data, never trusted."""
+    return one_line(value, limit)
 
 
 def safe_masked_card(card: str) -> str:

@@ -22,9 +22,9 @@ from kiosk.journal import (
     JournalError,
     JournalRow,
     JournalState,
-    _text,
     utc_now,
 )
+from kiosk.text import one_line
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -63,7 +63,7 @@ def _cell(row: JournalRow, name: str) -> str:
         return ""
     if name == "created_at":
         return str(value)[:19].replace("T", " ")
-    return _text(value, 40)
+    return one_line(value, 40)
 
 
 def format_table(rows: Sequence[JournalRow]) -> str:
