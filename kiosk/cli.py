@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
                                     "with demo members (no account or hardware needed)")
     _add_config(p)
-    p.set_defaults(handler="kiosk.ui.launch:demo")
+    p.set_defaults(handler="kiosk.commands.demo:main")
 
     p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")
     p.add_argument("--host", default="127.0.0.1")
