@@ -33,6 +33,7 @@ STORE = "Demo Store"
 TERMINAL = "Till 1"
 ANNA = "2004173000100"       # the demo member with one offer of each value type
 UNKNOWN_CARD = "2000000000039"  # a valid in-store EAN-13 that no demo member has
+SHARED_CARD = "2004173000582"  # the demo's family card (Lars and Lena)
 
 
 @contextmanager
@@ -111,3 +112,31 @@ async def not_found_screen(pilot: Pilot[Any]) -> None:
     await scan_screen(pilot)
     await pilot.press(*UNKNOWN_CARD, "enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the card-not-found result")
+
+
+async def not_usable_offers(pilot: Pilot[Any]) -> None:
+    """Anna's offers scrolled to the end: the ones she can't use here, each with its reason."""
+    await offers_screen(pilot)
+    await pilot.press("end")
+    await pilot.pause()
+
+
+async def visit_result_screen(pilot: Pilot[Any]) -> None:
+    """Two offers in one visit: the second result lists both under "This visit"."""
+    await result_screen(pilot)
+    await pilot.press("enter")  # back to Anna's offers, read again
+    app = cast(KioskApp, pilot.app)
+    await wait_for(pilot, lambda: _on(pilot, "OffersScreen")() and app.visit is not None
+                   and bool(app.visit.redeemed), "Anna's offers again")
+    await pilot.press("home", "enter")
+    await wait_for(pilot, _on(pilot, "ConfirmScreen"), "the confirmation")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: _on(pilot, "ResultScreen")() and app.visit is not None
+                   and len(app.visit.redeemed) == 2, "the second result")
+
+
+async def chooser_screen(pilot: Pilot[Any]) -> None:
+    """The family card two members share: "which of you?" by first name."""
+    await scan_screen(pilot)
+    await pilot.press(*SHARED_CARD, "enter")
+    await wait_for(pilot, _on(pilot, "ChooserScreen"), "the shared-card chooser")

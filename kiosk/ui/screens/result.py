@@ -44,7 +44,7 @@ class ResultScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "next_offer", "Continue", id="continue"),
-        Binding("escape", "end_visit", "Done (new customer)", id="end_visit", show=False),
+        Binding("escape", "end_visit", "Done (new customer)", id="end_visit"),
     ]
 
     class NextOffer(Message):
