@@ -1,8 +1,8 @@
 """Regenerate the README screenshots: ``.venv/bin/python docs/make_screenshots.py``.
 
 Runs the demo kiosk frozen in time (``kiosk.ui.showcase``) headless, drives it with real keys
-and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg and docs/visit.svg (a second
-offer in one visit) at 120x40.
+and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg and
+docs/visit.svg (a second offer in one visit) at 120x40.
 ``--all`` adds the confirmation, a failure, the offers that can't be used and the shared-card
 chooser; ``--size 80x24 --out /tmp/x`` for other sizes.
 """

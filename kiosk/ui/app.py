@@ -245,10 +245,12 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self.engage_state = "ok"
         self.member = message.member
-        if self.visit is None or not self.visit.is_for(message.member):
+        again = self.visit is not None and self.visit.is_for(message.member)
+        if not again:
             self.visit = Visit(message.member)
         await self._unwind()
-        await self.push_screen(OffersScreen(message.member, message.offers, self.visit))
+        await self.push_screen(OffersScreen(message.member, message.offers, self.visit,
+                                            guard=again))
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:

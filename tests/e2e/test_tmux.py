@@ -11,6 +11,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ pytestmark = [
                        reason="tmux is not installed (.ci/run installs it)"),
 ]
 
-ANNA = "2004173000100"  # demo member: 100 kr, 20 %, free coffee, till code
+ANNA = "2004173000100"  # demo member: 100 kr, 20 %, free coffee, till code, and more
 SESSION = "kiosk"
 
 
@@ -47,6 +48,14 @@ class Terminal:
     def type(self, text: str) -> None:
         """Characters as typed (``-l``: literally, no key names)."""
         self.tmux("send-keys", "-t", SESSION, "-l", text)
+
+    def type_by_hand(self, text: str, gap: float = 0.12) -> None:
+        """Characters at a person's pace: the kiosk tells typing from a wedge scanner's burst
+        by the time between keys (``kiosk.scanner.wedge``), and typed text is routed by shape.
+        The pause is the input being simulated, not a wait for readiness."""
+        for ch in text:
+            self.type(ch)
+            time.sleep(gap)
 
     def keys(self, *names: str) -> None:
         """Named keys: Enter, Down, C-c, F10..."""
@@ -106,26 +115,52 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         term.tmux("kill-server")
 
 
-def test_demo_redeem_in_a_real_terminal(terminal: Terminal) -> None:
-    """Scan screen -> card typed -> offers -> 20 % chosen -> confirmed -> success; the lock
-    keys don't end the kiosk; F10 (no PIN in the demo) leaves it with exit status 0."""
+def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
+    """Scan screen -> card typed with spaces -> offers with conditions -> three offers redeemed
+    in one visit (Enter after each result goes back to the member's offers) -> Escape ends the
+    visit -> F2 recalls them -> Escape. The lock keys don't end the kiosk; F10 (no PIN in the
+    demo) leaves it with exit status 0."""
     terminal.wait_for("Scan the member's card", "Engage: connected", timeout=12)
 
     terminal.keys("C-c")
     terminal.keys("C-q")
-    terminal.type(ANNA)  # keys are delivered in order: if C-c/C-q had quit, nothing answers
-    terminal.keys("Enter")
-    offers = terminal.wait_for("4 offers to use in store")
+    terminal.type_by_hand("2004 1730 0010 0")  # as printed on the card; had C-c/C-q quit,
+    terminal.keys("Enter")                      # nothing would answer
+    offers = terminal.wait_for("4 to use · 4 not usable here")
     assert "Anna" in offers and "0100" in offers and ANNA not in offers  # masked card only
+    assert "Conditions: Fika på oss" in offers  # the highlighted offer's conditions
     assert not terminal.exit_file.exists()
 
     terminal.keys("Down", "Down", "Enter")  # by expiry: coffee, 100 kr, 20 %, till code
     confirm = terminal.wait_for("Redeem this offer?")
     assert "20 % på hela köpet" in confirm and "Give 20 % off" in confirm
+    assert "Gäller ordinarie priser." in confirm
 
     result = terminal.press_until("Enter", "Redeemed. Apply at the till")
-    assert "Give 20 % off" in result
+    assert "Give 20 % off" in result and "This visit, apply: 20 %" in result
     assert "Nothing to apply" not in result
+
+    # Enter: Anna's offers again, read from Engage (the 20 % now listed as used). A list
+    # reached by Enter ignores Enter for a moment too (KEY_GUARD): press_until again.
+    terminal.press_until("Enter", "3 to use · 5 not usable here")
+    terminal.keys("Down")  # coffee, 100 kr, till code
+    confirm = terminal.press_until("Enter", "Redeem this offer?")
+    assert "100 kr rabatt" in confirm and "Vid köp över 500 kr." in confirm, confirm
+    terminal.press_until("Enter", "This visit, apply: 20 % · 100,00 SEK")
+
+    terminal.press_until("Enter", "2 to use · 6 not usable here")
+    terminal.keys("Down")  # coffee, till code
+    terminal.press_until("Enter", "Redeem this offer?", "Key code TILL-3FOR2 into the till")
+    result = terminal.press_until("Enter", "This visit, apply: 20 % · 100,00 SEK · Code TILL-3FOR2")
+    assert "Key code TILL-3FOR2 into the till" in result
+
+    terminal.press_until("Escape", "Scan the member's card")  # the visit ends
+    terminal.keys("F2")
+    recall = terminal.wait_for("Today at this till", "3 redemptions")
+    for shown in ("20 % på hela köpet", "100 kr rabatt", "Code TILL-3FOR2", "•••• 0100"):
+        assert shown in recall
+    assert ANNA not in recall and "Anna" not in recall
+    terminal.press_until("Escape", "Scan the member's card")
 
     terminal.keys("F10")
     wait_until(terminal.exit_file.exists, timeout=8, interval=0.05, what="the kiosk to exit")

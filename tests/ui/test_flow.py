@@ -191,6 +191,13 @@ async def test_enter_mashed_neither_confirms_unread_nor_hides_the_result(
         now[0] += 0.6
         await k.pilot.press("enter")  # a deliberate key after the guard continues the visit
         await k.screen_is("OffersScreen")
+        await k.wait_for(lambda: "This visit" in k.text(), "the member's offers again")
+        k.burst("", "")  # the Enter mashed on: no confirmation opens unread
+        await k.pilot.pause()
+        assert type(k.app.screen).__name__ == "OffersScreen"
+        now[0] += 0.6
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
 
 
 async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members: Members

@@ -133,8 +133,11 @@ class OffersScreen(Screen):
     ]
 
     def __init__(self, member: Member, offers: MemberOffers | Sequence[Offer],
-                 visit: Visit | None = None) -> None:
+                 visit: Visit | None = None, *, guard: bool = False) -> None:
         super().__init__()
+        #: reached by Enter on a result: a second Enter must not open a confirmation unread
+        self._guarded = guard
+        self._guard_until = float("-inf")  # set on mount
         self.member = member
         self.all_offers = offers if isinstance(offers, MemberOffers) else MemberOffers(
             tuple(offers))
@@ -176,6 +179,8 @@ class OffersScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
+        if self._guarded:
+            self._guard_until = self.app.key_guard_until()
         if self._rows:
             option_list = self.query_one(OptionList)
             # The first usable offer; with none, the first other one, so its reason shows.
@@ -239,7 +244,7 @@ class OffersScreen(Screen):
 
     def action_choose(self) -> None:
         offer = self.highlighted_offer
-        if offer is None:
+        if offer is None or self.app.guarding(self._guard_until):
             return
         if not offer.usable:
             # Says why, sends nothing.
