@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from kiosk_pilot import ANNA, TWINS, Kiosk, Members
 
+from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
 
 
@@ -227,3 +228,14 @@ async def test_idle_warning_counts_down_and_any_key_keeps_the_visit(
         now[0] += 61
         await k.screen_is("ScanScreen")  # no key this time: the idle reset ends the visit
         assert k.app.visit is None and "Clearing in" not in k.text()
+
+
+async def test_a_slow_re_read_says_so_on_the_result(start_kiosk, sim, members: Members) -> None:
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await redeem(k, "Autumn 20")
+        sim.faults.add(Fault("latency", method="GET", path=r"/promotions$", latency=1.0))
+        await k.pilot.press("enter")
+        await k.wait_for(lambda: "Reading Anna's offers again…" in k.text(), "the busy line")
+        assert type(k.app.screen).__name__ == "ResultScreen"
+        await k.screen_is("OffersScreen")

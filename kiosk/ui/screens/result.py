@@ -93,6 +93,11 @@ class ResultScreen(Screen):
         self._guard_until = self.app.key_guard_until()
         if self.member is not None:
             self.query_one("#result-hint", Static).styles.text_style = "bold"
+            self.watch(self.app, "busy_text", self._busy, init=False)
+
+    def _busy(self, text: str) -> None:
+        """"Reading Anna's offers again…" while Engage answers (a slow one is seen waiting)."""
+        self.query_one("#result-hint", Static).update(Text(text) if text else self._hint())
 
     def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
