@@ -10,8 +10,8 @@ IDLE_WARNING = 10.0
 
 
 def warning_text(seconds: int) -> Text:
-    """"⏳ Clearing in 9 s — press any key to keep"."""
-    return Text(f"⏳ Clearing in {seconds} s — press any key to keep", style="bold")
+    """"⚠ Clearing in 9 s — press any key to keep"."""
+    return Text(f"⚠ Clearing in {seconds} s — press any key to keep", style="bold")
 
 
 class IdleWarning(Static):
