@@ -126,7 +126,7 @@ def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
     terminal.keys("C-q")
     terminal.type_by_hand("2004 1730 0010 0")  # as printed on the card; had C-c/C-q quit,
     terminal.keys("Enter")                      # nothing would answer
-    offers = terminal.wait_for("4 to use · 4 not usable here")
+    offers = terminal.wait_for("4 to use · 4 not usable here", "Conditions: Fika på oss")
     assert "Anna" in offers and "0100" in offers and ANNA not in offers  # masked card only
     assert "Conditions: Fika på oss" in offers  # the highlighted offer's conditions
     assert not terminal.exit_file.exists()
@@ -142,13 +142,14 @@ def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
 
     # Enter: Anna's offers again, read from Engage (the 20 % now listed as used). A list
     # reached by Enter ignores Enter for a moment too (KEY_GUARD): press_until again.
-    terminal.press_until("Enter", "3 to use · 5 not usable here")
+    # The first offer's conditions under the list: the list is ready for keys.
+    terminal.press_until("Enter", "3 to use · 5 not usable here", "Conditions: Fika på oss")
     terminal.keys("Down")  # coffee, 100 kr, till code
     confirm = terminal.press_until("Enter", "Redeem this offer?")
     assert "100 kr rabatt" in confirm and "Vid köp över 500 kr." in confirm, confirm
     terminal.press_until("Enter", "This visit, apply: 20 % · 100,00 SEK")
 
-    terminal.press_until("Enter", "2 to use · 6 not usable here")
+    terminal.press_until("Enter", "2 to use · 6 not usable here", "Conditions: Fika på oss")
     terminal.keys("Down")  # coffee, till code
     terminal.press_until("Enter", "Redeem this offer?", "Key code TILL-3FOR2 into the till")
     result = terminal.press_until("Enter", "This visit, apply: 20 % · 100,00 SEK · Code TILL-3FOR2")
