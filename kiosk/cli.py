@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kiosk import __version__
+from kiosk.i18n import LANGUAGES
 
 EXIT_CONFIG = 2
 
@@ -40,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
                                     "with demo members (no account or hardware needed)")
     _add_config(p)
+    p.add_argument("--language", choices=LANGUAGES, default=None,
+                   help="language of the screens (default: KIOSK_LANGUAGE, else en)")
     p.set_defaults(handler="kiosk.ui.launch:demo")
 
     p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
         default_factory=socket.gethostname, max_length=80,
         description="This till's name on the scan screen and in the journal.",
         json_schema_extra={"default_text": "the host name"})
+    language: Literal["en", "sv", "nb", "da", "fi"] = Field(
+        "en", description="Language of every screen staff read, and its money, percent and "
+        "date formats (CLDR): `en` (English), `sv` (svenska), `nb` (norsk bokmål), `da` "
+        "(dansk) or `fi` (suomi). `kiosk demo --language sv` overrides it.")
     staff_pin: SecretStr | None = Field(
         None, description="Staff PIN guarding exit and diagnostics, as the salted hash that "
         "`kiosk pin` writes. A plain 4-12 digit PIN works but draws a warning. Unset: the exit "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,4 +21,17 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith("KIOSK_"):
             monkeypatch.delenv(var)
+    # One terminal for every test: the console theme is chosen from TERM and the colours.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Every test starts (and leaves the process) in English, the msgids."""
+    from kiosk import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")

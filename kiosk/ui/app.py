@@ -8,6 +8,7 @@ messages; every scan starts a new *generation*, and answers for an older one are
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -20,11 +21,14 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.ui import messages_text
+from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
@@ -52,6 +56,12 @@ LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
 #: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
 KEY_GUARD = 0.5
+#: Key names in the footer, in the staff's language: words, not ⏎ (no console font has it).
+KEY_NAMES = {
+    "enter": N_("Enter"), "escape": N_("Esc"), "f9": "F9", "f10": "F10", "f2": "F2",
+    "pageup": N_("PgUp"), "pagedown": N_("PgDn"), "home": N_("Home"), "end": N_("End"),
+    "space": N_("Space"), "backspace": N_("Backspace"),
+}
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -60,8 +70,8 @@ class KioskApp(App[int], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "kiosk"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(DIAGNOSTICS_KEY, "diagnostics", "Diagnostics", id="diagnostics"),
-        Binding(STAFF_EXIT_KEY, "staff_exit", "Staff exit", id="staff_exit"),
+        Binding(DIAGNOSTICS_KEY, "diagnostics", N_("Diagnostics"), id="diagnostics"),
+        Binding(STAFF_EXIT_KEY, "staff_exit", N_("Staff exit"), id="staff_exit"),
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
     ]
 
@@ -81,11 +91,18 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0,
+                 key_guard: float = 0.0, console: bool | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        settings = services.settings
+        # Before anything builds text: the staff's language for every screen and offer.
+        i18n.set_language(str(getattr(settings, "language", None) or i18n.LANGUAGES[0]))
         super().__init__()
         self.services = services
-        settings = services.settings
+        #: the Linux console (or 16 colours): base ANSI colours, reverse-video selection, and
+        #: only characters its font has (``None``: detect from TERM and the colour system)
+        self.console_mode = console_wanted(os.environ, self.console.color_system) \
+            if console is None else console
+        self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
         self.idle_timeout = idle_timeout if idle_timeout is not None else float(
             getattr(settings, "idle_timeout", 60.0))
         self.ping_interval = ping_interval
@@ -163,7 +180,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def on_scanner_status(self, message: ScannerStatus) -> None:
         if message.state == "junk":
-            self.notify(message.detail, title="Scan not read", severity="warning")
+            msg = messages_text.for_rejected_scan(message.detail)
+            self.notify(msg.body, title=msg.title, severity="warning")
             return
         self.scanner_state = message.state
         self.scanner_detail = message.detail
@@ -191,7 +209,7 @@ class KioskApp(App[int], inherit_bindings=False):
         generation = self.generation
         self.member = None
         await self._unwind()
-        self.busy_text = f"Looking up {mask_card(message.card)}…"
+        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
         self._lookup(message.card, generation)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
@@ -255,8 +273,10 @@ class KioskApp(App[int], inherit_bindings=False):
         """One line while redemptions stay unverified; gone once they are settled."""
         if self._reconcile_notice in self.services.notices:
             self.services.notices.remove(self._reconcile_notice)
-        self._reconcile_notice = (f"{unresolved} earlier redemption(s) not verified with "
-                                  "Engage: see `kiosk journal`." if unresolved else None)
+        self._reconcile_notice = ngettext(
+            "{n} earlier redemption not verified with Engage: see `kiosk journal`.",
+            "{n} earlier redemptions not verified with Engage: see `kiosk journal`.",
+            unresolved).format(n=unresolved) if unresolved else None
         if self._reconcile_notice:
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
@@ -298,7 +318,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.member is None or self.redeeming:
             return
         if not offer.redeemable:
-            self.notify(offer.till_instruction, title="Can't redeem here", severity="warning")
+            self.notify(offer.till_instruction, title=_("Can't redeem here"), severity="warning")
             return
         self.push_screen(ConfirmScreen(self.member, offer))
 
@@ -392,6 +412,15 @@ class KioskApp(App[int], inherit_bindings=False):
         """Diagnostics for IT, behind the PIN."""
         if not isinstance(self.screen, DiagnosticsScreen):
             self._with_pin("open diagnostics", lambda: self.push_screen(DiagnosticsScreen()))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names for the footer in the staff's language, with console-safe symbols."""
+        if binding.key_display:
+            return binding.key_display
+        name = KEY_NAMES.get(binding.key)
+        if name is not None:
+            return _(name)
+        return super().get_key_display(binding)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:

@@ -124,6 +124,8 @@ def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path
 def demo(args: argparse.Namespace) -> int:
     """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
     base = load_settings(getattr(args, "config", None), require_engage=False)
+    if getattr(args, "language", None):
+        base = base.model_copy(update={"language": args.language})
     from kiosk.logs import configure_logging
     from kiosk.sim import Simulator, load_demo_data
 

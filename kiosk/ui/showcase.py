@@ -111,3 +111,18 @@ async def not_found_screen(pilot: Pilot[Any]) -> None:
     await scan_screen(pilot)
     await pilot.press(*UNKNOWN_CARD, "enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the card-not-found result")
+
+
+def screen_text(app: KioskApp) -> str:
+    """What the terminal shows right now, as plain text (one line per row, no styles)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk import __version__
+from kiosk.i18n import N_, _
 from kiosk.offers import sanitize
 from kiosk.ui.widgets.footer import KioskFooter
 
@@ -39,15 +40,15 @@ class DiagnosticsScreen(Screen):
     app: KioskApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("r", "recheck", "Re-check Engage", id="recheck"),
-        Binding("up", "scroll_up", "Scroll", show=False),
-        Binding("down", "scroll_down", "Scroll", show=False),
+        Binding("escape", "back", N_("Back"), id="back"),
+        Binding("r", "recheck", N_("Re-check Engage"), id="recheck"),
+        Binding("up", "scroll_up", N_("Scroll"), show=False),
+        Binding("down", "scroll_down", N_("Scroll"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="diagnostics"):
-            yield Static("Diagnostics", id="diag-title")
+            yield Static(_("Diagnostics"), id="diag-title")
             yield Static(id="diag-status")
             yield Static(id="diag-journal")
             yield Static(_table(self._settings_rows()), id="diag-settings")
@@ -61,30 +62,33 @@ class DiagnosticsScreen(Screen):
     def _settings_rows(self) -> list[tuple[str, str]]:
         settings = self.app.services.settings
         items = getattr(settings, "public_items", None)
-        return [("Settings", "")] + (list(items()) if callable(items) else [])
+        return [(_("Settings"), "")] + (list(items()) if callable(items) else [])
 
-    def _refresh(self, _: object = None) -> None:
+    def _refresh(self, _changed: object = None) -> None:
         app = self.app
         services = app.services
         engage = services.engage
-        rtt = f"{app.engage_rtt * 1000:.0f} ms" if app.engage_rtt is not None else "not measured"
+        rtt = (f"{app.engage_rtt * 1000:.0f} ms" if app.engage_rtt is not None
+               else _("not measured"))
+        stats = services.lookup.stats
+        # Labels in the staff's language; the values are IT's (states, paths, URLs) as logged.
         rows = [
-            ("Version", __version__),
+            (_("Version"), __version__),
             ("Engage", str(getattr(engage, "base_url", "") or "")),
-            ("Engage state", f"{app.engage_state} (breaker {services.lookup.breaker_state})"),
-            ("Last round trip", rtt),
-            ("Scanner port", str(getattr(services.settings, "scanner_port", None)
-                                 or "none (keyboard only)")),
-            ("Scanner state", f"{app.scanner_state} {app.scanner_detail}".strip()),
-            ("Log file", str(services.log_path or "not configured")),
-            ("Lookups", f"{services.lookup.stats.lookups} "
-                        f"({services.lookup.stats.cache_hits} from the card cache)"),
+            (_("Engage state"), f"{app.engage_state} (breaker {services.lookup.breaker_state})"),
+            (_("Last round trip"), rtt),
+            (_("Scanner port"), str(getattr(services.settings, "scanner_port", None)
+                                    or _("none (keyboard only)"))),
+            (_("Scanner state"), f"{app.scanner_state} {app.scanner_detail}".strip()),
+            (_("Log file"), str(services.log_path or _("not configured"))),
+            (_("Lookups"), _("{lookups} ({hits} from the card cache)").format(
+                lookups=stats.lookups, hits=stats.cache_hits)),
         ]
         self.query_one("#diag-status", Static).update(_table(rows))
         journal = services.journal
         counts = journal.counts() if journal is not None else {}
         self.query_one("#diag-journal", Static).update(
-            _table([("Journal", "")] + [(f"  {k}", str(v)) for k, v in counts.items()]))
+            _table([(_("Journal"), "")] + [(f"  {k}", str(v)) for k, v in counts.items()]))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
@@ -33,14 +34,14 @@ def offer_prompt(offer: Offer) -> Text:
     if offer.expiry_text:
         text.append(f"   {offer.expiry_text}", style="dim")
     if not offer.redeemable:
-        text.append("   (not redeemable at this till)", style="dim italic")
+        text.append("   " + _("(not redeemable at this till)"), style="dim italic")
     return text
 
 
 def greeting(member: Member) -> Text:
-    """"Anna · •••• 4931" (a generic greeting when Engage has no first name)."""
-    text = Text(member.first_name or "Member", style="bold")
-    text.append(f"  ·  card {member.masked_card}")
+    """"Anna · card •••• 4931" (a generic greeting when Engage has no first name)."""
+    text = Text(member.first_name or _("Member"), style="bold")
+    text.append("  ·  " + _("card {card}").format(card=member.masked_card))
     return text
 
 
@@ -50,14 +51,14 @@ class OffersScreen(Screen):
     app: KioskApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Choose", key_display="↑↓"),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "choose", "Redeem…", id="choose"),
-        Binding("escape", "done", "Done (new customer)", id="done"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
+        Binding("pageup", "page_up", N_("Page up"), show=False),
+        Binding("pagedown", "page_down", N_("Page down"), show=False),
+        Binding("home", "first", N_("First"), show=False),
+        Binding("end", "last", N_("Last"), show=False),
+        Binding("enter", "choose", N_("Redeem…"), id="choose"),
+        Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
     def __init__(self, member: Member, offers: list[Offer]) -> None:
@@ -69,7 +70,8 @@ class OffersScreen(Screen):
         yield Static(greeting(self.member), id="member")
         if self.offers:
             count = len(self.offers)
-            yield Static(f"{count} offer{'s' if count != 1 else ''} to use in store", id="count")
+            yield Static(ngettext("{n} offer to use in store", "{n} offers to use in store",
+                                  count).format(n=count), id="count")
             options: list[Option | None] = []
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (indices stay the offers')
@@ -78,9 +80,11 @@ class OffersScreen(Screen):
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:
-            who = self.member.first_name or "This member"
-            yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
-        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+            text = (_("{name} has no offers to use in store right now.").format(
+                name=self.member.first_name) if self.member.first_name else
+                _("This member has no offers to use in store right now."))
+            yield Static(Text(text), id="no-offers")
+        yield ScanInput(_("scan the next card"), cursor_blink=self.app.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:

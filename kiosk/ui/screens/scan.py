@@ -10,39 +10,42 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import sanitize
+from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
+# msgids (translated when shown) and how each state looks
 SCANNER_TEXT = {
-    "keyboard": ("Scanner: keyboard", "ok"),
-    "off": ("Scanner: off", "dim"),
-    "connecting": ("Scanner: connecting…", "warn"),
-    "connected": ("Scanner: connected", "ok"),
-    "disconnected": ("Scanner: disconnected (type the card number)", "bad"),
+    "keyboard": (N_("Scanner: keyboard"), "ok"),
+    "off": (N_("Scanner: off"), "dim"),
+    "connecting": (N_("Scanner: connecting…"), "warn"),
+    "connected": (N_("Scanner: connected"), "ok"),
+    "disconnected": (N_("Scanner: disconnected (type the card number)"), "bad"),
 }
-TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY
-    "customKey": "the card number",
-    "email": "the member's e-mail",
-    "mobilePhone": "the member's mobile number",
-    "socialSecurityNumber": "the member's personal number",
-    "any": "the card number, e-mail or phone",
+TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY (whole sentences)
+    "customKey": N_("or type the card number and press Enter"),
+    "email": N_("or type the member's e-mail and press Enter"),
+    "mobilePhone": N_("or type the member's mobile number and press Enter"),
+    "socialSecurityNumber": N_("or type the member's personal number and press Enter"),
+    "any": N_("or type the card number, e-mail or phone and press Enter"),
 }
 ENGAGE_TEXT = {
-    "unknown": ("Engage: checking…", "dim"),
-    "ok": ("Engage: connected", "ok"),
-    "unavailable": ("Engage: unavailable, continue sales without offers", "bad"),
-    "unauthorized": ("Engage: API key rejected, tell IT", "bad"),
+    "unknown": (N_("Engage: checking…"), "dim"),
+    "ok": (N_("Engage: connected"), "ok"),
+    "unavailable": (N_("Engage: unavailable, continue sales without offers"), "bad"),
+    "unauthorized": (N_("Engage: API key rejected, tell IT"), "bad"),
 }
 
 
-def status_line(label: str, kind: str) -> Text:
+def status_line(label: str, kind: str, glyphs: Glyphs = UNICODE) -> Text:
     """A status with a coloured dot (the dot, not the colour alone, carries the state)."""
-    dot = {"ok": ("●", "green"), "warn": ("◐", "yellow"), "bad": ("○", "red")}.get(
-        kind, ("·", "dim"))
+    dot = {"ok": (glyphs.on, "green"), "warn": (glyphs.half, "yellow"),
+           "bad": (glyphs.off, "red")}.get(kind, ("·", "dim"))
     return Text.assemble((dot[0] + " ", dot[1]), label)
 
 
@@ -59,12 +62,11 @@ class ScanScreen(Screen):
         yield Static(Text(where or "kiosk"), id="store")
         with Vertical(id="scan-main"):
             with Center():
-                yield Static("Scan the member's card", id="prompt")
+                yield Static(_("Scan the member's card"), id="prompt")
             key = getattr(app.services.settings, "lookup_key", "customKey")
-            yield Static(f"or type {TYPED_HINT.get(key, TYPED_HINT['customKey'])} and press "
-                         "Enter", id="prompt-sub")
+            yield Static(_(TYPED_HINT.get(key, TYPED_HINT["customKey"])), id="prompt-sub")
             with Center():
-                yield ScanInput("card number", cursor_blink=app.cursor_blink, id="scan-input")
+                yield ScanInput(_("card number"), cursor_blink=app.cursor_blink, id="scan-input")
             yield Static("", id="busy")
         yield Static(self._demo_text(app.services.demo_cards), id="demo",
                      classes="" if app.services.demo_cards else "hidden")
@@ -74,8 +76,8 @@ class ScanScreen(Screen):
 
     @staticmethod
     def _demo_text(cards: Any) -> Text:
-        text = Text("Demo cards: type one and press Enter\n", style="bold", no_wrap=True,
-                    overflow="ellipsis")
+        text = Text(_("Demo cards: type one and press Enter") + "\n", style="bold",
+                    no_wrap=True, overflow="ellipsis")
         for card in cards:
             who = sanitize(getattr(card, "first_name", "") or "")
             note = sanitize(getattr(card, "note", "") or "")
@@ -97,24 +99,28 @@ class ScanScreen(Screen):
         """Show the app's one-line notices (unverified redemptions, a readable key file...)."""
         notices = self.app.services.notices
         widget = self.query_one("#notices", Static)
-        widget.update(Text("\n".join(f"⚠ {sanitize(n)}" for n in notices)))
+        warn = self.app.glyphs.warn
+        widget.update(Text("\n".join(f"{warn} {sanitize(n)}" for n in notices)))
         widget.set_class(not notices, "hidden")
 
     def _show_busy(self, text: str) -> None:
         self.query_one("#busy", Static).update(Text(text))
 
-    def _refresh_status(self, _: object = None) -> None:
+    def _refresh_status(self, _changed: object = None) -> None:
         app = self.app
-        scanner, kind = SCANNER_TEXT.get(app.scanner_state, (f"Scanner: {app.scanner_state}",
-                                                             "warn"))
+        if app.scanner_state in SCANNER_TEXT:
+            msgid, kind = SCANNER_TEXT[app.scanner_state]
+            scanner = _(msgid)
+        else:
+            scanner, kind = _("Scanner: {state}").format(state=app.scanner_state), "warn"
         detail = sanitize(app.scanner_detail, limit=50)
         if detail:  # the reader's own words, e.g. "scanner ready (/dev/ttyACM0)"
             scanner = detail[0].upper() + detail[1:]
             if app.scanner_state == "disconnected":
-                scanner += " · type the card number"
+                scanner += " · " + _("type the card number")
         engage, ekind = ENGAGE_TEXT.get(app.engage_state, ENGAGE_TEXT["unknown"])
-        line = status_line(scanner, kind)
-        engage_line = status_line(engage, ekind)
+        line = status_line(scanner, kind, app.glyphs)
+        engage_line = status_line(_(engage), ekind, app.glyphs)
         widget = self.query_one("#status", Static)
         room = widget.content_size.width or self.size.width - 2
         # Side by side when they fit; else one per line, so neither is cut off at 80 columns.

@@ -1,4 +1,8 @@
-"""The key footer, without Textual's leak.
+"""The key footer, in the staff's language, without Textual's leak.
+
+Key descriptions are msgids (``N_("Redeem")`` in ``BINDINGS``), translated here as the keys
+are drawn; key names come from ``KioskApp.get_key_display``. Below ``COMPACT_BELOW`` columns
+the footer drops the padding between keys, so every key (F10 too) still fits at 60 columns.
 
 Textual's ``Footer`` binds each new key widget's ``compact`` to itself on every recompose and
 never drops the old widgets' watchers (Textualize/textual#6666). A footer that lives all shift
@@ -8,11 +12,28 @@ over 1,000 customers in the endurance benchmark.
 
 from __future__ import annotations
 
+from textual import events
+from textual.app import ComposeResult
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from kiosk.i18n import _
+
+#: Narrower than this, the footer is compact (no padding around key names).
+COMPACT_BELOW = 100
 
 
 class KioskFooter(Footer):
-    """``Footer`` that forgets the watchers of key widgets it has removed."""
+    """``Footer`` with translated descriptions that forgets the watchers of removed keys."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.description:
+                widget.description = _(widget.description)
+            yield widget
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.compact = event.size.width < COMPACT_BELOW
 
     async def recompose(self) -> None:
         await super().recompose()
