@@ -26,16 +26,31 @@ def shown_value(offer: Offer) -> str:
     return offer.till_instruction if same and offer.redeemable else offer.value_text
 
 
-def offer_prompt(offer: Offer) -> Text:
-    """Two lines per offer: the name, then value and expiry. Built from Text: never markup."""
+def offer_prompt(offer: Offer, width: int | None = None) -> Text:
+    """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
+
+    With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
+    date after it always stays in view.
+    """
     text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
     text.append("\n  ")
-    text.append(shown_value(offer), style="" if offer.redeemable else "dim")
-    if offer.expiry_text:
-        text.append(f"   {offer.expiry_text}", style="dim")
+    value = shown_value(offer)
+    tail = f"   {offer.expiry_text}" if offer.expiry_text else ""
+    if width is not None and tail and 2 + len(value) + len(tail) > width:
+        room = max(width - 2 - len(tail), 8)
+        value = value[: room - 1] + "…" if len(value) > room else value
+    text.append(value, style="" if offer.redeemable else "dim")
+    if tail:
+        text.append(tail, style="dim")
     if not offer.redeemable:
         text.append("   " + _("(not redeemable at this till)"), style="dim italic")
     return text
+
+
+def list_text_width(screen_width: int) -> int:
+    """Columns for an offer's text: the screen less the list's margin, border, padding and a
+    scrollbar (``#offers`` in kiosk.tcss)."""
+    return max(screen_width - 2 - 2 - 2 - 2, 20)
 
 
 def greeting(member: Member) -> Text:
@@ -65,6 +80,7 @@ class OffersScreen(Screen):
         super().__init__()
         self.member = member
         self.offers = offers
+        self._prompt_width = 0
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
@@ -73,9 +89,11 @@ class OffersScreen(Screen):
             yield Static(ngettext("{n} offer to use in store", "{n} offers to use in store",
                                   count).format(n=count), id="count")
             options: list[Option | None] = []
+            self._prompt_width = list_text_width(self.app.size.width)
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (indices stay the offers')
-                options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
+                options += [Option(offer_prompt(o, self._prompt_width), id=str(i),
+                                   disabled=not o.redeemable), None]
             option_list = OptionList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
@@ -96,6 +114,16 @@ class OffersScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanInput).focus()
+
+    def on_resize(self) -> None:
+        """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
+        width = list_text_width(self.app.size.width)
+        if not self.offers or width == self._prompt_width:
+            return
+        self._prompt_width = width
+        option_list = self.query_one(OptionList)
+        for i, offer in enumerate(self.offers):
+            option_list.replace_option_prompt(str(i), offer_prompt(offer, width))
 
     @property
     def highlighted_offer(self) -> Offer | None:

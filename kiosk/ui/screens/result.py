@@ -37,6 +37,10 @@ KICKER = {
 }
 
 
+#: Fewer rows than this and the large type would push the instructions off the screen.
+BIG_MIN_HEIGHT = 22
+
+
 class ResultScreen(Screen):
     """Any key (or the next scan) continues; digits start typing the next card instead."""
 
@@ -74,6 +78,11 @@ class ResultScreen(Screen):
                 yield ScanInput(_("scan the next card"), cursor_blink=self.app.cursor_blink,
                                 id="result-scan")
         yield KioskFooter()
+
+    def on_resize(self) -> None:
+        # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
+        for big in self.query(BigText):
+            big.display = self.app.size.height >= BIG_MIN_HEIGHT
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()

@@ -129,4 +129,6 @@ class ScanScreen(Screen):
         widget.update(line)
 
     def on_resize(self) -> None:
+        # Under 24 rows the prompt loses its padding, so the card box keeps its bottom border.
+        self.set_class(self.app.size.height < 24, "-short")
         self._refresh_status()
