@@ -28,6 +28,7 @@ from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.ui import messages_text
+from kiosk.ui.console_theme import CONSOLE_THEME
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
@@ -103,6 +104,12 @@ class KioskApp(App[int], inherit_bindings=False):
         self.console_mode = console_wanted(os.environ, self.console.color_system) \
             if console is None else console
         self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
+        if self.console_mode:
+            self.register_theme(CONSOLE_THEME)
+            self.theme = CONSOLE_THEME.name
+            self.add_class("-console")
+        if self.console_mode or self.no_color:
+            self.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by
         self.idle_timeout = idle_timeout if idle_timeout is not None else float(
             getattr(settings, "idle_timeout", 60.0))
         self.ping_interval = ping_interval

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,11 +27,14 @@ def shown_value(offer: Offer) -> str:
     return offer.till_instruction if same and offer.redeemable else offer.value_text
 
 
-def offer_prompt(offer: Offer, width: int | None = None) -> Text:
+def offer_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
     """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
 
     With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
-    date after it always stays in view.
+    date after it always stays in view. ``selected`` draws the whole option in reverse video
+    (padded to ``width``): the selection where colours can't show it (Linux console,
+    NO_COLOR); a reverse attribute in the text reaches the terminal as SGR 7, one set by CSS
+    is turned into swapped colours, which are nothing when both are the default.
     """
     text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
     text.append("\n  ")
@@ -44,6 +48,13 @@ def offer_prompt(offer: Offer, width: int | None = None) -> Text:
         text.append(tail, style="dim")
     if not offer.redeemable:
         text.append("   " + _("(not redeemable at this till)"), style="dim italic")
+    if selected and width is not None:
+        lines = text.split("\n", allow_blank=True)
+        for line in lines:
+            line.truncate(width, overflow="ellipsis", pad=True)
+        text = Text("\n").join(lines)
+        text.no_wrap = True
+        text.stylize("reverse")
     return text
 
 
@@ -81,6 +92,8 @@ class OffersScreen(Screen):
         self.member = member
         self.offers = offers
         self._prompt_width = 0
+        self._selected: int | None = None
+        self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
@@ -107,6 +120,7 @@ class OffersScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
+        self._reverse_select = self.app.has_class("-reverse-select")
         if self.offers:
             option_list = self.query_one(OptionList)
             first = next((i for i, o in enumerate(self.offers) if o.redeemable), None)
@@ -122,8 +136,22 @@ class OffersScreen(Screen):
             return
         self._prompt_width = width
         option_list = self.query_one(OptionList)
-        for i, offer in enumerate(self.offers):
-            option_list.replace_option_prompt(str(i), offer_prompt(offer, width))
+        for i in range(len(self.offers)):
+            option_list.replace_option_prompt(str(i), self._prompt(i))
+
+    def _prompt(self, index: int) -> Text:
+        selected = self._reverse_select and index == self._selected
+        return offer_prompt(self.offers[index], self._prompt_width, selected=selected)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Without colours, the selection is the option's own text in reverse video."""
+        if not self._reverse_select:
+            return
+        before, self._selected = self._selected, event.option_index
+        option_list = self.query_one(OptionList)
+        for index in {before, self._selected} - {None}:
+            option_list.replace_option_prompt(str(index), self._prompt(index))
 
     @property
     def highlighted_offer(self) -> Offer | None:
