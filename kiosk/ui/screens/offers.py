@@ -150,8 +150,9 @@ class OffersScreen(Screen):
             return
         before, self._selected = self._selected, event.option_index
         option_list = self.query_one(OptionList)
-        for index in {before, self._selected} - {None}:
-            option_list.replace_option_prompt(str(index), self._prompt(index))
+        for index in (before, self._selected):
+            if index is not None:
+                option_list.replace_option_prompt(str(index), self._prompt(index))
 
     @property
     def highlighted_offer(self) -> Offer | None:
