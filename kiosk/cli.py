@@ -21,6 +21,8 @@ from kiosk.i18n import LANGUAGES
 __all__ = ["EXIT_CONFIG", "UsageError", "build_parser", "main"]  # UsageError: its old home
 
 EXIT_CONFIG = 2
+#: What the ``sim`` extra installs: only ``kiosk demo``, ``kiosk sim`` and the tests need it.
+SIM_PACKAGES = frozenset({"starlette", "uvicorn"})
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -43,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--language", choices=LANGUAGES, default=None,
                    help="language of the screens (default: KIOSK_LANGUAGE, else en)")
-    p.set_defaults(handler="kiosk.ui.launch:demo")
+    p.set_defaults(handler="kiosk.commands.demo:main")
 
     p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")
     p.add_argument("--host", default="127.0.0.1")
@@ -93,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_resolve(args.handler)(args) or 0)
     except KioskError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in SIM_PACKAGES:
+            raise
+        print(f"kiosk: `kiosk {args.command}` needs the Engage simulator, which this install "
+              "leaves out: pip install 'kiosk[sim]'", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
