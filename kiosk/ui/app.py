@@ -28,7 +28,7 @@ from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.ui import messages_text
-from kiosk.ui.console_theme import CONSOLE_THEME
+from kiosk.ui.console_theme import CONSOLE_THEME, use_console_scrollbars
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
@@ -104,6 +104,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.console_mode = console_wanted(os.environ, self.console.color_system) \
             if console is None else console
         self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
+        use_console_scrollbars(self.console_mode)
         if self.console_mode:
             self.register_theme(CONSOLE_THEME)
             self.theme = CONSOLE_THEME.name

@@ -11,6 +11,9 @@ theme with plain ones. ``NO_COLOR`` keeps the normal theme but also selects in r
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.theme import Theme
 
 CONSOLE_THEME = Theme(
@@ -69,3 +72,15 @@ CONSOLE_THEME = Theme(
         "secondary-background": "ansi_default",
     },
 )
+
+
+class ConsoleScrollBarRender(ScrollBarRender):
+    """Scrollbars in whole cells: the eighth-block glyphs (▁ ▂ … ▉ ▊) aren't in console fonts."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+def use_console_scrollbars(console: bool) -> None:
+    """Scrollbars for this process (one kiosk app per process): console-safe or Textual's."""
+    ScrollBar.renderer = ConsoleScrollBarRender if console else ScrollBarRender

@@ -119,12 +119,16 @@ def wait_selected(term: Terminal, text: str) -> str:
 
 
 def test_console_attributes_and_characters(start: Callable[..., Terminal]) -> None:
-    """Scan, offers, confirm and result under TERM=linux: base colours only, a visible
-    reverse-video selection that follows the arrow keys, every character in the font."""
+    """Scan (and a toast), offers, confirm and result under TERM=linux: base colours only, a
+    visible reverse-video selection that follows the arrow keys, every character in the font."""
     font = font_repertoire()
     term = start(TERM="linux")
     screens = {"scan": term.wait_for("Scan the member's card", "Engage: connected", timeout=12)}
     screens["scan"] = styled(term)
+    term.type("4006381333931")  # a product's barcode: refused, with a toast
+    term.keys("Enter")
+    term.wait_for("Not a member card")
+    screens["toast"] = styled(term)
     term.type(ANNA)
     term.keys("Enter")
     term.wait_for("4 offers to use in store")

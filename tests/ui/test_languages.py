@@ -109,3 +109,31 @@ def test_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch, language: str,
     monkeypatch.delenv("NO_COLOR", raising=False)
     with showcase.frozen_demo(language) as make_app:
         assert snap_compare(make_app(), terminal_size=SMALL, run_before=getattr(showcase, flow))
+
+
+async def _show_at(language: str, flow: Flow, size: tuple[int, int]) -> tuple[str, Any]:
+    with showcase.frozen_demo(language) as make_app:
+        app: KioskApp = make_app()
+        async with app.run_test(size=size) as pilot:
+            await flow(pilot)
+            await pilot.pause()
+            return showcase.screen_text(app), app.screen
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+async def test_60x20_keeps_every_key_the_scan_box_and_the_dates(language: str) -> None:
+    """The small items at 60x20: the footer shows F9 and F10 with their words whole, the scan
+    box keeps its bottom border, every offer's expiry date stays in view."""
+    screen, _shown = await _show_at(language, showcase.scan_screen, (60, 20))
+    footer = screen.splitlines()[-1]
+    for text in ["F9", "F10", _("Diagnostics"), _("Staff exit")]:
+        assert text in footer, f"{language}: {text!r} not in the footer {footer!r}"
+    box = [row for row in screen.splitlines() if "╭" in row or "╰" in row]
+    assert len(box) == 4, f"{language}: the prompt and the card box, both closed\n{screen}"
+
+    screen, shown = await _show_at(language, showcase.offers_screen, (60, 20))
+    footer = screen.splitlines()[-1]
+    for text in ["F9", "F10", _("Redeem…"), _("Diagnostics"), _("Staff exit")]:
+        assert text in footer, f"{language}: {text!r} not in the footer {footer!r}"
+    for offer in shown.offers:
+        assert _whole_on_a_row(screen, offer.expiry_text), f"{language}\n{screen}"
