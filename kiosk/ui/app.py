@@ -28,7 +28,7 @@ from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.ui import messages_text
-from kiosk.ui.console_theme import CONSOLE_THEME, use_console_scrollbars
+from kiosk.ui.console_theme import apply_console_theme
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
@@ -45,6 +45,7 @@ from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.result import ResultScreen
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.services import KioskServices
+from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,6 @@ LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
 #: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
 KEY_GUARD = 0.5
-#: Key names in the footer, in the staff's language: words, not ⏎ (no console font has it).
-KEY_NAMES = {
-    "enter": N_("Enter"), "escape": N_("Esc"), "f9": "F9", "f10": "F10", "f2": "F2",
-    "pageup": N_("PgUp"), "pagedown": N_("PgDn"), "home": N_("Home"), "end": N_("End"),
-    "space": N_("Space"), "backspace": N_("Backspace"),
-}
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -104,13 +99,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.console_mode = console_wanted(os.environ, self.console.color_system) \
             if console is None else console
         self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
-        use_console_scrollbars(self.console_mode)
-        if self.console_mode:
-            self.register_theme(CONSOLE_THEME)
-            self.theme = CONSOLE_THEME.name
-            self.add_class("-console")
-        if self.console_mode or self.no_color:
-            self.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by
+        apply_console_theme(self, console=self.console_mode, no_color=self.no_color)
         self.idle_timeout = idle_timeout if idle_timeout is not None else float(
             getattr(settings, "idle_timeout", 60.0))
         self.ping_interval = ping_interval
@@ -422,13 +411,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self._with_pin("open diagnostics", lambda: self.push_screen(DiagnosticsScreen()))
 
     def get_key_display(self, binding: Binding) -> str:
-        """Key names for the footer in the staff's language, with console-safe symbols."""
-        if binding.key_display:
-            return binding.key_display
-        name = KEY_NAMES.get(binding.key)
-        if name is not None:
-            return _(name)
-        return super().get_key_display(binding)
+        """Key names for the footer in the staff's language (words, console-safe)."""
+        return key_name(binding) or super().get_key_display(binding)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:

@@ -11,8 +11,9 @@ theme with plain ones. ``NO_COLOR`` keeps the normal theme but also selects in r
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from textual.app import App
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.theme import Theme
 
@@ -81,6 +82,14 @@ class ConsoleScrollBarRender(ScrollBarRender):
     HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
 
 
-def use_console_scrollbars(console: bool) -> None:
-    """Scrollbars for this process (one kiosk app per process): console-safe or Textual's."""
+def apply_console_theme(app: App[Any], *, console: bool, no_color: bool) -> None:
+    """On the console: the base-colour theme, whole-cell scrollbars and ``-console`` rules;
+    on the console or with NO_COLOR: the reverse-video selection (``-reverse-select``)."""
+    # Class-level: one kiosk app per process (tests reset it with every app they make).
     ScrollBar.renderer = ConsoleScrollBarRender if console else ScrollBarRender
+    if console:
+        app.register_theme(CONSOLE_THEME)
+        app.theme = CONSOLE_THEME.name
+        app.add_class("-console")
+    if console or no_color:
+        app.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by

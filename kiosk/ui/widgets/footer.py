@@ -29,8 +29,24 @@ SHORT = {
 }
 #: Keys left out when even the short descriptions don't fit (the list shows what they do).
 OPTIONAL_ACTIONS = frozenset({"cursor_down", "cursor_up"})
+#: Key names in the staff's language: words, not ⏎ (no console font has it). F-keys as is.
+KEY_NAMES = {
+    "enter": N_("Enter"), "escape": N_("Esc"), "pageup": N_("PgUp"), "pagedown": N_("PgDn"),
+    "home": N_("Home"), "end": N_("End"), "space": N_("Space"), "backspace": N_("Backspace"),
+}
 #: Columns between keys (FooterKey's padding) in the roomy and the compact style.
 _GAP = {False: 3, True: 1}
+
+
+def key_name(binding: Binding) -> str | None:
+    """How the footer names ``binding``'s key ("Enter", "Esc", "F9"...); None: Textual's way."""
+    if binding.key_display:
+        return binding.key_display
+    if binding.key in KEY_NAMES:
+        return _(KEY_NAMES[binding.key])
+    if binding.key[:1] == "f" and binding.key[1:].isdigit():
+        return binding.key.upper()
+    return None
 
 
 class KioskFooter(Footer):
