@@ -149,3 +149,14 @@ def test_demo_takes_a_language() -> None:
     assert build_parser().parse_args(["demo", "--language", "sv"]).language == "sv"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["demo", "--language", "de"])
+
+
+def test_setting_warnings_are_english_for_the_log_and_translated_for_the_screen() -> None:
+    """The same warning: English when the log is set up, the staff's words on the scan screen
+    (build_services switches the language before it takes the notices)."""
+    from kiosk.config import Settings
+
+    settings = Settings(staff_pin="1234", language="sv", engage_url="https://x.example")
+    assert settings.warnings()[0].startswith("the staff PIN is set in plain text")
+    i18n.set_language("sv")
+    assert settings.warnings()[0].startswith("personalens PIN-kod är angiven i klartext")
