@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
+from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def shown_value(offer: Offer) -> str:
@@ -71,10 +71,21 @@ def greeting(member: Member) -> Text:
     return text
 
 
-class OffersScreen(Screen):
-    """One member's offers. A scan here starts over with the new card."""
+class OffersScreen(Screen[None]):
+    """One member's offers. A scan here starts over with the new card.
 
-    app: KioskApp  # type: ignore[assignment]
+    Posts ``Chosen`` for the offer under the cursor (Enter) and ``StartOver`` (Escape).
+    """
+
+    class Chosen(Message):
+        """Staff chose ``offer`` to redeem."""
+
+        def __init__(self, offer: Offer) -> None:
+            super().__init__()
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): choosing another waits.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", N_("Up"), show=False),
@@ -87,10 +98,11 @@ class OffersScreen(Screen):
         Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
-    def __init__(self, member: Member, offers: list[Offer]) -> None:
+    def __init__(self, member: Member, offers: list[Offer], *, cursor_blink: bool = True) -> None:
         super().__init__()
         self.member = member
         self.offers = offers
+        self.cursor_blink = cursor_blink
         self._prompt_width = 0
         self._selected: int | None = None
         self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
@@ -115,7 +127,7 @@ class OffersScreen(Screen):
                 name=self.member.first_name) if self.member.first_name else
                 _("This member has no offers to use in store right now."))
             yield Static(Text(text), id="no-offers")
-        yield ScanInput(_("scan the next card"), cursor_blink=self.app.cursor_blink)
+        yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
@@ -167,7 +179,7 @@ class OffersScreen(Screen):
             offer = self.highlighted_offer
             if offer is None:
                 return False if not self.offers else None
-            return None if self.app.redeeming else True
+            return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
             return bool(self.offers)
         return True
@@ -193,10 +205,13 @@ class OffersScreen(Screen):
     def action_last(self) -> None:
         self._list().action_last()
 
+    def watch_redeeming(self) -> None:
+        self.refresh_bindings()
+
     def action_choose(self) -> None:
         offer = self.highlighted_offer
         if offer is not None:
-            self.app.choose(offer)
+            self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
-        self.app.request_start_over()
+        self.post_message(StartOver())

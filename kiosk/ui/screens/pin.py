@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, work
@@ -14,7 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _, ngettext
+from kiosk.staff_pin import PinResult
 from kiosk.ui.glyphs import UNICODE
+from kiosk.ui.services import PinCheck
 from kiosk.ui.widgets.footer import KioskFooter
 
 MAX_PIN = 12
@@ -33,7 +35,7 @@ class PinScreen(ModalScreen[bool]):
         Binding("escape", "cancel", N_("Back"), id="cancel"),
     ]
 
-    def __init__(self, guard: Any, purpose: str = "leave the kiosk") -> None:
+    def __init__(self, guard: PinCheck, purpose: str = "leave the kiosk") -> None:
         super().__init__()
         self.guard = guard
         self.purpose = purpose
@@ -105,7 +107,7 @@ class PinScreen(ModalScreen[bool]):
         result = self.guard.attempt(pin)  # ~0.25 s of hashing: off the event loop
         self.app.call_from_thread(self._checked, result)
 
-    def _checked(self, result: str) -> None:
+    def _checked(self, result: PinResult) -> None:
         self._checking = False
         if result == "ok":
             self.dismiss(True)
