@@ -18,15 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import (
-    CircuitOpen,
-    ContactNotFound,
-    EngageError,
-    EngageUnreachable,
-    MultipleMatches,
-    ServerError,
-)
+from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageError, MultipleMatches
 from kiosk.engage.models import Contact, LookupKey, Promotion
+from kiosk.engage.outage import is_outage
 from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
 from kiosk.scanner.barcode import mask_card
 
@@ -81,12 +75,6 @@ class LookupStats:
     stale_ids: int = 0
 
 
-def _is_outage(exc: BaseException) -> bool:
-    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker."""
-    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
-        exc, CircuitOpen)
-
-
 class MemberLookup:
     """Finds a member and all their offers by card (or by the configured lookup key)."""
 
@@ -134,7 +122,7 @@ class MemberLookup:
             result = await coro
         except EngageError as exc:
             if self.breaker is not None:
-                if _is_outage(exc):
+                if is_outage(exc):
                     self.breaker.record_failure()
                 else:  # Engage answered (404, 409, 401...): it is there
                     self.breaker.record_success()

@@ -7,18 +7,21 @@ before any string leaves this module.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
 
+from kiosk import i18n
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
+from kiosk.i18n import _
 from kiosk.text import one_line
 
-#: No-break space: Swedish thousands separator and the gap before "%" (never wraps apart).
+#: No-break space: CLDR's thousands separator and gap before "%" and "kr" (never wraps apart).
 NBSP = "\u00a0"
 _MAX_TEXT = 200
 #: A condition ("Vid köp över 500 kr.") is read in full at the till: a longer cap than names.
@@ -32,46 +35,22 @@ def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
     return one_line(text, limit, mark="…")
 
 
-def _group_thousands(digits: str) -> str:
-    out: list[str] = []
-    while len(digits) > 3:
-        out.insert(0, digits[-3:])
-        digits = digits[:-3]
-    out.insert(0, digits)
-    return NBSP.join(out)
-
-
-def format_amount(amount: Decimal) -> str:
-    """An amount Swedish style: two decimals after a comma, no-break spaces between thousands
-    ("1 234,50")."""
-    q = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if q < 0 else ""
-    whole, _, frac = f"{abs(q):f}".partition(".")
-    return f"{sign}{_group_thousands(whole)},{(frac or '00'):0<2}"
-
-
 def format_money(money: Money) -> str:
-    """"100,00 SEK"; without a currency just "100,00" (we never guess one)."""
-    currency = sanitize(money.currency, limit=8).upper()
-    text = format_amount(money.amount)
-    return f"{text}{NBSP}{currency}" if currency else text
+    """Engage's money in the staff's locale: "100 kr", "1 234,50 kr", "1 234,50 €" (CLDR);
+    without a currency just the number (we never guess one)."""
+    return i18n.format_money(money.amount, sanitize(money.currency, limit=8) or None)
 
 
 def format_percent(value: Decimal) -> str:
-    """"20 %", "12,5 %" (trailing zeros dropped, comma decimals, no-break space before %)."""
-    try:
-        normal = value.normalize()
-    except InvalidOperation:
-        normal = value
-    text = f"{normal:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text.replace('.', ',')}{NBSP}%"
+    """"20 %" (sv), "12,5 %", "20%" (en): CLDR's pattern, trailing zeros dropped."""
+    with contextlib.suppress(InvalidOperation):
+        value = value.normalize()
+    return i18n.format_percent(value)
 
 
 def format_expiry(expires_on: datetime | None) -> str:
-    """"until 2026-12-31" (ISO dates: unambiguous in any store's locale), or "" if none."""
-    return f"until {expires_on.date().isoformat()}" if expires_on else ""
+    """"until 31 Dec 2026" in the staff's language, or "" if none."""
+    return _("until {date}").format(date=i18n.format_date(expires_on)) if expires_on else ""
 
 
 class NotUsable(StrEnum):
@@ -86,7 +65,7 @@ class NotUsable(StrEnum):
 
 
 def _day(dt: datetime | None) -> str:
-    return dt.date().isoformat() if dt else ""
+    return i18n.format_date(dt) if dt else ""
 
 
 @dataclass(frozen=True)
@@ -94,11 +73,14 @@ class Offer:
     """One of the member's offers as the till shows it.
 
     ``id`` is the promotion *instance* (what redeem takes); ``value_text`` is the value for the
-    list ("20 %", "100,00 SEK", a code, an instruction); ``till_instruction`` is the sentence
-    telling staff what to apply. ``redeemable`` is False for value types this kiosk cannot
-    explain (e.g. SWIPE). ``not_usable`` says why an offer can't be used here now (None: it
-    can); ``heading``/``description`` are Engage's presentation texts (the conditions),
-    sanitized to one line each.
+    list ("20 %", "100 kr", a code, an instruction); ``till_instruction`` is the sentence
+    telling staff what to apply (Engage's own words when it gives some for a till code or a
+    manual offer); ``apply_text`` is the short thing to apply, for large type ("20 %",
+    "100 kr", the till code; "" for a manual offer). ``redeemable`` is False for value types
+    this kiosk cannot explain (e.g. SWIPE). ``not_usable`` says why an offer can't be used
+    here now (None: it can); ``heading``/``description`` are Engage's presentation texts (the
+    conditions), sanitized to one line each. Texts are in the staff's language at the time the
+    offer was built.
     """
 
     id: str
@@ -109,6 +91,7 @@ class Offer:
     till_instruction: str
     expires_on: datetime | None = None
     redeemable: bool = True
+    apply_text: str = ""
     heading: str = ""
     description: str = ""
     not_usable: NotUsable | None = None
@@ -117,7 +100,7 @@ class Offer:
 
     @property
     def expiry_text(self) -> str:
-        """"until YYYY-MM-DD" or ""."""
+        """"until 31 Dec 2026" (in the staff's language) or ""."""
         return format_expiry(self.expires_on)
 
     @property
@@ -138,19 +121,20 @@ class Offer:
             return "" if self.redeemable else self.till_instruction
         if kind == NotUsable.USED:
             when = _day(self.redeemed_on)
-            return f"used {when}" if when else "already used"
+            return _("used {date}").format(date=when) if when else _("already used")
         if kind == NotUsable.EXPIRED:
-            return f"expired {_day(self.expires_on)}"
+            return _("expired {date}").format(date=_day(self.expires_on))
         if kind == NotUsable.NOT_YET_VALID:
             when = _day(self.valid_from)
-            return f"not valid yet (from {when})" if when else "not valid yet"
+            return _("not valid yet (from {date})").format(date=when) if when else \
+                _("not valid yet")
         if kind == NotUsable.ONLINE_ONLY:
-            return "online only"
+            return _("online only")
         if kind == NotUsable.NOT_IN_STORE:
-            return "not for use in store"
+            return _("not for use in store")
         if self.value_type in (ValueType.EXTERNALOFFER, ValueType.MANUAL):
             return self.till_instruction  # a known type with its code/instruction missing
-        return "type not supported at this till"
+        return _("type not supported at this till")
 
 
 @dataclass(frozen=True)
@@ -167,9 +151,9 @@ class MemberOffers:
     @property
     def count_text(self) -> str:
         """"3 to use · 4 not usable here"."""
-        parts = [f"{len(self.usable)} to use"]
+        parts = [_("{count} to use").format(count=len(self.usable))]
         if self.not_usable:
-            parts.append(f"{len(self.not_usable)} not usable here")
+            parts.append(_("{count} not usable here").format(count=len(self.not_usable)))
         return " · ".join(parts)
 
     def find(self, offer_id: str) -> Offer | None:
@@ -187,47 +171,52 @@ class Member:
     masked_card: str
 
 
-def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool]:
-    """(value_text, till_instruction, redeemable) for one POS channel."""
+def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool, str]:
+    """(value_text, till_instruction, redeemable, apply_text) for one POS channel."""
     vtype = channel.value_type.upper()
     value = channel.value
     note = sanitize(channel.instruction)
     if vtype == ValueType.PERCENT and isinstance(value, Decimal):
         text = format_percent(value)
-        return text, f"Give {text} off", True
+        return text, _("Give {value} off").format(value=text), True, text
     if vtype == ValueType.MONEY and isinstance(value, Money):
         text = format_money(value)
-        return text, f"Take {text} off", True
+        return text, _("Take {amount} off").format(amount=text), True, text
     if vtype == ValueType.EXTERNALOFFER:
         code = sanitize(value, limit=64)
         if code:
-            return f"Code {code}", f"Key code {code} into the till", True
-        return "Code missing", note or "No code given: check the offer in Engage", False
+            # Engage's own words first (they are the store's language); ours only without them.
+            instruction = note or _("Key code {code} into the till").format(code=code)
+            return _("Code {code}").format(code=code), instruction, True, code
+        return (_("Code missing"), note or _("No code given: check the offer in Engage"),
+                False, "")
     if vtype == ValueType.MANUAL:
         # The instruction is what staff do; the value is a short label (or the instruction itself).
         label = sanitize(value) or note
         if label or note:
-            return label or note, note or label, True
-        return "See Engage", "No instruction given: check the offer in Engage", False
+            return label or note, note or label, True, ""
+        return (_("See Engage"), _("No instruction given: check the offer in Engage"), False,
+                "")
     # SWIPE or a value type Engage adds later: show it, but we can't tell staff what to apply.
-    return "See Engage", "This offer type can't be redeemed at this till", False
+    return _("See Engage"), _("This offer type can't be redeemed at this till"), False, ""
 
 
 def to_offer(promotion: Promotion, channel: RedemptionChannel,
              not_usable: NotUsable | None = None) -> Offer:
     """The till's view of one promotion instance through one of its channels (POS if any)."""
-    value_text, instruction, redeemable = _value_and_instruction(channel)
+    value_text, instruction, redeemable, apply_text = _value_and_instruction(channel)
     if not_usable is None and not redeemable:
         not_usable = NotUsable.UNSUPPORTED
     return Offer(
         id=promotion.id,
         promotion_id=promotion.promotion_id,
-        name=sanitize(promotion.name) or "(unnamed offer)",
+        name=sanitize(promotion.name) or _("(unnamed offer)"),
         value_type=channel.value_type.upper(),
         value_text=value_text,
         till_instruction=instruction,
         expires_on=promotion.expires_on,
         redeemable=redeemable,
+        apply_text=apply_text,
         heading=sanitize(promotion.heading, limit=_MAX_CONDITION),
         description=sanitize(promotion.description, limit=_MAX_CONDITION),
         not_usable=not_usable,
@@ -262,7 +251,7 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
         offer = to_offer(promo, channel)
         keyed.append(((not offer.redeemable, expires, _name_key(offer.name), offer.id), offer))
     keyed.sort(key=itemgetter(0))  # by the key alone: Offers don't compare
-    return [offer for _, offer in keyed]
+    return [offer for _key, offer in keyed]
 
 
 def _why_not(promo: Promotion, now: datetime) -> NotUsable | None:

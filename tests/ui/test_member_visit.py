@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from kiosk_pilot import ANNA, TWINS, Kiosk, Members
-
+from kiosk import i18n
 from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
+from tests.ui.kiosk_pilot import ANNA, TWINS, Kiosk, Members
 
 
 def id_lookups(k: Kiosk) -> list:
@@ -57,14 +57,15 @@ async def test_three_offers_in_one_visit_without_scanning_again(
         text = k.text()
         assert "This visit, apply: 20 %" in text
         assert "3 to use · 2 not usable here" in text
-        assert f"used {date.today().isoformat()}" in text  # the one just used, now as used
+        # the one just used, now listed as used, with the day
+        assert f"used {i18n.format_date(date.today())}" in text
 
         await redeem(k, "Hundred off")
         await k.pilot.press("enter")
         await k.screen_is("OffersScreen")
         await k.wait_for(lambda: "2 to use" in k.text(), "offers re-read")
         result = await redeem(k, "Till code")
-        assert "This visit, apply: 20 % · 100,00 SEK · Code 10056" in result
+        assert "This visit, apply: 20 % · 100 kr · Code 10056" in result
         assert len(k.posts()) == 3 and len(id_lookups(k)) == lookups
 
         await k.pilot.press("escape")  # the visit ends
@@ -114,7 +115,7 @@ async def test_conditions_on_the_list_the_confirmation_and_the_result(
         await k.pilot.press("enter")
         await k.screen_is("ResultScreen")
         joined = " ".join(k.text().split())
-        assert "Take 100,00 SEK off" in joined and "Vid köp över 500 kr." in joined
+        assert "Take 100 kr off" in joined and "Vid köp över 500 kr." in joined
 
 
 async def test_shared_card_chooser_first_names_then_the_chosen_members_offers(

@@ -3,7 +3,7 @@ Escape gives up (back to the scan screen). Dismisses with the chosen contact id 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,45 +13,44 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiosk.i18n import N_, _
 from kiosk.lookup import Candidate
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 class ChooserScreen(ModalScreen[str | None]):
     """The members of a shared card, by first name; nothing else about them is shown."""
 
-    app: KioskApp  # type: ignore[assignment]
-
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Choose", key_display="↑↓"),
-        Binding("enter", "pick", "This member", id="pick"),
-        Binding("escape", "give_up", "Give up", id="give_up"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
+        Binding("enter", "pick", N_("This member"), id="pick"),
+        Binding("escape", "give_up", N_("Give up"), id="give_up"),
     ]
 
-    def __init__(self, masked_card: str, candidates: list[Candidate], more: int = 0) -> None:
+    def __init__(self, masked_card: str, candidates: list[Candidate], more: int = 0, *,
+                 cursor_blink: bool = True) -> None:
         super().__init__()
+        self.cursor_blink = cursor_blink
         self.masked_card = masked_card
         self.candidates = candidates
         self.more = more
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser-box"):
-            yield Static(Text(f"Card {self.masked_card} is shared. Which member is here?"),
-                         id="chooser-title")
+            yield Static(Text(_("Card {card} is shared. Which member is here?").format(
+                card=self.masked_card)), id="chooser-title")
             options = [Option(Text(c.first_name, style="bold")) for c in self.candidates]
             option_list = OptionList(*options, id="chooser-list", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
             if self.more:
-                yield Static(Text(f"(and {self.more} more in Engage, not shown)", style="dim"))
-            yield Static(Text("Ask for the first name, choose it and press Enter. Esc: continue "
-                              "without offers.", style="dim"), id="chooser-hint")
-            yield ScanInput(cursor_blink=self.app.cursor_blink, id="chooser-scan")
+                yield Static(Text(_("(and {n} more in Engage, not shown)").format(n=self.more),
+                                  style="dim"))
+            yield Static(Text(_("Ask for the first name, choose it and press Enter. Esc: "
+                                "continue without offers."), style="dim"), id="chooser-hint")
+            yield ScanInput(cursor_blink=self.cursor_blink, id="chooser-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:

@@ -2,30 +2,33 @@
 
 Usable offers come first; below them, dimmed, the member's other offers with the reason they
 can't be used here (Enter on one says why and sends nothing). The highlighted offer's
-conditions (Engage's heading and description) are shown in full under the list. The list is
-built from sections (``Section``), so another kind of item can get its own section later.
+conditions (Engage's heading and description) are shown under the list. The list is built
+from sections (``Section``), so another kind of item can get its own section later.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiosk.i18n import N_, _
 from kiosk.offers import Member, MemberOffers, Offer
+from kiosk.ui.messages import StartOver
+from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 from kiosk.visit import Visit
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def shown_value(offer: Offer) -> str:
@@ -34,31 +37,56 @@ def shown_value(offer: Offer) -> str:
     return offer.till_instruction if same and offer.redeemable else offer.value_text
 
 
-def offer_prompt(offer: Offer) -> Text:
-    """Two lines per offer: the name, then value and expiry. Built from Text: never markup."""
-    text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
-    text.append("\n  ")
-    text.append(shown_value(offer), style="" if offer.redeemable else "dim")
-    if offer.expiry_text:
-        text.append(f"   {offer.expiry_text}", style="dim")
-    if not offer.redeemable:
-        text.append("   (not redeemable at this till)", style="dim italic")
+def _reverse(text: Text, width: int | None) -> Text:
+    """The whole option in reverse video, padded to ``width`` (selection without colours)."""
+    if width is None:
+        return text
+    lines = text.split("\n", allow_blank=True)
+    for line in lines:
+        line.truncate(width, overflow="ellipsis", pad=True)
+    text = Text("\n").join(lines)
+    text.no_wrap = True
+    text.stylize("reverse")
     return text
 
 
-def unusable_prompt(offer: Offer) -> Text:
+def offer_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
+    """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
+
+    With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
+    date after it always stays in view. ``selected`` draws the whole option in reverse video
+    (padded to ``width``): the selection where colours can't show it (Linux console,
+    NO_COLOR); a reverse attribute in the text reaches the terminal as SGR 7, one set by CSS
+    is turned into swapped colours, which are nothing when both are the default.
+    """
+    text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
+    text.append("\n  ")
+    value = shown_value(offer)
+    tail = f"   {offer.expiry_text}" if offer.expiry_text else ""
+    if width is not None and tail and 2 + len(value) + len(tail) > width:
+        room = max(width - 2 - len(tail), 8)
+        value = value[: room - 1] + "…" if len(value) > room else value
+    text.append(value, style="" if offer.redeemable else "dim")
+    if tail:
+        text.append(tail, style="dim")
+    if not offer.redeemable:
+        text.append("   " + _("(not redeemable at this till)"), style="dim italic")
+    return _reverse(text, width) if selected else text
+
+
+def unusable_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
     """Two dimmed lines: the name, then why it can't be used here."""
     text = Text(offer.name, style="dim", no_wrap=True, overflow="ellipsis")
     text.append("\n  ")
     text.append(offer.reason_text, style="dim italic")
-    return text
+    return _reverse(text, width) if selected else text
 
 
 def conditions_text(offer: Offer, *, label: bool = True) -> Text:
     """The offer's conditions (heading bold, then the description); never markup."""
     text = Text()
     if label:
-        text.append("Conditions: ", style="dim")
+        text.append(_("Conditions:") + " ", style="dim")
     if offer.heading:
         text.append(offer.heading, style="bold")
         if offer.description:
@@ -73,28 +101,35 @@ def detail_text(offer: Offer | None) -> Text:
         return Text("")
     text = Text()
     if not offer.usable:
-        text.append(f"Can't be used here: {offer.reason_text}", style="bold")
+        text.append(_("Can't be used here: {reason}").format(reason=offer.reason_text),
+                    style="bold")
         if offer.conditions:
             text.append("\n")
     if offer.conditions:
         text.append_text(conditions_text(offer))
     elif offer.usable:
-        text.append("No conditions given in Engage.", style="dim")
+        text.append(_("No conditions given in Engage."), style="dim")
     return text
 
 
+def list_text_width(screen_width: int) -> int:
+    """Columns for an offer's text: the screen less the list's margin, border, padding and a
+    scrollbar (``#offers`` in kiosk.tcss)."""
+    return max(screen_width - 2 - 2 - 2 - 2, 20)
+
+
 def greeting(member: Member) -> Text:
-    """"Anna · •••• 4931" (a generic greeting when Engage has no first name)."""
-    text = Text(member.first_name or "Member", style="bold")
-    text.append(f"  ·  card {member.masked_card}")
+    """"Anna · card •••• 4931" (a generic greeting when Engage has no first name)."""
+    text = Text(member.first_name or _("Member"), style="bold")
+    text.append("  ·  " + _("card {card}").format(card=member.masked_card))
     return text
 
 
 def visit_strip(visit: Visit | None) -> Text:
-    """"This visit: 20 % · 100,00 SEK · Code TILL-3FOR2" ("" before anything is redeemed)."""
+    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2" ("" before anything is redeemed)."""
     if visit is None or not visit.redeemed:
         return Text("")
-    text = Text("This visit, apply: ", style="bold")
+    text = Text(_("This visit, apply:") + " ", style="bold")
     text.append(visit.strip_text)
     return text
 
@@ -105,62 +140,81 @@ class Section:
 
     heading: str | None
     items: Sequence[Offer]
-    prompt: Callable[[Offer], Text]
+    prompt: Callable[..., Text]  # (item, width, *, selected) -> Text
 
 
 def sections_for(offers: MemberOffers) -> list[Section]:
     """The offers list's sections, top to bottom."""
     out = [Section(None, offers.usable, offer_prompt)]
     if offers.not_usable:
-        out.append(Section("Not usable here", offers.not_usable, unusable_prompt))
+        out.append(Section(_("Not usable here"), offers.not_usable, unusable_prompt))
     return out
 
 
-class OffersScreen(Screen):
-    """One member's offers. A scan here starts over with the new card."""
+class OffersScreen(KeyGuard[None]):
+    """One member's offers. A scan here starts over with the new card.
 
-    app: KioskApp  # type: ignore[assignment]
+    Posts ``Chosen`` for a usable offer under the cursor (Enter) and ``StartOver`` (Escape).
+    Reached by Enter on a result (``guard``), it ignores Enter for a moment: a mashed Enter
+    must not open a confirmation nobody read.
+    """
+
+    class Chosen(Message):
+        """Staff chose ``offer`` to redeem."""
+
+        def __init__(self, offer: Offer) -> None:
+            super().__init__()
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): choosing another waits.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Choose", key_display="↑↓"),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "choose", "Redeem…", id="choose"),
-        Binding("escape", "done", "Done (new customer)", id="done"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
+        Binding("pageup", "page_up", N_("Page up"), show=False),
+        Binding("pagedown", "page_down", N_("Page down"), show=False),
+        Binding("home", "first", N_("First"), show=False),
+        Binding("end", "last", N_("Last"), show=False),
+        Binding("enter", "choose", N_("Redeem…"), id="choose"),
+        Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
     def __init__(self, member: Member, offers: MemberOffers | Sequence[Offer],
-                 visit: Visit | None = None, *, guard: bool = False) -> None:
-        super().__init__()
-        #: reached by Enter on a result: a second Enter must not open a confirmation unread
-        self._guarded = guard
-        self._guard_until = float("-inf")  # set on mount
+                 visit: Visit | None = None, *, cursor_blink: bool = True, guard: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock)
         self.member = member
         self.all_offers = offers if isinstance(offers, MemberOffers) else MemberOffers(
             tuple(offers))
         #: the usable offers, top to bottom
         self.offers: list[Offer] = list(self.all_offers.usable)
         self.visit = visit
+        self.cursor_blink = cursor_blink
         self._rows: list[Offer | None] = []  # option index -> offer (None: a heading)
+        self._row_prompt: list[Callable[..., Text] | None] = []
+        self._prompt_width = 0
+        self._selected: int | None = None
+        self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
         yield Static(visit_strip(self.visit), id="visit",
                      classes="" if self.visit and self.visit.redeemed else "hidden")
         if not self.offers:
-            who = self.member.first_name or "This member"
-            yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers",
+            text = (_("{name} has no offers to use in store right now.").format(
+                name=self.member.first_name) if self.member.first_name else
+                _("This member has no offers to use in store right now."))
+            yield Static(Text(text), id="no-offers",
                          classes="short" if self.all_offers.not_usable else "")
         if self.offers or self.all_offers.not_usable:
             yield Static(Text(self.all_offers.count_text), id="count")
+            self._prompt_width = list_text_width(self.app.size.width)
             option_list = OptionList(*self._options(), id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         yield Static("", id="detail", classes="hidden")
-        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+        yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def _options(self) -> list[Option | None]:
@@ -169,18 +223,22 @@ class OffersScreen(Screen):
             if not section.items:
                 continue
             if section.heading is not None:
-                options.append(Option(Text(section.heading, style="bold"), disabled=True))
+                options.append(Option(Text(section.heading, style="bold"),
+                                      id=f"r{len(self._rows)}", disabled=True))
                 self._rows.append(None)
+                self._row_prompt.append(None)
             for offer in section.items:
                 # None draws a rule under the option before it (it takes no index)
-                options += [Option(section.prompt(offer)), None]
+                index = len(self._rows)
                 self._rows.append(offer)
+                self._row_prompt.append(section.prompt)
+                options += [Option(self._prompt(index), id=f"r{index}"), None]
         return options[:-1] if options and options[-1] is None else options
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
-        if self._guarded:
-            self._guard_until = self.app.key_guard_until()
+        self.arm_key_guard()
+        self._reverse_select = self.app.has_class("-reverse-select")
         if self._rows:
             option_list = self.query_one(OptionList)
             # The first usable offer; with none, the first other one, so its reason shows.
@@ -192,14 +250,41 @@ class OffersScreen(Screen):
     def on_screen_resume(self) -> None:
         self.query_one(ScanInput).focus()
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
+    def on_resize(self) -> None:
+        """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
+        # Under 24 rows the greeting loses its padding, so the conditions pane costs no offer.
+        self.set_class(self.app.size.height < 24, "-short")
+        width = list_text_width(self.app.size.width)
+        if not self._rows or width == self._prompt_width:
+            return
+        self._prompt_width = width
+        option_list = self.query_one(OptionList)
+        for i, offer in enumerate(self._rows):
+            if offer is not None:
+                option_list.replace_option_prompt(f"r{i}", self._prompt(i))
+
+    def _prompt(self, index: int) -> Text:
+        prompt = self._row_prompt[index]
+        offer = self._rows[index]
+        assert prompt is not None and offer is not None
+        selected = self._reverse_select and index == self._selected
+        return prompt(offer, self._prompt_width, selected=selected)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         self._show_detail()
+        if not self._reverse_select:
+            return
+        # Without colours, the selection is the option's own text in reverse video.
+        before, self._selected = self._selected, event.option_index
+        option_list = self.query_one(OptionList)
+        for index in (before, self._selected):
+            if index is not None and self._rows[index] is not None:
+                option_list.replace_option_prompt(f"r{index}", self._prompt(index))
 
     def _show_detail(self) -> None:
-        offer = self.highlighted_offer
         pane = self.query_one("#detail", Static)
-        text = detail_text(offer)
+        text = detail_text(self.highlighted_offer)
         pane.update(text)
         pane.set_class(not text.plain, "hidden")
 
@@ -216,7 +301,7 @@ class OffersScreen(Screen):
             offer = self.highlighted_offer
             if offer is None:
                 return False if not self._rows else None
-            return None if self.app.redeeming else True
+            return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
             return bool(self._rows)
         return True
@@ -242,16 +327,20 @@ class OffersScreen(Screen):
     def action_last(self) -> None:
         self._list().action_last()
 
+    def watch_redeeming(self) -> None:
+        self.refresh_bindings()
+
     def action_choose(self) -> None:
         offer = self.highlighted_offer
-        if offer is None or self.app.guarding(self._guard_until):
+        if offer is None or self.guarding:
             return
         if not offer.usable:
             # Says why, sends nothing.
-            self.notify(f"{offer.name}: {offer.reason_text}. Nothing was sent.",
-                        title="Can't be used here", severity="warning")
+            self.notify(_("{name}: {reason}. Nothing was sent.").format(
+                name=offer.name, reason=offer.reason_text),
+                title=_("Can't be used here"), severity="warning")
             return
-        self.app.choose(offer)
+        self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
-        self.app.request_start_over()
+        self.post_message(StartOver())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,20 +17,18 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import sanitize
 from kiosk.ui.widgets.footer import KioskFooter
 
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
-
-#: Journal state -> (what staff read, whether the value may be applied).
+#: Journal state -> (what staff read (msgid), whether the value may be applied).
 STATE_TEXT: dict[str, tuple[str, bool]] = {
-    "redeemed": ("redeemed", True),
-    "verified-redeemed": ("redeemed (verified)", True),
-    "rejected": ("refused: don't apply", False),
-    "verified-not-redeemed": ("not redeemed: don't apply", False),
-    "pending": ("not verified: check", False),
-    "unknown": ("not verified: check", False),
+    "redeemed": (N_("redeemed"), True),
+    "verified-redeemed": (N_("redeemed (verified)"), True),
+    "rejected": (N_("refused: don't apply"), False),
+    "verified-not-redeemed": (N_("not redeemed: don't apply"), False),
+    "pending": (N_("not verified: check"), False),
+    "unknown": (N_("not verified: check"), False),
 }
 
 
@@ -48,7 +46,8 @@ def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
     for row in sorted(rows, key=lambda r: r.created_at, reverse=True):
         if terminal and row.terminal != terminal:
             continue
-        state, apply_ok = STATE_TEXT.get(str(row.state), (sanitize(str(row.state)), False))
+        msgid, apply_ok = STATE_TEXT.get(str(row.state), (sanitize(str(row.state)), False))
+        state = _(msgid)
         out.append((
             Text(local_time(row.created_at)),
             Text(sanitize(row.masked_card, limit=12)),
@@ -62,12 +61,10 @@ def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
 class RecallScreen(Screen[None]):
     """Today's redemptions at this till. Escape closes."""
 
-    app: KioskApp  # type: ignore[assignment]
-
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="close"),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Scroll", key_display="↑↓"),
+        Binding("escape", "close", N_("Close"), id="close"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Scroll"), key_display="↑↓"),
     ]
 
     def __init__(self, rows: list[tuple[Text, ...]], error: str = "") -> None:
@@ -76,14 +73,15 @@ class RecallScreen(Screen[None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        title = Text("Today at this till", style="bold")
-        title.append(f"  ·  {len(self.rows)} redemption{'s' if len(self.rows) != 1 else ''}",
+        title = Text(_("Today at this till"), style="bold")
+        n = len(self.rows)
+        title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
                      style="dim")
         yield Static(title, id="recall-title")
         if self.error:
             yield Static(Text(self.error), id="recall-empty")
         elif not self.rows:
-            yield Static(Text("No redemptions at this till today."), id="recall-empty")
+            yield Static(Text(_("No redemptions at this till today.")), id="recall-empty")
         else:
             table: DataTable[Text] = DataTable(id="recall-table", cursor_type="row",
                                                zebra_stripes=True)
@@ -94,7 +92,7 @@ class RecallScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.rows:
             table = self.query_one(DataTable)
-            table.add_columns("Time", "Card", "Offer", "Apply", "State")
+            table.add_columns(_("Time"), _("Card"), _("Offer"), _("Apply"), _("State"))
             table.add_rows(self.rows)
 
     def action_cursor_up(self) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kiosk.i18n import _
+
 #: Seconds before the idle reset that the countdown appears.
 IDLE_WARNING = 10.0
 
 
-def warning_text(seconds: int) -> Text:
-    """"⚠ Clearing in 9 s — press any key to keep"."""
-    return Text(f"⚠ Clearing in {seconds} s — press any key to keep", style="bold")
+def warning_text(seconds: int, glyph: str = "⚠") -> Text:
+    """"⚠ Clearing in 9 s — press any key to keep" (``glyph``: the app's warning sign)."""
+    return Text(f"{glyph} " + _("Clearing in {n} s — press any key to keep").format(n=seconds),
+                style="bold")
 
 
 class IdleWarning(Static):
