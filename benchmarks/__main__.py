@@ -85,7 +85,7 @@ def run(names: list[str], quick: bool) -> tuple[dict[str, Any], list[str]]:
         if "cold_start" in names:
             attempt("cold_start", lambda: {
                 "kiosk_run_headless": coldstart.kiosk_run_headless(sim, *counts["cold_run"]),
-                "kiosk_demo_tmux": coldstart.kiosk_demo_tmux(*counts["cold_demo"])})
+                "tmux": coldstart.terminal_tmux(sim, *counts["cold_demo"])})
         if "scan_to_offers" in names:
             attempt("scan_to_offers",
                     lambda: asyncio.run(flows.scan_to_offers(sim, *counts["scan"])))

@@ -27,9 +27,11 @@ from typing import Any
 
 import httpx
 from textual import events
+from textual.app import ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Static
 
 from kiosk.config import Settings
 from kiosk.journal import Journal
@@ -57,6 +59,7 @@ class Exchange:
     path: str
     start: float
     end: float
+    url: str = ""
 
 
 class RequestTimer(httpx.AsyncBaseTransport):
@@ -70,7 +73,8 @@ class RequestTimer(httpx.AsyncBaseTransport):
         start = perf_counter()
         response = await self.inner.handle_async_request(request)
         await response.aread()  # the whole body: "data arrived"
-        self.log.append(Exchange(request.method, request.url.path, start, perf_counter()))
+        self.log.append(Exchange(request.method, request.url.path, start, perf_counter(),
+                                 str(request.url)))
         return response
 
     async def aclose(self) -> None:
@@ -93,6 +97,47 @@ def sequential_round_trips(exchanges: list[Exchange]) -> int:
         if x.start >= last_end:
             count, last_end = count + 1, x.end
     return count
+
+
+def waves(exchanges: list[Exchange]) -> list[list[Exchange]]:
+    """The exchanges grouped as they ran: each group started together (concurrently) after
+    the previous group had answered."""
+    out: list[list[Exchange]] = []
+    for x in sorted(exchanges, key=lambda x: x.start):
+        if out and x.start < min(y.end for y in out[-1]):
+            out[-1].append(x)
+        else:
+            out.append([x])
+    return out
+
+
+class BareHttp:
+    """The network floor: a plain pooled ``httpx.AsyncClient`` that replays a flow's exchanges
+    (same URLs, same grouping, the API key header) and reads each body, nothing else."""
+
+    def __init__(self, sim: SimProcess) -> None:
+        self.client = httpx.AsyncClient(headers={"apikey": sim.api_key}, trust_env=False)
+
+    async def replay(self, exchanges: list[Exchange]) -> float:
+        """Milliseconds to replay ``exchanges`` (GETs only; others are skipped: replaying a
+        redeem would change what the simulator holds)."""
+        gets = [x for x in exchanges if x.method == "GET"]
+        t0 = perf_counter()
+        for wave in waves(gets):
+            responses = await asyncio.gather(*(self.client.get(x.url) for x in wave))
+            for r in responses:
+                await r.aread()
+        return (perf_counter() - t0) * 1000
+
+    async def get(self, url: str) -> float:
+        """Milliseconds for one GET and its body."""
+        t0 = perf_counter()
+        r = await self.client.get(url)
+        await r.aread()
+        return (perf_counter() - t0) * 1000
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
 class GcTimer:
@@ -154,6 +199,11 @@ class FrameProbe:
         return self.expect(lambda s: type(s).__name__ == name and s is not not_this)
 
 
+class _EmptyScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("floor")
+
+
 @dataclass
 class Kiosk:
     """A running headless kiosk and its probes."""
@@ -189,6 +239,18 @@ class Kiosk:
         t0 = perf_counter()
         self.burst(card)
         return t0, await self.wait(shown, "the offers screen")
+
+    async def empty_screen(self) -> float:
+        """The UI floor: push a screen holding one ``Static`` onto this app and time it to its
+        first frame (ms); popped again. What any screen change costs in this Textual app."""
+        screen = _EmptyScreen()
+        shown = self.probe.expect(lambda s: s is screen)
+        t0 = perf_counter()
+        await self.app.push_screen(screen)
+        t1 = await self.wait(shown, "the empty screen")
+        await self.app.pop_screen()
+        await self.pilot.pause()
+        return (t1 - t0) * 1000
 
     async def start_over(self) -> None:
         """Back to a painted scan screen (as after Escape on the offers screen)."""
