@@ -43,6 +43,7 @@ from kiosk.ui.launch import build_services, make_client
 from .simproc import SimProcess
 
 DEADLINE = 30.0  # seconds any one awaited UI step may take before the benchmark gives up
+DEFAULT_GC_THRESHOLDS = gc.get_threshold()
 
 
 def bench_card(n: int) -> str:
@@ -297,20 +298,35 @@ async def running_kiosk(sim: SimProcess, *, size: tuple[int, int] = (120, 40),
                 h(message)
 
         try:
-            app = KioskApp(build_services(settings, client, journal))
+            # tune_gc as ``kiosk run`` sets it: the start-up heap frozen, collections between
+            # customers (kiosk.ui.heap)
+            app = KioskApp(build_services(settings, client, journal), tune_gc=True)
             probe = FrameProbe(app)
             ready = probe.expect_screen("ScanScreen")
             with GcTimer() as gc_timer:
                 async with app.run_test(size=size, message_hook=hook) as pilot:
                     kiosk = Kiosk(app, pilot, probe, timer, settings, gc_timer, hooks)
                     await kiosk.wait(ready, "the scan screen")
-                    # Start-up work (reconcile, first ping) must not overlap the first figure.
+                    # Start-up work (reconcile, first ping, freezing the start-up heap) must
+                    # not overlap the first figure: a till's first customer comes later.
                     await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+                    await _until(lambda: gc.get_freeze_count() > 0, "the start-up heap frozen")
                     yield kiosk
                     await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
         finally:
             journal.close()
             reset_logging()  # the log file's directory is going away
+            gc.unfreeze()  # the next kiosk in this process starts from Python's defaults
+            gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` every 10 ms until it holds, or fail after ``DEADLINE``."""
+    deadline = perf_counter() + DEADLINE
+    while not condition():
+        if perf_counter() > deadline:
+            raise RuntimeError(f"timed out after {DEADLINE}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 def rss_kb() -> int:

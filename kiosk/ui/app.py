@@ -24,7 +24,7 @@ from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Una
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
-from kiosk.ui import messages_text
+from kiosk.ui import heap, messages_text
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
@@ -52,6 +52,10 @@ LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
 #: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
 KEY_GUARD = 0.5
+#: Seconds after start-up when the heap is frozen (``tune_gc``), and of quiet on the scan
+#: screen before the last customer's garbage is collected.
+SETTLE_HEAP_AFTER = 2.0
+IDLE_COLLECT_AFTER = 3.0
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -81,7 +85,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0,
+                 key_guard: float = 0.0, tune_gc: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.services = services
@@ -104,6 +108,9 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
+        #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
+        self.tune_gc = tune_gc
+        self._garbage_since_collect = False
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -125,6 +132,20 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
+        if self.tune_gc:
+            heap.tune()
+            # After the first frame and the start-up checks: what lives now lives all shift.
+            self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
+            self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
+        if len(self.screen_stack) > 1:
+            self._garbage_since_collect = True
+        elif (self._garbage_since_collect and not self.busy_text and not self.redeeming
+                and self._clock() - self._last_input >= IDLE_COLLECT_AFTER):
+            self._garbage_since_collect = False
+            heap.collect()
 
     async def on_unmount(self) -> None:
         if self._scanner is not None:

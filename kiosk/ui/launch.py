@@ -95,7 +95,7 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
     try:
         services = build_services(settings, make_client(settings), journal,
                                   demo_cards=demo_cards, log_path=log_path)
-        app: KioskApp = KioskApp(services, key_guard=KEY_GUARD)
+        app: KioskApp = KioskApp(services, key_guard=KEY_GUARD, tune_gc=True)
         app.run(mouse=False)
         return int(app.return_code or 0)
     finally:
