@@ -128,7 +128,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = "disconnected"
             if self._scanner is not None:
                 self._scanner.start()
-        self._reconcile()
+        # After the first frame: the scan screen is up before the Engage client is even built.
+        self.call_after_refresh(self._reconcile)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)

@@ -36,7 +36,6 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.breaker import CircuitBreaker
     from kiosk.lookup import MemberLookup
     from kiosk.redeem import Redeemer
-    from kiosk.scanner.serial_reader import scanner_from_settings
     from kiosk.ui.services import KioskServices
 
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
@@ -44,7 +43,11 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                           now=now or (lambda: datetime.now(UTC)))
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker)
-    factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
+    factory = None
+    if settings.scanner_port:  # pyserial is imported only for a serial scanner
+        from kiosk.scanner.serial_reader import scanner_from_settings
+
+        factory = partial(scanner_from_settings, settings)
     return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
                          pin_guard=pin_guard(settings),
@@ -59,15 +62,32 @@ def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -
                     clock=clock)
 
 
-def make_client(settings: Settings) -> Any:
-    """One Engage client per process, with the configured timeouts and TLS."""
+def make_client(settings: Settings, *, verify: Any = None) -> Any:
+    """One Engage client per process, with the configured timeouts and TLS (``verify``: a
+    context already made from the settings, else made here)."""
     from kiosk.engage.client import ClientTimeouts, EngageClient
 
     timeouts = ClientTimeouts(lookup_deadline=settings.engage_timeout,
                               redeem_read=settings.engage_redeem_timeout)
-    verify: Any = settings.ssl_context() if settings.engage_url.startswith("https") else True
+    if verify is None:
+        verify = _verify(settings)
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
                         verify=verify, proxy=settings.engage_proxy)
+
+
+def _verify(settings: Settings) -> Any:
+    return settings.ssl_context() if settings.engage_url.startswith("https") else True
+
+
+def deferred_client(settings: Settings) -> Any:
+    """The Engage client, built on first use (httpx isn't imported before the scan screen is
+    up); the settings it needs are checked now, so a bad key or CA bundle still stops the
+    start with one line (``ConfigError``)."""
+    from kiosk.engage.deferred import DeferredClient
+
+    settings.api_key()
+    verify = _verify(settings)
+    return DeferredClient(lambda: make_client(settings, verify=verify))
 
 
 def open_journal(path: Path) -> Any:
@@ -93,7 +113,7 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
 
     journal = open_journal(settings.journal_path)
     try:
-        services = build_services(settings, make_client(settings), journal,
+        services = build_services(settings, deferred_client(settings), journal,
                                   demo_cards=demo_cards, log_path=log_path)
         app: KioskApp = KioskApp(services, key_guard=KEY_GUARD, tune_gc=True)
         app.run(mouse=False)
