@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
 from kiosk.ui.widgets.footer import KioskFooter
+from kiosk.ui.widgets.offer_list import OfferList
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ class OffersScreen(Screen):
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (indices stay the offers')
                 options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
-            option_list = OptionList(*options[:-1], id="offers", markup=False)
+            option_list = OfferList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:
