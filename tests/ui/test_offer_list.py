@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from kiosk.ui.widgets.offer_list import OfferList, counted_height
+from kiosk.ui.widgets.offer_list import LazyOption, OfferList, counted_height
 
 PROMPTS: list[object] = [
     "one line",
@@ -65,3 +65,55 @@ def test_counted_height_is_the_line_count_and_none_for_other_prompts() -> None:
     assert counted_height("a\nb\nc") == 3
     assert counted_height(Text("x")) == 1
     assert counted_height(object()) is None
+
+
+class Long(App[None]):
+    CSS = "OptionList { height: 1fr; text-wrap: nowrap; }"
+
+    def __init__(self, lazy: bool, built: list[int]) -> None:
+        super().__init__()
+        self.lazy, self.built = lazy, built
+
+    def prompt(self, i: int) -> Text:
+        self.built.append(i)
+        return Text(f"Offer {i}\n  {i}% off", no_wrap=True)
+
+    def compose(self) -> ComposeResult:
+        options: list[Option | None] = []
+        for i in range(2000):
+            option = (LazyOption(lambda i=i: self.prompt(i), 2, id=str(i)) if self.lazy
+                      else Option(self.prompt(i), id=str(i)))
+            options += [option, None]
+        yield OfferList(*options[:-1], markup=False)
+
+
+async def test_lazy_options_draw_the_same_and_build_only_what_is_drawn() -> None:
+    drawn: dict[bool, list[str]] = {}
+    built: dict[bool, list[int]] = {True: [], False: []}
+    for lazy in (False, True):
+        app = Long(lazy, built[lazy])
+        async with app.run_test(size=(40, 20)) as pilot:
+            widget = app.query_one(OfferList)
+            widget.highlighted = 1500  # scrolls there
+            await pilot.pause()
+            drawn[lazy] = [widget.render_line(y).text for y in range(widget.size.height)]
+            assert widget.virtual_size.height == 2000 * 3 - 1
+    assert drawn[True] == drawn[False]
+    assert len(built[False]) == 2000
+    assert 0 < len(built[True]) < 20  # the rows in view, not the 2,000
+
+
+def test_an_offer_prompt_is_always_offer_lines_tall() -> None:
+    from decimal import Decimal
+
+    from kiosk.engage.models import Promotion
+    from kiosk.offers import to_offer
+    from kiosk.ui.screens.offers import OFFER_LINES, offer_prompt
+
+    for name in ("Shirt", "Two\nlines\r\nname", "x" * 500, "", "\u2028sep\u2029"):
+        promo = Promotion.model_validate({
+            "id": "p1", "name": name, "redemptionChannels": [
+                {"type": "POS", "valueType": "PERCENT", "value": Decimal(10),
+                 "instruction": "line1\nline2"}]})
+        offer = to_offer(promo, promo.redemption_channels[0])
+        assert counted_height(offer_prompt(offer)) == OFFER_LINES, name

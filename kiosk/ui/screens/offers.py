@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
 from kiosk.ui.widgets.footer import KioskFooter
-from kiosk.ui.widgets.offer_list import OfferList
+from kiosk.ui.widgets.offer_list import LazyOption, OfferList
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ def shown_value(offer: Offer) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
+
+
+#: Rows of an ``offer_prompt``: the name, then value and expiry (one line each, never wrapped).
+OFFER_LINES = 2
 
 
 def offer_prompt(offer: Offer) -> Text:
@@ -74,7 +79,9 @@ class OffersScreen(Screen):
             options: list[Option | None] = []
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (indices stay the offers')
-                options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
+                # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
+                options += [LazyOption(partial(offer_prompt, o), OFFER_LINES, id=str(i),
+                                       disabled=not o.redeemable), None]
             option_list = OfferList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list

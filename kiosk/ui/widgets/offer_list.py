@@ -7,10 +7,14 @@ was ~80% of the time to show the list. With ``text-wrap: nowrap`` (the offers li
 one line for the name, one for the value, long text ends in "…") a plain-text prompt is
 exactly as many rows as it has lines, so that is counted instead; anything else (wrapping,
 other prompt types) is measured as before. Everything else is ``OptionList``'s.
+
+``LazyOption`` goes further for long lists: its prompt is built when it is first drawn, and
+its height is given, so 5,000 offers cost 5,000 small objects until someone scrolls.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import repeat
 from typing import cast
 
@@ -18,7 +22,9 @@ from rich.text import Text
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.geometry import Size
+from textual.visual import VisualType
 from textual.widgets import OptionList
+from textual.widgets.option_list import Option
 
 
 def counted_height(prompt: object) -> int | None:
@@ -30,6 +36,33 @@ def counted_height(prompt: object) -> int | None:
     else:
         return None
     return plain.count("\n") + 1
+
+
+class LazyOption(Option):
+    """An option whose prompt ``build()`` makes when it is first needed (drawn, or asked
+    for); ``lines`` is its height in rows (without wrapping), known without building it."""
+
+    def __init__(self, build: Callable[[], VisualType], lines: int, id: str | None = None,
+                 disabled: bool = False) -> None:
+        super().__init__("", id=id, disabled=disabled)
+        self._build: Callable[[], VisualType] | None = build
+        self.lines = lines
+
+    @property
+    def prompt(self) -> VisualType:
+        if self._build is not None:
+            self._prompt, self._build = self._build(), None
+        return self._prompt
+
+    def _set_prompt(self, prompt: VisualType) -> None:
+        self._build = None
+        super()._set_prompt(prompt)
+
+
+def _counted(option: Option) -> int | None:
+    if isinstance(option, LazyOption) and option._build is not None:
+        return option.lines
+    return counted_height(option.prompt)
 
 
 class OfferList(OptionList):
@@ -49,7 +82,7 @@ class OfferList(OptionList):
             index_to_line, heights = line_cache.index_to_line, line_cache.heights
             for index, option in enumerate(self.options[next_index:], next_index):
                 index_to_line[index] = len(lines)
-                height = counted_height(option.prompt) if counting else None
+                height = _counted(option) if counting else None
                 if height is None:
                     height = self._get_visual(option).get_height(
                         cast(RulesMap, self.styles), width - padding.width)
