@@ -16,11 +16,12 @@ from kiosk.scanner.barcode import (
     parse_scan,
     strip_controls,
 )
+from kiosk.scanner.state import ScannerState
 from kiosk.scanner.wedge import WedgeBuffer, WedgeScan
 
 #: Names from ``serial_reader``, imported on first use: it loads pyserial, which a till whose
 #: scanner is a keyboard wedge (no ``KIOSK_SCANNER_PORT``) never needs at start.
-_SERIAL = frozenset({"ScannerState", "SerialScanner", "scanner_from_settings"})
+_SERIAL = frozenset({"SerialScanner", "scanner_from_settings"})
 
 
 def __getattr__(name: str) -> object:
@@ -29,6 +30,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(serial_reader, name)
     raise AttributeError(f"module 'kiosk.scanner' has no attribute {name!r}")
+
 
 __all__ = [
     "Accepted", "CardRules", "Debouncer", "Rejected", "ScanGate", "ScannerState", "SerialScanner",
