@@ -76,11 +76,13 @@ def _spawn_ready(argv: list[str], env: dict[str, str]) -> dict[str, float]:
             "app_run_to_painted": (painted - run) * 1000, "cpu": cpu}
 
 
-def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any]:
+def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int, *,
+                       python: str = sys.executable) -> dict[str, Any]:
     """Spawn -> scan screen painted, for ``kiosk run`` headless, interleaved with its floors
     (the bare interpreter, and an empty Textual app to its first frame) so that all three
     see the same load."""
-    _compile_bytecode()
+    if python == sys.executable:
+        _compile_bytecode()  # this checkout; another interpreter's install compiled its own
     kiosk: list[dict[str, float]] = []
     empty: list[dict[str, float]] = []
     bare: list[dict[str, float]] = []
@@ -91,9 +93,9 @@ def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any
                    KIOSK_JOURNAL_PATH=str(tmp / "journal.sqlite3"),
                    KIOSK_LOG_DIR=str(tmp / "log"), KIOSK_TERMINAL_NAME="Till 1")
         for i in range(warmup + runs):
-            k = _spawn_ready([sys.executable, str(CHILD)], env)
-            e = _spawn_ready([sys.executable, str(FLOOR_CHILD)], env)
-            b = _spawn_ready([sys.executable, str(FLOOR_CHILD), "--bare"], env)
+            k = _spawn_ready([python, str(CHILD)], env)
+            e = _spawn_ready([python, str(FLOOR_CHILD)], env)
+            b = _spawn_ready([python, str(FLOOR_CHILD), "--bare"], env)
             if i >= warmup:
                 kiosk.append(k)
                 empty.append(e)
@@ -118,17 +120,18 @@ def _tmux(sock: str, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def terminal_tmux(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any]:
+def terminal_tmux(sim: SimProcess, runs: int, warmup: int, *,
+                  python: str = sys.executable) -> dict[str, Any]:
     """Spawn -> the scan prompt visible in a 120x40 tmux pane (a real terminal), for
     ``kiosk run`` (against the simulator process), ``kiosk demo`` (which starts its own
     simulator in-process) and the floor, an empty Textual app showing the same words;
     interleaved, so all three see the same load."""
     if shutil.which("tmux") is None:
         return {"skipped": "tmux is not installed"}
-    kiosk_bin = Path(sys.executable).with_name("kiosk")
+    kiosk_bin = Path(python).with_name("kiosk")
     sock = f"kiosk-bench-{os.getpid()}"
     commands = {"kiosk_run": f"exec {kiosk_bin} run", "kiosk_demo": f"exec {kiosk_bin} demo",
-                "floor_empty_textual": f"exec {sys.executable} {FLOOR_CHILD} --terminal"}
+                "floor_empty_textual": f"exec {python} {FLOOR_CHILD} --terminal"}
     totals: dict[str, list[float]] = {name: [] for name in commands}
     polls: list[int] = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-tmux-") as tmpdir:

@@ -16,7 +16,10 @@ import time
 STARTED = time.perf_counter()  # the interpreter is up and running this file
 
 import importlib.machinery  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
+
+EXIT_AT_READY = bool(os.environ.get("BENCH_EXIT_AT_READY"))
 from types import ModuleType  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -39,6 +42,8 @@ def _probe(textual_app: ModuleType) -> None:
         self._bench_ready = True
         print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} "
               f"run={run_called[0]:.6f}", flush=True)
+        if EXIT_AT_READY:  # instruction counts (valgrind) up to this frame only
+            os._exit(0)
         self.exit(0)
 
     def headless_run(self: Any, *args: object, **kwargs: object) -> object:

@@ -11,7 +11,10 @@ import time
 
 STARTED = time.perf_counter()
 
+import os  # noqa: E402
 import sys  # noqa: E402
+
+EXIT_AT_READY = bool(os.environ.get("BENCH_EXIT_AT_READY"))
 
 if __name__ == "__main__":
     if "--bare" in sys.argv:
@@ -35,6 +38,8 @@ if __name__ == "__main__":
             self._bench_ready = True
             print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} run={RUN:.6f}",
                   flush=True)
+            if EXIT_AT_READY:  # instruction counts (valgrind) up to this frame only
+                os._exit(0)
             self.exit(0)
 
     class InTerminal(App[int]):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk_pilot import ANNA, Members
-
 from kiosk.ui.widgets.footer import KioskFooter
+from tests.ui.kiosk_pilot import ANNA, Members
 
 
 async def test_footer_keeps_its_key_widgets_when_the_keys_are_the_same(

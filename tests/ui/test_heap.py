@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kiosk_pilot import ANNA, Members
 
 from kiosk.ui import app as app_module
 from kiosk.ui import heap
+from tests.ui.kiosk_pilot import ANNA, Members
 
 
 @pytest.fixture

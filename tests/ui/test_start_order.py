@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kiosk_pilot import Members
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.config import Settings
@@ -21,6 +20,7 @@ from kiosk.redeem import Redeemer
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import deferred_client
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import Members
 
 
 async def test_first_frame_before_the_engage_client_is_built(
