@@ -29,6 +29,14 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
+from kiosk.config_checks import (
+    MAX_CONFIG_FILE,
+    MAX_KEY_FILE,
+    check_ca_bundle,
+    check_url,
+    mask_url_credentials,
+    read_small_file,
+)
 from kiosk.staff_pin import PIN_RE, PinGuard, check_pin_hash, hash_pin, parse_pin_hash
 
 __all__ = [  # PinGuard, hash_pin and check_pin_hash are re-exported: callers know them from here
@@ -74,7 +82,8 @@ class Settings(BaseSettings):
     Keyword arguments are the *file* layer: ``KIOSK_*`` environment variables override them.
     """
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True,
+                                      allow_inf_nan=False)
 
     engage_url: str = Field(
         "", description="Base address of the Engage API, e.g. `https://acme.voyado.com`. "
@@ -116,7 +125,7 @@ class Settings(BaseSettings):
     scanner_max_length: int = Field(
         64, ge=1, le=256, description="Longest card number accepted.")
     idle_timeout: float = Field(
-        60.0, gt=0, description="Seconds without input after which the member's data is "
+        60.0, gt=0, le=86_400, description="Seconds without input after which the member's data is "
         "cleared and the scan screen returns.")
     store_name: str = Field("Store", max_length=80, description="Store name on the scan screen "
                             "and in the journal.")
@@ -187,8 +196,8 @@ class Settings(BaseSettings):
     @field_validator("engage_ca_bundle")
     @classmethod
     def _check_ca(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.exists():
-            raise ValueError(f"{value} does not exist")
+        if value is not None:
+            check_ca_bundle(value)  # an empty directory or a FIFO would fail (or hang) later
         return value
 
     @field_validator("engage_proxy")
@@ -199,6 +208,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("http://", "https://", "socks5://")) or "://" not in value[:9]:
             raise ValueError("must start with http://, https:// or socks5://")
+        check_url(value, ("http", "https", "socks5"))
         return value
 
     @field_validator("scanner_port")
@@ -300,8 +310,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in _SECRET_FIELDS:
                 text = "set" if value is not None else "not set"
-            else:
-                text = "" if value is None else str(value)
+            else:  # a proxy's password is a secret too
+                text = "" if value is None else mask_url_credentials(str(value))
             rows.append((env_name(name), text))
         return rows
 
@@ -321,11 +331,15 @@ def _reason(exc: BaseException) -> str:
 
 
 def _check_engage_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise ValueError(f"is not a valid address ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        shown = url.split("?")[0][:60]  # a pasted query might hold a key
+        shown = mask_url_credentials(url.split("?")[0])[:60]  # a pasted query might hold a key
         raise ValueError(f"must be an https:// address such as https://acme.voyado.com "
                          f"(got {shown!r})")
+    check_url(url, ("https", "http"))  # spaces, control characters, the port, httpx's parser
     if parts.username or parts.password:
         raise ValueError("must not contain a user name or password")
     if parts.query or parts.fragment:
@@ -356,9 +370,11 @@ def _clean_key(text: str) -> str:
 def _read_key_file(path: Path) -> str:
     where = env_name("engage_api_key_file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_file(path, MAX_KEY_FILE).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read {path} ({_reason(exc)})") from None
+    except ValueError as exc:  # a device, a FIFO, a directory, too large
+        raise ConfigError(f"{where}: {path} {exc}") from None
     if not text.strip():
         raise ConfigError(f"{where}: {path} is empty")
     try:
@@ -381,13 +397,15 @@ def config_location(config_path: Path | None) -> tuple[Path, bool]:
 def read_config_file(path: Path, *, must_exist: bool) -> dict[str, Any]:
     """The TOML file's keys, checked against the settings; ``{}`` if an optional file is absent."""
     try:
-        raw = path.read_bytes()
+        raw = read_small_file(path, MAX_CONFIG_FILE)
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"config file {path}: not found") from None
         return {}
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot read ({_reason(exc)})") from None
+    except ValueError as exc:  # a device, a FIFO, a directory, too large
+        raise ConfigError(f"config file {path} {exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -527,7 +545,7 @@ def _describe_error(exc: ValidationError, where: Callable[[str], str]) -> str:
     else:
         reason = _expectation(field) or err["msg"][:1].lower() + err["msg"][1:]
         if field not in _SECRET_FIELDS and not isinstance(err.get("input"), dict):
-            reason += f" (got {str(err.get('input'))[:40]!r})"
+            reason += f" (got {mask_url_credentials(str(err.get('input')))[:40]!r})"
     return " ".join(f"{key}: {reason}".split())
 
 
