@@ -22,6 +22,7 @@ from kiosk.engage.errors import (
     EngageError,
     EngageUnreachable,
     ServerError,
+    TlsError,
 )
 from kiosk.engage.models import Contact, LookupKey, Promotion
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
@@ -52,9 +53,13 @@ class LookupStats:
 
 
 def _is_outage(exc: BaseException) -> bool:
-    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker."""
+    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker.
+
+    A TLS failure is not one: it is a configuration problem that fails in milliseconds, and an
+    open breaker would hide its reason from staff behind "Engage unavailable".
+    """
     return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
-        exc, CircuitOpen)
+        exc, CircuitOpen | TlsError)
 
 
 class MemberLookup:
@@ -106,7 +111,7 @@ class MemberLookup:
             if self.breaker is not None:
                 if _is_outage(exc):
                     self.breaker.record_failure()
-                else:  # Engage answered (404, 409, 401...): it is there
+                elif not isinstance(exc, TlsError):  # Engage answered (404, 409, 401...)
                     self.breaker.record_success()
             raise
         if self.breaker is not None:

@@ -38,6 +38,7 @@ from kiosk.engage.errors import (
     PromotionAlreadyRedeemed,
     RateLimited,
     ServerError,
+    TlsError,
 )
 from kiosk.engage.models import Promotion
 from kiosk.journal import Journal, JournalError, JournalRow, JournalState
@@ -359,8 +360,8 @@ class Redeemer:
             log.error("journal row %d: could not record %s (%s)", row_id, state, exc)
 
     def _tell_breaker(self, err: EngageError | None) -> None:
-        if self._breaker is None:
-            return
+        if self._breaker is None or isinstance(err, TlsError):
+            return  # a TLS failure is no answer, and no outage either (see kiosk.lookup)
         if err is None or not isinstance(err, (EngageUnreachable, ServerError)):
             self._breaker.record_success()  # Engage answered, even if it said no
         elif not isinstance(err, CircuitOpen):

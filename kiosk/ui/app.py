@@ -20,7 +20,14 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk.engage.errors import (
+    CircuitOpen,
+    EngageError,
+    EngageUnreachable,
+    ServerError,
+    TlsError,
+    Unauthorized,
+)
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
@@ -72,8 +79,10 @@ class KioskApp(App[int], inherit_bindings=False):
     #: "keyboard" | ScannerState values ("connecting", "connected", "disconnected", ...).
     scanner_state: reactive[str] = reactive("keyboard")
     scanner_detail: reactive[str] = reactive("")
-    #: "unknown" | "ok" | "unavailable" | "unauthorized"
+    #: "unknown" | "ok" | "unavailable" | "unauthorized" | "tls"
     engage_state: reactive[str] = reactive("unknown")
+    #: the last Engage failure for IT (F9), e.g. the TLS reason; "" while Engage answers
+    engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
@@ -221,12 +230,20 @@ class KioskApp(App[int], inherit_bindings=False):
         await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
 
     def _note_engage_error(self, error: BaseException) -> None:
-        if isinstance(error, Unauthorized):
+        if isinstance(error, TlsError):  # a configuration problem, not an outage
+            self.engage_state = "tls"
+        elif isinstance(error, Unauthorized):
             self.engage_state = "unauthorized"
         elif isinstance(error, EngageUnreachable | ServerError | CircuitOpen):
             self.engage_state = "unavailable"
         else:
             self.engage_state = "ok"  # Engage answered, just not with a member
+        if self.engage_state != "ok" and isinstance(error, EngageError) and not isinstance(
+                error, CircuitOpen):  # (an open breaker keeps the reason it opened for)
+            # for IT on F9; an EngageError's text carries no query, key or card number
+            self.engage_problem = f"{type(error).__name__}: {error}"
+        if isinstance(error, TlsError):
+            log.warning("Engage TLS failure: %s", self.engage_problem)
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -247,7 +264,9 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def watch_engage_state(self, old: str, new: str) -> None:
         # Engage is back (a till often starts before its network): settle what's still open.
-        if new == "ok" and old in ("unavailable", "unauthorized") and self._reconcile_due:
+        if new == "ok":
+            self.engage_problem = ""
+        if new == "ok" and old in ("unavailable", "unauthorized", "tls") and self._reconcile_due:
             self._reconcile_due = False
             self._reconcile()
 

@@ -58,6 +58,21 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
     (e.MultipleMatches, "Several members share this card",
      "Engage can't tell which member it is. " + NO_OFFERS
      + " The card needs fixing in Engage (tell the store manager)."),
+    (e.CertificateUntrusted, "Engage's certificate is not trusted by this till",
+     "A configuration problem for IT (the till's CA certificates or a proxy), not something "
+     "you did. " + NO_OFFERS),
+    (e.CertificateNameMismatch, "Engage's certificate is for another name",
+     "The till reached a server whose certificate names another address: a configuration "
+     "problem for IT, not something you did. " + NO_OFFERS),
+    (e.CertificateExpired, "Engage's certificate has expired",
+     "Or this till's date and time are wrong: a problem for IT, not something you did. "
+     + NO_OFFERS),
+    (e.NotTls, "Engage's address does not answer securely",
+     "It answers without TLS (https to a plain http port?): a configuration problem for IT, "
+     "not something you did. " + NO_OFFERS),
+    (e.TlsError, "Secure connection to Engage failed",
+     "A configuration problem for IT (certificates, TLS or a proxy), not something you did. "
+     + NO_OFFERS),
     (e.CircuitOpen, "Engage unavailable",
      NO_OFFERS + " Engage is not answering; the kiosk checks again by itself."),
     (e.EngageTimeout, "Engage is not answering", NO_OFFERS + " You can scan again later."),
@@ -81,7 +96,8 @@ def for_error(exc: BaseException) -> StaffMessage:
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
             text = body(exc) if callable(body) else body
-            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable)
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable) and not isinstance(
+                exc, e.TlsError)  # a TLS failure won't pass by itself
             severity = "warning" if calm else "error"
             return StaffMessage(title, text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover

@@ -54,7 +54,8 @@ class DiagnosticsScreen(Screen):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        for attr in ("engage_state", "engage_rtt", "scanner_state", "scanner_detail"):
+        for attr in ("engage_state", "engage_rtt", "engage_problem", "scanner_state",
+                     "scanner_detail"):
             self.watch(self.app, attr, self._refresh)
         self._refresh()
 
@@ -73,6 +74,7 @@ class DiagnosticsScreen(Screen):
             ("Engage", str(getattr(engage, "base_url", "") or "")),
             ("Engage state", f"{app.engage_state} (breaker {services.lookup.breaker_state})"),
             ("Last round trip", rtt),
+            ("Engage problem", app.engage_problem or "none"),
             ("Scanner port", str(getattr(services.settings, "scanner_port", None)
                                  or "none (keyboard only)")),
             ("Scanner state", f"{app.scanner_state} {app.scanner_detail}".strip()),

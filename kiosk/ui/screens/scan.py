@@ -36,6 +36,7 @@ ENGAGE_TEXT = {
     "ok": ("Engage: connected", "ok"),
     "unavailable": ("Engage: unavailable, continue sales without offers", "bad"),
     "unauthorized": ("Engage: API key rejected, tell IT", "bad"),
+    "tls": ("Engage: certificate problem, tell IT", "bad"),
 }
 
 
