@@ -255,6 +255,11 @@ class Settings(BaseSettings):
             self._warnings.append(f"{env_name('lookup_key')} is 'any': a card can match several "
                                   "contacts; customKey is recommended")
 
+    def __repr_args__(self) -> Any:
+        """As pydantic's, with a proxy's password masked (the key and PIN are SecretStr)."""
+        for name, value in super().__repr_args__():
+            yield name, mask_url_credentials(value) if isinstance(value, str) else value
+
     def api_key(self) -> str:
         """The Engage API key, from ``engage_api_key`` or the key file. Never log it."""
         if self.engage_api_key is not None:
@@ -329,7 +334,8 @@ def _check_engage_url(url: str) -> None:
     except ValueError as exc:  # "Invalid IPv6 URL"
         raise ValueError(f"is not a valid address ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        shown = mask_url_credentials(url.split("?")[0])[:60]  # a pasted query might hold a key
+        shown = url.split("?")[0]  # a pasted query might hold a key, a user part a password
+        shown = ("***@" + shown.rsplit("@", 1)[1] if "@" in shown else shown)[:60]
         raise ValueError(f"must be an https:// address such as https://acme.voyado.com "
                          f"(got {shown!r})")
     check_url(url, ("https", "http"))  # spaces, control characters, the port, httpx's parser
@@ -403,6 +409,8 @@ def read_config_file(path: Path, *, must_exist: bool) -> dict[str, Any]:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path}: not UTF-8 text") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(f"config file {path}: invalid TOML (nested too deeply)") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*?\)", "", str(exc)) or "syntax error"

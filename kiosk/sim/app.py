@@ -197,7 +197,7 @@ class EngageApp:
         except ClientDisconnect:
             return  # the client left mid-body: nobody to answer
         except Exception as exc:  # a simulator bug: a JSON 500 and one log line, no traceback
-            _log.error("simulator error on %s %s: %s", scope["method"], scope["path"][:200],
+            _log.error("simulator error on %s %r: %s", scope["method"], scope["path"][:200],
                        type(exc).__name__)
             _log.debug("simulator error", exc_info=True)
             body = {"errorCode": "SimulatorError", "message": type(exc).__name__}
