@@ -86,11 +86,13 @@ class Settings(BaseSettings):
         None, description="Engage API key (sent only in the `apikey` header). Prefer "
         "`engage_api_key_file`; set one of the two, not both.")
     engage_api_key_file: Path | None = Field(
-        None, description="File holding the API key (whitespace stripped). Keep it mode 0600, "
-        "owned by the kiosk user; the kiosk warns when group or others can read it.")
+        None, description="File holding the API key (whitespace stripped; a regular file of at "
+        "most 4 KiB). Keep it mode 0600, owned by the kiosk user; the kiosk warns when group or "
+        "others can read it.")
     engage_ca_bundle: Path | None = Field(
-        None, description="PEM file (or directory) of CA certificates to trust instead of the "
-        "system store, e.g. for a TLS-inspecting proxy. Verification itself can't be turned off.")
+        None, description="PEM file (or a directory of hashed certificates, as `openssl rehash` "
+        "leaves it) of CA certificates to trust instead of the system store, e.g. for a "
+        "TLS-inspecting proxy. Verification itself can't be turned off.")
     engage_proxy: str | None = Field(
         None, description="HTTP(S) proxy for Engage calls, e.g. `http://proxy.store.lan:3128`. "
         "Proxy environment variables are deliberately not read, so a stray `HTTPS_PROXY` on a "
@@ -119,7 +121,7 @@ class Settings(BaseSettings):
         64, ge=1, le=256, description="Longest card number accepted.")
     idle_timeout: float = Field(
         60.0, gt=0, le=86_400, description="Seconds without input after which the member's data is "
-        "cleared and the scan screen returns.")
+        "cleared and the scan screen returns (at most a day).")
     store_name: str = Field("Store", max_length=80, description="Store name on the scan screen "
                             "and in the journal.")
     terminal_name: str = Field(

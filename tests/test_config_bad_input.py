@@ -170,3 +170,27 @@ def test_the_journal_directory_is_created_private(tmp_path: Path) -> None:
         assert stat.S_IMODE((tmp_path / "new" / "dir").stat().st_mode) == 0o700
     finally:
         journal.close()
+
+
+# --- found by the property tests (tests/test_config_properties.py) -----------------------------
+
+def test_toml_nested_thousands_deep_is_one_line(engage_env: None, tmp_path: Path) -> None:
+    deep = tmp_path / "kiosk.toml"
+    deep.write_text("store_name = " + "[" * 5000 + "\n")
+    deep.chmod(0o600)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_settings(deep)
+
+
+def test_a_url_without_a_scheme_does_not_echo_its_password(
+        engage_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_ENGAGE_URL", f"u:{PASSWORD}@acme.voyado.com")
+    assert "***@acme.voyado.com" in one_line_error()
+
+
+def test_the_settings_repr_masks_the_proxy_password(engage_env: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIOSK_ENGAGE_PROXY", f"http://till:{PASSWORD}@proxy:3128")
+    settings = load_settings(None)
+    assert PASSWORD not in repr(settings) + str(settings)
+    assert "till:***@proxy:3128" in repr(settings)

@@ -28,7 +28,8 @@ class Fault:
       then close the connection without a response.
     - ``status``: wait ``latency`` s, answer ``status`` with ``body`` (default: an Engage error
       body) and ``headers``; nothing is committed.
-    - ``malformed_json``: handle (commits), answer 200 with the JSON body cut in half.
+    - ``malformed_json``: handle (commits), answer with the handler's status (a 409 stays a
+      409) and its JSON body cut in half.
     """
 
     kind: FaultKind
