@@ -77,7 +77,8 @@ without a response: httpx raises ``RemoteProtocolError("Server disconnected with
 response.")``), ``status`` (wait, answer ``status`` with ``body``/``headers``, or an Engage error
 body with code ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the
 handler's answer with its status kept and its JSON body cut in half). A fault with a wrong
-field is refused (ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``: other requests are served meanwhile.
+field is refused (ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``:
+other requests are served meanwhile.
 
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);
