@@ -196,6 +196,8 @@ class EngageApp:
             await response(scope, receive, send)
         except ClientDisconnect:
             return  # the client left mid-body: nobody to answer
+        except ConnectionAbortedError:
+            raise  # drop_after_read without a transport: the abort is the answer
         except Exception as exc:  # a simulator bug: a JSON 500 and one log line, no traceback
             _log.error("simulator error on %s %r: %s", scope["method"], scope["path"][:200],
                        type(exc).__name__)
