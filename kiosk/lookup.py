@@ -16,15 +16,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import (
-    CircuitOpen,
-    ContactNotFound,
-    EngageError,
-    EngageUnreachable,
-    ServerError,
-    TlsError,
-)
+from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageError
 from kiosk.engage.models import Contact, LookupKey, Promotion
+from kiosk.engage.outage import is_answer, is_outage
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
 from kiosk.scanner.barcode import mask_card
 
@@ -50,16 +44,6 @@ class LookupStats:
     cache_hits: int = 0
     cache_misses: int = 0
     stale_ids: int = 0
-
-
-def _is_outage(exc: BaseException) -> bool:
-    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker.
-
-    A TLS failure is not one: it is a configuration problem that fails in milliseconds, and an
-    open breaker would hide its reason from staff behind "Engage unavailable".
-    """
-    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
-        exc, CircuitOpen | TlsError)
 
 
 class MemberLookup:
@@ -109,9 +93,9 @@ class MemberLookup:
             result = await coro
         except EngageError as exc:
             if self.breaker is not None:
-                if _is_outage(exc):
+                if is_outage(exc):
                     self.breaker.record_failure()
-                elif not isinstance(exc, TlsError):  # Engage answered (404, 409, 401...)
+                elif is_answer(exc):  # Engage answered (404, 409, 401...): it is there
                     self.breaker.record_success()
             raise
         if self.breaker is not None:

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import trustme
-from fuzz import NUMBER_TEXT, hostile_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import ConfigError, Settings, env_name, load_settings
 from kiosk.ui.launch import make_client
+from tests.fuzz import NUMBER_TEXT, hostile_text
 
 KEY = "k3y-property-test-000001"
 URL = "https://acme.voyado.com"

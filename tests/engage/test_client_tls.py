@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-from tls_front import Certs, TlsFront, expired
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.config import Settings
@@ -20,6 +19,7 @@ from kiosk.lookup import MemberLookup
 from kiosk.sim import Simulator
 from kiosk.ui.launch import make_client
 from kiosk.ui.messages_text import for_error
+from tests.tls_front import Certs, TlsFront, expired
 
 CARD = "2004173000100"  # a demo member
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import ANNA, client_for, error_code
-from support import wait_until
 
 from kiosk.sim import Fault, Simulator
 from kiosk.sim.app import MAX_BODY
 from kiosk.sim.faults import LOG_BODY_LIMIT
+from tests.sim.simtools import ANNA, client_for, error_code
+from tests.support import wait_until
 
 POS = {"redemptionChannel": "POS"}
 GUID = "2e40b702-2767-4abe-ae99-aa510108e22b"

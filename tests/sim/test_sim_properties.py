@@ -14,13 +14,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from fuzz import guid_forms, hostile_text, json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from simtools import _UNUSED_TLS, ANNA
 
 from kiosk.sim import Simulator
 from kiosk.sim.app import MAX_BODY
+from tests.fuzz import guid_forms, hostile_text, json_values
+from tests.sim.simtools import _UNUSED_TLS, ANNA
 
 ASPNET_500 = {"Message": "An error has occurred."}
 BODY_METHODS = ("POST", "PUT", "PATCH")

@@ -3,14 +3,13 @@ not shown as "Engage unreachable". A real TLS endpoint sits in front of the simu
 
 from __future__ import annotations
 
-from kiosk_pilot import ANNA, Members
-from tls_front import Certs, TlsFront
-
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.ui.services import KioskServices
+from tests.tls_front import Certs, TlsFront
+from tests.ui.kiosk_pilot import ANNA, Members
 
 
 def services_for(client: EngageClient, base: KioskServices) -> KioskServices:
