@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from kiosk.engage.errors import CircuitOpen
-from kiosk.engage.outage import is_outage
+from kiosk.engage.outage import is_answer, is_outage
 
 BreakerState = Literal["closed", "open", "half-open"]
 
@@ -72,12 +72,13 @@ class CircuitBreaker:
 
     def record(self, error: BaseException | None) -> None:
         """Count one call's result: an outage is a failure; any answer from Engage, even a
-        refusal, is a success; our own ``CircuitOpen`` (nothing was sent) is neither."""
+        refusal, is a success; our own ``CircuitOpen`` (nothing was sent) and a TLS failure (no
+        answer) are neither."""
         if error is None:
             self.record_success()
         elif is_outage(error):
             self.record_failure()
-        elif not isinstance(error, CircuitOpen):
+        elif is_answer(error):
             self.record_success()
 
     def record_success(self) -> None:
