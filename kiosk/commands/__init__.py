@@ -1,0 +1,1 @@
+"""One module per command's own code (argument handling, output, exit status)."""
