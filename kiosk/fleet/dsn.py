@@ -97,12 +97,16 @@ def check(dsn: FleetDsn) -> None:
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        conninfo_to_dict(dsn.value)
+        parts = conninfo_to_dict(dsn.value)
     except ProgrammingError as exc:
         # libpq quotes fragments of the string (maybe the password): drop every quoted part.
         reason = _QUOTED.sub('"…"', dsn.scrub(str(exc)))
         raise ConfigError(f"{dsn.source}: not a valid PostgreSQL connection string "
                           f"({reason})") from None
+    port = str(parts.get("port") or "")
+    if port and not all(p.strip().isdigit() for p in port.split(",")):
+        raise ConfigError(f"{dsn.source}: not a valid PostgreSQL connection string (the port "
+                          "must be a number)")
 
 
 def file_mode_warning(path: Path | None) -> str | None:

@@ -37,6 +37,20 @@ def make_till(path: Path, rows: int, *, store: str = "Store 1", terminal: str = 
     return journal
 
 
+def clone_till(template: Path, path: Path) -> Journal:
+    """Another till with the same rows: a copy of ``template`` under a new till identity."""
+    import shutil
+    import sqlite3
+    import uuid
+
+    shutil.copy(template, path)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE fleet_till SET till_id = ?", (str(uuid.uuid4()),))
+    db.close()
+    return Journal(path)
+
+
 def local_rows(journal: Journal) -> dict[tuple[str, int], tuple[str, str]]:
     """{(till, id): (state, updated_at)} as the till has them."""
     till = journal.till_id()
