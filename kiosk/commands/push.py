@@ -16,6 +16,7 @@ The DSN's password is never printed: messages name ``user@host:port/db`` only.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,11 +74,8 @@ def main(args: argparse.Namespace) -> int:
         args.dsn, settings.fleet_dsn.get_secret_value() if settings.fleet_dsn else None,
         settings.fleet_dsn_file, env_name=env_name("fleet_dsn"),
         file_env_name=env_name("fleet_dsn_file"))
-    try:
-        import psycopg
-    except ImportError:
-        raise ConfigError("kiosk journal push needs psycopg: pip install 'kiosk[fleet]'"
-                          ) from None
+    if importlib.util.find_spec("psycopg") is None:
+        raise ConfigError("kiosk journal push needs psycopg: pip install 'kiosk[fleet]'")
     fleet_dsn.check(dsn)
     warning = fleet_dsn.file_mode_warning(settings.fleet_dsn_file if dsn.source.startswith(
         env_name("fleet_dsn_file")) else None)

@@ -33,3 +33,6 @@ class KioskServices:
     engage: Any = None
     #: the log file, for the diagnostics screen
     log_path: Any = None
+    #: ``kiosk.fleet.metrics.KioskMetrics`` when KIOSK_METRICS_FILE is set (the app reports
+    #: the messages posted to it; the lookup and redeemer above are already metered)
+    metrics: Any = None
