@@ -16,13 +16,14 @@ The DSN's password is never printed: messages name ``user@host:port/db`` only.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kiosk.config import ConfigError, env_name, load_settings
-from kiosk.fleet import dsn as fleet_dsn
+from kiosk.errors import ConfigError
+
+if TYPE_CHECKING:  # the parser imports this module: keep settings and psycopg out of it
+    from kiosk.fleet.dsn import FleetDsn
 
 EXIT_OK, EXIT_JOURNAL, EXIT_CONFIG, EXIT_TEMPFAIL = 0, 1, 2, 75
 
@@ -59,7 +60,7 @@ def classify(exc: BaseException) -> int:
     return EXIT_CONFIG if isinstance(exc, psycopg.ProgrammingError) else EXIT_TEMPFAIL
 
 
-def _why(exc: BaseException, dsn: fleet_dsn.FleetDsn) -> str:
+def _why(exc: BaseException, dsn: FleetDsn) -> str:
     state = getattr(exc, "sqlstate", None)
     text = dsn.scrub(str(exc)) or type(exc).__name__
     if state in ("42P01", "42883"):
@@ -69,6 +70,11 @@ def _why(exc: BaseException, dsn: fleet_dsn.FleetDsn) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Push (or ``--init``); see the module docstring for the exit status."""
+    import importlib.util
+
+    from kiosk.config import env_name, load_settings
+    from kiosk.fleet import dsn as fleet_dsn
+
     settings = load_settings(getattr(args, "config", None), require_engage=False)
     dsn = fleet_dsn.from_sources(
         args.dsn, settings.fleet_dsn.get_secret_value() if settings.fleet_dsn else None,
@@ -92,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
                  batch_size=args.batch_size)
 
 
-def _init(dsn: fleet_dsn.FleetDsn, where: str) -> int:
+def _init(dsn: FleetDsn, where: str) -> int:
     import psycopg
 
     from kiosk.fleet.push import connect, init_schema
@@ -108,7 +114,7 @@ def _init(dsn: fleet_dsn.FleetDsn, where: str) -> int:
     return EXIT_OK
 
 
-def _push(dsn: fleet_dsn.FleetDsn, where: str, path: Path, *, store: str, terminal: str,
+def _push(dsn: FleetDsn, where: str, path: Path, *, store: str, terminal: str,
           batch_size: int | None) -> int:
     import sqlite3
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from kiosk.config import ConfigError
+from kiosk.errors import ConfigError
 
 _QUOTED = re.compile(r'"[^"]*"')
 _URL_PASSWORD = re.compile(r"(?P<scheme>postgres(?:ql)?://[^:/@\s]*:)(?P<pw>[^@\s]*)@")
