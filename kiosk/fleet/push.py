@@ -17,6 +17,7 @@ mark: one row).
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,16 +49,29 @@ ON CONFLICT (till_id) DO UPDATE SET
     last_change = GREATEST(t.last_change, EXCLUDED.last_change)
 """
 
+#: A batch first goes into this per-connection scratch table by COPY (psycopg's fastest path;
+#: its array parameters cost ~4x more per row), then into the real table in one statement.
+_BATCH_TABLE = """
+CREATE TEMPORARY TABLE IF NOT EXISTS kiosk_push_batch (
+    local_id bigint, store text, terminal text, created_at timestamptz,
+    updated_at timestamptz, masked_card text, contact_id text, offer_id text,
+    promotion_id text, offer_name text, value_applied text, state text, engage_code text,
+    note text
+) ON COMMIT DELETE ROWS
+"""
+
+_COPY_BATCH = """
+COPY kiosk_push_batch (local_id, store, terminal, created_at, updated_at, masked_card,
+    contact_id, offer_id, promotion_id, offer_name, value_applied, state, engage_code, note)
+FROM STDIN
+"""
+
+# ORDER BY local_id: concurrent pushes of one till lock their rows in the same order.
 _UPSERT_ROWS = """
 INSERT INTO kiosk_redemptions AS r (
     till_id, local_id, store, terminal, created_at, updated_at, masked_card, contact_id,
     offer_id, promotion_id, offer_name, value_applied, state, engage_code, note)
-SELECT %(till)s::uuid, u.* FROM unnest(
-    %(local_id)s::bigint[], %(store)s::text[], %(terminal)s::text[],
-    %(created_at)s::timestamptz[], %(updated_at)s::timestamptz[], %(masked_card)s::text[],
-    %(contact_id)s::text[], %(offer_id)s::text[], %(promotion_id)s::text[],
-    %(offer_name)s::text[], %(value_applied)s::text[], %(state)s::text[],
-    %(engage_code)s::text[], %(note)s::text[]) AS u
+SELECT %(till)s::uuid, b.* FROM kiosk_push_batch b ORDER BY b.local_id
 ON CONFLICT (till_id, local_id) DO UPDATE SET
     store = EXCLUDED.store, terminal = EXCLUDED.terminal, created_at = EXCLUDED.created_at,
     updated_at = EXCLUDED.updated_at, masked_card = EXCLUDED.masked_card,
@@ -69,7 +83,7 @@ WHERE (kiosk_state_rank(EXCLUDED.state), EXCLUDED.updated_at)
     > (kiosk_state_rank(r.state), r.updated_at)
 """
 
-#: Journal columns sent, in the order of ``_UPSERT_ROWS`` (``id`` becomes ``local_id``).
+#: Journal columns sent, in the order of ``_COPY_BATCH`` (``id`` becomes ``local_id``).
 _SENT = ("store", "terminal", "created_at", "updated_at", "masked_card", "contact_id",
          "offer_id", "promotion_id", "offer_name", "value_applied", "state", "engage_code",
          "note")
@@ -107,33 +121,39 @@ def connect(dsn: str, *, application_name: str = "kiosk journal push") -> psycop
                            application_name=application_name)
 
 
-def _columns(rows: Sequence[JournalRow]) -> dict[str, list[Any]]:
-    """The batch as one array per column, ordered by local id (see ``_send``)."""
-    ordered = sorted(rows, key=lambda r: r.id)
-    cols: dict[str, list[Any]] = {"local_id": [r.id for r in ordered]}
-    for name in _SENT:
-        cols[name] = [str(getattr(r, name)) if name == "state" else getattr(r, name)
-                      for r in ordered]
-    return cols
+_FIELDS = operator.attrgetter("id", *_SENT)
+_STATE = 1 + _SENT.index("state")
+
+
+def _record(row: JournalRow) -> list[Any]:
+    """One journal row as the COPY sends it (the state as its text)."""
+    record = list(_FIELDS(row))
+    record[_STATE] = str(record[_STATE])
+    return record
 
 
 def _send(conn: psycopg.Connection[Any], till: str, store: str, terminal: str,
           rows: Sequence[JournalRow], last_seq: int) -> int:
     """One batch in one transaction; returns rows inserted or updated.
 
-    Rows go in local-id order, so concurrent pushes of one till lock keys in the same order; a
-    lost race (deadlock, serialization) is retried, any other error propagates.
+    A lost race between concurrent pushes (deadlock, serialization) is retried; any other
+    error propagates.
     """
     import psycopg
 
-    params = {"till": till, **_columns(rows)}
+    records = [_record(r) for r in rows]
     for attempt in range(RACE_RETRIES + 1):
         try:
             with conn.transaction():
+                conn.execute(_BATCH_TABLE)
                 conn.execute(_UPSERT_TILL, {"till": till, "store": store, "terminal": terminal,
                                             "version": __version__, "last": last_seq})
-                cur = conn.execute(_UPSERT_ROWS, params)
-                return max(cur.rowcount, 0)
+                with conn.cursor() as cur:
+                    with cur.copy(_COPY_BATCH) as copy:
+                        for record in records:
+                            copy.write_row(record)
+                    cur.execute(_UPSERT_ROWS, {"till": till})
+                    return max(cur.rowcount, 0)
         except psycopg.errors.OperationalError as exc:
             if exc.sqlstate not in _RACES or attempt == RACE_RETRIES:
                 raise
