@@ -134,7 +134,8 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
     ),
     # 4: the fleet push's outbox (kiosk.fleet.push). Every insert or change of a row gives it
     # the next change number (triggers, so every writer is covered); a push sends the rows
-    # whose number is above the high-water mark the central database has confirmed.
+    # whose number is above the high-water mark the central database has confirmed. A later
+    # migration that rebuilds `redemptions` (new table, copy, rename) must re-create the triggers.
     4: (
         """CREATE TABLE IF NOT EXISTS fleet_till (
             one INTEGER PRIMARY KEY CHECK (one = 1),
