@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="create the fleet tables and views (assets/fleet.sql; safe to repeat) "
                         "instead of pushing")
     p.add_argument("--batch-size", type=int, default=None, metavar="N",
-                   help="rows per transaction (default 500)")
+                   help="rows per transaction (default 2000)")
     p.add_argument("--path", type=Path, help="journal file (default: from settings)")
 
 

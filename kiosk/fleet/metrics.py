@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import platform
@@ -32,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -117,6 +118,20 @@ class _Gauges(Collector):
                     value=counts["unpushed"])
 
 
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _never_raises(method: F) -> F:
+    """A metric that fails is logged and dropped: it must never break a scan or a redeem."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            method(*args, **kwargs)
+        except Exception:
+            log.exception("metrics: %s failed", method.__name__)
+    return wrapper  # type: ignore[return-value]
+
+
 def _safe(read: Callable[[], str]) -> str | None:
     try:
         return str(read())
@@ -161,6 +176,7 @@ class KioskMetrics:
 
     # --- what the app reports --------------------------------------------------------------
 
+    @_never_raises
     def observe(self, message: object) -> None:
         """Count a message posted to the app (by class name: no Textual import here)."""
         kind = type(message).__name__
@@ -175,11 +191,13 @@ class KioskMetrics:
             else:
                 self.scanner.state(state if state in SCANNER_STATES else "other")
 
+    @_never_raises
     def lookup_done(self, error: BaseException | None, seconds: float) -> None:
         """A lookup ended (``error`` None: found)."""
         self.lookups.labels(lookup_outcome(error)).inc()
         self.lookup_seconds.observe(seconds)
 
+    @_never_raises
     def redeem_done(self, outcome: str, seconds: float) -> None:
         """A redemption ended with ``outcome`` (an ``OutcomeKind`` value)."""
         self.redeems.labels(outcome if outcome in REDEEM_OUTCOMES else "error").inc()

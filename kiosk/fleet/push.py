@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import psycopg
 
 #: Rows per batch (one PostgreSQL transaction, one journal write).
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 2000
 #: Seconds to wait for the fleet database to answer a connection.
 CONNECT_TIMEOUT = 10
 #: A batch that loses a deadlock or serialization race is retried this many times.

@@ -110,3 +110,15 @@ async def test_build_services_meters_lookups_and_redeems_when_asked(settings, en
     for _ in range(settings.breaker_failures):
         services.lookup.breaker.record_failure()
     assert metrics.breaker_state() == "open"
+
+
+def test_a_failing_metric_never_reaches_the_kiosk(caplog) -> None:
+    metrics = KioskMetrics()
+
+    class ScannerStatus:  # a message the recorder knows, with a state it can't take
+        state = object()
+
+    metrics.scanner = None  # type: ignore[assignment]  # a broken recorder
+    metrics.observe(ScannerStatus())
+    metrics.lookup_done(None, float("nan"))
+    assert "metrics: observe failed" in caplog.text
