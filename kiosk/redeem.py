@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import (
@@ -37,9 +37,9 @@ from kiosk.engage.errors import (
     NotFound,
     PromotionAlreadyRedeemed,
     RateLimited,
-    ServerError,
 )
 from kiosk.engage.models import Promotion
+from kiosk.engage.outage import is_outage
 from kiosk.journal import Journal, JournalError, JournalRow, JournalState
 
 log = logging.getLogger(__name__)
@@ -90,17 +90,23 @@ class OutcomeKind(StrEnum):
     ALREADY_USED_VERIFY = "already-used-verify"  # used, but maybe by another till: check
 
 
+OfferT = TypeVar("OfferT", bound=OfferLike)
+
 #: Outcomes after which staff apply the offer at the till.
 APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 
 
 @dataclass(frozen=True)
-class RedeemOutcome:
-    """The result of one :meth:`Redeemer.redeem` call."""
+class RedeemOutcome(Generic[OfferT]):
+    """The result of one :meth:`Redeemer.redeem` call, about the offer it was given.
+
+    ``error`` is Engage's refusal or failure; the UI also records here what kept a redeem
+    from starting (``RedeemInProgress``) or what broke it.
+    """
 
     kind: OutcomeKind
-    offer: OfferLike
-    error: EngageError | None = None
+    offer: OfferT
+    error: Exception | None = None
     journal_id: int | None = None  # the journal row this outcome is about
     redeemed_on: datetime | None = None  # when Engage says it was used, if it said
     retry_allowed: bool = False  # NOT_REDEEMED only: True for the first manual retry
@@ -177,7 +183,7 @@ class Redeemer:
 
     # --- redeem ------------------------------------------------------------------------------
 
-    async def redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
+    async def redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         """Redeem ``offer`` for ``member``, at most once, and say what staff should do.
 
         Raises :class:`RedeemInProgress` at once if another redeem runs on this terminal, and
@@ -189,7 +195,7 @@ class Redeemer:
         async with self._lock:
             return await self._redeem(member, offer)
 
-    async def _redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
+    async def _redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         earlier = self._journal.attempts(offer.id)
         for row in earlier:
             if row.state in (_S.PENDING, _S.UNKNOWN):
@@ -238,8 +244,8 @@ class Redeemer:
         self._record(row_id, _S.REDEEMED)
         return RedeemOutcome(OutcomeKind.REDEEMED, offer, journal_id=row_id)
 
-    def _after_refusal(self, row_id: int, offer: OfferLike, err: EngageError,
-                       ambiguous_before: int) -> RedeemOutcome:
+    def _after_refusal(self, row_id: int, offer: OfferT, err: EngageError,
+                       ambiguous_before: int) -> RedeemOutcome[OfferT]:
         """A definite answer: Engage refused, or the request never left this machine."""
         note = None
         if isinstance(err, EngageUnreachable):
@@ -253,8 +259,8 @@ class Redeemer:
                                  journal_id=row_id)
         return RedeemOutcome(OutcomeKind.REJECTED, offer, error=err, journal_id=row_id)
 
-    async def _after_ambiguous(self, row_id: int, member: MemberLike, offer: OfferLike,
-                               err: EngageError, ambiguous_before: int) -> RedeemOutcome:
+    async def _after_ambiguous(self, row_id: int, member: MemberLike, offer: OfferT,
+                               err: EngageError, ambiguous_before: int) -> RedeemOutcome[OfferT]:
         """No trustworthy answer: record ``unknown``, then re-read the member's POS offers."""
         log.warning("redeem: outcome unknown (%s); verifying", _code(err))
         self._record(row_id, _S.UNKNOWN, code=_code(err))
@@ -361,7 +367,7 @@ class Redeemer:
     def _tell_breaker(self, err: EngageError | None) -> None:
         if self._breaker is None:
             return
-        if err is None or not isinstance(err, (EngageUnreachable, ServerError)):
-            self._breaker.record_success()  # Engage answered, even if it said no
-        elif not isinstance(err, CircuitOpen):
+        if err is not None and is_outage(err):
             self._breaker.record_failure()
+        elif not isinstance(err, CircuitOpen):
+            self._breaker.record_success()  # Engage answered, even if it said no

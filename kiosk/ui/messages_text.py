@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
-from kiosk.redeem import RedeemInProgress
+from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
 from kiosk.scanner import barcode
+
+#: How a message looks: green tick, amber warning, red cross.
+Severity = Literal["success", "warning", "error"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,7 @@ class StaffMessage:
 
     title: str
     body: str
-    severity: str = "error"  # "success" | "warning" | "error"
+    severity: Severity = "error"
 
 
 NO_OFFERS = "Continue the sale without offers."
@@ -81,8 +84,8 @@ def for_error(exc: BaseException) -> StaffMessage:
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
             text = body(exc) if callable(body) else body
-            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable)
-            severity = "warning" if calm else "error"
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable | e.CircuitOpen)
+            severity: Severity = "warning" if calm else "error"
             return StaffMessage(title, text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
 
@@ -111,31 +114,30 @@ def success(offer: Offer) -> StaffMessage:
                         "success")
 
 
-def for_outcome(outcome: Any) -> StaffMessage:
-    """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
-    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
-    offer: Offer = outcome.offer
-    if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
-        return success(offer)
-    if kind == "NOT_REDEEMED":
-        if getattr(outcome, "retry_allowed", True):
+def for_outcome(outcome: RedeemOutcome[Offer]) -> StaffMessage:
+    """The staff message for a redemption's outcome."""
+    kind = outcome.kind
+    if outcome.apply:
+        return success(outcome.offer)
+    if kind is OutcomeKind.NOT_REDEEMED:
+        if outcome.retry_allowed:
             return StaffMessage("Not redeemed: try again",
                                 "Engage did not redeem the offer. Don't apply it. "
                                 "You may try once more.", "warning")
         return StaffMessage("Not redeemed",
                             "Engage did not redeem the offer. Don't apply it, and don't try "
                             "again: ask the store manager to check the offer in Engage.")
-    if kind == "UNKNOWN":
+    if kind is OutcomeKind.UNKNOWN:
         return StaffMessage("Outcome unknown: don't apply",
                             "We couldn't confirm with Engage whether the offer was used. "
                             "Don't apply it without checking. The attempt is in the journal.")
-    if kind == "ALREADY_USED_VERIFY":
+    if kind is OutcomeKind.ALREADY_USED_VERIFY:
         return StaffMessage("Already used: verify",
                             f"Engage says this offer was used{_when(outcome.redeemed_on)}, "
                             "possibly by an earlier attempt or another till. Check before "
                             "applying it.", "warning")
-    error = getattr(outcome, "error", None)
-    msg = for_error(error) if error is not None else for_error(Exception())
+    error = outcome.error
+    msg = for_error(error if error is not None else Exception())
     if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:
         msg = StaffMessage(msg.title, f"Engage says this offer was used"
                            f"{_when(outcome.redeemed_on)}. Don't apply it.", msg.severity)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
+from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def shown_value(offer: Offer) -> str:
@@ -44,10 +44,21 @@ def greeting(member: Member) -> Text:
     return text
 
 
-class OffersScreen(Screen):
-    """One member's offers. A scan here starts over with the new card."""
+class OffersScreen(Screen[None]):
+    """One member's offers. A scan here starts over with the new card.
 
-    app: KioskApp  # type: ignore[assignment]
+    Posts ``Chosen`` for the offer under the cursor (Enter) and ``StartOver`` (Escape).
+    """
+
+    class Chosen(Message):
+        """Staff chose ``offer`` to redeem."""
+
+        def __init__(self, offer: Offer) -> None:
+            super().__init__()
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): choosing another waits.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -60,10 +71,11 @@ class OffersScreen(Screen):
         Binding("escape", "done", "Done (new customer)", id="done"),
     ]
 
-    def __init__(self, member: Member, offers: list[Offer]) -> None:
+    def __init__(self, member: Member, offers: list[Offer], *, cursor_blink: bool = True) -> None:
         super().__init__()
         self.member = member
         self.offers = offers
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
@@ -80,7 +92,7 @@ class OffersScreen(Screen):
         else:
             who = self.member.first_name or "This member"
             yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
-        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+        yield ScanInput("scan the next card", cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
@@ -106,7 +118,7 @@ class OffersScreen(Screen):
             offer = self.highlighted_offer
             if offer is None:
                 return False if not self.offers else None
-            return None if self.app.redeeming else True
+            return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
             return bool(self.offers)
         return True
@@ -132,10 +144,13 @@ class OffersScreen(Screen):
     def action_last(self) -> None:
         self._list().action_last()
 
+    def watch_redeeming(self) -> None:
+        self.refresh_bindings()
+
     def action_choose(self) -> None:
         offer = self.highlighted_offer
         if offer is not None:
-            self.app.choose(offer)
+            self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
-        self.app.request_start_over()
+        self.post_message(StartOver())

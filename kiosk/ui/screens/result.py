@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import time
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.offers import Member
+from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
+from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
-
 
 #: The line above the headline: words and a symbol, so colour is never the only signal.
 KICKER = {
@@ -29,20 +28,23 @@ KICKER = {
 }
 
 
-class ResultScreen(Screen):
-    """Any key (or the next scan) continues; digits start typing the next card instead."""
+class ResultScreen(KeyGuard[None]):
+    """Any key (or the next scan) continues; digits start typing the next card instead.
 
-    app: KioskApp  # type: ignore[assignment]
+    Continuing posts ``StartOver``.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", "Continue", id="continue"),
     ]
 
-    def __init__(self, message: StaffMessage, member: Member | None = None) -> None:
-        super().__init__(classes=message.severity)
+    def __init__(self, message: StaffMessage, member: Member | None = None, *,
+                 cursor_blink: bool = True, guard: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock, classes=message.severity)
         self.message = message
         self.member = member
-        self._guard_until = float("-inf")  # set on mount
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
@@ -55,21 +57,21 @@ class ResultScreen(Screen):
                                   f"{self.member.masked_card}", style="dim"), id="result-member")
             yield Static("Press any key to continue, or scan the next card.", id="result-hint")
             with Center():
-                yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
+                yield ScanInput(cursor_blink=self.cursor_blink, id="result-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
         # A key mashed while Engage answered must not wipe the result before staff see it.
-        self._guard_until = self.app.key_guard_until()
+        self.arm_key_guard()
 
     def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
-        if event.key in self.app.staff_keys:
+        if event.key in STAFF_KEYS:
             return
         event.stop()
         self.action_continue()
 
     def action_continue(self) -> None:
-        if not self.app.guarding(self._guard_until):
-            self.app.request_start_over()
+        if not self.guarding:
+            self.post_message(StartOver())
