@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,7 @@ from kiosk.journal import Journal
 
 TILLS = 50
 ROWS = 24
+KILLS = 5  # push backends killed mid-transaction
 
 
 def _retrying(journal: Journal, url: str, batch_size: int, failures: list[str],
@@ -44,27 +46,32 @@ def _retrying(journal: Journal, url: str, batch_size: int, failures: list[str],
 
 def test_fifty_tills_pushing_at_once_with_cut_connections(tmp_path: Path, fleet_url: str,
                                                          fleet_admin: str) -> None:
-    rng = random.Random(16)
+    rng, busy = random.Random(16), random.Random(17)
     template = tmp_path / "template.sqlite3"
     make_till(template, ROWS).close()
     tills = [clone_till(template, tmp_path / f"till{n}.sqlite3") for n in range(TILLS)]
     finished = threading.Event()
 
+    kills: list[int] = []
+
     def settle_while_pushing() -> None:
-        # The kiosks keep working: open attempts settle and new ones start during the pushes.
+        # The kiosks keep working: open attempts settle and new ones start during the pushes,
+        # round after round until the connection cutter has hit a few pushes mid-batch.
         for n, journal in enumerate(tills):
             for row in journal.rows(states=[S.PENDING, S.UNKNOWN]):
                 journal.set_state(row.id, S.VERIFIED_REDEEMED if row.id % 2 else
                                   S.VERIFIED_NOT_REDEEMED)
             attempt(journal, 5000 + n)
+        deadline = time.monotonic() + 60
+        while len(kills) < KILLS and time.monotonic() < deadline:
+            for n, journal in enumerate(busy.sample(tills, 5)):
+                journal.set_state(attempt(journal, 6000 + n), S.REDEEMED)
         finished.set()
-
-    kills: list[int] = []
 
     def cut_connections() -> None:
         # Kill push backends mid-transaction until a few have died (or the pushes are over).
         with psycopg.connect(fleet_admin, autocommit=True) as admin:
-            while len(kills) < 8 and not everything_pushed.is_set():
+            while len(kills) < KILLS and not everything_pushed.is_set():
                 pids = [p for (p,) in admin.execute(
                     "SELECT pid FROM pg_stat_activity WHERE application_name ="
                     " 'kiosk journal push' AND state <> 'idle'")]
@@ -98,10 +105,10 @@ def test_fifty_tills_pushing_at_once_with_cut_connections(tmp_path: Path, fleet_
             "SELECT count(*), count(DISTINCT (till_id, local_id)) FROM kiosk_redemptions"
         ).fetchone()
         tills_seen = admin.execute("SELECT count(*) FROM kiosk_tills").fetchone()[0]
-    assert total == distinct == TILLS * (ROWS + 1)
+    assert total == distinct == len(expected) >= TILLS * (ROWS + 1)
     assert tills_seen == TILLS
     assert got == expected  # every row there, each in the till's newest state
-    assert kills and failures, "no push was interrupted: the retries were not exercised"
+    assert len(kills) >= KILLS and failures, "pushes weren't interrupted: no retries exercised"
 
 
 def test_a_killed_push_resumes_where_it_stopped(tmp_path: Path, fleet_url: str,
