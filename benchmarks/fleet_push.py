@@ -1,8 +1,8 @@
 """``python -m benchmarks.fleet_push``: how fast ``kiosk journal push`` empties a till's outbox.
 
 Its own entry (not part of ``python -m benchmarks``): it needs a PostgreSQL server. Without
-``--dsn`` it starts a throwaway cluster (``tests/pg_cluster.py``, fsync on, unix socket) and
-removes it afterwards.
+``--dsn`` it starts a throwaway cluster (``tests/pg_cluster.py``: fsync on, unix socket; run
+it from the repository root) and removes it afterwards.
 
 Figures: rows/s and seconds to push a till's full year (``--rows``, default 100,000 attempts
 in every state) from an empty outbox position, per batch size; and the wall time of a typical
@@ -29,9 +29,6 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the throwaway cluster is test support
 
 STATES = ("redeemed", "redeemed", "rejected", "verified-redeemed", "verified-not-redeemed",
           "redeemed", "unknown", "pending")
@@ -122,9 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(shutil.rmtree, work, True)
         url = args.dsn
         if url is None:
-            from pg_cluster import PgCluster
-
             from kiosk.fleet.push import connect, init_schema
+            from tests.pg_cluster import PgCluster  # the throwaway cluster is test support
 
             pg = stack.enter_context(PgCluster(fsync=True))
             pg.create_database("fleet")

@@ -11,7 +11,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from pg_cluster import PgCluster, why_unavailable  # tests/ is on sys.path (rootdir conftest)
+
+from tests.pg_cluster import PgCluster, why_unavailable
 
 _names = itertools.count(1)
 

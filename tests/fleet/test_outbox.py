@@ -6,10 +6,9 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from tills import S, attempt
-
 from kiosk import journal as journal_module
 from kiosk.journal import Journal
+from tests.fleet.tills import S, attempt
 
 
 def _v1_journal(path: Path, rows: int) -> None:

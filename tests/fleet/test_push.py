@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from tills import ENDINGS, S, attempt, central_rows, local_rows, make_till
 
 from kiosk.fleet.push import push
 from kiosk.journal import Journal
+from tests.fleet.tills import ENDINGS, S, attempt, central_rows, local_rows, make_till
 
 
 def _push(journal: Journal, url: str, **kw: object):  # noqa: ANN202 - the PushReport

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from pg_cluster import PUSH_PASSWORD, PgCluster
-from tills import make_till
 
 from kiosk.cli import main
+from tests.fleet.tills import make_till
+from tests.pg_cluster import PUSH_PASSWORD, PgCluster
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

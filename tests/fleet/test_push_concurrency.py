@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import psycopg
-from support import wait_until  # tests/ is on sys.path (rootdir conftest)
-from tills import S, attempt, central_rows, clone_till, local_rows, make_till
 
 from kiosk.fleet.push import push
 from kiosk.journal import Journal
+from tests.fleet.tills import S, attempt, central_rows, clone_till, local_rows, make_till
+from tests.support import wait_until
 
 TILLS = 50
 ROWS = 24

@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 
 import psycopg
-from support import async_wait_until  # tests/ is on sys.path (rootdir conftest)
-from tills import central_rows, local_rows, make_till
 
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.journal import Journal
@@ -18,6 +16,8 @@ from kiosk.redeem import OutcomeKind, Redeemer
 from kiosk.scanner.barcode import mask_card
 from kiosk.sim import Simulator
 from kiosk.sim.state import SimState
+from tests.fleet.tills import central_rows, local_rows, make_till
+from tests.support import async_wait_until
 
 CARD = "2012345678903"
 

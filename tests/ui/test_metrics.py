@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk_pilot import ANNA, NOBODY, Members
 from prometheus_client.parser import text_string_to_metric_families
-from test_flow import choose
 
 from kiosk.fleet.metrics import KioskMetrics, MeteredLookup, MeteredRedeemer, MetricsWriter
 from kiosk.journal import Journal
 from kiosk.sim import Simulator
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, NOBODY, Members
+from tests.ui.test_flow import choose
 
 
 def read(path: Path) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
