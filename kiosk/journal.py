@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -215,13 +214,39 @@ class Journal:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _MIGRATIONS[target]:
+                for statement in _MIGRATIONS.get(target, ()):  # a gap is no error
                     self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {target}")
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def check(self) -> None:
+        """The start-up check: ``PRAGMA quick_check``, then one real fsynced write.
+
+        Raises :class:`JournalError` saying what is wrong ("damaged: ...", "not writable:
+        ..."). quick_check reads every page (on a year of rows, 100,000, ~0.8-1.3 s on a
+        loaded 2-core machine; integrity_check, which also checks the indexes, ~1.3-1.9 s).
+        """
+        with self._lock:
+            try:
+                found = [str(r[0]) for r in self._db.execute("PRAGMA quick_check").fetchall()]
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"damaged: {exc}") from None
+            if found != ["ok"]:
+                raise JournalError(f"damaged: {found[0][:120]}")
+            try:
+                version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+                self._db.execute("BEGIN IMMEDIATE")
+                try:  # rewrites the header page: a WAL frame, fsynced at COMMIT
+                    self._db.execute(f"PRAGMA user_version = {version}")
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalError(f"not writable: {exc}") from None
 
     @property
     def schema_version(self) -> int:
@@ -439,7 +464,11 @@ def _settings_journal_path(config: Path | None) -> Path:
 
 
 def cli_main(args: Any) -> int:
-    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none."""
+    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none.
+
+    A missing, unreadable or damaged journal is one line on stderr and exit 2: "no
+    redemptions recorded" must only ever mean an empty journal.
+    """
     from kiosk.cli import UsageError
 
     try:
@@ -453,15 +482,17 @@ def cli_main(args: Any) -> int:
         except ValueError:
             valid = ", ".join(s.value for s in JournalState)
             raise UsageError(f"--state: use one of {valid}") from None
-    path = args.path or _settings_journal_path(getattr(args, "config", None))
-    rows: list[JournalRow] = []
-    if Path(path).exists():
-        try:
-            with Journal(Path(path), create=False) as journal:
-                rows = journal.rows(since=since, states=states)
-        except (sqlite3.DatabaseError, JournalError) as exc:
-            print(f"kiosk: journal {path}: {exc}", file=sys.stderr)
-            return 1
+    path = Path(args.path or _settings_journal_path(getattr(args, "config", None)))
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "no such file"
+        raise UsageError(f"journal {path}: {what} (check --path, or KIOSK_JOURNAL_PATH)")
+    try:
+        with Journal(path, create=False) as journal:
+            rows = journal.rows(since=since, states=states)
+    except (OSError, sqlite3.Error, JournalError) as exc:
+        reason = str(exc).removeprefix(f"journal {path.name}: ")
+        raise UsageError(f"journal {path}: can't be read ({reason}); check the file's "
+                         "permissions, or ask IT") from None
     fmt = getattr(args, "format", "table") or "table"
     out = {"table": format_table, "csv": format_csv, "json": format_json}[fmt](rows)
     print(out)

@@ -31,6 +31,7 @@ from kiosk.ui.messages import (
     LookupFailed,
     RawScan,
     RedeemFinished,
+    RedeemSettled,
     ScannerStatus,
 )
 from kiosk.ui.screens.confirm import ConfirmScreen
@@ -104,6 +105,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
+        self._settle_notices: list[str] = []
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen:
@@ -121,6 +123,9 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = "disconnected"
             if self._scanner is not None:
                 self._scanner.start()
+        add_listener = getattr(self.services.redeemer, "add_listener", None)
+        if add_listener is not None:  # answers a background check settles come back here
+            add_listener(lambda outcome: self.post_message(RedeemSettled(outcome)))
         self._reconcile()
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
@@ -129,6 +134,9 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_unmount(self) -> None:
         if self._scanner is not None:
             self._scanner.stop()
+        aclose = getattr(self.services.redeemer, "aclose", None)
+        if aclose is not None:  # open rows stay 'unknown': the next start reconciles them
+            await aclose()
         if self.services.engage is not None:
             await self.services.engage.aclose()
 
@@ -261,9 +269,14 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str) -> None:
-        """A one-line warning for the scan screen."""
+    def add_notice(self, text: str, *, keep: int = 5) -> None:
+        """A one-line warning for the scan screen (settled answers: the latest ``keep``)."""
         self.services.notices.append(text)
+        self._settle_notices.append(text)
+        while len(self._settle_notices) > keep:
+            old = self._settle_notices.pop(0)
+            if old in self.services.notices:
+                self.services.notices.remove(old)
         self._refresh_notices()
 
     def _refresh_notices(self) -> None:
@@ -328,14 +341,32 @@ class KioskApp(App[int], inherit_bindings=False):
         if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
+        provisional = not getattr(message.outcome, "final", True)
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(ResultScreen(text, message.member))
+            await self.push_screen(ResultScreen(text, message.member, offer_id=message.offer.id,
+                                                provisional=provisional))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    def on_redeem_settled(self, message: RedeemSettled) -> None:
+        """A "not confirmed yet" got its answer: on the result screen if it is still showing,
+        otherwise as a notice on the scan screen (the member may have gone)."""
+        outcome = message.outcome
+        text = messages_text.for_outcome(outcome)
+        screen = self.screen
+        if isinstance(screen, ResultScreen) and screen.provisional \
+                and screen.offer_id == outcome.offer.id:
+            screen.show(text)
+            return
+        who = f"{outcome.masked_card}, " if getattr(outcome, "masked_card", "") else ""
+        line = f"{who}{outcome.offer.name}: {text.title}"
+        self.add_notice(line)
+        self.notify(f"{line}. {text.body}", title="Earlier redemption settled",
+                    severity=_toast_severity(text.severity), timeout=30)
 
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:

@@ -60,3 +60,11 @@ class RedeemFinished(Message):
     offer: Offer
     outcome: Any
 
+
+
+@dataclass
+class RedeemSettled(Message):
+    """A background check settled a redemption that was "not confirmed yet" (or a reconcile
+    settled one from an earlier run); ``outcome`` is the Redeemer's ``RedeemOutcome``."""
+
+    outcome: Any

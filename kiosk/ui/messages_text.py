@@ -111,32 +111,53 @@ def success(offer: Offer) -> StaffMessage:
                         "success")
 
 
+#: The redeem couldn't be journaled, so nothing was sent (disk full, journal unwritable).
+JOURNAL_FAILED = StaffMessage(
+    "Not sent — this till can't record redemptions (disk full or journal unwritable)",
+    "Continue the sale without offers; tell IT.")
+
+#: Engage hasn't confirmed yet and may still commit: the screen changes when it settles.
+CHECKING = StaffMessage("Not confirmed yet — don't apply; checking…",
+                        "Engage hasn't confirmed this redemption yet. Don't apply the offer: "
+                        "the kiosk keeps checking, and this screen changes by itself when "
+                        "Engage has answered.", "warning")
+
+
 def for_outcome(outcome: Any) -> StaffMessage:
     """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
-    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
+    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper().replace("-", "_")
     offer: Offer = outcome.offer
+    when = getattr(outcome, "redeemed_on", None)
     if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
         return success(offer)
+    if kind == "CHECKING":
+        return CHECKING
+    if kind == "JOURNAL_FAILED":
+        return JOURNAL_FAILED
     if kind == "NOT_REDEEMED":
-        if getattr(outcome, "retry_allowed", True):
-            return StaffMessage("Not redeemed: try again",
-                                "Engage did not redeem the offer. Don't apply it. "
-                                "You may try once more.", "warning")
         return StaffMessage("Not redeemed",
-                            "Engage did not redeem the offer. Don't apply it, and don't try "
-                            "again: ask the store manager to check the offer in Engage.")
+                            "Engage did not redeem the offer. Don't apply it. You may try again.",
+                            "warning")
     if kind == "UNKNOWN":
-        return StaffMessage("Outcome unknown: don't apply",
-                            "We couldn't confirm with Engage whether the offer was used. "
-                            "Don't apply it without checking. The attempt is in the journal.")
-    if kind == "ALREADY_USED_VERIFY":
-        return StaffMessage("Already used: verify",
-                            f"Engage says this offer was used{_when(outcome.redeemed_on)}, "
-                            "possibly by an earlier attempt or another till. Check before "
-                            "applying it.", "warning")
+        return StaffMessage("Not confirmed — don't apply",
+                            "Engage never confirmed this redemption. Don't apply the offer; "
+                            "the attempt is kept for IT to check in Engage.")
+    if kind == "ALREADY_USED":
+        if getattr(outcome, "by_this_till", False):
+            return StaffMessage("Already redeemed at this till",
+                                f"This till already redeemed this offer{_when(when)}. Don't "
+                                "apply it again.")
+        return StaffMessage("Already used — don't apply",
+                            f"Engage says this offer was already used{_when(when)}. Don't "
+                            "apply it.")
+    if kind == "USED_CHECK":
+        return StaffMessage("Used — check before applying",
+                            "Engage shows this offer as used but not when, so the kiosk can't "
+                            "tell whether this attempt used it. Don't apply it unless the store "
+                            "manager confirms in Engage.", "warning")
     error = getattr(outcome, "error", None)
     msg = for_error(error) if error is not None else for_error(Exception())
-    if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:
+    if isinstance(error, e.PromotionAlreadyRedeemed) and when:
         msg = StaffMessage(msg.title, f"Engage says this offer was used"
-                           f"{_when(outcome.redeemed_on)}. Don't apply it.", msg.severity)
+                           f"{_when(when)}. Don't apply it.", msg.severity)
     return msg

@@ -15,12 +15,14 @@ from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.services import KioskServices
 
 
-def services_for(client: EngageClient, base: KioskServices) -> KioskServices:
+def services_for(client: EngageClient, base: KioskServices,
+                 settle_window: float = 0.6) -> KioskServices:
     breaker = CircuitBreaker(3, 60.0)
     return KioskServices(
         lookup=MemberLookup(client, breaker=breaker),
         redeemer=Redeemer(client, base.journal, store="Test Store", terminal="Till 1",
-                          verify_delays=(0.05,), verify_deadline=1.0, breaker=breaker),
+                          recheck_delays=(0.05,), settle_window=settle_window,
+                          verify_deadline=1.0, breaker=breaker),
         journal=base.journal, settings=base.settings)
 
 
@@ -170,19 +172,26 @@ async def test_answer_lost_but_redeemed_is_verified_success(start_kiosk, members
         assert len(k.posts()) == 1
 
 
-async def test_answer_lost_and_not_redeemed_says_try_again(start_kiosk, members: Members,
-                                                           sim) -> None:
+async def test_answer_lost_and_not_redeemed_says_checking_then_not_redeemed(
+        start_kiosk, members: Members, sim, services: KioskServices) -> None:
+    # No verdict while Engage may still commit: "not confirmed yet" until the settle window
+    # is over, then the same screen turns into the answer.
     sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
-    async with start_kiosk() as k:
-        text = await redeem_first(k)
-        assert "Not redeemed: try again" in text
-        assert "Don't apply it" in text
+    client = services.lookup.client
+    async with start_kiosk(services_=services_for(client, services, settle_window=4.0)) as k:
+        text = " ".join((await redeem_first(k)).split())
+        assert "Not confirmed yet — don't apply; checking…" in text, text
+        await k.wait_for(lambda: "Not redeemed" in k.text(), "the settled answer", timeout=15)
+        assert "Don't apply it. You may try again." in " ".join(k.text().split())
+        assert type(k.app.screen).__name__ == "ResultScreen"
         assert len(k.posts()) == 1
 
 
-async def test_outcome_unknown_says_do_not_apply(start_kiosk, members: Members, sim) -> None:
+async def test_outcome_unknown_says_do_not_apply(start_kiosk, members: Members, sim,
+                                                services: KioskServices) -> None:
     sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
-    async with start_kiosk() as k:
+    client = services.lookup.client
+    async with start_kiosk(services_=services_for(client, services, settle_window=4.0)) as k:
         await k.scan(ANNA)
         # From now on the re-read that would settle the lost answer fails too.
         sim.faults.add(Fault("status", method="GET", path=r"/promotions", status=503,
@@ -190,8 +199,12 @@ async def test_outcome_unknown_says_do_not_apply(start_kiosk, members: Members, 
         await k.pilot.press("enter")
         await k.screen_is("ConfirmScreen")
         await k.pilot.press("enter")
-        text = await result_text(k)
-        assert "Outcome unknown: don't apply" in text
+        text = " ".join((await result_text(k)).split())
+        assert "Not confirmed yet — don't apply; checking…" in text
+        # Engage never answers within the window: still nothing to apply.
+        await k.wait_for(lambda: "Not confirmed — don't apply" in " ".join(k.text().split()),
+                         "the final word", timeout=15)
+        assert "Give 20 % off" not in k.text()
         assert len(k.posts()) == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -9,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from kiosk.offers import Member, Offer
@@ -35,6 +37,8 @@ class ConfirmScreen(ModalScreen[None]):
         self.member = member
         self.offer = offer
         self._guard_until = float("-inf")  # set on mount
+        self._since = 0.0
+        self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         offer = self.offer
@@ -65,9 +69,23 @@ class ConfirmScreen(ModalScreen[None]):
             self.set_timer(self.app.key_guard, self.refresh_bindings)
 
     def _busy(self, redeeming: bool) -> None:
-        self.query_one("#confirm-busy", Static).update(
-            Text("Redeeming… don't apply anything yet.", style="bold") if redeeming else "")
+        # A live count: Engage may take up to a minute, and staff must see it is still going.
+        if redeeming and self._ticker is None:
+            self._since = time.monotonic()
+            self._ticker = self.set_interval(1.0, self._tick)
+        elif not redeeming and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self._tick()
         self.refresh_bindings()
+
+    def _tick(self) -> None:
+        text: Text | str = ""
+        if self.app.redeeming:
+            waited = int(time.monotonic() - self._since)
+            text = Text(f"Waiting for Engage… {waited} s. Don't apply anything yet.",
+                        style="bold")
+        self.query_one("#confirm-busy", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "cancel") and self.app.redeeming:

@@ -38,10 +38,14 @@ class ResultScreen(Screen):
         Binding("enter", "continue", "Continue", id="continue"),
     ]
 
-    def __init__(self, message: StaffMessage, member: Member | None = None) -> None:
+    def __init__(self, message: StaffMessage, member: Member | None = None, *,
+                 offer_id: str | None = None, provisional: bool = False) -> None:
         super().__init__(classes=message.severity)
         self.message = message
         self.member = member
+        #: the offer this result is about, and whether a settled answer is still to come
+        self.offer_id = offer_id
+        self.provisional = provisional
         self._guard_until = float("-inf")  # set on mount
 
     def compose(self) -> ComposeResult:
@@ -57,6 +61,17 @@ class ResultScreen(Screen):
             with Center():
                 yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
         yield KioskFooter()
+
+    def show(self, message: StaffMessage) -> None:
+        """Replace a provisional answer ("not confirmed yet") with the settled one."""
+        self.remove_class(self.message.severity)
+        self.message = message
+        self.provisional = False
+        self.add_class(message.severity)
+        self.query_one("#result-kicker", Static).update(
+            KICKER.get(message.severity, KICKER["error"]))
+        self.query_one("#result-title", Static).update(Text(message.title))
+        self.query_one("#result-body", Static).update(Text(message.body))
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
