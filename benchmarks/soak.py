@@ -393,21 +393,34 @@ class Soak:
             self.release(m)
 
     async def k_restart(self) -> None:
-        """The till starts again on the same journal: reconcile, then settle in the background."""
+        """Till K starts again on the same journal: reconcile, then settle in the background."""
+        await self.restart("K")
+
+    async def restart(self, till: str) -> None:
+        """A till (re)starts, or sees Engage back: reconcile its journal, and wait for the
+        background checks that leaves."""
+        from kiosk.engage.client import EngageClient
         from kiosk.journal import Journal
 
-        cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path("K"))
-        journal = Journal(self.journal_path("K"))
+        from .soak_till import cfg_timeouts
+
+        cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path(till))
+        if not self.journal_path(till).exists():
+            return
+        journal = Journal(self.journal_path(till))
+        client = EngageClient(self.sim.url, self.sim.api_key, user_agent=agent(till),
+                              timeouts=cfg_timeouts(cfg))
         try:
-            redeemer = make_redeemer(self._k_client, journal, "K", cfg,
+            redeemer = make_redeemer(client, journal, till, cfg,
                                      on_settled=lambda o: self.tell(
-                                         "K", outcome_event(o, settled=True)))
+                                         till, outcome_event(o, settled=True)))
             try:
                 await redeemer.reconcile()
             except Exception as exc:
-                self.exceptions.append(f"K reconcile: {type(exc).__name__}: {exc}")
+                self.exceptions.append(f"{till} reconcile: {type(exc).__name__}: {exc}")
             await self.drain(redeemer)
         finally:
+            await client.aclose()
             journal.close()
 
     # --- the run and the counts -------------------------------------------------------------
@@ -429,9 +442,13 @@ class Soak:
             await asyncio.gather(self.till_loop("A"), self.till_loop("B"), self.k_loop())
             while self._holds:
                 await asyncio.gather(*list(self._holds), return_exceptions=True)
-            # A dead child's request may still be held by the simulator: its commit (or 409)
-            # lands inside the settle window, which the restarted till waits out.
-            await self.k_restart()
+            # Engage is healthy again (no more faults): each till reconciles what stayed
+            # unknown because every re-read inside its window failed, as the app does when
+            # Engage comes back. A dead child's request may still be held by the simulator:
+            # its commit (or 409) lands inside the settle window, which K's restart waits out.
+            self.sim.faults.clear()
+            for till in ("A", "B", "K"):
+                await self.restart(till)
         wall = time.perf_counter() - start
         return self.report(wall)
 

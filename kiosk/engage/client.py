@@ -192,7 +192,9 @@ class EngageClient:
     def pool_stats(self) -> dict[str, int]:
         """Exchanges running (awaited or left by a cancelled caller), free slots, and the
         connections httpcore's pool holds (-1 if this httpx doesn't say)."""
-        pool = getattr(getattr(self._http, "_transport", None), "_pool", None)
+        transport = getattr(self._http, "_transport", None)
+        transport = getattr(transport, "inner", transport)  # a benchmark's timing wrapper
+        pool = getattr(transport, "_pool", None)
         connections = getattr(pool, "connections", None)
         return {"exchanges": len(self._exchanges), "free_slots": self._slots._value,
                 "connections": len(connections) if connections is not None else -1,
