@@ -1,23 +1,23 @@
-"""``kiosk run`` and ``kiosk demo``: settings first, then logging, services, and the app.
+"""``kiosk run``: settings first, then logging, services, and the app (``kiosk demo`` is the
+same start against the simulator: ``kiosk.commands.demo``).
 
 Settings are loaded before Textual is imported, so a bad setting stops the start in
-milliseconds with one line and exit status 2 (``kiosk.cli`` prints ``ConfigError``).
+milliseconds with one line and exit status 2 (``kiosk.cli`` prints ``ConfigError``). Nothing
+here imports the simulator: a till's install has no web server.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import SecretStr
-
-from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.config import Settings, load_settings
+from kiosk.errors import ConfigError
+from kiosk.staff_pin import PinGuard
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -34,7 +34,6 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
-    from kiosk.config import PinGuard
     from kiosk.lookup import MemberLookup
     from kiosk.redeem import Redeemer
     from kiosk.scanner.serial_reader import scanner_from_settings
@@ -50,9 +49,16 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
     return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
-                         pin_guard=PinGuard.from_settings(settings),
+                         pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
                          log_path=log_path)
+
+
+def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -> PinGuard:
+    """A guard for the configured staff PIN (its hash) with the configured limits."""
+    pin = settings.staff_pin.get_secret_value() if settings.staff_pin else None
+    return PinGuard(pin, max_attempts=settings.pin_max_attempts, lockout=settings.pin_lockout,
+                    clock=clock)
 
 
 def make_client(settings: Settings) -> Any:
@@ -98,8 +104,9 @@ def open_journal(path: Path) -> Any:
     return journal
 
 
-def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
+def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
+    """Open the journal, build the services and run the app until staff leave; its status."""
     from concurrent.futures import ThreadPoolExecutor
 
     # The journal check reads every page (SQLite releases the GIL): overlap it with imports.
@@ -123,34 +130,4 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(getattr(args, "config", None))
     from kiosk.logs import configure_logging
 
-    return _start(settings, log_path=configure_logging(settings))
-
-
-@contextlib.contextmanager
-def _demo_dir() -> Iterator[Path]:
-    # A throwaway journal: demo redemptions must never mix into a store's real journal.
-    path = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path) -> Settings:
-    """The user's settings (store name, scanner, PIN...) pointed at the embedded simulator."""
-    return settings.model_copy(update={
-        "engage_url": url, "engage_api_key": SecretStr(api_key), "engage_api_key_file": None,
-        "engage_ca_bundle": None, "journal_path": journal_path,
-    })
-
-
-def demo(args: argparse.Namespace) -> int:
-    """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
-    base = load_settings(getattr(args, "config", None), require_engage=False)
-    from kiosk.logs import configure_logging
-    from kiosk.sim import Simulator, load_demo_data
-
-    with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
-        settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
-        log_path = configure_logging(settings, secrets=[sim.api_key])
-        return _start(settings, demo_cards=sim.state.demo_cards(), log_path=log_path)
+    return start(settings, log_path=configure_logging(settings))

@@ -27,10 +27,11 @@ from support import async_wait_until
 from textual import events
 from textual.containers import VerticalScroll
 
-from kiosk.config import default_config_path, hash_pin, load_settings
+from kiosk.config import default_config_path, load_settings
 from kiosk.journal import Journal
 from kiosk.logs import LOG_FILE, configure_logging, reset_logging
 from kiosk.sim import Fault, Simulator, load_demo_data
+from kiosk.staff_pin import hash_pin
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services, make_client, open_journal
 from kiosk.ui.screens.offers import OffersScreen
@@ -193,7 +194,7 @@ def kiosk_logging() -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def kiosk_run(screens: list[tuple[str, str]]) -> AsyncIterator[Tour]:
-    """``kiosk run`` (``launch.run`` and ``launch._start``) with Pilot in place of ``app.run()``
+    """``kiosk run`` (``launch.run`` and ``launch.start``) with Pilot in place of ``app.run()``
     and no key guard (it only delays keys); the staff exit key must end it with status 0."""
     settings = load_settings(None)
     log_path = configure_logging(settings)
