@@ -262,15 +262,16 @@ async def test_a_journal_that_cannot_record_says_not_sent(start_kiosk, members: 
 async def test_a_settled_answer_after_the_member_left_is_a_scan_screen_notice(
         start_kiosk, members: Members, sim, services: KioskServices) -> None:
     # Engage commits late; staff moved on from "not confirmed yet": the answer still arrives.
-    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=3.0))
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=5.0))
     fast = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
         connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=0.3))
     try:
         svc = services_for(fast, services, settle_window=20.0)
         svc.redeemer.recheck_delays = (0.3,)
         async with start_kiosk(services_=svc, notifications=True) as k:
-            text = " ".join((await redeem_first(k)).split())
-            assert "Not confirmed yet — don't apply; checking…" in text
+            await redeem_first(k)
+            await k.wait_for(lambda: "Not confirmed yet — don't apply; checking…"
+                             in " ".join(k.text().split()), "not confirmed yet")
             await k.pilot.press("escape")  # the next customer
             await k.screen_is("ScanScreen")
             await k.wait_for(lambda: "Give 20 % off" in k.text(), "the settled notice",
