@@ -1,4 +1,5 @@
-"""Settings: ``KIOSK_*`` environment variables over a TOML file over defaults.
+"""Settings: keyword arguments over ``KIOSK_*`` environment variables over a TOML file over
+defaults.
 
 The TOML file uses the same names, lower-case and without the prefix. Every problem stops the
 start with a :class:`ConfigError` whose message is one line naming the key and the reason; the
@@ -17,12 +18,14 @@ import ssl
 import stat
 import tomllib
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -32,6 +35,7 @@ from pydantic_settings import (
 
 from kiosk import APP_NAME
 from kiosk.errors import ConfigError
+from kiosk.i18n import N_, _
 from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
 from kiosk.text import has_unsafe
 
@@ -46,6 +50,26 @@ NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
 _SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
+
+
+#: The settings file's values while :func:`load_settings` builds the settings.
+_FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("kiosk_config_file", default=None)
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The TOML file's layer, below keyword arguments and ``KIOSK_*`` variables.
+
+    :func:`load_settings` reads and checks the file (one-line errors, unknown keys, relative
+    paths made relative to the file) and hands its values to this source while it builds the
+    settings; a ``Settings(...)`` built directly has no file layer.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """One field's value from the file (None when the file doesn't set it)."""
+        return (_FILE_VALUES.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_VALUES.get() or {})
 
 
 def env_name(field: str) -> str:
@@ -69,7 +93,8 @@ def _default_log_dir() -> Path:
 class Settings(BaseSettings):
     """Everything a store's IT configures. Build it with :func:`load_settings`.
 
-    Keyword arguments are the *file* layer: ``KIOSK_*`` environment variables override them.
+    Keyword arguments win over ``KIOSK_*`` environment variables, which win over the TOML file
+    (read by :func:`load_settings` through :class:`ConfigFileSource`), which wins over defaults.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True)
@@ -133,6 +158,10 @@ class Settings(BaseSettings):
         default_factory=socket.gethostname, max_length=80,
         description="This till's name on the scan screen and in the journal.",
         json_schema_extra={"default_text": "the host name"})
+    language: Literal["en", "sv", "nb", "da", "fi"] = Field(
+        "en", description="Language of every screen staff read, and its money, percent and "
+        "date formats (CLDR): `en` (English), `sv` (svenska), `nb` (norsk bokmål), `da` "
+        "(dansk) or `fi` (suomi). `kiosk demo --language sv` overrides it.")
     staff_pin: SecretStr | None = Field(
         None, description="Staff PIN guarding exit and diagnostics, as the salted hash that "
         "`kiosk pin` writes. A plain 4-12 digit PIN works but draws a warning. Unset: the exit "
@@ -162,7 +191,9 @@ class Settings(BaseSettings):
         15.0, gt=0, le=3600, description="Seconds lookups fail fast before Engage is tried again.")
 
     _file_key: SecretStr | None = PrivateAttr(None)
-    _warnings: list[str] = PrivateAttr(default_factory=list)
+    # (msgid, values): worded in the language active when ``warnings()`` is called (the log
+    # gets English, the scan screen's notices the staff's language)
+    _warnings: list[tuple[str, dict[str, object]]] = PrivateAttr(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -170,8 +201,8 @@ class Settings(BaseSettings):
         env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment first, then keyword arguments (the TOML file); no .env, no secrets dir."""
-        return (env_settings, init_settings)
+        """Keyword arguments, then the environment, then the file; no .env, no secrets dir."""
+        return (init_settings, env_settings, ConfigFileSource(settings_cls))
 
     @field_validator("engage_url")
     @classmethod
@@ -268,12 +299,15 @@ class Settings(BaseSettings):
         """Hash a plain PIN in memory at once, so only the hash is kept."""
         if self.staff_pin is not None and PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
             self.staff_pin = SecretStr(hash_pin(self.staff_pin.get_secret_value()))
-            self._warnings.append("the staff PIN is set in plain text (staff_pin / "
-                                  f"{env_name('staff_pin')}): run `kiosk pin` to store it as a "
-                                  "salted hash instead")
+            self._warn(N_("the staff PIN is set in plain text (staff_pin / {env}): run "
+                          "`kiosk pin` to store it as a salted hash instead"),
+                       env=env_name("staff_pin"))
         if self.lookup_key == "any":
-            self._warnings.append(f"{env_name('lookup_key')} is 'any': a card can match several "
-                                  "contacts; customKey is recommended")
+            self._warn(N_("{env} is 'any': a card can match several contacts; customKey is "
+                          "recommended"), env=env_name("lookup_key"))
+
+    def _warn(self, msgid: str, **values: object) -> None:
+        self._warnings.append((msgid, values))
 
     def api_key(self) -> str:
         """The Engage API key, from ``engage_api_key`` or the key file. Never log it."""
@@ -292,7 +326,7 @@ class Settings(BaseSettings):
 
     def warnings(self) -> list[str]:
         """Problems that don't stop the start but staff/IT should see (one line each)."""
-        return list(self._warnings)
+        return [_(msgid).format(**values) for msgid, values in self._warnings]
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying TLS (>= 1.2) context for the Engage client, with the CA bundle if set."""
@@ -468,7 +502,11 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
         if _is_path_field(field) and isinstance(value, str) and value:
             file_values[field] = str(path.parent / Path(value).expanduser())
     try:
-        settings = Settings(**file_values)
+        token = _FILE_VALUES.set(file_values)
+        try:
+            settings = Settings()
+        finally:
+            _FILE_VALUES.reset(token)
     except ValidationError as exc:
         raise ConfigError(_describe_error(exc, where)) from None
 
@@ -494,7 +532,9 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
                               f"{env_name('engage_api_key_file')})")
     if settings.engage_api_key_file is not None:
         settings.api_key()  # read it now: a bad key file must stop the start, not the first scan
-        _warn_if_readable(settings, settings.engage_api_key_file, "API key file")
+        _warn_if_readable(settings, settings.engage_api_key_file,
+                          N_("API key file {path} is readable by group or others (mode "
+                             "{mode}): run chmod 600 {path}"))
     if file_values:
         _check_config_file_mode(settings, path, key_in_file="engage_api_key" in file_values
                                 and "engage_api_key" not in env_fields,
@@ -512,11 +552,10 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _warn_if_readable(settings: Settings, path: Path, what: str) -> None:
+def _warn_if_readable(settings: Settings, path: Path, msgid: str) -> None:
     mode = _mode(path)
     if mode is not None and mode & 0o077:
-        settings._warnings.append(f"{what} {path} is readable by group or others "
-                                  f"(mode {mode:04o}): run chmod 600 {path}")
+        settings._warn(msgid, path=path, mode=f"{mode:04o}")
 
 
 def _check_config_file_mode(settings: Settings, path: Path, *, key_in_file: bool,
@@ -526,13 +565,16 @@ def _check_config_file_mode(settings: Settings, path: Path, *, key_in_file: bool
     if mode is None:
         return
     if key_in_file:
-        _warn_if_readable(settings, path, "config file holding the API key")
+        _warn_if_readable(settings, path,
+                          N_("config file holding the API key {path} is readable by group or "
+                             "others (mode {mode}): run chmod 600 {path}"))
     elif pin_in_file and mode & 0o004:
-        settings._warnings.append(f"config file {path} holding the staff PIN hash is readable "
-                                  f"by others (mode {mode:04o}): run chmod o-r {path}")
+        settings._warn(N_("config file {path} holding the staff PIN hash is readable by "
+                          "others (mode {mode}): run chmod o-r {path}"),
+                       path=path, mode=f"{mode:04o}")
     if mode & 0o022:  # whoever edits engage_url receives the API key
-        settings._warnings.append(f"config file {path} is writable by group or others "
-                                  f"(mode {mode:04o}): run chmod go-w {path}")
+        settings._warn(N_("config file {path} is writable by group or others (mode {mode}): "
+                          "run chmod go-w {path}"), path=path, mode=f"{mode:04o}")
 
 
 def _is_path_field(field: str) -> bool:

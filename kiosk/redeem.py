@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, owner, seen_in
 from kiosk.breaker import CircuitBreaker
@@ -46,9 +46,9 @@ from kiosk.engage.errors import (
     NotFound,
     PromotionAlreadyRedeemed,
     RateLimited,
-    ServerError,
 )
 from kiosk.engage.models import Promotion
+from kiosk.engage.outage import is_outage
 from kiosk.journal import Journal, JournalError, JournalRow, JournalState, utc_now
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,8 @@ class OutcomeKind(StrEnum):
     JOURNAL_FAILED = "journal-failed"  # the attempt couldn't be journaled: nothing was sent
 
 
+OfferT = TypeVar("OfferT", bound=OfferLike)
+
 #: Outcomes after which staff apply the offer at the till.
 APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 #: Outcomes that are not the last word: a settled one follows for the same offer.
@@ -115,12 +117,16 @@ PROVISIONAL = frozenset({OutcomeKind.CHECKING})
 
 
 @dataclass(frozen=True)
-class RedeemOutcome:
-    """The result of a redeem, or of a background check that settled one."""
+class RedeemOutcome(Generic[OfferT]):
+    """The result of a redeem, or of a background check that settled one, about its offer.
+
+    ``error`` is Engage's refusal or failure; the UI also records here what kept a redeem
+    from starting (``RedeemInProgress``) or what broke it.
+    """
 
     kind: OutcomeKind
-    offer: OfferLike
-    error: BaseException | None = None
+    offer: OfferT
+    error: Exception | None = None
     journal_id: int | None = None  # the journal row this outcome is about
     redeemed_on: datetime | None = None  # when Engage says it was used, if it said
     retry_allowed: bool = False  # NOT_REDEEMED: a manual retry is fine
@@ -209,7 +215,7 @@ class Redeemer:
         self._breaker = breaker
         self._now = now
         self._lock = asyncio.Lock()
-        self._listeners: list[Callable[[RedeemOutcome], None]] = []
+        self._listeners: list[Callable[[RedeemOutcome[Any]], None]] = []
         self._checks: dict[str, asyncio.Task[None]] = {}  # offer id -> its background check
         self._offer_locks: dict[str, asyncio.Lock] = {}
         self._busy: set[str] = set()  # offers a redeem call is working on right now
@@ -224,7 +230,7 @@ class Redeemer:
         """Offers whose outcome a background check is still settling."""
         return sum(1 for t in self._checks.values() if not t.done())
 
-    def add_listener(self, listener: Callable[[RedeemOutcome], None]) -> None:
+    def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None:
         """Call ``listener`` with every outcome a background check settles (on the loop)."""
         self._listeners.append(listener)
 
@@ -242,7 +248,7 @@ class Redeemer:
 
     # --- redeem ------------------------------------------------------------------------------
 
-    async def redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
+    async def redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         """Redeem ``offer`` for ``member``, at most once, and say what staff should do.
 
         Raises :class:`RedeemInProgress` at once if another redeem runs on this terminal.
@@ -253,8 +259,8 @@ class Redeemer:
         async with self._lock:
             return await self._redeem(member, offer)
 
-    async def _redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
-        def outcome(kind: OutcomeKind, **kw: Any) -> RedeemOutcome:
+    async def _redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
+        def outcome(kind: OutcomeKind, **kw: Any) -> RedeemOutcome[OfferT]:
             return RedeemOutcome(kind, offer, masked_card=member.masked_card, **kw)
 
         try:
@@ -278,8 +284,8 @@ class Redeemer:
         finally:
             self._busy.discard(offer.id)
 
-    async def _attempt(self, member: MemberLike, offer: OfferLike,
-                       outcome: Callable[..., RedeemOutcome]) -> RedeemOutcome:
+    async def _attempt(self, member: MemberLike, offer: OfferT,
+                       outcome: Callable[..., RedeemOutcome[OfferT]]) -> RedeemOutcome[OfferT]:
         """Journal, POST, and read the answer (or the evidence)."""
         try:
             row_id = await self._io(
@@ -317,8 +323,8 @@ class Redeemer:
                                    note=f"attempt {row_id} redeemed it afterwards")
         return outcome(OutcomeKind.REDEEMED, journal_id=row_id)
 
-    async def _after_refusal(self, row_id: int, member: MemberLike, offer: OfferLike,
-                             err: EngageError) -> RedeemOutcome:
+    async def _after_refusal(self, row_id: int, member: MemberLike, offer: OfferT,
+                             err: EngageError) -> RedeemOutcome[OfferT]:
         """A definite answer: Engage refused, or the request never left this machine."""
         note = None
         if isinstance(err, EngageUnreachable):
@@ -326,8 +332,9 @@ class Redeemer:
         elif isinstance(err, RateLimited) and err.retry_after is not None:
             note = f"rate limited; Engage asked to wait {err.retry_after:.0f} s"
         await self._record(row_id, _S.REJECTED, code=_code(err), note=note)
-        result = RedeemOutcome(OutcomeKind.REJECTED, offer, error=err, journal_id=row_id,
-                               masked_card=member.masked_card)
+        result: RedeemOutcome[OfferT] = RedeemOutcome(
+            OutcomeKind.REJECTED, offer, error=err, journal_id=row_id,
+            masked_card=member.masked_card)
         if not isinstance(err, PromotionAlreadyRedeemed):
             return result
         if not await self._open_rows(offer.id):
@@ -343,8 +350,8 @@ class Redeemer:
             return replace(result, kind=OutcomeKind.CHECKING)
         return replace(settled, error=err)
 
-    async def _after_ambiguous(self, row_id: int, member: MemberLike, offer: OfferLike,
-                               err: EngageError) -> RedeemOutcome:
+    async def _after_ambiguous(self, row_id: int, member: MemberLike, offer: OfferT,
+                               err: EngageError) -> RedeemOutcome[OfferT]:
         """No trustworthy answer: ``unknown``, then one re-read; the rest in the background."""
         log.warning("redeem: outcome unknown (%s); checking", _code(err))
         await self._record(row_id, _S.UNKNOWN, code=_code(err))
@@ -380,8 +387,8 @@ class Redeemer:
             log.warning("redeem: re-read failed (%s)", _code(err))
             return None
 
-    async def _settle(self, offer: OfferLike, seen: Seen, masked_card: str, *,
-                      final: bool, mine: bool = False) -> RedeemOutcome | None:
+    async def _settle(self, offer: OfferT, seen: Seen, masked_card: str, *,
+                      final: bool, mine: bool = False) -> RedeemOutcome[OfferT] | None:
         """Settle this till's open attempts at ``offer`` from one re-read; None if undecided.
 
         ``final``: the settle window is over, so an instance still active was not redeemed.
@@ -395,7 +402,7 @@ class Redeemer:
                 return None  # settled meanwhile (a retry's answer, another check)
             latest = rows[-1]
 
-            def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome:
+            def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome[OfferT]:
                 return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
                                      **kw)
 
@@ -475,7 +482,7 @@ class Redeemer:
                                                  masked_card=masked_card, settled=True))
                 return
 
-    def _announce(self, outcome: RedeemOutcome) -> None:
+    def _announce(self, outcome: RedeemOutcome[Any]) -> None:
         for listener in list(self._listeners):
             try:
                 listener(outcome)
@@ -569,7 +576,7 @@ class Redeemer:
     def _tell_breaker(self, err: EngageError | None) -> None:
         if self._breaker is None:
             return
-        if err is None or not isinstance(err, (EngageUnreachable, ServerError)):
-            self._breaker.record_success()  # Engage answered, even if it said no
-        elif not isinstance(err, CircuitOpen):
+        if err is not None and is_outage(err):
             self._breaker.record_failure()
+        elif not isinstance(err, CircuitOpen):
+            self._breaker.record_success()  # Engage answered, even if it said no

@@ -8,7 +8,6 @@ import json
 import random
 import sqlite3
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,13 +42,6 @@ def attempt(journal: Journal, offer_id: str = "inst-1", **over: str) -> int:
                   offer_name="20 % off shoes", value_applied="20 %")
     fields.update(over)
     return journal.begin(**fields)
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "data" / "kiosk" / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 def test_file_and_dir_are_private_wal_and_full_sync(journal: Journal) -> None:
@@ -287,7 +279,7 @@ def test_cli_missing_journal_is_one_line_and_exit_2(tmp_path: Path, fmt: str,
 
 def test_cli_unreadable_journal_is_one_line_and_exit_2(tmp_path: Path) -> None:
     # Reproduction 6, second half: a journal this user can't read is not an empty shift.
-    from support import run_unprivileged, shared_folder
+    from tests.support import run_unprivileged, shared_folder
 
     with shared_folder() as folder:
         path = folder / "j.sqlite3"

@@ -13,13 +13,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from support import async_wait_until, wait_until  # tests/ is on sys.path (rootdir conftest)
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.config import Settings
@@ -39,7 +38,7 @@ from kiosk.redeem import OutcomeKind, Redeemer, RedeemInProgress, RedeemOutcome
 from kiosk.scanner.barcode import mask_card
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
-from kiosk.sim.state import SimState
+from tests.support import async_wait_until, wait_until
 
 REDEEM = r"/redeem$"
 PROMOTIONS = r"/promotions$"
@@ -65,12 +64,6 @@ class Shop:
 
     def another_till_redeems(self) -> None:
         self.sim.state.redeem(self.offer.id, {"redemptionChannel": "POS"})
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimState(), rate_limit=None) as s:
-        yield s
 
 
 def _seed(sim: Simulator) -> tuple[Member, Offer]:
@@ -99,13 +92,6 @@ def make_client(sim: Simulator, *, redeem_read: float = 2.0, api_key: str | None
 async def client(sim: Simulator) -> AsyncIterator[EngageClient]:
     async with make_client(sim) as c:
         yield c
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal" / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 RedeemerFactory = Callable[..., Redeemer]
@@ -520,6 +506,7 @@ async def test_a_closed_journal_sends_nothing(shop: Shop, journal: Journal,
     out = await redeemer().redeem(shop.member, shop.offer)
     assert out.kind is OutcomeKind.JOURNAL_FAILED
     assert shop.redeem_posts() == 0 and not shop.used_in_engage()
+    assert journal.rows() == []
 
 
 # --- the re-read fails too -------------------------------------------------------------------

@@ -3,15 +3,17 @@
 Services arrive through the constructor (``KioskServices``), so tests hand it a
 simulator-backed lookup and redeemer. All I/O runs in workers that report back only through
 messages; every scan starts a new *generation*, and answers for an older one are dropped.
+Screens get their data through their constructors and the app sets what changes on them
+(``status``, ``redeeming``); they tell the app what happened by posting messages.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -20,34 +22,44 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk import i18n
+from kiosk.engage.errors import CircuitOpen
+from kiosk.engage.outage import EngageState, state_after
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
-from kiosk.redeem import RedeemInProgress
+from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
+from kiosk.scanner.serial_reader import ScannerState
 from kiosk.ui import messages_text
+from kiosk.ui.console_theme import apply_console_theme
+from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
     LookupFailed,
     RawScan,
+    RecheckEngage,
     RedeemFinished,
     RedeemSettled,
+    ScannerJunk,
     ScannerStatus,
+    StartOver,
 )
+from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.result import ResultScreen
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.services import KioskServices
+from kiosk.ui.services import KioskServices, Scanner
+from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
 
-#: The staff keys: function keys, which no barcode scanner can type.
-STAFF_EXIT_KEY = "f10"
-DIAGNOSTICS_KEY = "f9"
+__all__ = ["DIAGNOSTICS_KEY", "KEY_GUARD", "STAFF_EXIT_KEY", "KioskApp"]
+
 #: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
 LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
@@ -61,20 +73,18 @@ class KioskApp(App[int], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "kiosk"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(DIAGNOSTICS_KEY, "diagnostics", "Diagnostics", id="diagnostics"),
-        Binding(STAFF_EXIT_KEY, "staff_exit", "Staff exit", id="staff_exit"),
+        Binding(DIAGNOSTICS_KEY, "diagnostics", N_("Diagnostics"), id="diagnostics"),
+        Binding(STAFF_EXIT_KEY, "staff_exit", N_("Staff exit"), id="staff_exit"),
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
     ]
 
-    staff_keys: ClassVar[tuple[str, ...]] = (STAFF_EXIT_KEY, DIAGNOSTICS_KEY)
-
     #: True while a redemption is in flight (its key is disabled; idle reset waits).
     redeeming: reactive[bool] = reactive(False)
-    #: "keyboard" | ScannerState values ("connecting", "connected", "disconnected", ...).
-    scanner_state: reactive[str] = reactive("keyboard")
+    #: KEYBOARD (no serial scanner) or the serial scanner's state.
+    scanner_state: reactive[ScannerState | Literal["keyboard"]] = reactive(KEYBOARD)
     scanner_detail: reactive[str] = reactive("")
-    #: "unknown" | "ok" | "unavailable" | "unauthorized"
-    engage_state: reactive[str] = reactive("unknown")
+    #: Whether Engage can be used (``kiosk.engage.outage.state_after`` decides).
+    engage_state: reactive[EngageState] = reactive(EngageState.UNKNOWN)
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
@@ -82,34 +92,48 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0,
+                 key_guard: float = 0.0, console: bool | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        settings = services.settings
+        # Before anything builds text: the staff's language for every screen and offer.
+        i18n.set_language(str(getattr(settings, "language", None) or i18n.LANGUAGES[0]))
         super().__init__()
         self.services = services
-        settings = services.settings
-        self.idle_timeout = idle_timeout if idle_timeout is not None else float(
-            getattr(settings, "idle_timeout", 60.0))
+        #: the Linux console (or 16 colours): base ANSI colours, reverse-video selection, and
+        #: only characters its font has (``None``: detect from TERM and the colour system)
+        self.console_mode = console_wanted(os.environ, self.console.color_system) \
+            if console is None else console
+        self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
+        apply_console_theme(self, console=self.console_mode, no_color=self.no_color)
+        self.idle_timeout = idle_timeout if idle_timeout is not None else (
+            settings.idle_timeout if settings is not None else 60.0)
         self.ping_interval = ping_interval
         self.cursor_blink = cursor_blink
         #: seconds a confirmation/result ignores keys after it appears (0: off, as in tests)
         self.key_guard = key_guard
-        self.store_name = str(getattr(settings, "store_name", "") or "")
-        self.terminal_name = str(getattr(settings, "terminal_name", "") or "")
+        self.store_name = settings.store_name if settings is not None else ""
+        self.terminal_name = settings.terminal_name if settings is not None else ""
         rules = CardRules.from_settings(settings) if settings is not None else CardRules()
         self.gate = ScanGate(rules)
         self.generation = 0
         self.member: Member | None = None
         self._clock = clock
         self._last_input = clock()
-        self._scanner: Any = None
+        self._scanner: Scanner | None = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
         self._settle_notices: list[str] = []
 
     # --- lifecycle --------------------------------------------------------------------------
-    def get_default_screen(self) -> Screen:
-        return ScanScreen()
+    def get_default_screen(self) -> Screen[None]:
+        settings = self.services.settings
+        screen = ScanScreen(store_name=self.store_name, terminal_name=self.terminal_name,
+                            lookup_key=settings.lookup_key if settings is not None
+                            else "customKey", demo_cards=self.services.demo_cards,
+                            cursor_blink=self.cursor_blink)
+        screen.set_reactive(ScanScreen.notices, tuple(self.services.notices))
+        return screen
 
     def on_mount(self) -> None:
         self.set_interval(min(1.0, self.idle_timeout / 4), self._check_idle)
@@ -120,7 +144,7 @@ class KioskApp(App[int], inherit_bindings=False):
                                         on_junk=self._serial_junk)
             except Exception:  # a broken scanner must not keep the till from starting
                 log.exception("serial scanner could not be created")
-                self.scanner_state = "disconnected"
+                self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
         add_listener = getattr(self.services.redeemer, "add_listener", None)
@@ -145,34 +169,51 @@ class KioskApp(App[int], inherit_bindings=False):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
         await super().on_event(event)
 
-    def watch_redeeming(self) -> None:
+    def watch_redeeming(self, redeeming: bool) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, OffersScreen | ConfirmScreen):
+                screen.redeeming = redeeming
         self.screen.refresh_bindings()
 
     def action_ignore(self) -> None:
         """The locked keys land here: nothing happens."""
 
-    def key_guard_until(self) -> float:
-        """For a screen appearing now: until when it ignores keys (see ``key_guard``)."""
-        return self._clock() + self.key_guard
+    # --- what the screens show (attributes down) -----------------------------------------------
+    @property
+    def status(self) -> KioskStatus:
+        """Engage's and the scanner's state, as the scan and diagnostics screens show it."""
+        return KioskStatus(engage=EngageState(self.engage_state), engage_rtt=self.engage_rtt,
+                           breaker=self.services.lookup.breaker_state,
+                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail)
 
-    def guarding(self, until: float) -> bool:
-        """True while a screen's key guard (from ``key_guard_until``) lasts."""
-        return self._clock() < until
+    def _show_status(self) -> None:
+        status = self.status
+        for screen in self.screen_stack:
+            if isinstance(screen, ScanScreen | DiagnosticsScreen):
+                screen.status = status
+
+    watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
+
+    def watch_busy_text(self, text: str) -> None:
+        base = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(base, ScanScreen):
+            base.busy_text = text
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
     def _serial_line(self, line: str) -> None:
         self.post_message(RawScan(line, "serial"))
 
-    def _serial_state(self, state: Any, detail: str) -> None:
-        self.post_message(ScannerStatus(str(state), detail))
+    def _serial_state(self, state: ScannerState, detail: str) -> None:
+        self.post_message(ScannerStatus(state, detail))
 
     def _serial_junk(self, reason: str) -> None:
-        self.post_message(ScannerStatus("junk", reason))
+        self.post_message(ScannerJunk(reason))
+
+    def on_scanner_junk(self, message: ScannerJunk) -> None:
+        msg = messages_text.for_rejected_scan(message.reason)
+        self.notify(msg.body, title=msg.title, severity="warning")
 
     def on_scanner_status(self, message: ScannerStatus) -> None:
-        if message.state == "junk":
-            self.notify(message.detail, title="Scan not read", severity="warning")
-            return
         self.scanner_state = message.state
         self.scanner_detail = message.detail
 
@@ -199,7 +240,7 @@ class KioskApp(App[int], inherit_bindings=False):
         generation = self.generation
         self.member = None
         await self._unwind()
-        self.busy_text = f"Looking up {mask_card(message.card)}…"
+        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
         self._lookup(message.card, generation)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
@@ -215,10 +256,12 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.generation != self.generation:
             return  # an answer for an earlier scan
         self.busy_text = ""
-        self.engage_state = "ok"
+        self.engage_state = EngageState.OK
         self.member = message.member
         await self._unwind()
-        await self.push_screen(OffersScreen(message.member, message.offers))
+        offers = OffersScreen(message.member, message.offers, cursor_blink=self.cursor_blink)
+        offers.redeeming = self.redeeming
+        await self.push_screen(offers)
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:
@@ -226,15 +269,15 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self._note_engage_error(message.error)
         await self._unwind()
-        await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
+        await self.push_screen(self._result(messages_text.for_error(message.error)))
+
+    def _result(self, text: messages_text.StaffMessage, member: Member | None = None, *,
+                offer_id: str | None = None, provisional: bool = False) -> ResultScreen:
+        return ResultScreen(text, member, cursor_blink=self.cursor_blink, guard=self.key_guard,
+                            clock=self._clock, offer_id=offer_id, provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
-        if isinstance(error, Unauthorized):
-            self.engage_state = "unauthorized"
-        elif isinstance(error, EngageUnreachable | ServerError | CircuitOpen):
-            self.engage_state = "unavailable"
-        else:
-            self.engage_state = "ok"  # Engage answered, just not with a member
+        self.engage_state = state_after(error)  # "no such member" still means Engage answered
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -248,14 +291,17 @@ class KioskApp(App[int], inherit_bindings=False):
             log.warning("reconcile failed: %s", type(exc).__name__)
             self._reconcile_due = True
         else:
-            self.engage_state = "ok" if self.engage_state == "unknown" else self.engage_state
+            if self.engage_state is EngageState.UNKNOWN:
+                self.engage_state = EngageState.OK
             self._reconcile_due = report.unresolved > 0
             self._show_reconcile_notice(report.unresolved)
         self.check_engage()
 
-    def watch_engage_state(self, old: str, new: str) -> None:
+    def watch_engage_state(self, old: EngageState, new: EngageState) -> None:
+        self._show_status()
         # Engage is back (a till often starts before its network): settle what's still open.
-        if new == "ok" and old in ("unavailable", "unauthorized") and self._reconcile_due:
+        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED) \
+                and self._reconcile_due:
             self._reconcile_due = False
             self._reconcile()
 
@@ -263,8 +309,10 @@ class KioskApp(App[int], inherit_bindings=False):
         """One line while redemptions stay unverified; gone once they are settled."""
         if self._reconcile_notice in self.services.notices:
             self.services.notices.remove(self._reconcile_notice)
-        self._reconcile_notice = (f"{unresolved} earlier redemption(s) not verified with "
-                                  "Engage: see `kiosk journal`." if unresolved else None)
+        self._reconcile_notice = ngettext(
+            "{n} earlier redemption not verified with Engage: see `kiosk journal`.",
+            "{n} earlier redemptions not verified with Engage: see `kiosk journal`.",
+            unresolved).format(n=unresolved) if unresolved else None
         if self._reconcile_notice:
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
@@ -282,14 +330,15 @@ class KioskApp(App[int], inherit_bindings=False):
     def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
-            base.show_notices()
+            base.notices = tuple(self.services.notices)
 
     # --- Engage reachability ------------------------------------------------------------------
     def _maybe_ping(self) -> None:
         due = self._clock() - self._last_ping >= (self.ping_interval or 0)
-        if due or self.engage_state != "ok":
+        if due or self.engage_state != EngageState.OK:
             self.check_engage()
 
+    @on(RecheckEngage)
     def check_engage(self) -> None:
         """Ping Engage in the background and show the answer on the scan screen."""
         self._ping()
@@ -302,57 +351,62 @@ class KioskApp(App[int], inherit_bindings=False):
         except Exception as exc:
             self._note_engage_error(exc)
         else:
-            self.engage_state = "ok"
+            self.engage_state = EngageState.OK
             self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
-    def choose(self, offer: Offer) -> None:
+    @on(OffersScreen.Chosen)
+    def _chosen(self, message: OffersScreen.Chosen) -> None:
         """Staff picked an offer: ask before anything is sent."""
+        offer = message.offer
         if self.member is None or self.redeeming:
             return
         if not offer.redeemable:
-            self.notify(offer.till_instruction, title="Can't redeem here", severity="warning")
+            self.notify(offer.till_instruction, title=_("Can't redeem here"), severity="warning")
             return
-        self.push_screen(ConfirmScreen(self.member, offer))
+        self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
+                                       guard=self.key_guard, clock=self._clock))
 
-    def redeem(self, offer: Offer) -> None:
+    @on(ConfirmScreen.Confirmed)
+    def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
         """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
-        self._redeem(self.member, offer, self.generation)
+        self._redeem(self.member, message.offer, self.generation)
 
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
     # abandon a redemption half way.
     @work(group="redeem", exit_on_error=False, description="redeem offer")
     async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
+        outcome: RedeemOutcome[Offer]
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
         except RedeemInProgress as exc:  # a start-up reconciliation holds the terminal's lock
-            outcome = SimpleNamespace(kind="REJECTED", offer=offer, error=exc, redeemed_on=None)
+            outcome = RedeemOutcome(OutcomeKind.REJECTED, offer, error=exc)
         except Exception as exc:
             # The redeemer journals and verifies; if it still failed, we can't prove anything.
             log.error("redeem raised %s", type(exc).__name__)
-            outcome = SimpleNamespace(kind="UNKNOWN", offer=offer, error=exc, redeemed_on=None)
+            outcome = RedeemOutcome(OutcomeKind.UNKNOWN, offer, error=exc)
         self.post_message(RedeemFinished(generation, member, offer, outcome))
 
     async def on_redeem_finished(self, message: RedeemFinished) -> None:
         self.redeeming = False
-        if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
+        if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
         provisional = not getattr(message.outcome, "final", True)
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(ResultScreen(text, message.member, offer_id=message.offer.id,
+            await self.push_screen(self._result(text, message.member, offer_id=message.offer.id,
                                                 provisional=provisional))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
 
-    def on_redeem_settled(self, message: RedeemSettled) -> None:
+    async def on_redeem_settled(self, message: RedeemSettled) -> None:
         """A "not confirmed yet" got its answer: on the result screen if it is still showing,
         otherwise as a notice on the scan screen (the member may have gone)."""
         outcome = message.outcome
@@ -360,12 +414,12 @@ class KioskApp(App[int], inherit_bindings=False):
         screen = self.screen
         if isinstance(screen, ResultScreen) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:
-            screen.show(text)
+            await screen.show(text)
             return
-        who = f"{outcome.masked_card}, " if getattr(outcome, "masked_card", "") else ""
-        line = f"{who}{outcome.offer.name}: {text.title}"
+        line = _("{card}, {offer}: {answer}").format(
+            card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
         self.add_notice(line)
-        self.notify(f"{line}. {text.body}", title="Earlier redemption settled",
+        self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                     severity=_toast_severity(text.severity), timeout=30)
 
     # --- starting over --------------------------------------------------------------------------
@@ -376,10 +430,7 @@ class KioskApp(App[int], inherit_bindings=False):
             while len(self.screen_stack) > 1:
                 await self.pop_screen()
 
-    def request_start_over(self) -> None:
-        """For screens: start over from the app's own queue (a screen can't await its own pop)."""
-        self.call_later(self.start_over)
-
+    @on(StartOver)
     async def start_over(self) -> None:
         """Forget the member and show the scan screen (after a result, Escape, idle reset)."""
         self.generation += 1  # answers still on their way are for a customer who has left
@@ -403,7 +454,7 @@ class KioskApp(App[int], inherit_bindings=False):
     def _with_pin(self, purpose: str, then: Callable[[], object]) -> None:
         """Run ``then`` after the right PIN (at once when no PIN is configured)."""
         guard = self.services.pin_guard
-        if guard is None or not getattr(guard, "required", True):
+        if guard is None or not guard.required:
             then()
             return
         if isinstance(self.screen, PinScreen):
@@ -422,7 +473,12 @@ class KioskApp(App[int], inherit_bindings=False):
     def action_diagnostics(self) -> None:
         """Diagnostics for IT, behind the PIN."""
         if not isinstance(self.screen, DiagnosticsScreen):
-            self._with_pin("open diagnostics", lambda: self.push_screen(DiagnosticsScreen()))
+            self._with_pin("open diagnostics", lambda: self.push_screen(
+                DiagnosticsScreen(self.services, self.status)))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names for the footer in the staff's language (words, console-safe)."""
+        return key_name(binding) or super().get_key_display(binding)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:

@@ -9,12 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
+from kiosk import i18n
 from kiosk.engage import errors as e
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Offer
-from kiosk.redeem import RedeemInProgress
+from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
 from kiosk.scanner import barcode
+
+#: How a message looks: green tick, amber warning, red cross.
+Severity = Literal["success", "warning", "error"]
 
 
 @dataclass(frozen=True)
@@ -23,56 +28,68 @@ class StaffMessage:
 
     title: str
     body: str
-    severity: str = "error"  # "success" | "warning" | "error"
+    severity: Severity = "error"
+    #: what to apply, short enough for large type ("20 %", "100 kr", a till code) or ""
+    big: str = ""
 
 
-NO_OFFERS = "Continue the sale without offers."
+NO_OFFERS = N_("Continue the sale without offers.")
 
 
 def _when(dt: datetime | None) -> str:
-    return f" on {dt.astimezone().strftime('%Y-%m-%d at %H:%M')}" if dt else ""
+    return i18n.format_datetime(dt) if dt else ""
 
 
 def _retry_after(exc: BaseException) -> str:
     seconds = getattr(exc, "retry_after", None)
-    return f"Wait {max(1, round(seconds))} seconds, then scan again." if seconds else \
-        "Wait a moment, then scan again."
+    if not seconds:
+        return _("Wait a moment, then scan again.")
+    n = max(1, round(seconds))
+    return ngettext("Wait {n} second, then scan again.", "Wait {n} seconds, then scan again.",
+                    n).format(n=n)
 
 
-# (error type, headline, what to do). The first entry whose type matches wins.
+# (error type, headline, what to do): msgids, translated when shown. First match wins.
 ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException], str]]] = [
-    (RedeemInProgress, "Still checking an earlier redemption",
-     "Nothing was sent. Wait a moment, then try again."),
-    (e.PromotionAlreadyRedeemed, "Offer already used",
-     "Engage says this offer has already been used. Don't apply it."),
-    (e.PromotionNotValidForRedemptionChannel, "Not valid in store",
-     "This offer can't be used in a store (online only?). Don't apply it."),
-    (e.PromotionExpired, "Offer expired", "This offer is no longer valid. Don't apply it."),
-    (e.ContactNotFound, "Card not found",
-     "No member has this card. Ask for another card, or " + NO_OFFERS[0].lower() + NO_OFFERS[1:]),
-    (e.PromotionNotFound, "Offer no longer available",
-     "It was removed or belongs to another member. Don't apply it; scan the card again."),
-    (e.PromotionNotAssociatedWithContact, "Offer no longer available",
-     "It was removed or belongs to another member. Don't apply it; scan the card again."),
-    (e.NotFound, "Not found in Engage", "Scan the card again. " + NO_OFFERS),
-    (e.MultipleMatches, "Several members share this card",
-     "Engage can't tell which member it is. " + NO_OFFERS
-     + " The card needs fixing in Engage (tell the store manager)."),
-    (e.CircuitOpen, "Engage unavailable",
-     NO_OFFERS + " Engage is not answering; the kiosk checks again by itself."),
-    (e.EngageTimeout, "Engage is not answering", NO_OFFERS + " You can scan again later."),
-    (e.EngageUnreachable, "Engage unreachable", NO_OFFERS + " You can scan again later."),
-    (e.Unauthorized, "Kiosk not authorised by Engage",
-     "Engage rejected this kiosk's API key: a configuration problem for IT, not something you "
-     "did. " + NO_OFFERS),
-    (e.RateLimited, "Engage is busy", _retry_after),
-    (e.ServerError, "Engage had a problem", NO_OFFERS + " You can scan again later."),
-    (e.BadResponse, "Unexpected answer from Engage",
-     NO_OFFERS + " Tell IT if this keeps happening."),
-    (e.BadRequest, "Engage could not use this",
-     "Check the card number, e-mail or phone number and try again."),
-    (e.EngageError, "Engage refused", NO_OFFERS),
-    (BaseException, "Something went wrong", NO_OFFERS + " The kiosk keeps working."),
+    (RedeemInProgress, N_("Still checking an earlier redemption"),
+     N_("Nothing was sent. Wait a moment, then try again.")),
+    (e.PromotionAlreadyRedeemed, N_("Offer already used"),
+     N_("Engage says this offer has already been used. Don't apply it.")),
+    (e.PromotionNotValidForRedemptionChannel, N_("Not valid in store"),
+     N_("This offer can't be used in a store (online only?). Don't apply it.")),
+    (e.PromotionExpired, N_("Offer expired"),
+     N_("This offer is no longer valid. Don't apply it.")),
+    (e.ContactNotFound, N_("Card not found"),
+     N_("No member has this card. Ask for another card, or continue the sale without offers.")),
+    (e.PromotionNotFound, N_("Offer no longer available"),
+     N_("It was removed or belongs to another member. Don't apply it; scan the card again.")),
+    (e.PromotionNotAssociatedWithContact, N_("Offer no longer available"),
+     N_("It was removed or belongs to another member. Don't apply it; scan the card again.")),
+    (e.NotFound, N_("Not found in Engage"),
+     N_("Scan the card again. Continue the sale without offers.")),
+    (e.MultipleMatches, N_("Several members share this card"),
+     N_("Engage can't tell which member it is. Continue the sale without offers. The card "
+        "needs fixing in Engage (tell the store manager).")),
+    (e.CircuitOpen, N_("Engage unavailable"),
+     N_("Continue the sale without offers. Engage is not answering; the kiosk checks again by "
+        "itself.")),
+    (e.EngageTimeout, N_("Engage is not answering"),
+     N_("Continue the sale without offers. You can scan again later.")),
+    (e.EngageUnreachable, N_("Engage unreachable"),
+     N_("Continue the sale without offers. You can scan again later.")),
+    (e.Unauthorized, N_("Kiosk not authorised by Engage"),
+     N_("Engage rejected this kiosk's API key: a configuration problem for IT, not something "
+        "you did. Continue the sale without offers.")),
+    (e.RateLimited, N_("Engage is busy"), _retry_after),
+    (e.ServerError, N_("Engage had a problem"),
+     N_("Continue the sale without offers. You can scan again later.")),
+    (e.BadResponse, N_("Unexpected answer from Engage"),
+     N_("Continue the sale without offers. Tell IT if this keeps happening.")),
+    (e.BadRequest, N_("Engage could not use this"),
+     N_("Check the card number, e-mail or phone number and try again.")),
+    (e.EngageError, N_("Engage refused"), NO_OFFERS),
+    (BaseException, N_("Something went wrong"),
+     N_("Continue the sale without offers. The kiosk keeps working.")),
 ]
 
 
@@ -80,84 +97,90 @@ def for_error(exc: BaseException) -> StaffMessage:
     """The staff message for a typed error (anything unexpected gets a safe generic one)."""
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
-            text = body(exc) if callable(body) else body
-            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable)
-            severity = "warning" if calm else "error"
-            return StaffMessage(title, text, severity)
+            text = body(exc) if callable(body) else _(body)
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable | e.CircuitOpen)
+            severity: Severity = "warning" if calm else "error"
+            return StaffMessage(_(title), text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
 
 
 #: The barcode rules' reasons (``kiosk.scanner.barcode``): headline and what to do next.
 REJECTED_SCAN: dict[str, tuple[str, str]] = {
-    barcode.NOT_A_MEMBER_CARD: ("Not a member card",
-                                "Scan the member's card, not a product or other barcode."),
-    barcode.TOO_SHORT: ("Card number too short",
-                        "Check the number and type it again, or scan the card."),
-    barcode.UNREADABLE: ("Scan not read", "Scan the card again, or type its number."),
-    barcode.BAD_CHECK_DIGIT: ("Card number not valid",
-                              "A misread or a typo: scan again, or type the number again."),
+    barcode.NOT_A_MEMBER_CARD: (N_("Not a member card"),
+                                N_("Scan the member's card, not a product or other barcode.")),
+    barcode.TOO_SHORT: (N_("Card number too short"),
+                        N_("Check the number and type it again, or scan the card.")),
+    barcode.UNREADABLE: (N_("Scan not read"), N_("Scan the card again, or type its number.")),
+    barcode.BAD_CHECK_DIGIT: (N_("Card number not valid"),
+                              N_("A misread or a typo: scan again, or type the number again.")),
 }
 
 
 def for_rejected_scan(reason: str) -> StaffMessage:
     """A scan the barcode rules refused (never sent to Engage)."""
-    title, body = REJECTED_SCAN.get(reason, (reason.capitalize(), "Scan the member's card."))
-    return StaffMessage(title, body, "warning")
+    if reason in REJECTED_SCAN:
+        title, body = REJECTED_SCAN[reason]
+        return StaffMessage(_(title), _(body), "warning")
+    return StaffMessage(_("Scan not read"), _("Scan the member's card."), "warning")
 
 
 def success(offer: Offer) -> StaffMessage:
-    """Redeemed: the headline is what to apply at the till."""
-    return StaffMessage(offer.till_instruction, f"{offer.name} is redeemed. Apply it now.",
-                        "success")
+    """Redeemed: the headline is what to apply at the till (large: ``offer.apply_text``)."""
+    return StaffMessage(offer.till_instruction,
+                        _("{offer} is redeemed. Apply it now.").format(offer=offer.name),
+                        "success", big=offer.apply_text)
 
 
 #: The redeem couldn't be journaled, so nothing was sent (disk full, journal unwritable).
-JOURNAL_FAILED = StaffMessage(
-    "Not sent — this till can't record redemptions (disk full or journal unwritable)",
-    "Continue the sale without offers; tell IT.")
-
-#: Engage hasn't confirmed yet and may still commit: the screen changes when it settles.
-CHECKING = StaffMessage("Not confirmed yet — don't apply; checking…",
-                        "Engage hasn't confirmed this redemption yet. Don't apply the offer: "
-                        "the kiosk keeps checking, and this screen changes by itself when "
-                        "Engage has answered.", "warning")
+JOURNAL_FAILED_TITLE = N_("Not sent — this till can't record redemptions (disk full or journal "
+                          "unwritable)")
+JOURNAL_FAILED_BODY = N_("Continue the sale without offers; tell IT.")
 
 
-def for_outcome(outcome: Any) -> StaffMessage:
-    """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
-    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper().replace("-", "_")
-    offer: Offer = outcome.offer
-    when = getattr(outcome, "redeemed_on", None)
-    if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
-        return success(offer)
-    if kind == "CHECKING":
-        return CHECKING
-    if kind == "JOURNAL_FAILED":
-        return JOURNAL_FAILED
-    if kind == "NOT_REDEEMED":
-        return StaffMessage("Not redeemed",
-                            "Engage did not redeem the offer. Don't apply it. You may try again.",
-                            "warning")
-    if kind == "UNKNOWN":
-        return StaffMessage("Not confirmed — don't apply",
-                            "Engage never confirmed this redemption. Don't apply the offer; "
-                            "the attempt is kept for IT to check in Engage.")
-    if kind == "ALREADY_USED":
-        if getattr(outcome, "by_this_till", False):
-            return StaffMessage("Already redeemed at this till",
-                                f"This till already redeemed this offer{_when(when)}. Don't "
-                                "apply it again.")
-        return StaffMessage("Already used — don't apply",
-                            f"Engage says this offer was already used{_when(when)}. Don't "
-                            "apply it.")
-    if kind == "USED_CHECK":
-        return StaffMessage("Used — check before applying",
-                            "Engage shows this offer as used but not when, so the kiosk can't "
-                            "tell whether this attempt used it. Don't apply it unless the store "
-                            "manager confirms in Engage.", "warning")
-    error = getattr(outcome, "error", None)
-    msg = for_error(error) if error is not None else for_error(Exception())
-    if isinstance(error, e.PromotionAlreadyRedeemed) and when:
-        msg = StaffMessage(msg.title, f"Engage says this offer was used"
-                           f"{_when(when)}. Don't apply it.", msg.severity)
+def checking() -> StaffMessage:
+    """Engage hasn't confirmed yet and may still commit: the screen changes when it settles."""
+    return StaffMessage(_("Not confirmed yet — don't apply; checking…"),
+                        _("Engage hasn't confirmed this redemption yet. Don't apply the offer: "
+                          "the kiosk keeps checking, and this screen changes by itself when "
+                          "Engage has answered."), "warning")
+
+
+def for_outcome(outcome: RedeemOutcome[Offer]) -> StaffMessage:
+    """The staff message for a redemption's outcome."""
+    kind = outcome.kind
+    when = outcome.redeemed_on
+    if outcome.apply:
+        return success(outcome.offer)
+    if kind is OutcomeKind.CHECKING:
+        return checking()
+    if kind is OutcomeKind.JOURNAL_FAILED:
+        return StaffMessage(_(JOURNAL_FAILED_TITLE), _(JOURNAL_FAILED_BODY))
+    if kind is OutcomeKind.NOT_REDEEMED:
+        return StaffMessage(_("Not redeemed"),
+                            _("Engage did not redeem the offer. Don't apply it. You may try "
+                              "again."), "warning")
+    if kind is OutcomeKind.UNKNOWN:
+        return StaffMessage(_("Not confirmed — don't apply"),
+                            _("Engage never confirmed this redemption. Don't apply the offer; "
+                              "the attempt is kept for IT to check in Engage."))
+    if kind is OutcomeKind.ALREADY_USED and outcome.by_this_till:
+        return StaffMessage(_("Already redeemed at this till"),
+                            _("This till already redeemed this offer on {when}. Don't apply it "
+                              "again.").format(when=_when(when)))
+    if kind is OutcomeKind.ALREADY_USED:
+        body = (_("Engage says this offer was already used on {when}. Don't apply it.")
+                .format(when=_when(when)) if when else
+                _("Engage says this offer has already been used. Don't apply it."))
+        return StaffMessage(_("Already used — don't apply"), body)
+    if kind is OutcomeKind.USED_CHECK:
+        return StaffMessage(_("Used — check before applying"),
+                            _("Engage shows this offer as used but not when, so the kiosk can't "
+                              "tell whether this attempt used it. Don't apply it unless the "
+                              "store manager confirms in Engage."), "warning")
+    error = outcome.error
+    msg = for_error(error if error is not None else Exception())
+    if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:
+        msg = StaffMessage(msg.title, _("Engage says this offer was used on {when}. Don't "
+                                        "apply it.").format(when=_when(outcome.redeemed_on)),
+                           msg.severity)
     return msg

@@ -15,13 +15,13 @@ import random
 import warnings
 
 import pytest
-from engage_members import Member
-from support import async_wait_until
 
 from kiosk.engage.client import MAX_CONNECTIONS, ClientTimeouts, EngageClient
 from kiosk.lookup import MemberLookup
 from kiosk.sim import Fault, Simulator
 from kiosk.sim.state import SimState
+from tests.engage.engage_members import Member
+from tests.support import async_wait_until
 
 
 @pytest.fixture

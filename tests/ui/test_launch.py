@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk_pilot import ANNA, Members
-
 from kiosk.breaker import CircuitBreaker
 from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
@@ -19,6 +17,7 @@ from kiosk.lookup import MemberLookup
 from kiosk.sim import Fault
 from kiosk.ui.launch import build_services
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, Members
 
 
 def test_launch_module_loads_no_textual_before_settings() -> None:
@@ -130,9 +129,8 @@ def test_kiosk_run_refuses_a_damaged_journal(tmp_path: Path) -> None:
 
 def test_kiosk_run_refuses_a_journal_it_cannot_write(tmp_path: Path) -> None:
     # Reproduction 5, second half: a read-only journal file was accepted at start.
-    from support import run_unprivileged, shared_folder
-
     from kiosk.cli import main
+    from tests.support import run_unprivileged, shared_folder
 
     with shared_folder() as folder:
         folder.chmod(0o777)  # the folder is writable: only the file is read-only

@@ -66,7 +66,7 @@ def test_outcomes(kind: OutcomeKind, title: str, severity: str) -> None:
 def test_already_used_says_when_and_whether_it_was_this_till() -> None:
     when = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
     other = for_outcome(RedeemOutcome(OutcomeKind.ALREADY_USED, OFFER, redeemed_on=when))
-    assert "already used on 2026-11-20" in other.body and "Don't apply it" in other.body
+    assert "already used on 20 Nov 2026" in other.body and "Don't apply it" in other.body
     here = for_outcome(RedeemOutcome(OutcomeKind.ALREADY_USED, OFFER, redeemed_on=when,
                                      by_this_till=True))
     assert here.title == "Already redeemed at this till" and "again" in here.body
@@ -77,7 +77,7 @@ def test_already_used_says_when_if_known() -> None:
     msg = for_outcome(RedeemOutcome(OutcomeKind.REJECTED, OFFER,
                                     error=e.PromotionAlreadyRedeemed(), redeemed_on=when))
     assert msg.title == "Offer already used"
-    assert "2026-11-20" in msg.body and "Don't apply it" in msg.body
+    assert "20 Nov 2026" in msg.body and "Don't apply it" in msg.body
 
 
 @pytest.mark.parametrize("reason", [barcode.NOT_A_MEMBER_CARD, barcode.TOO_SHORT,

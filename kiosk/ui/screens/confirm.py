@@ -3,72 +3,88 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import Member, Offer
+from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.offers import shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
+class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
+    """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over.
 
-class ConfirmScreen(ModalScreen[None]):
-    """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over."""
+    Posts ``Confirmed``; the app pushes the result on top of this screen when it comes.
+    """
 
-    app: KioskApp  # type: ignore[assignment]
+    class Confirmed(Message):
+        """Staff confirmed: redeem ``offer`` for ``member``."""
+
+        def __init__(self, member: Member, offer: Offer) -> None:
+            super().__init__()
+            self.member = member
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): both keys wait.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Redeem", id="confirm"),
-        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("enter", "confirm", N_("Redeem"), id="confirm"),
+        Binding("escape", "cancel", N_("Cancel"), id="cancel"),
     ]
 
-    def __init__(self, member: Member, offer: Offer) -> None:
-        super().__init__()
+    def __init__(self, member: Member, offer: Offer, *, cursor_blink: bool = True,
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock)
         self.member = member
         self.offer = offer
-        self._guard_until = float("-inf")  # set on mount
+        self.cursor_blink = cursor_blink
         self._since = 0.0
         self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         offer = self.offer
         with Vertical(id="confirm-box"):
-            yield Static("Redeem this offer?", id="confirm-title")
+            yield Static(_("Redeem this offer?"), id="confirm-title")
             name = Text(offer.name, style="bold")
             name.append(f"\n{shown_value(offer)}")
             if offer.expiry_text:
                 name.append(f"   {offer.expiry_text}", style="dim")
             yield Static(name, id="confirm-offer")
-            apply = Text("At the till: ", style="dim")
+            apply = Text(_("At the till:") + " ", style="dim")
             apply.append(offer.till_instruction, style="bold")
             yield Static(apply, id="confirm-apply")
-            who = Text(f"for {self.member.first_name or 'the member'}, card "
-                       f"{self.member.masked_card}", style="dim")
-            yield Static(who, id="confirm-member")
+            member = self.member
+            who = (_("for {name}, card {card}").format(name=member.first_name,
+                                                      card=member.masked_card)
+                   if member.first_name else
+                   _("for the member with card {card}").format(card=member.masked_card))
+            yield Static(Text(who, style="dim"), id="confirm-member")
             yield Static("", id="confirm-busy")
-            yield ScanInput(cursor_blink=self.app.cursor_blink, id="confirm-scan")
+            # Labelled: a scan here starts over with the new card.
+            yield ScanInput(_("or scan another card to start over"),
+                            cursor_blink=self.cursor_blink, id="confirm-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
-        self.watch(self.app, "redeeming", self._busy)
         # An Enter pressed twice on the offers list must not confirm before staff read this.
-        self._guard_until = self.app.key_guard_until()
-        if self.app.key_guard > 0:
-            self.refresh_bindings()
-            self.set_timer(self.app.key_guard, self.refresh_bindings)
+        self.arm_key_guard()
 
-    def _busy(self, redeeming: bool) -> None:
+    def watch_redeeming(self, redeeming: bool) -> None:
         # A live count: Engage may take up to a minute, and staff must see it is still going.
         if redeeming and self._ticker is None:
             self._since = time.monotonic()
@@ -81,22 +97,22 @@ class ConfirmScreen(ModalScreen[None]):
 
     def _tick(self) -> None:
         text: Text | str = ""
-        if self.app.redeeming:
+        if self.redeeming:
             waited = int(time.monotonic() - self._since)
-            text = Text(f"Waiting for Engage… {waited} s. Don't apply anything yet.",
-                        style="bold")
+            text = Text(_("Waiting for Engage… {n} s. Don't apply anything yet.").format(
+                n=waited), style="bold")
         self.query_one("#confirm-busy", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("confirm", "cancel") and self.app.redeeming:
-            return None  # shown greyed out: one POST at a time, and it can't be called back
-        if action == "confirm" and self.app.guarding(self._guard_until):
+        if action in ("confirm", "cancel") and self.redeeming:
+            return False  # not offered at all: one POST at a time, and it can't be called back
+        if action == "confirm" and self.guarding:
             return None  # just opened: greyed out for a moment
         return True
 
     def action_confirm(self) -> None:
-        if not self.app.guarding(self._guard_until):
-            self.app.redeem(self.offer)
+        if not self.guarding and not self.redeeming:
+            self.post_message(self.Confirmed(self.member, self.offer))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
+from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def shown_value(offer: Offer) -> str:
@@ -25,66 +27,112 @@ def shown_value(offer: Offer) -> str:
     return offer.till_instruction if same and offer.redeemable else offer.value_text
 
 
-def offer_prompt(offer: Offer) -> Text:
-    """Two lines per offer: the name, then value and expiry. Built from Text: never markup."""
+def offer_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
+    """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
+
+    With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
+    date after it always stays in view. ``selected`` draws the whole option in reverse video
+    (padded to ``width``): the selection where colours can't show it (Linux console,
+    NO_COLOR); a reverse attribute in the text reaches the terminal as SGR 7, one set by CSS
+    is turned into swapped colours, which are nothing when both are the default.
+    """
     text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
     text.append("\n  ")
-    text.append(shown_value(offer), style="" if offer.redeemable else "dim")
-    if offer.expiry_text:
-        text.append(f"   {offer.expiry_text}", style="dim")
+    value = shown_value(offer)
+    tail = f"   {offer.expiry_text}" if offer.expiry_text else ""
+    if width is not None and tail and 2 + len(value) + len(tail) > width:
+        room = max(width - 2 - len(tail), 8)
+        value = value[: room - 1] + "…" if len(value) > room else value
+    text.append(value, style="" if offer.redeemable else "dim")
+    if tail:
+        text.append(tail, style="dim")
     if not offer.redeemable:
-        text.append("   (not redeemable at this till)", style="dim italic")
+        text.append("   " + _("(not redeemable at this till)"), style="dim italic")
+    if selected and width is not None:
+        lines = text.split("\n", allow_blank=True)
+        for line in lines:
+            line.truncate(width, overflow="ellipsis", pad=True)
+        text = Text("\n").join(lines)
+        text.no_wrap = True
+        text.stylize("reverse")
     return text
+
+
+def list_text_width(screen_width: int) -> int:
+    """Columns for an offer's text: the screen less the list's margin, border, padding and a
+    scrollbar (``#offers`` in kiosk.tcss)."""
+    return max(screen_width - 2 - 2 - 2 - 2, 20)
 
 
 def greeting(member: Member) -> Text:
-    """"Anna · •••• 4931" (a generic greeting when Engage has no first name)."""
-    text = Text(member.first_name or "Member", style="bold")
-    text.append(f"  ·  card {member.masked_card}")
+    """"Anna · card •••• 4931" (a generic greeting when Engage has no first name)."""
+    text = Text(member.first_name or _("Member"), style="bold")
+    text.append("  ·  " + _("card {card}").format(card=member.masked_card))
     return text
 
 
-class OffersScreen(Screen):
-    """One member's offers. A scan here starts over with the new card."""
+class OffersScreen(Screen[None]):
+    """One member's offers. A scan here starts over with the new card.
 
-    app: KioskApp  # type: ignore[assignment]
+    Posts ``Chosen`` for the offer under the cursor (Enter) and ``StartOver`` (Escape).
+    """
+
+    class Chosen(Message):
+        """Staff chose ``offer`` to redeem."""
+
+        def __init__(self, offer: Offer) -> None:
+            super().__init__()
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): choosing another waits.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Choose", key_display="↑↓"),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "choose", "Redeem…", id="choose"),
-        Binding("escape", "done", "Done (new customer)", id="done"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
+        Binding("pageup", "page_up", N_("Page up"), show=False),
+        Binding("pagedown", "page_down", N_("Page down"), show=False),
+        Binding("home", "first", N_("First"), show=False),
+        Binding("end", "last", N_("Last"), show=False),
+        Binding("enter", "choose", N_("Redeem…"), id="choose"),
+        Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
-    def __init__(self, member: Member, offers: list[Offer]) -> None:
+    def __init__(self, member: Member, offers: list[Offer], *, cursor_blink: bool = True) -> None:
         super().__init__()
         self.member = member
         self.offers = offers
+        self.cursor_blink = cursor_blink
+        self._prompt_width = 0
+        self._selected: int | None = None
+        self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
         if self.offers:
             count = len(self.offers)
-            yield Static(f"{count} offer{'s' if count != 1 else ''} to use in store", id="count")
+            yield Static(ngettext("{n} offer to use in store", "{n} offers to use in store",
+                                  count).format(n=count), id="count")
             options: list[Option | None] = []
+            self._prompt_width = list_text_width(self.app.size.width)
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (indices stay the offers')
-                options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
+                options += [Option(offer_prompt(o, self._prompt_width), id=str(i),
+                                   disabled=not o.redeemable), None]
             option_list = OptionList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:
-            who = self.member.first_name or "This member"
-            yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
-        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+            text = (_("{name} has no offers to use in store right now.").format(
+                name=self.member.first_name) if self.member.first_name else
+                _("This member has no offers to use in store right now."))
+            yield Static(Text(text), id="no-offers")
+        yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
+        self._reverse_select = self.app.has_class("-reverse-select")
         if self.offers:
             option_list = self.query_one(OptionList)
             first = next((i for i, o in enumerate(self.offers) if o.redeemable), None)
@@ -92,6 +140,31 @@ class OffersScreen(Screen):
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanInput).focus()
+
+    def on_resize(self) -> None:
+        """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
+        width = list_text_width(self.app.size.width)
+        if not self.offers or width == self._prompt_width:
+            return
+        self._prompt_width = width
+        option_list = self.query_one(OptionList)
+        for i in range(len(self.offers)):
+            option_list.replace_option_prompt(str(i), self._prompt(i))
+
+    def _prompt(self, index: int) -> Text:
+        selected = self._reverse_select and index == self._selected
+        return offer_prompt(self.offers[index], self._prompt_width, selected=selected)
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """Without colours, the selection is the option's own text in reverse video."""
+        if not self._reverse_select:
+            return
+        before, self._selected = self._selected, event.option_index
+        option_list = self.query_one(OptionList)
+        for index in (before, self._selected):
+            if index is not None:
+                option_list.replace_option_prompt(str(index), self._prompt(index))
 
     @property
     def highlighted_offer(self) -> Offer | None:
@@ -106,7 +179,7 @@ class OffersScreen(Screen):
             offer = self.highlighted_offer
             if offer is None:
                 return False if not self.offers else None
-            return None if self.app.redeeming else True
+            return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
             return bool(self.offers)
         return True
@@ -132,10 +205,13 @@ class OffersScreen(Screen):
     def action_last(self) -> None:
         self._list().action_last()
 
+    def watch_redeeming(self) -> None:
+        self.refresh_bindings()
+
     def action_choose(self) -> None:
         offer = self.highlighted_offer
         if offer is not None:
-            self.app.choose(offer)
+            self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
-        self.app.request_start_over()
+        self.post_message(StartOver())

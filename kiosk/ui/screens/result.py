@@ -1,90 +1,118 @@
-"""The answer, in large type: what to apply at the till, or what happened and what to do next."""
+"""The answer, in large type: what to apply at the till, or what happened and what to do next.
+
+On success the short thing to apply ("20 %", "100 kr", a till code) is drawn in block letters
+(``BigText``) above the instruction, when it fits; the instruction is always there in words.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import time
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
-from textual.screen import Screen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import Member
+from kiosk.ui.glyphs import UNICODE
+from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
+from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
+from kiosk.ui.widgets.big_text import BigText, drawable
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
-
-
-#: The line above the headline: words and a symbol, so colour is never the only signal.
+#: The line above the headline: words and a symbol, so colour is never the only signal
+#: (msgids; the symbol comes from the app's glyphs: "OK", "!" and "X" on the console).
 KICKER = {
-    "success": "✔ Redeemed. Apply at the till:",
-    "warning": "⚠ Nothing to apply yet",
-    "error": "✘ Nothing to apply",
+    "success": ("ok", N_("Redeemed. Apply at the till:")),
+    "warning": ("warn", N_("Nothing to apply yet")),
+    "error": ("fail", N_("Nothing to apply")),
 }
+#: Fewer rows than this and the large type would push the instructions off the screen.
+BIG_MIN_HEIGHT = 22
 
 
-class ResultScreen(Screen):
-    """Any key (or the next scan) continues; digits start typing the next card instead."""
+class ResultScreen(KeyGuard[None]):
+    """Any key (or the next scan) continues; digits start typing the next card instead.
 
-    app: KioskApp  # type: ignore[assignment]
+    Continuing posts ``StartOver``.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "continue", "Continue", id="continue"),
+        Binding("enter", "continue", N_("Continue"), id="continue"),
     ]
 
     def __init__(self, message: StaffMessage, member: Member | None = None, *,
+                 cursor_blink: bool = True, guard: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic,
                  offer_id: str | None = None, provisional: bool = False) -> None:
-        super().__init__(classes=message.severity)
+        big = message.big if message.severity == "success" and drawable(message.big) else ""
+        super().__init__(guard=guard, clock=clock,
+                         classes=f"{message.severity} {'-big' if big else ''}".strip())
+        self.big = big
         self.message = message
         self.member = member
+        self.cursor_blink = cursor_blink
         #: the offer this result is about, and whether a settled answer is still to come
         self.offer_id = offer_id
         self.provisional = provisional
-        self._guard_until = float("-inf")  # set on mount
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
-            yield Static(KICKER.get(self.message.severity, KICKER["error"]), id="result-kicker")
+            symbol, kicker = KICKER.get(self.message.severity, KICKER["error"])
+            glyph = getattr(getattr(self.app, "glyphs", UNICODE), symbol)
+            yield Static(Text(f"{glyph} {_(kicker)}"), id="result-kicker")
+            if self.big:
+                yield BigText(self.big, id="result-big")
             with Center():  # the block is narrower than the column: centre it on its own
                 yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
             if self.member is not None:
-                yield Static(Text(f"{self.member.first_name or 'Member'} · card "
-                                  f"{self.member.masked_card}", style="dim"), id="result-member")
-            yield Static("Press any key to continue, or scan the next card.", id="result-hint")
+                who = self.member.first_name or _("Member")
+                card = _("card {card}").format(card=self.member.masked_card)
+                yield Static(Text(f"{who} · {card}", style="dim"), id="result-member")
+            yield Static(_("Press any key to continue, or scan the next card."),
+                         id="result-hint")
             with Center():
-                yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
+                yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink,
+                                id="result-scan")
         yield KioskFooter()
 
-    def show(self, message: StaffMessage) -> None:
+    async def show(self, message: StaffMessage) -> None:
         """Replace a provisional answer ("not confirmed yet") with the settled one."""
-        self.remove_class(self.message.severity)
+        self.remove_class(self.message.severity, "-big")
         self.message = message
         self.provisional = False
-        self.add_class(message.severity)
-        self.query_one("#result-kicker", Static).update(
-            KICKER.get(message.severity, KICKER["error"]))
-        self.query_one("#result-title", Static).update(Text(message.title))
-        self.query_one("#result-body", Static).update(Text(message.body))
+        self.big = message.big if message.severity == "success" and drawable(message.big) \
+            else ""
+        self.add_class(message.severity, *(["-big"] if self.big else []))
+        await self.recompose()
+        self.on_resize()
+        self.query_one(ScanInput).focus()
+
+    def on_resize(self) -> None:
+        # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
+        for big in self.query(BigText):
+            big.display = self.app.size.height >= BIG_MIN_HEIGHT
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
         # A key mashed while Engage answered must not wipe the result before staff see it.
-        self._guard_until = self.app.key_guard_until()
+        self.arm_key_guard()
 
     def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
-        if event.key in self.app.staff_keys:
+        if event.key in STAFF_KEYS:
             return
         event.stop()
         self.action_continue()
 
     def action_continue(self) -> None:
-        if not self.app.guarding(self._guard_until):
-            self.app.request_start_over()
+        if not self.guarding:
+            self.post_message(StartOver())

@@ -8,6 +8,8 @@ An Enter with nothing typed is left to bubble, so screens can bind Enter to thei
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
 from textual import events
 from textual.message import Message
@@ -16,6 +18,7 @@ from textual.widget import Widget
 
 from kiosk.offers import sanitize
 from kiosk.scanner.wedge import WedgeBuffer
+from kiosk.ui.glyphs import UNICODE
 
 SUBMIT_KEYS = ("enter", "ctrl+j")  # a scanner's CR suffix arrives as enter, LF as ctrl+j
 
@@ -34,7 +37,8 @@ class ScanInput(Widget, can_focus=True):
     class Submitted(Message):
         """A line ended with Enter/LF; ``source`` is "wedge" for a scanner burst, else "typed"."""
 
-        def __init__(self, scan_input: ScanInput, text: str, source: str) -> None:
+        def __init__(self, scan_input: ScanInput, text: str,
+                     source: Literal["wedge", "typed"]) -> None:
             super().__init__()
             self.scan_input = scan_input
             self.text = text
@@ -86,7 +90,8 @@ class ScanInput(Widget, can_focus=True):
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
         if self.has_focus and self._cursor_on and self.screen.is_active:
-            text.append("▏")
+            glyphs = getattr(self.app, "glyphs", UNICODE)  # console-safe on the Linux console
+            text.append(glyphs.cursor)
         return text
 
     def on_focus(self) -> None:
