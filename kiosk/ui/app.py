@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -147,9 +147,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
-        add_listener = getattr(self.services.redeemer, "add_listener", None)
-        if add_listener is not None:  # answers a background check settles come back here
-            add_listener(lambda outcome: self.post_message(RedeemSettled(outcome)))
+        # Answers a background check settles ("not confirmed yet" -> the answer) come back here.
+        self.services.redeemer.add_listener(self._settled)
         self._reconcile()
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
@@ -158,9 +157,8 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_unmount(self) -> None:
         if self._scanner is not None:
             self._scanner.stop()
-        aclose = getattr(self.services.redeemer, "aclose", None)
-        if aclose is not None:  # open rows stay 'unknown': the next start reconciles them
-            await aclose()
+        # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
+        await self.services.redeemer.aclose()
         if self.services.engage is not None:
             await self.services.engage.aclose()
 
@@ -395,7 +393,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
-        provisional = not getattr(message.outcome, "final", True)
+        provisional = not message.outcome.final
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
@@ -405,6 +403,9 @@ class KioskApp(App[int], inherit_bindings=False):
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    def _settled(self, outcome: RedeemOutcome[Any]) -> None:
+        self.post_message(RedeemSettled(outcome))
 
     async def on_redeem_settled(self, message: RedeemSettled) -> None:
         """A "not confirmed yet" got its answer: on the result screen if it is still showing,
