@@ -506,7 +506,6 @@ async def test_a_closed_journal_sends_nothing(shop: Shop, journal: Journal,
     out = await redeemer().redeem(shop.member, shop.offer)
     assert out.kind is OutcomeKind.JOURNAL_FAILED
     assert shop.redeem_posts() == 0 and not shop.used_in_engage()
-    assert journal.rows() == []
 
 
 # --- the re-read fails too -------------------------------------------------------------------

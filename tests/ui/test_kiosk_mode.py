@@ -330,5 +330,5 @@ async def test_footer_offers_no_redeem_or_cancel_while_redeeming(start_kiosk, si
         await k.wait_for(lambda: "Redeem" not in k.text().splitlines()[-1], "footer updated")
         footer = k.text().splitlines()[-1]
         assert "Cancel" not in footer
-        assert "Redeeming… don't apply anything yet." in k.text()
+        assert "Waiting for Engage…" in k.text() and "Don't apply anything yet." in k.text()
         await k.wait_for(lambda: not k.app.redeeming, "redeem finished")
