@@ -48,7 +48,6 @@ from kiosk.engage.errors import (
     RateLimited,
 )
 from kiosk.engage.models import Promotion
-from kiosk.engage.outage import is_outage
 from kiosk.journal import Journal, JournalError, JournalRow, JournalState, utc_now
 
 log = logging.getLogger(__name__)
@@ -274,8 +273,10 @@ class Redeemer:
                            redeemed_on=datetime.fromisoformat(mine[-1].updated_at),
                            by_this_till=True)
 
-        if self._breaker is not None and not self._breaker.allow():
-            error = CircuitOpen(f"Engage unavailable; next try in {self._breaker.retry_in():.0f} s")
+        try:
+            if self._breaker is not None:
+                self._breaker.check()  # before the journal: a refused attempt isn't one
+        except CircuitOpen as error:
             return outcome(OutcomeKind.REJECTED, error=error)
         # While this call works on the offer, background checks leave its rows to it.
         self._busy.add(offer.id)
@@ -574,9 +575,5 @@ class Redeemer:
             log.error("journal row %d: could not record %s (%s)", row_id, state, exc)
 
     def _tell_breaker(self, err: EngageError | None) -> None:
-        if self._breaker is None:
-            return
-        if err is not None and is_outage(err):
-            self._breaker.record_failure()
-        elif not isinstance(err, CircuitOpen):
-            self._breaker.record_success()  # Engage answered, even if it said no
+        if self._breaker is not None:
+            self._breaker.record(err)

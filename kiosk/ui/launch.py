@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 def build_services(settings: Settings, client: Any, journal: Any, *,
                    demo_cards: Sequence[Any] = (), notices: Sequence[str] = (),
                    log_path: Path | None = None,
-                   now: Callable[[], datetime] | None = None) -> KioskServices:
+                   now: Callable[[], datetime] | None = None,
+                   metrics: Any = None) -> KioskServices:
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
-    offers have expired (a fixed instant for pictures; default the real time)."""
+    offers have expired (a fixed instant for pictures; default the real time). With
+    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
@@ -49,11 +51,19 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                         settle_window=settings.redeem_settle_window,
                         recheck_delays=settings.redeem_recheck_delays)
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
-    return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
+    app_lookup: Any = lookup
+    app_redeemer: Any = redeemer
+    if metrics is not None:
+        from kiosk.fleet.metrics import MeteredLookup, MeteredRedeemer
+
+        metrics.breaker_state = lambda: breaker.state
+        app_lookup, app_redeemer = MeteredLookup(lookup, metrics), MeteredRedeemer(redeemer,
+                                                                                   metrics)
+    return KioskServices(lookup=app_lookup, redeemer=app_redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
                          pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
-                         log_path=log_path)
+                         log_path=log_path, metrics=metrics)
 
 
 def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -> PinGuard:
@@ -86,8 +96,7 @@ def open_journal(path: Path) -> Any:
     damaged = f"{where} is damaged ({{}}); move it aside for IT and start again (a new " \
         "journal is created)"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        journal = Journal(path)
+        journal = Journal(path)  # it creates a missing directory 0700 (the journal names members)
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         if type(exc) is sqlite3.DatabaseError:  # "not a database", "disk image is malformed"
@@ -117,13 +126,24 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
         from kiosk.ui.app import KEY_GUARD, KioskApp
 
         journal = opening.result()
+    writer = None
     try:
+        metrics = None
+        if settings.metrics_file is not None:
+            from kiosk.fleet.metrics import KioskMetrics, MetricsWriter
+
+            metrics = KioskMetrics(journal_path=settings.journal_path)
+            writer = MetricsWriter(metrics, settings.metrics_file)
         services = build_services(settings, make_client(settings), journal,
-                                  demo_cards=demo_cards, log_path=log_path)
+                                  demo_cards=demo_cards, log_path=log_path, metrics=metrics)
         app: KioskApp = KioskApp(services, key_guard=KEY_GUARD)
+        if writer is not None:
+            writer.start()  # its own thread, off the app's event loop
         app.run(mouse=False)
         return int(app.return_code or 0)
     finally:
+        if writer is not None:
+            writer.stop()
         journal.close()
 
 
