@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,3 +52,14 @@ async def async_wait_until(predicate: Callable[[], T | Awaitable[T]], timeout: f
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+#: Debian's Lat15-Terminus16 console font's Unicode table (where it came from: its header).
+CONSOLE_FONT_TABLE = Path(__file__).parent / "data" / "Lat15-Terminus16.unicode.txt"
+
+
+def console_font() -> set[str]:
+    """Every character the Linux console's Lat15-Terminus16 font can draw."""
+    return {chr(int(line.split()[0][2:], 16)) for line in
+            CONSOLE_FONT_TABLE.read_text(encoding="utf-8").splitlines()
+            if line.startswith("U+")}
