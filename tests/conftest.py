@@ -31,16 +31,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture(autouse=True)
-def _english() -> Iterator[None]:
-    """Every test starts (and leaves the process) in English, the msgids."""
-    from kiosk import i18n
-
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
-
-
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     """An empty simulator on a free loopback port, without a rate limit: each test adds the
@@ -54,3 +44,13 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     """A fresh journal file, in a directory the journal creates itself."""
     with Journal(tmp_path / "data" / "kiosk" / "journal.sqlite3") as j:
         yield j
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Every test starts (and leaves the process) in English, the msgids."""
+    from kiosk import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
