@@ -52,7 +52,7 @@ CONFIG_ENV = "KIOSK_CONFIG"
 NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
-_SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
+_SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin", "fleet_dsn"})
 
 
 #: The settings file's values while :func:`load_settings` builds the settings.
@@ -185,6 +185,17 @@ class Settings(BaseSettings):
     breaker_cooldown: float = Field(
         15.0, gt=0, le=3600, description="Seconds lookups fail fast before Engage is tried again.")
 
+    fleet_dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string `kiosk journal push` sends the journal "
+        "to, e.g. `postgresql://kiosk@fleet.example/fleet?sslmode=verify-full`. Prefer "
+        "`fleet_dsn_file` when it holds a password (never shown or logged).")
+    fleet_dsn_file: Path | None = Field(
+        None, description="File holding the fleet connection string (mode 0600, like the API "
+        "key file).")
+    metrics_file: Path | None = Field(
+        None, description="Prometheus metrics file the kiosk rewrites every few seconds for "
+        "node_exporter's textfile collector (name ending `.prom`). Unset: no metrics.")
+
     _file_key: SecretStr | None = PrivateAttr(None)
     # (msgid, values): worded in the language active when ``warnings()`` is called (the log
     # gets English, the scan screen's notices the staff's language)
@@ -214,10 +225,19 @@ class Settings(BaseSettings):
             return None
         return SecretStr(_clean_key(value.get_secret_value()))
 
-    @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir")
+    @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir",
+                     "fleet_dsn_file", "metrics_file")
     @classmethod
     def _expand_path(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("metrics_file")
+    @classmethod
+    def _check_metrics_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix != ".prom":
+            raise ValueError("must end in .prom (node_exporter's textfile collector reads "
+                             f"only those; got {value.name[:40]!r})")
+        return value
 
     @field_validator("engage_ca_bundle")
     @classmethod

@@ -18,6 +18,7 @@ from typing import ClassVar, Literal
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -162,6 +163,13 @@ class KioskApp(App[int], inherit_bindings=False):
         if isinstance(event, events.Key):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
         await super().on_event(event)
+
+    def post_message(self, message: Message) -> bool:
+        """Every message to the app (scans, scanner state...) is shown to the metrics first."""
+        metrics = self.services.metrics
+        if metrics is not None:
+            metrics.observe(message)
+        return super().post_message(message)
 
     def watch_redeeming(self, redeeming: bool) -> None:
         for screen in self.screen_stack:
