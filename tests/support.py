@@ -113,3 +113,14 @@ def run_unprivileged(fn: Callable[[], int | None], timeout: float = 60.0) -> tup
     with open(out_r, encoding="utf-8", errors="replace") as o, \
             open(err_r, encoding="utf-8", errors="replace") as e:
         return os.waitstatus_to_exitcode(status), o.read(), e.read()
+
+
+#: Debian's Lat15-Terminus16 console font's Unicode table (where it came from: its header).
+CONSOLE_FONT_TABLE = Path(__file__).parent / "data" / "Lat15-Terminus16.unicode.txt"
+
+
+def console_font() -> set[str]:
+    """Every character the Linux console's Lat15-Terminus16 font can draw."""
+    return {chr(int(line.split()[0][2:], 16)) for line in
+            CONSOLE_FONT_TABLE.read_text(encoding="utf-8").splitlines()
+            if line.startswith("U+")}
