@@ -90,8 +90,7 @@ def open_journal(path: Path) -> Any:
     from kiosk.journal import Journal, JournalError
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return Journal(path)
+        return Journal(path)  # it creates a missing directory 0700 (the journal names members)
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
