@@ -30,29 +30,42 @@ COUNTS: dict[str, dict[str, Any]] = {
     "full": {"cold_run": (20, 2), "cold_demo": (12, 1), "scan": (40, 5), "redeem": (30, 3),
              "render": {50: 20, 500: 12, 5000: 5}, "serial": (1000, 20),
              "endurance_core": 10_000, "endurance_ui_small": 1000, "endurance_ui": 10_000,
-             "ui_budget_s": 600.0},
+             "ui_budget_s": 600.0, "storm_s": 10.0, "soak": 5000},
     "quick": {"cold_run": (2, 0), "cold_demo": (1, 0), "scan": (2, 1), "redeem": (2, 0),
               "render": {50: 1, 500: 1, 5000: 1}, "serial": (5, 1),
               "endurance_core": 60, "endurance_ui_small": 8, "endurance_ui": 8,
-              "ui_budget_s": 60.0},
+              "ui_budget_s": 60.0, "storm_s": 1.0, "soak": 40},
 }
-NAMES = ("cold_start", "scan_to_offers", "confirm_to_result", "render", "endurance", "serial")
+NAMES = ("cold_start", "scan_to_offers", "confirm_to_result", "render", "endurance", "serial",
+         "soak")
 
 
-def _endurance(mode: str, cycles: int) -> dict[str, Any]:
-    """One endurance run in a fresh process (its memory is the kiosk's alone)."""
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.endurance", "--mode", mode,
-                           "--cycles", str(cycles)], capture_output=True, text=True,
-                          check=False, cwd=Path(__file__).parent.parent)
+def _child(module: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m benchmarks.<module> ARGS`` in a fresh process; its last line is JSON."""
+    proc = subprocess.run([sys.executable, "-m", f"benchmarks.{module}", *args],
+                          capture_output=True, text=True, check=False,
+                          cwd=Path(__file__).parent.parent)
     if proc.returncode:
-        raise RuntimeError(f"endurance --mode {mode} failed: {proc.stderr.strip()[-1500:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed: {proc.stderr.strip()[-1500:]}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _endurance(mode: str, cycles: int, storm_s: float = 10.0) -> dict[str, Any]:
+    """One endurance run in a fresh process (its memory is the kiosk's alone)."""
+    return _child("endurance", "--mode", mode, "--cycles", str(cycles),
+                  "--storm-s", str(storm_s))
+
+
+def soak(attempts: int) -> dict[str, Any]:
+    """The fault soak (``benchmarks.soak``) in its own process."""
+    return _child("soak", "--attempts", str(attempts))
 
 
 def endurance(counts: dict[str, Any]) -> dict[str, Any]:
     """Core at the full count; the UI at the smaller count first, and at the full count too
     when that run's rate says the full count fits the time budget."""
-    out: dict[str, Any] = {"core": _endurance("core", counts["endurance_core"])}
+    out: dict[str, Any] = {"core": _endurance("core", counts["endurance_core"],
+                                              counts["storm_s"])}
     ui = _endurance("ui", counts["endurance_ui_small"])
     projected = counts["endurance_ui"] / (ui["cycles_per_s"] or 1.0)
     if counts["endurance_ui"] > ui["cycles"] and projected <= counts["ui_budget_s"]:
@@ -102,6 +115,8 @@ def run(names: list[str], quick: bool, cold_python: str = sys.executable
                 serial_path.serial_to_card_scanned(sim, *counts["serial"])))
     if "endurance" in names:
         attempt("endurance", lambda: endurance(counts))
+    if "soak" in names:
+        attempt("soak", lambda: soak(counts["soak"]))
     return results, errors
 
 

@@ -183,6 +183,25 @@ def _endurance(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]
         targets.append(_target(f"endurance {mode}: file descriptors flat", fds[1] == fds[-1],
                                f"{' -> '.join(map(str, fds))} (before any cycle, after warm-up, "
                                "1,000, end)"))
+        st = v.get("storm")
+        if st:
+            def pool(p: dict[str, Any]) -> str:
+                return f"{p['connections']} conns / {p['sockets']} sockets / " \
+                       f"{p['exchanges']} running"
+            rows.append(_value_row(f"{tag}: storm {st['scans']:,} scans at "
+                                   f"{st['achieved_rate']}/s: pool before",
+                                   pool(st["pool_before"]), ""))
+            rows.append(_value_row("    pool right after / settled",
+                                   f"{pool(st['pool_right_after'])}; "
+                                   f"{pool(st['pool_settled'])}", "", "<= 8 conns"))
+            rows.append(_value_row("    next lookup after the storm", st["next_lookup_ms"], "ms"))
+            ok = st["next_lookup_error"] is None and \
+                st["pool_settled"]["connections"] <= st["pool_before"]["limit"]
+            targets.append(_target(f"endurance {mode}: after a 200 scans/s storm the pool is "
+                                   "within its limit and the next lookup answers", ok,
+                                   f"{st['pool_settled']['connections']} connections, next "
+                                   f"lookup {st['next_lookup_ms']} ms "
+                                   f"({st['next_lookup_error'] or 'ok'})"))
         c = v["connections_per_100_scans_steady"]
         targets.append(_target(f"endurance {mode}: <= 1 TCP connection per 100 scans",
                                None if c is None else c <= 1,
@@ -197,6 +216,17 @@ def _serial(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -
     if s and s.get("median") is not None:
         targets.append(_target("serial path <= 5 ms median", s["median"] <= 5,
                                f"median {s['median']:.2f} ms, p95 {s['p95']:.2f} ms"))
+
+
+def _soak(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> None:
+    counts = r["counts"]
+    rows.append(_value_row(f"7 fault soak: {r['attempts']:,} attempts, {r['kills']} SIGKILLs, "
+                           f"{r['redemptions_in_engage']:,} redemptions", r["wall_s"], "s"))
+    for name, value in counts.items():
+        rows.append(_value_row(f"    {name.replace('_', ' ')}", value, "", "0"))
+    bad = {k: v for k, v in counts.items() if v}
+    targets.append(_target("fault soak: (a)-(e) all 0", not bad,
+                           ", ".join(f"{k}={v}" for k, v in counts.items())))
 
 
 def rows_and_targets(results: dict[str, Any]) -> tuple[list[Row], list[dict[str, Any]]]:
@@ -215,4 +245,6 @@ def rows_and_targets(results: dict[str, Any]) -> tuple[list[Row], list[dict[str,
         _endurance(results["endurance"], rows, targets)
     if "serial" in results:
         _serial(results["serial"], rows, targets)
+    if "soak" in results:
+        _soak(results["soak"], rows, targets)
     return rows, targets

@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError
 from kiosk.engage.models import Contact, LookupKey, Promotion
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
 from kiosk.scanner.barcode import mask_card
+
+T = TypeVar("T")
 
 
 class EngageLookupClient(Protocol):
@@ -86,10 +88,14 @@ class MemberLookup:
             del self._ids[ck]
 
     # --- calls ------------------------------------------------------------------------------
-    async def _call(self, coro: Any) -> Any:
-        """Await one Engage call, feeding its outcome to the breaker."""
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make and await one Engage call, feeding its outcome to the breaker.
+
+        Takes the call, not its coroutine: a lookup cancelled before this task started would
+        otherwise leave a coroutine never awaited (a RuntimeWarning per cancelled scan).
+        """
         try:
-            result = await coro
+            result = await call()
         except EngageError as exc:
             if self.breaker is not None:
                 self.breaker.record(exc)
@@ -106,8 +112,8 @@ class MemberLookup:
         self.stats.round_trips += 1
         # Both GETs at once; wait for both so neither is left running unobserved.
         results: tuple[Any, ...] = await asyncio.gather(
-            self._call(self.client.get_contact(contact_id)),
-            self._call(self.client.get_promotions(contact_id, "POS")),
+            self._call(lambda: self.client.get_contact(contact_id)),
+            self._call(lambda: self.client.get_promotions(contact_id, "POS")),
             return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -122,7 +128,8 @@ class MemberLookup:
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1
         self.stats.cache_misses += 1
-        contact_id = await self._call(self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
+        contact_id = await self._call(
+            lambda: self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
         self._remember(ck, contact_id)
         return contact_id
 
@@ -150,7 +157,7 @@ class MemberLookup:
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""
         self._check_breaker()
-        return float(await self._call(self.client.ping()))
+        return float(await self._call(self.client.ping))
 
     @property
     def breaker_state(self) -> str:

@@ -54,11 +54,17 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
         assert run["rss_end_mb"] > 0 and len(run["fds"]) == 4
         assert run["connections_opened_total"] >= 1
     assert r["serial"]["pty_to_card_scanned_ms"]["n"] > 0
+    storm = r["endurance"]["core"]["storm"]
+    assert storm["scans"] > 0 and storm["pool_settled"]["connections"] >= 0
+    assert set(r["soak"]["counts"]) == {"a_apply_not_ours", "b_redeemed_unclaimed",
+                                        "c_claimed_not_redeemed", "d_open_after_window",
+                                        "e_exceptions"}
 
     targets = {t["target"] for t in doc["targets"]}
     assert any(t.startswith("cold start") for t in targets)
     assert any(t.startswith("kiosk overhead on scan") for t in targets)
     assert any(t.startswith("serial path") for t in targets)
+    assert any(t.startswith("fault soak") for t in targets)
     # every target printed with the verdict the JSON holds ("MET" alone is also in "NOT MET")
     lines = proc.stdout.splitlines()
     for t in doc["targets"]:

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -41,6 +41,7 @@ from kiosk.ui.messages import (
     RawScan,
     RecheckEngage,
     RedeemFinished,
+    RedeemSettled,
     ScannerJunk,
     ScannerStatus,
     StartOver,
@@ -129,6 +130,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
+        self._settle_notices: list[str] = []
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
@@ -155,6 +157,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
+        # Answers a background check settles ("not confirmed yet" -> the answer) come back here.
+        self.services.redeemer.add_listener(self._settled)
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
         if self.ping_interval:
@@ -178,6 +182,8 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_unmount(self) -> None:
         if self._scanner is not None:
             self._scanner.stop()
+        # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
+        await self.services.redeemer.aclose()
         if self.services.engage is not None:
             await self.services.engage.aclose()
 
@@ -297,10 +303,10 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         await self.push_screen(self._result(messages_text.for_error(message.error)))
 
-    def _result(self, text: messages_text.StaffMessage, member: Member | None = None
-                ) -> ResultScreen:
+    def _result(self, text: messages_text.StaffMessage, member: Member | None = None, *,
+                offer_id: str | None = None, provisional: bool = False) -> ResultScreen:
         return ResultScreen(text, member, cursor_blink=self.cursor_blink, guard=self.key_guard,
-                            clock=self._clock)
+                            clock=self._clock, offer_id=offer_id, provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
@@ -351,9 +357,14 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str) -> None:
-        """A one-line warning for the scan screen."""
+    def add_notice(self, text: str, *, keep: int = 5) -> None:
+        """A one-line warning for the scan screen (settled answers: the latest ``keep``)."""
         self.services.notices.append(text)
+        self._settle_notices.append(text)
+        while len(self._settle_notices) > keep:
+            old = self._settle_notices.pop(0)
+            if old in self.services.notices:
+                self.services.notices.remove(old)
         self._refresh_notices()
 
     def _refresh_notices(self) -> None:
@@ -424,14 +435,35 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
+        provisional = not message.outcome.final
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(self._result(text, message.member))
+            await self.push_screen(self._result(text, message.member, offer_id=message.offer.id,
+                                                provisional=provisional))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    def _settled(self, outcome: RedeemOutcome[Any]) -> None:
+        self.post_message(RedeemSettled(outcome))
+
+    async def on_redeem_settled(self, message: RedeemSettled) -> None:
+        """A "not confirmed yet" got its answer: on the result screen if it is still showing,
+        otherwise as a notice on the scan screen (the member may have gone)."""
+        outcome = message.outcome
+        text = messages_text.for_outcome(outcome)
+        screen = self.screen
+        if isinstance(screen, ResultScreen) and screen.provisional \
+                and screen.offer_id == outcome.offer.id:
+            await screen.show(text)
+            return
+        line = _("{card}, {offer}: {answer}").format(
+            card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
+        self.add_notice(line)
+        self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
+                    severity=_toast_severity(text.severity), timeout=30)
 
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:

@@ -46,7 +46,9 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
                           now=now or (lambda: datetime.now(UTC)))
     redeemer = Redeemer(client, journal, store=settings.store_name,
-                        terminal=settings.terminal_name, breaker=breaker)
+                        terminal=settings.terminal_name, breaker=breaker,
+                        settle_window=settings.redeem_settle_window,
+                        recheck_delays=settings.redeem_recheck_delays)
     factory = None
     if settings.scanner_port:  # pyserial is imported only for a serial scanner
         from kiosk.scanner.serial_reader import scanner_from_settings
@@ -103,26 +105,47 @@ def deferred_client(settings: Settings) -> Any:
 
 
 def open_journal(path: Path) -> Any:
-    """The journal, or one line naming the setting (exit 2) when it can't be opened: an
-    unwritable directory or a file that isn't a journal must not end in a traceback."""
+    """The journal, checked (``PRAGMA quick_check`` and one real write), or one line naming
+    the file and what to do (exit 2): the kiosk must not start on a journal that can't
+    record redemptions, nor end in a traceback."""
     import sqlite3
 
     from kiosk.journal import Journal, JournalError
 
+    where = f"KIOSK_JOURNAL_PATH: the journal {path}"
+    damaged = f"{where} is damaged ({{}}); move it aside for IT and start again (a new " \
+        "journal is created)"
     try:
-        return Journal(path)  # it creates a missing directory 0700 (the journal names members)
+        journal = Journal(path)  # it creates a missing directory 0700 (the journal names members)
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        if type(exc) is sqlite3.DatabaseError:  # "not a database", "disk image is malformed"
+            raise ConfigError(damaged.format(reason)) from None
         raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
                           ) from None
+    try:
+        journal.check()
+    except JournalError as exc:
+        journal.close()
+        kind, _, reason = str(exc).partition(": ")
+        if kind == "damaged":
+            raise ConfigError(damaged.format(reason)) from None
+        raise ConfigError(f"{where} is not writable ({reason}); free disk space, or let the "
+                          "kiosk's user write the file and its folder") from None
+    return journal
 
 
 def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
     """Open the journal, build the services and run the app until staff leave; its status."""
-    from kiosk.ui.app import KEY_GUARD, KioskApp
+    from concurrent.futures import ThreadPoolExecutor
 
-    journal = open_journal(settings.journal_path)
+    # The journal check reads every page (SQLite releases the GIL): overlap it with imports.
+    with ThreadPoolExecutor(1, thread_name_prefix="journal-check") as pool:
+        opening = pool.submit(open_journal, settings.journal_path)
+        from kiosk.ui.app import KEY_GUARD, KioskApp
+
+        journal = opening.result()
     writer = None
     try:
         metrics = None

@@ -7,7 +7,7 @@ or ``StartOver`` below; the app handles them. Nothing below the app calls the ap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from textual.message import Message
 
@@ -83,3 +83,11 @@ class StartOver(Message):
 
 class RecheckEngage(Message):
     """Staff asked for Engage to be checked now (diagnostics)."""
+
+
+@dataclass
+class RedeemSettled(Message):
+    """A background check settled a redemption that was "not confirmed yet" (or a reconcile
+    settled one from an earlier run); ``outcome`` is the Redeemer's ``RedeemOutcome``."""
+
+    outcome: RedeemOutcome[Any]

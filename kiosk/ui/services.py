@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.config import Settings
 from kiosk.lookup import MemberLookup
@@ -24,6 +24,8 @@ class RedeemService(Protocol):
 
     async def redeem(self, member: Member, offer: Offer) -> RedeemOutcome[Offer]: ...
     async def reconcile(self) -> ReconcileReport: ...
+    def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class JournalCounts(Protocol):

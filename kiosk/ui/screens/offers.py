@@ -160,7 +160,10 @@ class OffersScreen(Screen[None]):
 
     def _prompt(self, index: int) -> Text:
         selected = self._reverse_select and index == self._selected
-        return offer_prompt(self.offers[index], self._prompt_width, selected=selected)
+        # The reverse-video row spans the list's real text width once it is laid out.
+        laid_out = self.query_one(OptionList).scrollable_content_region.width
+        width = laid_out if selected and laid_out else self._prompt_width
+        return offer_prompt(self.offers[index], width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
