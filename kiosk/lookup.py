@@ -12,17 +12,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageError, MultipleMatches
+from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
 from kiosk.engage.models import Contact, LookupKey, Promotion
-from kiosk.engage.outage import is_outage
 from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
 from kiosk.scanner.barcode import mask_card
+
+T = TypeVar("T")
 
 #: At most this many members of a shared card are fetched and offered to choose from.
 MAX_CANDIDATES = 10
@@ -116,24 +118,25 @@ class MemberLookup:
             del self._ids[ck]
 
     # --- calls ------------------------------------------------------------------------------
-    async def _call(self, coro: Any) -> Any:
-        """Await one Engage call, feeding its outcome to the breaker."""
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make and await one Engage call, feeding its outcome to the breaker.
+
+        Takes the call, not its coroutine: a lookup cancelled before this task started would
+        otherwise leave a coroutine never awaited (a RuntimeWarning per cancelled scan).
+        """
         try:
-            result = await coro
+            result = await call()
         except EngageError as exc:
             if self.breaker is not None:
-                if is_outage(exc):
-                    self.breaker.record_failure()
-                else:  # Engage answered (404, 409, 401...): it is there
-                    self.breaker.record_success()
+                self.breaker.record(exc)
             raise
         if self.breaker is not None:
-            self.breaker.record_success()
+            self.breaker.record(None)
         return result
 
     def _check_breaker(self) -> None:
-        if self.breaker is not None and not self.breaker.allow():
-            raise CircuitOpen("Engage unavailable (circuit open)")
+        if self.breaker is not None:
+            self.breaker.check()
 
     async def _member_and_offers(self, contact_id: str, card: str
                                  ) -> tuple[Member, MemberOffers]:
@@ -141,8 +144,8 @@ class MemberLookup:
         # Both GETs at once; wait for both so neither is left running unobserved. All channels:
         # an online-only offer is listed too, so staff can say why it can't be used here.
         results: tuple[Any, ...] = await asyncio.gather(
-            self._call(self.client.get_contact(contact_id)),
-            self._call(self.client.get_promotions(contact_id, None)),
+            self._call(lambda: self.client.get_contact(contact_id)),
+            self._call(lambda: self.client.get_promotions(contact_id, None)),
             return_exceptions=True,
         )
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -157,7 +160,8 @@ class MemberLookup:
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1
         self.stats.cache_misses += 1
-        contact_id = await self._call(self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
+        contact_id = await self._call(
+            lambda: self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
         self._remember(ck, contact_id)
         return contact_id
 
@@ -166,8 +170,9 @@ class MemberLookup:
         ids = list(dict.fromkeys(error.matches))  # Engage's order, each once
         wanted = ids[:MAX_CANDIDATES]
         self.stats.round_trips += 1
-        results = await asyncio.gather(*(self._call(self.client.get_contact(cid))
-                                         for cid in wanted), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._call(partial(self.client.get_contact, cid)) for cid in wanted),
+            return_exceptions=True)
         candidates = []
         for i, (cid, result) in enumerate(zip(wanted, results, strict=True), start=1):
             if isinstance(result, ContactNotFound):
@@ -219,7 +224,7 @@ class MemberLookup:
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""
         self._check_breaker()
-        return float(await self._call(self.client.ping()))
+        return float(await self._call(self.client.ping))
 
     @property
     def breaker_state(self) -> str:

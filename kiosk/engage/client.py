@@ -1,7 +1,14 @@
 """The Engage client: one pooled ``httpx.AsyncClient``, typed answers, typed errors.
 
 Lookups (GETs) run under one overall deadline and retry connection failures, 5xx and 429 with
-capped exponential backoff and full jitter. Anything that changes state (POST/PUT/DELETE, above
+capped exponential backoff and full jitter. A caller that is cancelled (a new scan cancels the
+lookup in flight) never cancels httpx itself: cancelled requests can leave httpcore's pool
+holding slots for ever (encode/httpcore#1093), until every request fails with PoolTimeout.
+Each exchange waits for one of our own ``MAX_CONNECTIONS`` slots (safe to cancel), then runs
+as its own task that the caller only awaits through ``asyncio.shield``; a cancelled caller
+leaves at once and the exchange finishes (or times out) by itself, returning its connection.
+
+Anything that changes state (POST/PUT/DELETE, above
 all the redeem) is sent once, and a second time only when the connection failed before a byte
 left. Nothing this module raises or logs carries a URL query, a looked-up value or the API key.
 """
@@ -26,12 +33,17 @@ from pydantic import TypeAdapter, ValidationError
 import kiosk
 from kiosk.engage.errors import (
     BadResponse,
+    CertificateExpired,
+    CertificateNameMismatch,
+    CertificateUntrusted,
     ConnectionLost,
     EngageError,
     EngageTimeout,
     EngageUnreachable,
+    NotTls,
     RateLimited,
     ServerError,
+    TlsError,
     error_from_response,
 )
 from kiosk.engage.models import (
@@ -61,6 +73,8 @@ _TEMPLATE = TypeAdapter(PromotionTemplate)
 _VALIDITY = TypeAdapter(Validity)
 
 _MULTICHANNELS = "/api/v2/promotions/multichannels"
+#: Requests in flight at once (our slots) = httpx's pool size: httpx never queues for one.
+MAX_CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -74,7 +88,7 @@ class ClientTimeouts:
     write: float = 5.0
     pool: float = 3.0
     lookup_deadline: float = 5.0
-    redeem_read: float = 20.0
+    redeem_read: float = 60.0  # Voyado: at least 60 s (Engage may finish a redeem late)
 
     def for_httpx(self, read: float | None = None) -> httpx.Timeout:
         """The httpx timeout, optionally with another read timeout."""
@@ -96,8 +110,52 @@ def _safe_base(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+# OpenSSL's X509_V_ERR_* codes that name a problem more precise than "not trusted"
+_NAME_MISMATCH = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED = frozenset({9, 10})  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED
+# what OpenSSL says when the other end answered in plain text (an http:// port)
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
+                      "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
+
+
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` an httpx error was raised from (httpx -> httpcore -> ssl)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, ssl.SSLError):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _tls_error(exc: BaseException, message: str) -> TlsError | None:
+    """The precise TLS error behind a failed connection, or None if TLS wasn't the problem."""
+    cause = _ssl_cause(exc)
+    if cause is None:
+        return None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        code = cause.verify_code
+        reason = _one_line(cause.verify_message or "certificate verify failed")
+        cls: type[TlsError] = (CertificateNameMismatch if code in _NAME_MISMATCH
+                               else CertificateExpired if code in _EXPIRED
+                               else CertificateUntrusted)
+    else:
+        reason = _one_line(cause.reason or type(cause).__name__)
+        cls = NotTls if cause.reason in _NOT_TLS else TlsError
+    return cls(f"{message} (TLS: {reason})", reason=reason)
+
+
+def _one_line(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())[:160]
+
+
 def _transport_error(exc: httpx.TransportError, message: str) -> EngageUnreachable:
     """Our error for an httpx transport failure, with whether the request may have left."""
+    tls = _tls_error(exc, message)
+    if tls is not None:
+        return tls
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return EngageUnreachable(message, request_sent=False)
     if isinstance(exc, httpx.PoolTimeout):  # never got a connection from our own pool
@@ -153,7 +211,7 @@ class EngageClient:
                      "Content-Type": "application/json", "Accept": "application/json"},
             timeout=self._timeouts.for_httpx(),
             # Scans come minutes apart: keep connections long enough not to reconnect each time.
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4,
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=4,
                                 keepalive_expiry=keepalive_expiry),
             verify=verify,
             transport=transport,
@@ -162,6 +220,8 @@ class EngageClient:
             trust_env=False,
             follow_redirects=False,
         )
+        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._exchanges: set[asyncio.Task[httpx.Response]] = set()
 
     def __repr__(self) -> str:
         return f"EngageClient(base_url={self.base_url!r})"
@@ -172,8 +232,22 @@ class EngageClient:
         return _safe_base(self._base_url)
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (exchanges a cancelled caller left running first)."""
+        for task in list(self._exchanges):
+            task.cancel()
+        await asyncio.gather(*self._exchanges, return_exceptions=True)
         await self._http.aclose()
+
+    def pool_stats(self) -> dict[str, int]:
+        """Exchanges running (awaited or left by a cancelled caller), free slots, and the
+        connections httpcore's pool holds (-1 if this httpx doesn't say)."""
+        transport = getattr(self._http, "_transport", None)
+        transport = getattr(transport, "inner", transport)  # a benchmark's timing wrapper
+        pool = getattr(transport, "_pool", None)
+        connections = getattr(pool, "connections", None)
+        return {"exchanges": len(self._exchanges), "free_slots": self._slots._value,
+                "connections": len(connections) if connections is not None else -1,
+                "limit": MAX_CONNECTIONS}
 
     async def __aenter__(self) -> EngageClient:
         return self
@@ -324,7 +398,7 @@ class EngageClient:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         start = time.perf_counter()
         try:
-            response = await self._http.request(
+            response = await self._exchange(
                 method, path, params=params, content=content,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         except httpx.TransportError as exc:
@@ -336,8 +410,29 @@ class EngageClient:
         # Raised outside the except block so httpx's exception is not even the context.
         elapsed = (time.perf_counter() - start) * 1000
         name = type(failure).__name__
-        _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, name)
-        raise _transport_error(failure, f"{method} {template}: {name}")
+        error = _transport_error(failure, f"{method} {template}: {name}")
+        why = f"{name} (TLS: {error.reason})" if isinstance(error, TlsError) else name
+        _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, why)
+        raise error
+
+    async def _exchange(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """``httpx.AsyncClient.request`` out of reach of the caller's cancellation."""
+        try:  # cancelling this wait is harmless: nothing has reached httpx yet
+            async with asyncio.timeout(self._timeouts.pool):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection slot") from None
+        task = asyncio.get_running_loop().create_task(self._http.request(method, path, **kw))
+        self._exchanges.add(task)
+
+        def finished(t: asyncio.Task[httpx.Response]) -> None:
+            self._exchanges.discard(t)
+            self._slots.release()
+            if not t.cancelled():
+                t.exception()  # retrieved: a caller that left must not cause a warning
+
+        task.add_done_callback(finished)
+        return await asyncio.shield(task)
 
     async def _get(self, template: str, path: str, *, params: Mapping[str, str] | None = None,
                    deadline: float | None = None, retries: int | None = None,
@@ -375,7 +470,8 @@ class EngageClient:
                 progress.in_flight, progress.sent = False, progress.sent or exc.request_sent
                 error: EngageError = exc
                 # A slow server gets no second request; a refused or broken connection does.
-                retryable = not isinstance(exc, EngageTimeout)
+                # A TLS failure won't change on a retry: it needs IT.
+                retryable = not isinstance(exc, EngageTimeout | TlsError)
             else:
                 progress.in_flight, progress.sent = False, True
                 if response.is_success:
@@ -405,7 +501,7 @@ class EngageClient:
                 response = await self._send(method, template, path, params=params, body=body,
                                             timeout=timeout)
             except EngageUnreachable as exc:
-                if attempt == 2 or exc.request_sent or isinstance(exc, EngageTimeout):
+                if attempt == 2 or exc.request_sent or isinstance(exc, EngageTimeout | TlsError):
                     raise
                 _log.warning("%s %s: connection failed before sending; one more try",
                              method, template)

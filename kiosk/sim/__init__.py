@@ -33,8 +33,8 @@ Engage's documented behaviour (see shared/reference/engage-api.md) that the simu
   PromotionExpired; the instance expires at the end of assignedValidity (Days/Months from the
   assignment day) or at endDate, whichever is first.
 - ``GET /api/v2/contacts/count`` -> an integer (the kiosk's cheap authenticated ping).
-- A body call (POST/PUT/PATCH) without ``Content-Type: application/json``: 500 with the text
-  "An error has occurred." (not JSON).
+- A body call (POST/PUT/PATCH) without ``Content-Type: application/json``: 500 with ASP.NET's
+  body ``{"Message": "An error has occurred."}``.
 
 Our assumptions (Engage doesn't document these):
 
@@ -59,7 +59,12 @@ Our assumptions (Engage doesn't document these):
 - Template dates are echoed as local midnight with offset (``2026-03-18T00:00:00+01:00``);
   ``expiresOn`` is 23:59:59 local on the last day. The tenant zone is Europe/Stockholm.
 - ``GET /api/v3/promotion-assignments?contactId=`` lists like the v2 path (the v3 docs are unclear).
-- An unknown /api path: 404 ``ResourceNotFound``.
+- An unknown path: 404 ``ResourceNotFound``; a known path with another method: 405
+  ``MethodNotAllowed`` with ``Allow``; a body over 1 MiB: 413 ``RequestEntityTooLarge`` (the
+  API key is checked first, before any of the body is read); JSON nested deeper than 32 levels
+  or with NaN/Infinity: 400. Every answer the simulator makes itself is JSON.
+- Ids are GUIDs in the documented 8-4-4-4-12 form only (braces, ``urn:uuid:`` and the 32-digit
+  form are malformed ids). MONEY values are plain decimals, PERCENT values ASCII digits.
 
 Faults (``sim.faults.add(Fault(kind, method=, path=, instance_id=, times=, latency=, ...))`` or
 ``POST /sim/faults``) apply to /api calls whose key was accepted; a fault matches when all its
@@ -70,8 +75,10 @@ commit happens late), ``commit_then_504`` (handle, wait ``latency``, 504 Gateway
 ``drop_after_read`` (read the whole request, handle it if ``commit``, wait, close the connection
 without a response: httpx raises ``RemoteProtocolError("Server disconnected without sending a
 response.")``), ``status`` (wait, answer ``status`` with ``body``/``headers``, or an Engage error
-body with code ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then 200 with
-the JSON cut in half). Waits are ``asyncio.sleep``: other requests are served meanwhile.
+body with code ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the
+handler's answer with its status kept and its JSON body cut in half). A fault with a wrong
+field is refused (ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``:
+other requests are served meanwhile.
 
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);

@@ -15,17 +15,18 @@ import os
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from kiosk import i18n
-from kiosk.engage.errors import CircuitOpen
+from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.models import LookupKey
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
@@ -33,9 +34,9 @@ from kiosk.lookup import SharedCard
 from kiosk.offers import Member, Offer
 from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
-from kiosk.scanner.serial_reader import ScannerState
+from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import messages_text
+from kiosk.ui import heap, messages_text
 from kiosk.ui.console_theme import apply_console_theme
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -45,6 +46,7 @@ from kiosk.ui.messages import (
     RawScan,
     RecheckEngage,
     RedeemFinished,
+    RedeemSettled,
     ScannerJunk,
     ScannerStatus,
     StartOver,
@@ -73,6 +75,10 @@ LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
 #: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
 KEY_GUARD = 0.5
+#: Seconds after start-up when the heap is frozen (``tune_gc``), and of quiet on the scan
+#: screen before the last customer's garbage is collected.
+SETTLE_HEAP_AFTER = 2.0
+IDLE_COLLECT_AFTER = 3.0
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -93,6 +99,8 @@ class KioskApp(App[int], inherit_bindings=False):
     scanner_detail: reactive[str] = reactive("")
     #: Whether Engage can be used (``kiosk.engage.outage.state_after`` decides).
     engage_state: reactive[EngageState] = reactive(EngageState.UNKNOWN)
+    #: the last Engage failure for IT (F9), e.g. the TLS reason; "" while Engage answers
+    engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
@@ -100,7 +108,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0, console: bool | None = None,
+                 key_guard: float = 0.0, console: bool | None = None, tune_gc: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         settings = services.settings
         # Before anything builds text: the staff's language for every screen and offer.
@@ -137,6 +145,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
+        self._settle_notices: list[str] = []
+        #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
+        self.tune_gc = tune_gc
+        self._garbage_since_collect = False
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -160,14 +172,33 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
-        self._reconcile()
+        # Answers a background check settles ("not confirmed yet" -> the answer) come back here.
+        self.services.redeemer.add_listener(self._settled)
+        # After the first frame: the scan screen is up before the Engage client is even built.
+        self.call_after_refresh(self._reconcile)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
+        if self.tune_gc:
+            heap.tune()
+            # After the first frame and the start-up checks: what lives now lives all shift.
+            self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
+            self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
+        if len(self.screen_stack) > 1:
+            self._garbage_since_collect = True
+        elif (self._garbage_since_collect and not self.busy_text and not self.redeeming
+                and self._clock() - self._last_input >= IDLE_COLLECT_AFTER):
+            self._garbage_since_collect = False
+            heap.collect()
 
     async def on_unmount(self) -> None:
         if self._scanner is not None:
             self._scanner.stop()
+        # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
+        await self.services.redeemer.aclose()
         if self.services.engage is not None:
             await self.services.engage.aclose()
 
@@ -176,6 +207,13 @@ class KioskApp(App[int], inherit_bindings=False):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
             self._hide_idle_warning()
         await super().on_event(event)
+
+    def post_message(self, message: Message) -> bool:
+        """Every message to the app (scans, scanner state...) is shown to the metrics first."""
+        metrics = self.services.metrics
+        if metrics is not None:
+            metrics.observe(message)
+        return super().post_message(message)
 
     def watch_redeeming(self, redeeming: bool) -> None:
         for screen in self.screen_stack:
@@ -192,7 +230,8 @@ class KioskApp(App[int], inherit_bindings=False):
         """Engage's and the scanner's state, as the scan and diagnostics screens show it."""
         return KioskStatus(engage=EngageState(self.engage_state), engage_rtt=self.engage_rtt,
                            breaker=self.services.lookup.breaker_state,
-                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail)
+                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail,
+                           engage_problem=self.engage_problem)
 
     def _show_status(self) -> None:
         status = self.status
@@ -201,6 +240,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 screen.status = status
 
     watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
+    watch_engage_problem = _show_status
 
     def watch_busy_text(self, text: str) -> None:
         for screen in self.screen_stack:
@@ -332,12 +372,20 @@ class KioskApp(App[int], inherit_bindings=False):
                                chosen)
 
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
-                offer: Offer | None = None, visit: Visit | None = None) -> ResultScreen:
+                offer: Offer | None = None, visit: Visit | None = None, *,
+                offer_id: str | None = None, provisional: bool = False) -> ResultScreen:
         return ResultScreen(text, member, offer, visit, cursor_blink=self.cursor_blink,
-                            guard=self.key_guard, clock=self._clock)
+                            guard=self.key_guard, clock=self._clock, offer_id=offer_id,
+                            provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
+        if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
+                and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
+            # for IT on F9; an EngageError's text carries no query, key or card number
+            self.engage_problem = f"{type(error).__name__}: {error}"
+        if isinstance(error, TlsError):
+            log.warning("Engage TLS failure: %s", self.engage_problem)
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -360,8 +408,10 @@ class KioskApp(App[int], inherit_bindings=False):
     def watch_engage_state(self, old: EngageState, new: EngageState) -> None:
         self._show_status()
         # Engage is back (a till often starts before its network): settle what's still open.
-        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED) \
-                and self._reconcile_due:
+        if new == EngageState.OK:
+            self.engage_problem = ""
+        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED,
+                                             EngageState.TLS) and self._reconcile_due:
             self._reconcile_due = False
             self._reconcile()
 
@@ -377,9 +427,14 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str) -> None:
-        """A one-line warning for the scan screen."""
+    def add_notice(self, text: str, *, keep: int = 5) -> None:
+        """A one-line warning for the scan screen (settled answers: the latest ``keep``)."""
         self.services.notices.append(text)
+        self._settle_notices.append(text)
+        while len(self._settle_notices) > keep:
+            old = self._settle_notices.pop(0)
+            if old in self.services.notices:
+                self.services.notices.remove(old)
         self._refresh_notices()
 
     def _refresh_notices(self) -> None:
@@ -450,6 +505,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
+        provisional = not message.outcome.final
         if text.severity == "success" and self.visit is not None \
                 and self.visit.is_for(message.member):
             self.visit.add(message.offer)  # proven redeemed: listed with what to apply
@@ -457,11 +513,31 @@ class KioskApp(App[int], inherit_bindings=False):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             await self.push_screen(self._result(text, message.member, message.offer,
-                                                self.visit))
+                                                self.visit, offer_id=message.offer.id,
+                                                provisional=provisional))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    def _settled(self, outcome: RedeemOutcome[Any]) -> None:
+        self.post_message(RedeemSettled(outcome))
+
+    async def on_redeem_settled(self, message: RedeemSettled) -> None:
+        """A "not confirmed yet" got its answer: on the result screen if it is still showing,
+        otherwise as a notice on the scan screen (the member may have gone)."""
+        outcome = message.outcome
+        text = messages_text.for_outcome(outcome)
+        screen = self.screen
+        if isinstance(screen, ResultScreen) and screen.provisional \
+                and screen.offer_id == outcome.offer.id:
+            await screen.show(text)
+            return
+        line = _("{card}, {offer}: {answer}").format(
+            card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
+        self.add_notice(line)
+        self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
+                    severity=_toast_severity(text.severity), timeout=30)
 
     # --- the visit ------------------------------------------------------------------------------
     @on(ResultScreen.NextOffer)

@@ -16,7 +16,7 @@ from kiosk.config import Settings
 from kiosk.lookup import MemberLookup
 from kiosk.offers import Member, Offer
 from kiosk.redeem import ReconcileReport, RedeemOutcome
-from kiosk.scanner.serial_reader import ScannerState
+from kiosk.scanner.state import ScannerState
 from kiosk.staff_pin import PinResult
 
 
@@ -25,6 +25,8 @@ class RedeemService(Protocol):
 
     async def redeem(self, member: Member, offer: Offer) -> RedeemOutcome[Offer]: ...
     async def reconcile(self) -> ReconcileReport: ...
+    def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class JournalCounts(Protocol):
@@ -67,6 +69,12 @@ class ScannerFactory(Protocol):
                  on_junk: Callable[[str], None] | None = None) -> Scanner | None: ...
 
 
+class MessageObserver(Protocol):
+    """Sees each message posted to the app (scans, scanner state); must never raise."""
+
+    def observe(self, message: object) -> None: ...
+
+
 class DemoCardLike(Protocol):
     """A demo card the scan screen lists (``kiosk.sim.DemoCard``)."""
 
@@ -98,3 +106,7 @@ class KioskServices:
     engage: EngageConnection | None = None
     #: the log file, for the diagnostics screen
     log_path: Path | None = None
+    #: the metrics recorder (``kiosk.fleet.metrics.KioskMetrics``) when KIOSK_METRICS_FILE is
+    #: set: the app shows it every message posted to it (the lookup and redeemer above are
+    #: then already metered by ``build_services``)
+    metrics: MessageObserver | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from kiosk.offers import Member, MemberOffers, Offer
 from kiosk.ui.messages import StartOver
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
+from kiosk.ui.widgets.offer_list import LazyOption, OfferList
 from kiosk.ui.widgets.scan_input import ScanInput
 from kiosk.visit import Visit
 
@@ -35,6 +37,10 @@ def shown_value(offer: Offer) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
+
+
+#: Rows of an offer's prompt: the name, then value and expiry (one line each, never wrapped).
+OFFER_LINES = 2
 
 
 def _reverse(text: Text, width: int | None) -> Text:
@@ -210,7 +216,7 @@ class OffersScreen(KeyGuard[None]):
         if self.offers or self.all_offers.not_usable:
             yield Static(Text(self.all_offers.count_text), id="count")
             self._prompt_width = list_text_width(self.app.size.width)
-            option_list = OptionList(*self._options(), id="offers", markup=False)
+            option_list = OfferList(*self._options(), id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         yield Static("", id="detail", classes="hidden")
@@ -232,7 +238,9 @@ class OffersScreen(KeyGuard[None]):
                 index = len(self._rows)
                 self._rows.append(offer)
                 self._row_prompt.append(section.prompt)
-                options += [Option(self._prompt(index), id=f"r{index}"), None]
+                # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
+                options += [LazyOption(partial(self._prompt, index), OFFER_LINES,
+                                       id=f"r{index}"), None]
         return options[:-1] if options and options[-1] is None else options
 
     def on_mount(self) -> None:
@@ -268,7 +276,11 @@ class OffersScreen(KeyGuard[None]):
         offer = self._rows[index]
         assert prompt is not None and offer is not None
         selected = self._reverse_select and index == self._selected
-        return prompt(offer, self._prompt_width, selected=selected)
+        # The reverse-video row spans the list's real text width once it is laid out.
+        laid_out = self.query_one(OptionList).scrollable_content_region.width \
+            if selected and self.is_mounted else 0
+        width = laid_out if selected and laid_out else self._prompt_width
+        return prompt(offer, width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
