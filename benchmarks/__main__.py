@@ -159,8 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     for t in targets:
-        # two spaces after the verdict, "NOT MET" included (the test splits on them)
-        print(f"{'MET    ' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a    '}  "
+        print(f"{'MET    ' if t['met'] else 'NOT MET' if t['met'] is False else 'n/a    '} "
               f"{t['target']}: {t['measured']}")
     for e in errors:
         print(f"ERROR {e}")
