@@ -398,6 +398,10 @@ class Redeemer:
         if not mine and offer.id in self._busy:
             return None
         async with self._offer_lock(offer.id):
+            # Again with the lock held: a retry that started while we waited may have
+            # committed after our re-read; its own answer decides (else two "apply"s).
+            if not mine and offer.id in self._busy:
+                return None
             rows = await self._open_rows(offer.id)
             if not rows:
                 return None  # settled meanwhile (a retry's answer, another check)
