@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from starlette.applications import Starlette
@@ -215,6 +216,22 @@ class EngageApp:
                      "/api/v3/promotions/codes/{instance_id:path}/redeem"):
             a(self._api(redeem, ["POST"], path))
         a(self._api(assign_v3, ["POST"], "/api/v3/promotion-assignments"))
+        # Reward vouchers and points (kiosk.sim.rewards). The voucher is {instance_id} so
+        # that faults naming an instance apply to voucher redeems too.
+        rw = s.rewards
+        def vouchers(which: str) -> Handler:
+            return lambda r, b: rw.list_vouchers(q(r).get("contactId", ""), which)
+
+        for which, path in (("available", "/available"), ("all", ""), ("redeemed", "/redeemed")):
+            a(self._api(vouchers(which), ["GET"], f"/api/v3/reward-vouchers{path}"))
+        a(self._api(lambda r, b: rw.redeem(r.path_params["instance_id"]), ["POST"],
+                    "/api/v3/reward-vouchers/{instance_id}/redeem"))
+        a(self._api(lambda r, b: rw.reactivate(r.path_params["instance_id"]), ["POST"],
+                    "/api/v3/reward-vouchers/{instance_id}/reactivate"))
+        a(self._api(lambda r, b: rw.point_accounts(q(r).get("contactId", "")), ["GET"],
+                    "/api/v3/point-accounts"))
+        a(self._api(lambda r, b: rw.point_transactions(q(r)), ["GET"],
+                    "/api/v3/point-transactions"))
         a(self._api(lambda r, b: s.assign(r.path_params["contact_id"],
                                           r.path_params["promotion_id"]),
                     ["POST"], "/api/v2/contacts/{contact_id}/promotions/{promotion_id}/assign"))
@@ -289,6 +306,22 @@ class EngageApp:
                                instruction=body.get("instruction"),
                                redeemed=bool(body.get("redeemed", False)))}
 
+        def add_voucher(r: Request, body: Any) -> Any:
+            cid = r.path_params["contact_id"]
+            days = body.get("expiresInDays")
+            expires = s.clock() + timedelta(days=float(days)) if days is not None else None
+            return {"id": s.rewards.add_voucher(
+                cid, name=body["name"], amount=body["amount"], currency=s.currency,
+                expires_on=expires, points=int(body.get("points", 0)),
+                local_values=body.get("localValues", []))}
+
+        def add_points(r: Request, body: Any) -> Any:
+            days = body.get("validInDays")
+            s.rewards.add_points(r.path_params["contact_id"], body["amount"],
+                                 valid_from=s.clock() + timedelta(days=float(days))
+                                 if days is not None else None)
+            return s.rewards.point_accounts(r.path_params["contact_id"])
+
         a = self._admin
         return [
             a(lambda r, b: s.activate(r.path_params["promotion_id"]), "POST",
@@ -305,6 +338,8 @@ class EngageApp:
                             for d in s.demo_cards()], "GET", "/sim/demo-cards"),
             a(add_contact, "POST", "/sim/contacts"),
             a(add_offer, "POST", "/sim/contacts/{contact_id}/offers"),
+            a(add_voucher, "POST", "/sim/contacts/{contact_id}/vouchers"),
+            a(add_points, "POST", "/sim/contacts/{contact_id}/points"),
         ]
 
 
