@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -48,6 +48,36 @@ class JournalState(StrEnum):
     VERIFIED_REDEEMED = "verified-redeemed"  # a re-read showed the offer used
     VERIFIED_NOT_REDEEMED = "verified-not-redeemed"  # a re-read showed the offer still active
 
+
+class Kind(StrEnum):
+    """What was redeemed: a promotion instance (an offer) or a reward voucher."""
+
+    PROMOTION = "promotion"
+    VOUCHER = "voucher"
+
+
+class ReactivationState(StrEnum):
+    """Where an undo (voucher reactivation, for a cancelled sale) stands."""
+
+    PENDING = "pending"  # committed before the POST
+    REACTIVATED = "reactivated"  # Engage answered 200
+    REJECTED = "rejected"  # Engage refused (engage_code says why) or it was never sent
+    UNKNOWN = "unknown"  # no trustworthy answer: verify by re-reading the vouchers
+    VERIFIED_REACTIVATED = "verified-reactivated"  # a re-read showed it usable again
+    VERIFIED_NOT_REACTIVATED = "verified-not-reactivated"  # a re-read showed it still used
+
+
+_R = ReactivationState
+_REACTIVATION_TRANSITIONS: dict[ReactivationState, frozenset[ReactivationState]] = {
+    _R.PENDING: frozenset({_R.REACTIVATED, _R.REJECTED, _R.UNKNOWN, _R.VERIFIED_REACTIVATED,
+                           _R.VERIFIED_NOT_REACTIVATED}),
+    _R.UNKNOWN: frozenset({_R.UNKNOWN, _R.VERIFIED_REACTIVATED, _R.VERIFIED_NOT_REACTIVATED}),
+}
+#: Undo attempts still to verify.
+UNRESOLVED_REACTIVATIONS: frozenset[ReactivationState] = frozenset({_R.PENDING, _R.UNKNOWN})
+#: Redemption states an undo may start from: the voucher is used, by this attempt.
+UNDOABLE: frozenset[JournalState] = frozenset({JournalState.REDEEMED,
+                                               JournalState.VERIFIED_REDEEMED})
 
 #: States that still need verifying against Engage.
 UNRESOLVED: frozenset[JournalState] = frozenset({JournalState.PENDING, JournalState.UNKNOWN})
@@ -97,17 +127,52 @@ class JournalRow:
     state: JournalState
     engage_code: str | None  # e.g. "PromotionAlreadyRedeemed", "GatewayTimeout"
     note: str | None
+    kind: Kind = Kind.PROMOTION  # schema 3; rows written before it are promotions
+    reactivation: str | None = None  # the latest undo's ReactivationState, if any (vouchers)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-able fields (state as its string value)."""
+        """Plain JSON-able fields (state and kind as their string values)."""
         d = asdict(self)
         d["state"] = str(self.state)
+        d["kind"] = str(self.kind)
         return d
 
 
-COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
+@dataclass(frozen=True)
+class ReactivationRow:
+    """One undo of a voucher redemption (``redemption_id`` is the redemptions row)."""
 
-_MIGRATIONS: dict[int, Sequence[str]] = {
+    id: int
+    created_at: str
+    updated_at: str
+    redemption_id: int
+    voucher_id: str
+    state: ReactivationState
+    engage_code: str | None
+    note: str | None
+
+
+COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
+_REACTIVATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReactivationRow))
+# ``reactivation`` is read from the reactivations table: the latest undo of the row.
+_SELECT = ", ".join(
+    "(SELECT r.state FROM reactivations r WHERE r.redemption_id = redemptions.id"
+    " ORDER BY r.id DESC LIMIT 1) AS reactivation" if c == "reactivation" else c
+    for c in COLUMNS)
+
+
+def _add_kind(db: sqlite3.Connection) -> None:
+    """Schema 3: ``kind`` on every redemption (existing rows are promotions)."""
+    names = {row[1] for row in db.execute("PRAGMA table_info(redemptions)")}
+    if "kind" not in names:
+        db.execute("ALTER TABLE redemptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'promotion'"
+                   " CHECK (kind IN ('promotion', 'voucher'))")
+
+#: One migration: SQL statements, or functions of the connection for steps that must look
+#: first (``ALTER TABLE ... ADD COLUMN`` only when the column is missing). All idempotent.
+Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
+
+_MIGRATIONS: dict[int, Migration] = {
     1: (
         """CREATE TABLE redemptions (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -129,6 +194,23 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "CREATE INDEX redemptions_offer ON redemptions (offer_id)",
         "CREATE INDEX redemptions_state ON redemptions (state)",
         "CREATE INDEX redemptions_created ON redemptions (created_at)",
+    ),
+    # 2 belongs to issue 10 (the loop skips versions without an entry).
+    3: (
+        _add_kind,
+        """CREATE TABLE IF NOT EXISTS reactivations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            redemption_id INTEGER NOT NULL REFERENCES redemptions (id),
+            voucher_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'reactivated', 'rejected',
+                'unknown', 'verified-reactivated', 'verified-not-reactivated')),
+            engage_code TEXT,
+            note TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS reactivations_redemption ON reactivations (redemption_id)",
+        "CREATE INDEX IF NOT EXISTS reactivations_state ON reactivations (state)",
     ),
 }
 
@@ -215,8 +297,11 @@ class Journal:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _MIGRATIONS[target]:
-                    self._db.execute(statement)
+                for step in _MIGRATIONS.get(target, ()):  # a version without an entry: skip
+                    if callable(step):
+                        step(self._db)
+                    else:
+                        self._db.execute(step)
                 self._db.execute(f"PRAGMA user_version = {target}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -234,21 +319,26 @@ class Journal:
     @_db_errors
     def begin(self, *, store: str, terminal: str, masked_card: str, contact_id: str,
               offer_id: str, promotion_id: str | None, offer_name: str, value_applied: str,
-              note: str | None = None) -> int:
-        """Record a new attempt as ``pending``; committed and fsynced before its id is returned."""
+              note: str | None = None, kind: Kind | str = Kind.PROMOTION) -> int:
+        """Record a new attempt as ``pending``; committed and fsynced before its id is returned.
+
+        ``kind`` says what ``offer_id`` is: a promotion instance or a reward voucher.
+        """
         if not offer_id or not contact_id:
             raise ValueError("offer_id and contact_id are required")
+        kind = Kind(kind)
         now = _stamp(self._clock())
         values = (now, now, _text(store, 64), _text(terminal, 64), safe_masked_card(masked_card),
                   _text(contact_id, 64), _text(offer_id, 64),
                   _text(promotion_id, 64) if promotion_id else None, _text(offer_name),
                   _text(value_applied), str(JournalState.PENDING), None,
-                  _text(note) if note else None)
+                  _text(note) if note else None, str(kind))
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO redemptions (created_at, updated_at, store, terminal, masked_card,"
                 " contact_id, offer_id, promotion_id, offer_name, value_applied, state,"
-                " engage_code, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                " engage_code, note, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values)
             row_id = cur.lastrowid
         assert row_id is not None
         return row_id
@@ -282,14 +372,97 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
+    @_db_errors
+    def begin_reactivation(self, redemption_id: int, note: str | None = None) -> int:
+        """Record an undo of a voucher redemption as ``pending`` (fsynced) before the POST.
+
+        Refuses (JournalError) a row that is not a voucher this kiosk redeemed.
+        """
+        now = _stamp(self._clock())
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute("SELECT kind, state, offer_id FROM redemptions"
+                                         " WHERE id = ?", (redemption_id,)).fetchone()
+                if found is None:
+                    raise JournalError(f"no journal row {redemption_id}")
+                if found["kind"] != Kind.VOUCHER or JournalState(found["state"]) not in UNDOABLE:
+                    raise JournalError(f"journal row {redemption_id}: a {found['kind']} in state "
+                                       f"{found['state']} can't be undone")
+                cur = self._db.execute(
+                    "INSERT INTO reactivations (created_at, updated_at, redemption_id,"
+                    " voucher_id, state, engage_code, note) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                    (now, now, redemption_id, found["offer_id"], str(_R.PENDING),
+                     _text(note) if note else None))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @_db_errors
+    def set_reactivation_state(self, reactivation_id: int, state: ReactivationState | str, *,
+                               code: str | None = None, note: str | None = None) -> None:
+        """Move an undo to ``state``; refuses illegal moves like :meth:`set_state`."""
+        new = ReactivationState(state)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute("SELECT state FROM reactivations WHERE id = ?",
+                                         (reactivation_id,)).fetchone()
+                if found is None:
+                    raise JournalError(f"no reactivation row {reactivation_id}")
+                old = ReactivationState(found["state"])
+                if new not in _REACTIVATION_TRANSITIONS.get(old, frozenset()):
+                    raise JournalError(f"reactivation {reactivation_id}: {old} -> {new} is not "
+                                       "allowed")
+                self._db.execute(
+                    "UPDATE reactivations SET state = ?, updated_at = ?,"
+                    " engage_code = COALESCE(?, engage_code), note = COALESCE(?, note)"
+                    " WHERE id = ?",
+                    (str(new), _stamp(self._clock()), _code(code),
+                     _text(note) if note else None, reactivation_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     # --- reads -------------------------------------------------------------------------------
 
     @_db_errors
     def _select(self, where: str = "", params: Sequence[object] = ()) -> list[JournalRow]:
-        sql = f"SELECT {', '.join(COLUMNS)} FROM redemptions {where} ORDER BY created_at, id"
+        sql = f"SELECT {_SELECT} FROM redemptions {where} ORDER BY created_at, id"
         with self._lock:
             found = self._db.execute(sql, tuple(params)).fetchall()
-        return [JournalRow(**{**dict(r), "state": JournalState(r["state"])}) for r in found]
+        return [JournalRow(**{**dict(r), "state": JournalState(r["state"]),
+                              "kind": Kind(r["kind"])}) for r in found]
+
+    @_db_errors
+    def reactivations(self, redemption_id: int | None = None,
+                      states: Iterable[ReactivationState | str] | None = None
+                      ) -> list[ReactivationRow]:
+        """Undo attempts, oldest first: of one redemption, and/or only in ``states``."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if redemption_id is not None:
+            clauses.append("redemption_id = ?")
+            params.append(redemption_id)
+        if states is not None:
+            wanted = sorted({str(ReactivationState(s)) for s in states})
+            clauses.append(f"state IN ({', '.join('?' * len(wanted))})")
+            params.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (f"SELECT {', '.join(_REACTIVATION_COLUMNS)} FROM reactivations {where}"
+               " ORDER BY id")
+        with self._lock:
+            found = self._db.execute(sql, tuple(params)).fetchall()
+        return [ReactivationRow(**{**dict(r), "state": ReactivationState(r["state"])})
+                for r in found]
+
+    def unresolved_reactivations(self) -> list[ReactivationRow]:
+        """Undo attempts still ``pending`` or ``unknown`` (for reconciliation)."""
+        return self.reactivations(states=UNRESOLVED_REACTIVATIONS)
 
     def get(self, row_id: int) -> JournalRow:
         """One attempt by id."""
@@ -372,8 +545,9 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 _TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "id"), ("created_at", "time (UTC)"), ("store", "store"), ("terminal", "terminal"),
-    ("masked_card", "card"), ("offer_name", "offer"), ("value_applied", "value"),
-    ("state", "state"), ("engage_code", "code"), ("offer_id", "offer id"),
+    ("masked_card", "card"), ("kind", "kind"), ("offer_name", "offer"),
+    ("value_applied", "value"), ("state", "state"), ("engage_code", "code"),
+    ("reactivation", "undo"), ("offer_id", "offer id"),
 )
 
 
@@ -401,7 +575,12 @@ def format_table(rows: Sequence[JournalRow]) -> str:
         per_state[str(r.state)] = per_state.get(str(r.state), 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in per_state.items())
     lines.append(f"{len(rows)} attempt{'s' if len(rows) != 1 else ''}: {summary}")
-    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED)
+    undone = sum(1 for r in rows if r.reactivation in (_R.REACTIVATED, _R.VERIFIED_REACTIVATED))
+    if undone:
+        lines.append(f"{undone} voucher redemption{'s' if undone != 1 else ''} undone "
+                     "(sale cancelled): the voucher is usable again")
+    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED) + sum(
+        1 for r in rows if r.reactivation in UNRESOLVED_REACTIVATIONS)
     if unresolved:
         lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
                      "the shift")
