@@ -73,6 +73,9 @@ _REACTIVATION_TRANSITIONS: dict[ReactivationState, frozenset[ReactivationState]]
                            _R.VERIFIED_NOT_REACTIVATED}),
     _R.UNKNOWN: frozenset({_R.UNKNOWN, _R.VERIFIED_REACTIVATED, _R.VERIFIED_NOT_REACTIVATED}),
 }
+#: After these an undo of the same redemption may be tried again (it did not happen).
+_RETRYABLE_UNDO: frozenset[ReactivationState] = frozenset({_R.REJECTED,
+                                                           _R.VERIFIED_NOT_REACTIVATED})
 #: Undo attempts still to verify.
 UNRESOLVED_REACTIVATIONS: frozenset[ReactivationState] = frozenset({_R.PENDING, _R.UNKNOWN})
 #: Redemption states an undo may start from: the voucher is used, by this attempt.
@@ -389,6 +392,11 @@ class Journal:
                 if found["kind"] != Kind.VOUCHER or JournalState(found["state"]) not in UNDOABLE:
                     raise JournalError(f"journal row {redemption_id}: a {found['kind']} in state "
                                        f"{found['state']} can't be undone")
+                last = self._db.execute("SELECT state FROM reactivations WHERE redemption_id = ?"
+                                        " ORDER BY id DESC LIMIT 1", (redemption_id,)).fetchone()
+                if last is not None and ReactivationState(last["state"]) not in _RETRYABLE_UNDO:
+                    raise JournalError(f"journal row {redemption_id}: already undone or being "
+                                       f"undone ({last['state']})")
                 cur = self._db.execute(
                     "INSERT INTO reactivations (created_at, updated_at, redemption_id,"
                     " voucher_id, state, engage_code, note) VALUES (?, ?, ?, ?, ?, NULL, ?)",

@@ -12,9 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
+
+if TYPE_CHECKING:
+    from kiosk.rewards import Rewards
 
 #: No-break space: Swedish thousands separator and the gap before "%" (never wraps apart).
 NBSP = "\u00a0"
@@ -119,6 +122,8 @@ class Member:
     first_name: str | None
     card: str = field(repr=False)
     masked_card: str
+    #: vouchers and points read with the offers (None: not asked for)
+    rewards: Rewards | None = field(default=None, repr=False, compare=False)
 
 
 def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool]:
