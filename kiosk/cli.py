@@ -1,8 +1,9 @@
 """Command line: ``kiosk run | demo | sim | journal | scanners | pin``.
 
 The subcommands and their options are a public interface (stores script against them).
-Each subcommand's work lives beside the part it belongs to; this module only parses
-arguments and turns configuration errors into one line on stderr and exit status 2.
+Each subcommand's work lives in ``kiosk.commands`` (or beside the part it starts: the UI, the
+simulator); this module only parses arguments and turns :class:`kiosk.errors.KioskError` into
+one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kiosk import __version__
+from kiosk.errors import KioskError, UsageError
+
+__all__ = ["EXIT_CONFIG", "UsageError", "build_parser", "main"]  # UsageError: its old home
 
 EXIT_CONFIG = 2
-
-
-class UsageError(Exception):
-    """A setting or argument is invalid; the message names it and says why (one line)."""
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -61,16 +61,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only these states (repeatable): pending, redeemed, rejected, unknown, "
                         "verified-redeemed, verified-not-redeemed")
     p.add_argument("--path", type=Path, help="journal file (default: from settings)")
-    p.set_defaults(handler="kiosk.journal:cli_main")
+    p.set_defaults(handler="kiosk.commands.journal:main")
 
     p = sub.add_parser("scanners", help="list serial ports (device, VID:PID, serial, product)")
     p.add_argument("--all", action="store_true", help="include ports without USB ids")
-    p.set_defaults(handler="kiosk.scanner.ports:cli_main")
+    p.set_defaults(handler="kiosk.commands.scanners:main")
 
     p = sub.add_parser("pin", help="set the staff PIN (stored as a salted hash in the config file)")
     _add_config(p)
     p.add_argument("--clear", action="store_true", help="remove the PIN")
-    p.set_defaults(handler="kiosk.config:pin_main")
+    p.set_defaults(handler="kiosk.commands.pin:main")
     return parser
 
 
@@ -86,11 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    from kiosk.config import ConfigError  # light import; no Textual
-
     try:
         return int(_resolve(args.handler)(args) or 0)
-    except (ConfigError, UsageError) as exc:
+    except KioskError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:

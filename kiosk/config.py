@@ -2,22 +2,19 @@
 
 The TOML file uses the same names, lower-case and without the prefix. Every problem stops the
 start with a :class:`ConfigError` whose message is one line naming the key and the reason; the
-API key never appears in a message, a ``repr()`` or a dump. ``kiosk pin`` lives here because it
-writes this file; the PIN's hashing and lockout are in ``kiosk.staff_pin``.
+API key never appears in a message, a ``repr()`` or a dump. The PIN's hashing and lockout are in
+``kiosk.staff_pin``; ``kiosk pin``, which rewrites the file, is ``kiosk.commands.pin``.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
-import getpass
 import ipaddress
 import os
 import re
 import socket
 import ssl
 import stat
-import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -29,11 +26,12 @@ from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_valid
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
-from kiosk.staff_pin import PIN_RE, PinGuard, check_pin_hash, hash_pin, parse_pin_hash
+from kiosk.errors import ConfigError
+from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
+from kiosk.text import has_unsafe
 
-__all__ = [  # PinGuard, hash_pin and check_pin_hash are re-exported: callers know them from here
-    "ConfigError", "PinGuard", "Settings", "check_pin_hash", "hash_pin", "load_settings",
-    "pin_main", "settings_table_markdown", "verify_pin",
+__all__ = [  # ConfigError is re-exported: it is the error loading settings raises
+    "ConfigError", "Settings", "load_settings", "settings_table_markdown", "verify_pin",
 ]
 
 ENV_PREFIX = "KIOSK_"
@@ -42,12 +40,7 @@ CONFIG_ENV = "KIOSK_CONFIG"
 NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
-
-
-class ConfigError(Exception):
-    """An invalid setting: the message is one line naming the key and the reason."""
 
 
 def env_name(field: str) -> str:
@@ -222,7 +215,7 @@ class Settings(BaseSettings):
     @field_validator("store_name", "terminal_name")
     @classmethod
     def _check_label(cls, value: str) -> str:
-        if _CONTROL_RE.search(value):
+        if has_unsafe(value):
             raise ValueError("must not contain control characters")
         return value.strip()
 
@@ -586,86 +579,3 @@ def verify_pin(settings: Settings, pin: str) -> bool:
     if settings.staff_pin is None:
         return False
     return check_pin_hash(settings.staff_pin.get_secret_value(), pin)
-
-
-
-def _read_new_pin() -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass("New staff PIN (4-12 digits): ")
-        if first.strip() and getpass.getpass("Repeat the PIN: ") != first:
-            raise ConfigError("staff PIN: the two entries differ; nothing was changed")
-    else:
-        first = sys.stdin.readline()  # scripting: one line on stdin
-    pin = first.strip()
-    if not PIN_RE.fullmatch(pin):
-        raise ConfigError("staff PIN: must be 4-12 digits; nothing was changed")
-    return pin
-
-
-def _toml_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + _CONTROL_RE.sub(lambda m: f"\\u{ord(m[0]):04x}", escaped) + '"'
-
-
-def set_file_value(path: Path, key: str, value: str | None) -> None:
-    """Set (or with ``None`` remove) one top-level string key, keeping comments and other keys.
-
-    Writes atomically; a new file is created mode 0600 (its directory 0700).
-    """
-    old = read_config_file(path, must_exist=False)  # refuses a broken file before touching it
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    pattern = re.compile(rf"^[ \t]*{re.escape(key)}[ \t]*=.*(?:\n|$)", re.MULTILINE)
-    new_line = f"{key} = {_toml_string(value)}\n" if value is not None else ""
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: new_line, text, count=1)
-    elif value is not None:
-        header = re.search(r"^[ \t]*\[", text, re.MULTILINE)  # keys must precede any table
-        at = header.start() if header else len(text)
-        prefix = text[:at] if not text[:at] or text[:at].endswith("\n") else text[:at] + "\n"
-        text = prefix + new_line + text[at:]
-    expected = {k: v for k, v in old.items() if k != key}
-    if value is not None:
-        expected[key] = value
-    if tomllib.loads(text) != expected:  # a multi-line value or odd layout: don't guess
-        raise ConfigError(f"{path}: could not update {key} safely; edit the file by hand")
-    _write_private(path, text)
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        old = path.stat()
-    except FileNotFoundError:
-        old = None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if old is not None:  # keep the admin's mode and owner (root may run `kiosk pin`)
-            os.chmod(tmp, stat.S_IMODE(old.st_mode))
-            if os.geteuid() == 0:
-                os.chown(tmp, old.st_uid, old.st_gid)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def pin_main(args: argparse.Namespace) -> int:
-    """``kiosk pin [--config PATH] [--clear]``: store the staff PIN as a salted hash."""
-    path, _explicit = config_location(getattr(args, "config", None))
-    if getattr(args, "clear", False):
-        set_file_value(path, "staff_pin", None)
-        print(f"Staff PIN removed from {path}: the exit key now exits without a PIN.")
-    else:
-        set_file_value(path, "staff_pin", hash_pin(_read_new_pin()))
-        print(f"Staff PIN saved (salted hash) in {path}.")
-    if os.environ.get(env_name("staff_pin")):
-        print(f"Note: {env_name('staff_pin')} is set in the environment and overrides the file.")
-    return 0

@@ -7,29 +7,25 @@ power cut the ``pending``/``unknown`` rows are what start-up reconciliation veri
 Durability: WAL with ``synchronous=FULL`` (each commit is fsynced). Privacy: the journal holds
 the masked card only (a full number passed by mistake is masked here), never the API key or an
 e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user_version``.
-
-``cli_main`` is ``kiosk journal``: the journal as a table, CSV or JSON for reconciling a shift.
+``kiosk journal`` (the journal as a table, CSV or JSON) is ``kiosk.commands.journal``.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 import logging
 import os
-import re
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
+
+from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +224,9 @@ def _stamp(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _text(value: object, limit: int = _MAX_TEXT) -> str:
-    """Printable one-line text: Engage strings are data, never trusted."""
-    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit]
+    """One line of safe text, cut at ``limit``: Engage strings are data, never trusted."""
+    return one_line(value, limit)
 
 
 def safe_masked_card(card: str) -> str:
@@ -523,133 +516,3 @@ class Journal:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-# --- kiosk journal -------------------------------------------------------------------------
-
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_since(text: str, now: datetime | None = None) -> datetime:
-    """``8h``/``2d``/``30m``/``1w``/``45s`` ago, or an ISO date/date-time (naive = local time)."""
-    now = now or utc_now()
-    m = _RELATIVE.match(text)
-    if m:
-        return now - timedelta(**{_UNITS[m.group(2).lower()]: float(m.group(1))})
-    raw = text.strip()
-    try:
-        when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            when = datetime.combine(date.fromisoformat(raw), datetime.min.time())
-        except ValueError:
-            raise ValueError(f"--since {text!r}: use an ISO date/time (2026-11-27, "
-                             "2026-11-27T08:00) or an age like 8h, 2d, 30m") from None
-    if when.tzinfo is None:
-        when = when.astimezone()  # a store thinks in local time
-    return when.astimezone(UTC)
-
-
-_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "id"), ("created_at", "time (UTC)"), ("store", "store"), ("terminal", "terminal"),
-    ("masked_card", "card"), ("kind", "kind"), ("offer_name", "offer"),
-    ("value_applied", "value"), ("state", "state"), ("engage_code", "code"),
-    ("reactivation", "undo"), ("offer_id", "offer id"),
-)
-
-
-def _cell(row: JournalRow, name: str) -> str:
-    value = getattr(row, name)
-    if value is None:
-        return ""
-    if name == "created_at":
-        return str(value)[:19].replace("T", " ")
-    return _text(value, 40)
-
-
-def format_table(rows: Sequence[JournalRow]) -> str:
-    """Aligned columns, oldest first, then one summary line per state present."""
-    if not rows:
-        return "no redemptions recorded"
-    cells = [[_cell(r, name) for name, _ in _TABLE_COLUMNS] for r in rows]
-    heads = [head for _, head in _TABLE_COLUMNS]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-              for row in cells]
-    per_state: dict[str, int] = {}
-    for r in rows:
-        per_state[str(r.state)] = per_state.get(str(r.state), 0) + 1
-    summary = ", ".join(f"{n} {s}" for s, n in per_state.items())
-    lines.append(f"{len(rows)} attempt{'s' if len(rows) != 1 else ''}: {summary}")
-    undone = sum(1 for r in rows if r.reactivation in (_R.REACTIVATED, _R.VERIFIED_REACTIVATED))
-    if undone:
-        lines.append(f"{undone} voucher redemption{'s' if undone != 1 else ''} undone "
-                     "(sale cancelled): the voucher is usable again")
-    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED) + sum(
-        1 for r in rows if r.reactivation in UNRESOLVED_REACTIVATIONS)
-    if unresolved:
-        lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
-                     "the shift")
-    return "\n".join(lines)
-
-
-def _csv_safe(value: object) -> object:
-    # A cell starting with = + - @ is a formula in a spreadsheet; offer names come from Engage.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def format_csv(rows: Sequence[JournalRow]) -> str:
-    """CSV with a header row (all columns), oldest first."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    for r in rows:
-        d = r.as_dict()
-        writer.writerow([_csv_safe(d[c]) for c in COLUMNS])
-    return buf.getvalue().rstrip("\n")
-
-
-def format_json(rows: Sequence[JournalRow]) -> str:
-    """A JSON list of objects (all columns), oldest first."""
-    return json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2)
-
-
-def _settings_journal_path(config: Path | None) -> Path:
-    from kiosk.config import load_settings
-
-    # The journal needs no Engage URL or key: don't demand them to read it.
-    return Path(load_settings(config, require_engage=False).journal_path)
-
-
-def cli_main(args: Any) -> int:
-    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none."""
-    from kiosk.cli import UsageError
-
-    try:
-        since = parse_since(args.since) if getattr(args, "since", None) else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    states: list[JournalState] | None = None
-    if getattr(args, "state", None):
-        try:
-            states = [JournalState(s.strip().lower()) for s in args.state]
-        except ValueError:
-            valid = ", ".join(s.value for s in JournalState)
-            raise UsageError(f"--state: use one of {valid}") from None
-    path = args.path or _settings_journal_path(getattr(args, "config", None))
-    rows: list[JournalRow] = []
-    if Path(path).exists():
-        try:
-            with Journal(Path(path), create=False) as journal:
-                rows = journal.rows(since=since, states=states)
-        except (sqlite3.DatabaseError, JournalError) as exc:
-            print(f"kiosk: journal {path}: {exc}", file=sys.stderr)
-            return 1
-    fmt = getattr(args, "format", "table") or "table"
-    out = {"table": format_table, "csv": format_csv, "json": format_json}[fmt](rows)
-    print(out)
-    return 0

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kiosk.config import ConfigError, Settings, env_name
+from kiosk.text import strip_unsafe
 
 LOG_FILE = "kiosk.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -31,9 +32,6 @@ NOISY_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", 
 _STDLIB_LAST_RESORT = logging.lastResort
 _STDLIB_RAISE_EXCEPTIONS = logging.raiseExceptions
 
-_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
-# C0/C1 controls, DEL, line/paragraph separators, bidi overrides (they reorder what a reader sees)
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _URL_QUERY_RE = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s?#]*)[?#][^\s'\"]*")
 _EMAIL_RE = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 # 8+ digits, optionally grouped by single spaces or dashes: cards, phones, personal numbers
@@ -51,8 +49,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    text = _ANSI_RE.sub("", text)
-    text = _CONTROL_RE.sub(" ", text)
+    text = strip_unsafe(text, breaks=" ")  # a line break could forge a record
     text = _URL_QUERY_RE.sub(r"\1?<redacted>", text)  # same marker as kiosk.engage.redact
     text = _EMAIL_RE.sub("<email>", text)
     return _DIGITS_RE.sub(_mask_digits, text)

@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
+from kiosk.text import one_line
 
 if TYPE_CHECKING:
     from kiosk.rewards import Rewards
@@ -22,29 +23,13 @@ if TYPE_CHECKING:
 #: No-break space: Swedish thousands separator and the gap before "%" (never wraps apart).
 NBSP = "\u00a0"
 _MAX_TEXT = 200
-# ESC [ ... final byte, and OSC ... BEL/ST: strip whole sequences, not just the ESC.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
-# Bidi overrides/isolates can reorder what staff read; they have no place in an offer name.
-_BIDI = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-# Categories Cc and Cs (controls, lone surrogates) but \t\n\v\f\r: split() makes those spaces.
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _DIGITS = re.compile(r"(\d+)")
 
 
 def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
-    """One line of printable text from untrusted input (Engage or a scanner).
-
-    Escape sequences and control characters are removed, whitespace runs become one space,
-    and the result is capped at ``limit`` characters. ``None`` gives "".
-    """
-    if text is None:
-        return ""
-    s = str(text)
-    # Printable text (the usual case) has no escape, control, bidi or surrogate to remove.
-    if not s.isprintable():
-        s = _CONTROL.sub("", _ANSI.sub("", s).translate(_BIDI))
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    """One line of safe text for staff to read (``kiosk.text.one_line``), at most ``limit``
+    characters, the last an ellipsis when cut. ``None`` gives ""."""
+    return one_line(text, limit, mark="…")
 
 
 def _group_thousands(digits: str) -> str:

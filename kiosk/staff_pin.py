@@ -1,6 +1,7 @@
 """The staff PIN: a salted PBKDF2 hash and a guard that locks after too many wrong entries.
 
-Pure (no settings, no files): ``kiosk.config`` stores the hash and ``kiosk pin`` writes it.
+Pure (no settings, no files): ``kiosk.config`` stores the hash, ``kiosk pin`` writes it and
+``kiosk.ui.launch`` builds the guard from the settings.
 """
 
 from __future__ import annotations
@@ -12,10 +13,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from kiosk.config import Settings
+from typing import Literal
 
 PIN_ALGORITHM = "pbkdf2_sha256"
 PIN_ITERATIONS = 600_000  # OWASP 2023 figure for PBKDF2-HMAC-SHA256; ~0.25 s per check
@@ -75,14 +73,6 @@ class PinGuard:
         self._clock = clock
         self._wrong = 0
         self._locked_until: float | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings,
-                      clock: Callable[[], float] = time.monotonic) -> PinGuard:
-        """A guard for the configured PIN with the configured limits."""
-        pin = settings.staff_pin.get_secret_value() if settings.staff_pin else None
-        return cls(pin, max_attempts=settings.pin_max_attempts, lockout=settings.pin_lockout,
-                   clock=clock)
 
     @property
     def required(self) -> bool:

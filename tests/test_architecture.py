@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = [
     "kiosk/engage", "kiosk/scanner", "kiosk/sim", "kiosk/journal.py", "kiosk/redeem.py",
     "kiosk/breaker.py", "kiosk/offers.py", "kiosk/lookup.py", "kiosk/config.py", "kiosk/logs.py",
-    "kiosk/staff_pin.py",
+    "kiosk/staff_pin.py", "kiosk/errors.py", "kiosk/text.py",
 ]
 
 

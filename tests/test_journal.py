@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import EXIT_CONFIG, main
+from kiosk.commands.journal import parse_since
 from kiosk.journal import (
     SCHEMA_VERSION,
     Journal,
     JournalError,
     JournalState,
-    parse_since,
     safe_masked_card,
 )
 
@@ -131,7 +131,7 @@ def test_an_email_in_the_card_field_is_masked() -> None:
 
 def test_control_characters_from_engage_are_stripped(journal: Journal) -> None:
     row_id = attempt(journal, offer_name="Sale\x1b[2J\nnow\x07")
-    assert journal.get(row_id).offer_name == "Sale [2J now"
+    assert journal.get(row_id).offer_name == "Sale now"  # the escape sequence goes whole
 
 
 def test_unresolved_attempts_and_counts(journal: Journal) -> None:

@@ -55,7 +55,7 @@ def test_card_email_key_and_control_chars_never_reach_the_file(settings: Setting
     assert any(line.endswith("sent apikey=[redacted]") for line in lines)
     assert not any(line.startswith("FAKE") for line in lines)  # injected line stays in its record
     assert not any(ch in text for ch in "\x1b\x07\r\x00\u202e")
-    assert any("Bonus FAKE" in line and line.endswith("evil ") for line in lines)
+    assert any("Bonus FAKE" in line and line.endswith("redeemed evil") for line in lines)
     assert any(line.endswith("****1111 and ****1111 and ****4567") for line in lines)
 
 
@@ -171,7 +171,7 @@ def test_nothing_goes_to_stdout_or_stderr(tmp_path: Path, monkeypatch: pytest.Mo
     ("ssn 19800101-1234", "ssn ****1234"),
     ("mail ANNA@EXAMPLE.COM.", "mail <email>."),
     ("tab\there", "tab here"),
-    ("\x9b31mred", " 31mred"),
+    ("\x9b31mred", "red"),  # an 8-bit CSI goes whole
 ])
 def test_scrub(raw: str, clean: str) -> None:
     assert scrub(raw) == clean

@@ -112,7 +112,7 @@ def test_sanitize_caps_length_and_handles_none() -> None:
 
 @pytest.mark.parametrize(("raw", "shown"), [
     ("  Kaffe   och ☕ åäö  ", "Kaffe och ☕ åäö"),  # printable: only the spaces change
-    ("a\x85b\x9b31mc\x7fd\x00e", "ab31mcde"),  # C1 controls, DEL and NUL go
+    ("a\x85b\x9b31mc\x7fd\x00e", "abcde"),  # C1 controls, DEL and NUL go; an 8-bit CSI whole
     ("a\x1cb\x1fc", "abc"),  # controls that split() would count as spaces go, not become one
     ("a\ud800b", "ab"),  # a lone surrogate
     ("a\u00a0\u2003b\u2028c", "a b c"),  # other spaces and line separators collapse

@@ -15,15 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import (
-    ConfigError,
-    PinGuard,
-    Settings,
-    check_pin_hash,
-    hash_pin,
-    load_settings,
-    verify_pin,
-)
+from kiosk.config import ConfigError, Settings, load_settings, verify_pin
+from kiosk.staff_pin import PinGuard, check_pin_hash, hash_pin
+from kiosk.ui.launch import pin_guard
 
 KEY = "Zq8-distinctive-api-key-7Hx"
 URL = "https://acme.voyado.com"
@@ -180,7 +174,7 @@ def test_plain_pin_is_hashed_in_memory_and_warned(monkeypatch: pytest.MonkeyPatc
 
 def test_no_pin_configured_means_no_prompt() -> None:
     settings = load_settings(None, require_engage=False)
-    guard = PinGuard.from_settings(settings)
+    guard = pin_guard(settings)
     assert not guard.required and not settings.pin_required()
     assert not verify_pin(settings, "0000")  # fail closed if someone asks anyway
 
@@ -227,7 +221,7 @@ def test_guard_limits_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("KIOSK_PIN_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("KIOSK_PIN_LOCKOUT", "10")
     clock = FakeClock()
-    guard = PinGuard.from_settings(load_settings(None, require_engage=False), clock=clock)
+    guard = pin_guard(load_settings(None, require_engage=False), clock=clock)
     assert [guard.attempt("1"), guard.attempt("1")] == ["wrong", "locked"]
     assert guard.locked_for() == 10
 
@@ -259,7 +253,7 @@ def test_kiosk_pin_writes_a_hash_and_keeps_the_rest(tmp_path: Path) -> None:
     assert check_pin_hash(data["staff_pin"], "80125")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640  # the admin's mode is kept
     settings = load_settings(path, require_engage=False)
-    assert verify_pin(settings, "80125") and PinGuard.from_settings(settings).required
+    assert verify_pin(settings, "80125") and pin_guard(settings).required
 
     again = kiosk("pin", "--config", str(path), stdin="2222\n")  # replaced, not added twice
     assert again.returncode == 0

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from kiosk.text import one_line
+
 _MAX_DETAIL = 200
 _MAX_CODE = 64
 
@@ -264,9 +266,8 @@ _MESSAGE_KEYS = ("message", "Message", "detail", "error_description")
 
 
 def _clean(text: str) -> str:
-    """One line of printable text, capped: bodies are diagnostics, never trusted."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(text.split())[:_MAX_DETAIL]
+    """One line of safe text, capped: bodies are diagnostics, never trusted."""
+    return one_line(text, _MAX_DETAIL)
 
 
 def _as_code(value: Any) -> str | None:

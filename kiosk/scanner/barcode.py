@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kiosk.text import strip_unsafe
+
 # Staff-facing reasons (short: they are shown on the till screen as they are).
 NOT_A_MEMBER_CARD = "not a member card"
 TOO_SHORT = "card number too short"
@@ -35,21 +37,13 @@ IN_STORE_EAN_PREFIXES: tuple[str, ...] = ("02", "04", "2")
 EAN13_SYMBOLOGIES: frozenset[str] = frozenset({"]E0", "]E3"})
 
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
-# ESC sequences go whole: CSI, OSC/DCS/SOS/PM/APC strings (ended by BEL or ST, or the end of the
-# text when unterminated), then any two-byte ESC sequence; 8-bit CSI/OSC likewise.
-_ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)"
-    r"|\x1b[ -~]?"
-)
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _DIGITS13 = re.compile(r"[0-9]{13}")
 _PRINTABLE_ASCII = re.compile(r"[ -~]*")
 
 
-def strip_controls(text: str) -> str:
-    """Remove escape sequences entirely and every other C0/C1 control character and DEL."""
-    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+#: The scanner's name for ``kiosk.text.strip_unsafe`` (escape sequences and unsafe characters
+#: removed, nothing put in their place), kept for callers that know it from here.
+strip_controls = strip_unsafe
 
 
 @dataclass(frozen=True)
@@ -113,7 +107,7 @@ def split_aim(text: str) -> tuple[str | None, str]:
 
 def parse_scan(raw: str, rules: CardRules = CardRules()) -> Accepted | Rejected:
     """Turn one raw scan (serial line, wedge burst or typed text) into a card number or a reason."""
-    text = strip_controls(raw).strip()
+    text = strip_unsafe(raw).strip()
     symbology, card = split_aim(text)
     if not card:
         return Rejected(UNREADABLE)
@@ -152,7 +146,7 @@ def is_valid_ean13(code: str) -> bool:
 
 def mask_card(card: str) -> str:
     """``"•••• 4931"``: only the last 4 characters, and none at all of a card that short."""
-    card = strip_controls(card).strip()
+    card = strip_unsafe(card).strip()
     if len(card) <= 4:
         return "••••"
     return f"•••• {card[-4:]}"

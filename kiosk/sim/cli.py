@@ -8,6 +8,7 @@ import signal
 import threading
 from types import FrameType
 
+from kiosk.errors import UsageError
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data
 from kiosk.sim.rules import SimError
 from kiosk.sim.server import Simulator
@@ -24,8 +25,6 @@ def _is_loopback(host: str) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     """Serve until Ctrl+C or SIGTERM; print the URL, the key and the demo cards. Exit 0."""
-    from kiosk.cli import UsageError  # the CLI's one-line error path (exit status 2)
-
     try:
         state = load_demo_data(args.data)
     except (OSError, ValueError, KeyError, TypeError, SimError) as exc:  # one line, not a trace

@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from kiosk.config import ConfigError, Settings, load_settings
+from kiosk.config import Settings, load_settings
+from kiosk.errors import ConfigError
+from kiosk.staff_pin import PinGuard
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
@@ -34,7 +37,6 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
-    from kiosk.config import PinGuard
     from kiosk.lookup import MemberLookup
     from kiosk.redeem import Redeemer
     from kiosk.scanner.serial_reader import scanner_from_settings
@@ -48,9 +50,16 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
     return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
-                         pin_guard=PinGuard.from_settings(settings),
+                         pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
                          log_path=log_path)
+
+
+def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -> PinGuard:
+    """A guard for the configured staff PIN (its hash) with the configured limits."""
+    pin = settings.staff_pin.get_secret_value() if settings.staff_pin else None
+    return PinGuard(pin, max_attempts=settings.pin_max_attempts, lockout=settings.pin_lockout,
+                    clock=clock)
 
 
 def make_client(settings: Settings) -> Any:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from serial.tools.list_ports_common import ListPortInfo
 
+from kiosk.commands import scanners
 from kiosk.scanner import ports
 from kiosk.scanner.ports import PortInfo, list_ports, resolve_port
 
@@ -79,7 +80,7 @@ def test_auto_prefers_a_cdc_acm_device_and_vid_pid_matches(usb_ports: Path) -> N
 
 
 def test_cli_lists_a_scanner(usb_ports: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert ports.cli_main(type("Args", (), {"all": False})()) == 0
+    assert scanners.main(type("Args", (), {"all": False})()) == 0
     out = capsys.readouterr().out
     assert "/dev/ttyACM1\n  VID:PID        05f9:4204\n  serial number  S/N 4711\n" in out
     assert "product        Handheld Barcode Scanner" in out

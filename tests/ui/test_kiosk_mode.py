@@ -12,11 +12,11 @@ from textual.command import CommandPalette
 from textual.widgets import OptionList
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.config import PinGuard, hash_pin
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.scanner.serial_reader import SerialScanner
 from kiosk.sim import Fault
+from kiosk.staff_pin import PinGuard, hash_pin
 from kiosk.ui.messages import CardScanned, LookupDone, ScannerStatus
 from kiosk.ui.services import KioskServices
 

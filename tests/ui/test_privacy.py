@@ -27,10 +27,11 @@ from support import async_wait_until
 from textual import events
 from textual.containers import VerticalScroll
 
-from kiosk.config import default_config_path, hash_pin, load_settings
+from kiosk.config import default_config_path, load_settings
 from kiosk.journal import Journal
 from kiosk.logs import LOG_FILE, configure_logging, reset_logging
 from kiosk.sim import Fault, Simulator, load_demo_data
+from kiosk.staff_pin import hash_pin
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services, make_client, open_journal
 from kiosk.ui.screens.offers import OffersScreen
