@@ -44,7 +44,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
 
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
-                          now=now or (lambda: datetime.now(UTC)))
+                          now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
+                          currency=settings.currency)
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker)
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
@@ -70,7 +71,8 @@ def make_client(settings: Settings) -> Any:
                               redeem_read=settings.engage_redeem_timeout)
     verify: Any = settings.ssl_context() if settings.engage_url.startswith("https") else True
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
-                        verify=verify, proxy=settings.engage_proxy)
+                        verify=verify, proxy=settings.engage_proxy,
+                        promotion_redeem_api=settings.promotion_redeem_api)
 
 
 def open_journal(path: Path) -> Any:
