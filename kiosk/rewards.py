@@ -14,7 +14,7 @@ from decimal import Decimal
 from operator import itemgetter
 
 from kiosk.engage.models import PointAccount, RewardVoucher
-from kiosk.offers import _group_thousands, format_expiry, format_money, sanitize
+from kiosk.offers import Offer, _group_thousands, format_expiry, format_money, sanitize
 
 VOUCHER = "voucher"
 
@@ -63,6 +63,10 @@ class Rewards:
 
     vouchers: tuple[Voucher, ...] | None = None
     points: Points | None = None
+
+
+#: What staff can redeem at the till: an offer or a reward voucher.
+Benefit = Offer | Voucher
 
 
 def format_points(value: Decimal) -> str:
@@ -114,5 +118,5 @@ def points_of(accounts: list[PointAccount]) -> Points:
     return Points(balance=balance, pending=pending)
 
 
-__all__ = ["Points", "Rewards", "VOUCHER", "Voucher", "format_points", "points_of",
+__all__ = ["Benefit", "Points", "Rewards", "VOUCHER", "Voucher", "format_points", "points_of",
            "to_voucher", "usable_vouchers"]

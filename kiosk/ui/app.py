@@ -21,8 +21,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
-from kiosk.offers import Member, Offer
+from kiosk.journal import JournalError
+from kiosk.offers import Member
 from kiosk.redeem import RedeemInProgress
+from kiosk.rewards import VOUCHER, Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.ui import messages_text
 from kiosk.ui.messages import (
@@ -32,13 +34,15 @@ from kiosk.ui.messages import (
     RawScan,
     RedeemFinished,
     ScannerStatus,
+    UndoFinished,
 )
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
-from kiosk.ui.screens.result import ResultScreen
+from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
+from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.scan_input import ScanInput
 
@@ -293,7 +297,7 @@ class KioskApp(App[int], inherit_bindings=False):
             self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
-    def choose(self, offer: Offer) -> None:
+    def choose(self, offer: Benefit) -> None:
         """Staff picked an offer: ask before anything is sent."""
         if self.member is None or self.redeeming:
             return
@@ -302,7 +306,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         self.push_screen(ConfirmScreen(self.member, offer))
 
-    def redeem(self, offer: Offer) -> None:
+    def redeem(self, offer: Benefit) -> None:
         """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
         if self.redeeming or self.member is None:
             return
@@ -312,7 +316,7 @@ class KioskApp(App[int], inherit_bindings=False):
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
     # abandon a redemption half way.
     @work(group="redeem", exit_on_error=False, description="redeem offer")
-    async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
+    async def _redeem(self, member: Member, offer: Benefit, generation: int) -> None:
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
         except RedeemInProgress as exc:  # a start-up reconciliation holds the terminal's lock
@@ -331,11 +335,53 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(ResultScreen(text, message.member))
+            await self.push_screen(ResultScreen(text, message.member,
+                                                _undoable(message.offer, message.outcome)))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    # --- undo a voucher (sale cancelled) ---------------------------------------------------------
+    def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
+        """F3 on a voucher's result: the staff PIN, then a confirmation, then reactivate."""
+        if self.redeeming or isinstance(self.screen, UndoScreen):
+            return
+        undoable = message.undoable
+        self._with_pin(f"give back {undoable.name}",
+                       lambda: self.push_screen(UndoScreen(undoable), self._undo_confirmed))
+
+    def _undo_confirmed(self, undoable: Undoable | None) -> None:
+        if undoable is None or self.redeeming:
+            return
+        self.redeeming = True
+        self._undo(undoable, self.member, self.generation)
+
+    @work(group="redeem", exit_on_error=False, description="undo voucher")
+    async def _undo(self, undoable: Undoable, member: Member | None, generation: int) -> None:
+        outcome: Any
+        try:
+            outcome = await self.services.redeemer.undo(undoable.journal_id)
+        except RedeemInProgress as exc:
+            outcome = SimpleNamespace(kind="REJECTED", error=exc)
+        except JournalError as exc:  # already given back, or not a voucher this till used
+            log.warning("undo refused by the journal: %s", exc)
+            outcome = SimpleNamespace(kind="ALREADY_UNDONE", error=None)
+        except Exception as exc:
+            log.error("undo raised %s", type(exc).__name__)
+            outcome = SimpleNamespace(kind="UNKNOWN", error=exc)
+        self.post_message(UndoFinished(generation, member, undoable.name, outcome))
+
+    async def on_undo_finished(self, message: UndoFinished) -> None:
+        self.redeeming = False
+        if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
+            self._reconcile_due = True
+        text = messages_text.for_undo(message.outcome, message.name)
+        if message.generation == self.generation:
+            await self.push_screen(ResultScreen(text, message.member))
+        else:
+            self.notify(f"{message.name}: {text.body}", title=text.title,
+                        severity=_toast_severity(text.severity), timeout=30)
 
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
@@ -398,6 +444,15 @@ class KioskApp(App[int], inherit_bindings=False):
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
         return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+
+
+def _undoable(offer: Benefit, outcome: Any) -> Undoable | None:
+    """A voucher this till just redeemed (and was told to apply) can be given back."""
+    journal_id = getattr(outcome, "journal_id", None)
+    if getattr(offer, "kind", "") != VOUCHER or not getattr(outcome, "apply", False) \
+            or journal_id is None:
+        return None
+    return Undoable(journal_id, offer.name)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

@@ -8,6 +8,7 @@ from typing import Any
 from textual.message import Message
 
 from kiosk.offers import Member, Offer
+from kiosk.rewards import Benefit
 
 
 @dataclass
@@ -57,6 +58,17 @@ class RedeemFinished(Message):
 
     generation: int
     member: Member
-    offer: Offer
+    offer: Benefit
+    outcome: Any
+
+
+@dataclass
+class UndoFinished(Message):
+    """An undo (voucher reactivation) finished; ``outcome`` is the Redeemer's ``UndoOutcome``
+    (or a stand-in with ``kind``/``error`` when it could not run)."""
+
+    generation: int
+    member: Member | None
+    name: str
     outcome: Any
 

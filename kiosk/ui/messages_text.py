@@ -14,6 +14,7 @@ from typing import Any
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
 from kiosk.redeem import RedeemInProgress
+from kiosk.rewards import Benefit
 from kiosk.scanner import barcode
 
 
@@ -24,6 +25,7 @@ class StaffMessage:
     title: str
     body: str
     severity: str = "error"  # "success" | "warning" | "error"
+    kicker: str | None = None  # the line above the headline, when not the severity's own
 
 
 NO_OFFERS = "Continue the sale without offers."
@@ -48,6 +50,12 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
     (e.PromotionNotValidForRedemptionChannel, "Not valid in store",
      "This offer can't be used in a store (online only?). Don't apply it."),
     (e.PromotionExpired, "Offer expired", "This offer is no longer valid. Don't apply it."),
+    (e.RewardVoucherAlreadyRedeemed, "Voucher already used",
+     "Engage says this reward voucher has already been used. Don't apply it."),
+    (e.RewardVoucherExpired, "Voucher expired",
+     "This reward voucher is no longer valid. Don't apply it."),
+    (e.RewardVoucherNotFound, "Voucher no longer available",
+     "Engage doesn't know this reward voucher any more. Don't apply it; scan the card again."),
     (e.ContactNotFound, "Card not found",
      "No member has this card. Ask for another card, or " + NO_OFFERS[0].lower() + NO_OFFERS[1:]),
     (e.PromotionNotFound, "Offer no longer available",
@@ -105,7 +113,7 @@ def for_rejected_scan(reason: str) -> StaffMessage:
     return StaffMessage(title, body, "warning")
 
 
-def success(offer: Offer) -> StaffMessage:
+def success(offer: Offer | Benefit) -> StaffMessage:
     """Redeemed: the headline is what to apply at the till."""
     return StaffMessage(offer.till_instruction, f"{offer.name} is redeemed. Apply it now.",
                         "success")
@@ -114,7 +122,7 @@ def success(offer: Offer) -> StaffMessage:
 def for_outcome(outcome: Any) -> StaffMessage:
     """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
     kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
-    offer: Offer = outcome.offer
+    offer: Benefit = outcome.offer
     if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
         return success(offer)
     if kind == "NOT_REDEEMED":
@@ -140,3 +148,48 @@ def for_outcome(outcome: Any) -> StaffMessage:
         msg = StaffMessage(msg.title, f"Engage says this offer was used"
                            f"{_when(outcome.redeemed_on)}. Don't apply it.", msg.severity)
     return msg
+
+
+UNDONE_KICKER = "\u21ba Voucher given back"  # "↺"
+
+#: Engage's refusals of an undo, in staff words: (headline, what to do).
+UNDO_REFUSALS: list[tuple[type[BaseException], str, str]] = [
+    (e.ReactivationLimitExceeded, "Can't give this voucher back",
+     "It has already been given back as many times as Engage allows. It stays used: "
+     "ask the store manager before you cancel it from the sale."),
+    (e.RewardVoucherExpired, "Can't give this voucher back",
+     "It has expired, so Engage won't make it usable again. Ask the store manager."),
+    (e.RewardVoucherNotFound, "Can't give this voucher back",
+     "Engage doesn't know this voucher any more. Ask the store manager."),
+]
+
+
+def for_undo(outcome: Any, name: str) -> StaffMessage:
+    """What staff read after undoing voucher ``name`` (an ``UndoOutcome`` or a stand-in)."""
+    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
+    error = getattr(outcome, "error", None)
+    if isinstance(error, e.RewardVoucherAlreadyActivated):
+        return StaffMessage("Voucher already usable",
+                            f"Engage says {name} is not used, so there was nothing to undo. "
+                            "Take it off the sale.", "success", UNDONE_KICKER)
+    if kind in ("REACTIVATED", "VERIFIED_REACTIVATED"):
+        return StaffMessage("Take the voucher off the sale",
+                            f"{name} is usable again for the member.", "success", UNDONE_KICKER)
+    if kind == "ALREADY_UNDONE":
+        return StaffMessage("Already given back",
+                            f"{name} was already given back (or is being given back) for this "
+                            "sale: see `kiosk journal`.", "warning")
+    if kind == "NOT_REACTIVATED":
+        return StaffMessage("Voucher not given back",
+                            "Engage still shows the voucher as used. You may try again.",
+                            "warning")
+    if kind == "UNKNOWN":
+        return StaffMessage("Not sure it was given back",
+                            "We couldn't confirm with Engage whether the voucher is usable "
+                            "again. Check in Engage before the customer leaves; the attempt is "
+                            "in the journal.", "warning")
+    for cls, title, body in UNDO_REFUSALS:
+        if isinstance(error, cls):
+            return StaffMessage(title, body)
+    msg = for_error(error if error is not None else Exception())
+    return StaffMessage("Voucher not given back", msg.body, msg.severity)

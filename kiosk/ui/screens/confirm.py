@@ -11,7 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from kiosk.offers import Member, Offer
+from kiosk.offers import Member
+from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.offers import shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
@@ -30,7 +31,7 @@ class ConfirmScreen(ModalScreen[None]):
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
-    def __init__(self, member: Member, offer: Offer) -> None:
+    def __init__(self, member: Member, offer: Benefit) -> None:
         super().__init__()
         self.member = member
         self.offer = offer
@@ -39,7 +40,8 @@ class ConfirmScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         offer = self.offer
         with Vertical(id="confirm-box"):
-            yield Static("Redeem this offer?", id="confirm-title")
+            what = "reward voucher" if getattr(offer, "kind", "") == VOUCHER else "offer"
+            yield Static(f"Redeem this {what}?", id="confirm-title")
             name = Text(offer.name, style="bold")
             name.append(f"\n{shown_value(offer)}")
             if offer.expiry_text:

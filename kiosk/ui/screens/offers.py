@@ -1,4 +1,5 @@
-"""The member's active in-store offers: Up/Down to choose, Enter to redeem, Escape to finish."""
+"""The member's active in-store offers and reward vouchers: Up/Down to choose, Enter to redeem,
+Escape to finish. The header shows the member's points when Engage gave them."""
 
 from __future__ import annotations
 
@@ -12,14 +13,21 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
+from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.widgets.footer import KioskFooter
+from kiosk.ui.widgets.rewards import (
+    points_text,
+    section_heading,
+    voucher_prompt,
+    vouchers_count_text,
+)
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskApp
 
 
-def shown_value(offer: Offer) -> str:
+def shown_value(offer: Benefit) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
@@ -38,9 +46,13 @@ def offer_prompt(offer: Offer) -> Text:
 
 
 def greeting(member: Member) -> Text:
-    """"Anna · •••• 4931" (a generic greeting when Engage has no first name)."""
+    """"Anna · •••• 4931 · 1 250 points" (a generic greeting when Engage has no first name)."""
     text = Text(member.first_name or "Member", style="bold")
     text.append(f"  ·  card {member.masked_card}")
+    points = points_text(member)
+    if points is not None:
+        text.append("  ·  ")
+        text.append_text(points)
     return text
 
 
@@ -64,51 +76,74 @@ class OffersScreen(Screen):
         super().__init__()
         self.member = member
         self.offers = offers
+        rewards = member.rewards
+        self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
+        #: what the list's options stand for, by option id (offers, then vouchers)
+        self.items: list[Benefit] = [*offers, *self.vouchers]
+
+    def _count_line(self) -> str:
+        count = len(self.offers)
+        parts = [f"{count} offer{'s' if count != 1 else ''} to use in store"] if count else []
+        vouchers = vouchers_count_text(self.member)
+        return "  ·  ".join([*parts, vouchers] if vouchers else parts)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
-        if self.offers:
-            count = len(self.offers)
-            yield Static(f"{count} offer{'s' if count != 1 else ''} to use in store", id="count")
+        if self.items:
+            yield Static(self._count_line(), id="count")
             options: list[Option | None] = []
             for i, o in enumerate(self.offers):
-                # None draws a rule under the option before it (indices stay the offers')
                 options += [Option(offer_prompt(o), id=str(i), disabled=not o.redeemable), None]
+            if self.vouchers:
+                options.append(Option(section_heading("Reward vouchers"), id="vouchers",
+                                      disabled=True))
+                for i, v in enumerate(self.vouchers, start=len(self.offers)):
+                    options += [Option(voucher_prompt(v), id=str(i), disabled=not v.redeemable),
+                                None]
+            # None draws a rule under the option before it
             option_list = OptionList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:
             who = self.member.first_name or "This member"
             yield Static(Text(f"{who} has no offers to use in store right now."), id="no-offers")
+            if vouchers_count_text(self.member):
+                yield Static(Text(vouchers_count_text(self.member).capitalize() + "."),
+                             id="count")
         yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
-        if self.offers:
+        if self.items:
             option_list = self.query_one(OptionList)
-            first = next((i for i, o in enumerate(self.offers) if o.redeemable), None)
+            first = next((i for i in range(option_list.option_count)
+                          if not option_list.get_option_at_index(i).disabled), None)
             option_list.highlighted = first
 
     def on_screen_resume(self) -> None:
         self.query_one(ScanInput).focus()
 
     @property
-    def highlighted_offer(self) -> Offer | None:
-        """The offer under the cursor, if any."""
-        if not self.offers:
+    def highlighted_offer(self) -> Benefit | None:
+        """The offer or voucher under the cursor, if any."""
+        if not self.items:
             return None
-        index = self.query_one(OptionList).highlighted
-        return self.offers[index] if index is not None else None
+        option_list = self.query_one(OptionList)
+        index = option_list.highlighted
+        if index is None:
+            return None
+        option_id = option_list.get_option_at_index(index).id
+        return self.items[int(option_id)] if option_id and option_id.isdigit() else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose":
             offer = self.highlighted_offer
             if offer is None:
-                return False if not self.offers else None
+                return False if not self.items else None
             return None if self.app.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
-            return bool(self.offers)
+            return bool(self.items)
         return True
 
     def _list(self) -> OptionList:

@@ -1,7 +1,12 @@
-"""The answer, in large type: what to apply at the till, or what happened and what to do next."""
+"""The answer, in large type: what to apply at the till, or what happened and what to do next.
+
+After a reward voucher was redeemed the result offers the undo key (the sale was cancelled):
+it posts :class:`ResultScreen.UndoRequested`; the app asks for the staff PIN.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -9,6 +14,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -27,6 +33,16 @@ KICKER = {
     "warning": "⚠ Nothing to apply yet",
     "error": "✘ Nothing to apply",
 }
+#: The key that undoes the voucher just redeemed (a function key: no scanner types it).
+UNDO_KEY = "f3"
+
+
+@dataclass(frozen=True)
+class Undoable:
+    """A voucher redemption the result may offer to undo: its journal row and its name."""
+
+    journal_id: int
+    name: str
 
 
 class ResultScreen(Screen):
@@ -36,17 +52,27 @@ class ResultScreen(Screen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", "Continue", id="continue"),
+        Binding(UNDO_KEY, "undo", "Undo voucher (sale cancelled)", id="undo"),
     ]
 
-    def __init__(self, message: StaffMessage, member: Member | None = None) -> None:
+    @dataclass
+    class UndoRequested(Message):
+        """Staff want the voucher given back (the app asks for the PIN first)."""
+
+        undoable: Undoable
+
+    def __init__(self, message: StaffMessage, member: Member | None = None,
+                 undoable: Undoable | None = None) -> None:
         super().__init__(classes=message.severity)
         self.message = message
         self.member = member
+        self.undoable = undoable
         self._guard_until = float("-inf")  # set on mount
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
-            yield Static(KICKER.get(self.message.severity, KICKER["error"]), id="result-kicker")
+            yield Static(self.message.kicker or KICKER.get(self.message.severity, KICKER["error"]),
+                         id="result-kicker")
             with Center():  # the block is narrower than the column: centre it on its own
                 yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
@@ -54,6 +80,9 @@ class ResultScreen(Screen):
                 yield Static(Text(f"{self.member.first_name or 'Member'} · card "
                                   f"{self.member.masked_card}", style="dim"), id="result-member")
             yield Static("Press any key to continue, or scan the next card.", id="result-hint")
+            if self.undoable is not None:
+                yield Static(f"Sale cancelled? {UNDO_KEY.upper()} gives the voucher back "
+                             "(staff PIN).", id="result-undo")
             with Center():
                 yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
         yield KioskFooter()
@@ -68,7 +97,19 @@ class ResultScreen(Screen):
         if event.key in self.app.staff_keys:
             return
         event.stop()
+        if event.key == UNDO_KEY:
+            self.action_undo()
+            return
         self.action_continue()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return self.undoable is not None
+        return True
+
+    def action_undo(self) -> None:
+        if self.undoable is not None and not self.app.guarding(self._guard_until):
+            self.post_message(self.UndoRequested(self.undoable))
 
     def action_continue(self) -> None:
         if not self.app.guarding(self._guard_until):
