@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.lookup_rewards [lookups] [latency_ms]
 
-Against the simulator with the demo data (Anna: 4 POS offers, 2 usable vouchers, points with
+Against the simulator in its own process (``benchmarks.simproc``: the kiosk's CPU is not shared
+with the server's) with the demo data (Anna: 4 POS offers, 2 usable vouchers, points with
 pending points). "before" is the lookup as it was (contact + promotions), "after" adds the
 voucher and point-account GETs to the same concurrent round; each lookup forgets the card
 first, so it always pays the card -> contactId round trip too. With ``latency_ms`` every GET
@@ -17,14 +18,14 @@ import statistics
 import sys
 import time
 
+from benchmarks.simproc import SimProcess
 from kiosk.engage.client import EngageClient
 from kiosk.lookup import MemberLookup
-from kiosk.sim import Fault, Simulator, load_demo_data
 
 ANNA = "2004173000100"
 
 
-async def _measure(sim: Simulator, lookups: int, rewards: bool) -> tuple[list[float], int]:
+async def _measure(sim: SimProcess, lookups: int, rewards: bool) -> tuple[list[float], int]:
     samples: list[float] = []
     async with EngageClient(sim.url, sim.api_key) as client:
         lookup = MemberLookup(client, rewards=rewards)
@@ -48,9 +49,8 @@ def _summary(samples: list[float]) -> str:
 
 
 def main(lookups: int = 200, latency_ms: float = 0.0) -> None:
-    with Simulator(load_demo_data(), rate_limit=None) as sim:
-        if latency_ms:
-            sim.faults.add(Fault("latency", method="GET", latency=latency_ms / 1000, times=None))
+    with SimProcess() as sim:
+        sim.call("latency", seconds=latency_ms / 1000, method="GET")
         for label, rewards in (("before (contact+offers)", False),
                                ("after  (+vouchers+points)", True)):
             samples, trips = asyncio.run(_measure(sim, lookups, rewards))

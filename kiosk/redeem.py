@@ -510,12 +510,13 @@ class Redeemer:
                     redeemed += seen.redeemed
                     not_redeemed += not seen.redeemed
             resolved = redeemed + not_redeemed
-            if self._journal.unresolved_reactivations():
-                await self._reconcile_undos()
+            undos_open = await self._reconcile_undos() \
+                if self._journal.unresolved_reactivations() else 0
             for row in self._journal.unresolved():
                 if row.state is _S.PENDING:  # left by a crash: its outcome is unknown
                     self._record(row.id, _S.UNKNOWN, note="found pending at start-up")
-            report = ReconcileReport(resolved=resolved, unresolved=len(rows) - resolved,
+            report = ReconcileReport(resolved=resolved,
+                                     unresolved=len(rows) - resolved + undos_open,
                                      redeemed=redeemed, not_redeemed=not_redeemed)
             log.info("reconcile: %d resolved (%d redeemed), %d unresolved",
                      report.resolved, report.redeemed, report.unresolved)
