@@ -20,6 +20,8 @@ from kiosk.errors import KioskError, UsageError
 __all__ = ["EXIT_CONFIG", "UsageError", "build_parser", "main"]  # UsageError: its old home
 
 EXIT_CONFIG = 2
+#: What the ``sim`` extra installs: only ``kiosk demo``, ``kiosk sim`` and the tests need it.
+SIM_PACKAGES = frozenset({"starlette", "uvicorn"})
 
 
 def _add_config(p: argparse.ArgumentParser) -> None:
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
                                     "with demo members (no account or hardware needed)")
     _add_config(p)
-    p.set_defaults(handler="kiosk.ui.launch:demo")
+    p.set_defaults(handler="kiosk.commands.demo:main")
 
     p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")
     p.add_argument("--host", default="127.0.0.1")
@@ -90,6 +92,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_resolve(args.handler)(args) or 0)
     except KioskError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in SIM_PACKAGES:
+            raise
+        print(f"kiosk: `kiosk {args.command}` needs the Engage simulator, which this install "
+              "leaves out: pip install 'kiosk[sim]'", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130

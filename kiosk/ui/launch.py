@@ -1,22 +1,19 @@
-"""``kiosk run`` and ``kiosk demo``: settings first, then logging, services, and the app.
+"""``kiosk run``: settings first, then logging, services, and the app (``kiosk demo`` is the
+same start against the simulator: ``kiosk.commands.demo``).
 
 Settings are loaded before Textual is imported, so a bad setting stops the start in
-milliseconds with one line and exit status 2 (``kiosk.cli`` prints ``ConfigError``).
+milliseconds with one line and exit status 2 (``kiosk.cli`` prints ``ConfigError``). Nothing
+here imports the simulator: a till's install has no web server.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import shutil
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pydantic import SecretStr
 
 from kiosk.config import Settings, load_settings
 from kiosk.errors import ConfigError
@@ -91,8 +88,9 @@ def open_journal(path: Path) -> Any:
                           ) from None
 
 
-def _start(settings: Settings, *, demo_cards: Sequence[Any] = (),
+def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
+    """Open the journal, build the services and run the app until staff leave; its status."""
     from kiosk.ui.app import KEY_GUARD, KioskApp
 
     journal = open_journal(settings.journal_path)
@@ -111,34 +109,4 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(getattr(args, "config", None))
     from kiosk.logs import configure_logging
 
-    return _start(settings, log_path=configure_logging(settings))
-
-
-@contextlib.contextmanager
-def _demo_dir() -> Iterator[Path]:
-    # A throwaway journal: demo redemptions must never mix into a store's real journal.
-    path = Path(tempfile.mkdtemp(prefix="kiosk-demo-"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path) -> Settings:
-    """The user's settings (store name, scanner, PIN...) pointed at the embedded simulator."""
-    return settings.model_copy(update={
-        "engage_url": url, "engage_api_key": SecretStr(api_key), "engage_api_key_file": None,
-        "engage_ca_bundle": None, "journal_path": journal_path,
-    })
-
-
-def demo(args: argparse.Namespace) -> int:
-    """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
-    base = load_settings(getattr(args, "config", None), require_engage=False)
-    from kiosk.logs import configure_logging
-    from kiosk.sim import Simulator, load_demo_data
-
-    with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
-        settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
-        log_path = configure_logging(settings, secrets=[sim.api_key])
-        return _start(settings, demo_cards=sim.state.demo_cards(), log_path=log_path)
+    return start(settings, log_path=configure_logging(settings))

@@ -9,12 +9,13 @@ from pathlib import Path
 from kiosk_pilot import ANNA, Members
 
 from kiosk.breaker import CircuitBreaker
+from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
 from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
 from kiosk.sim import Fault
-from kiosk.ui.launch import build_services, demo_settings
+from kiosk.ui.launch import build_services
 from kiosk.ui.services import KioskServices
 
 

@@ -194,7 +194,7 @@ def kiosk_logging() -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def kiosk_run(screens: list[tuple[str, str]]) -> AsyncIterator[Tour]:
-    """``kiosk run`` (``launch.run`` and ``launch._start``) with Pilot in place of ``app.run()``
+    """``kiosk run`` (``launch.run`` and ``launch.start``) with Pilot in place of ``app.run()``
     and no key guard (it only delays keys); the staff exit key must end it with status 0."""
     settings = load_settings(None)
     log_path = configure_logging(settings)
