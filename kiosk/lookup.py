@@ -19,14 +19,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import (
-    CircuitOpen,
-    ContactNotFound,
-    EngageError,
-    EngageUnreachable,
-    ServerError,
-)
+from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageError
 from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
+from kiosk.engage.outage import is_outage
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
 from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
@@ -64,12 +59,6 @@ class LookupStats:
     cache_hits: int = 0
     cache_misses: int = 0
     stale_ids: int = 0
-
-
-def _is_outage(exc: BaseException) -> bool:
-    """Failures that say Engage is missing (not that it answered 'no'): these feed the breaker."""
-    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
-        exc, CircuitOpen)
 
 
 class MemberLookup:
@@ -123,7 +112,7 @@ class MemberLookup:
             result = await coro
         except EngageError as exc:
             if self.breaker is not None:
-                if _is_outage(exc):
+                if is_outage(exc):
                     self.breaker.record_failure()
                 else:  # Engage answered (404, 409, 401...): it is there
                     self.breaker.record_success()

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import (
@@ -44,9 +44,9 @@ from kiosk.engage.errors import (
     RateLimited,
     RewardVoucherAlreadyActivated,
     RewardVoucherAlreadyRedeemed,
-    ServerError,
 )
 from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
+from kiosk.engage.outage import is_outage
 from kiosk.journal import (
     Journal,
     JournalError,
@@ -154,17 +154,23 @@ class OutcomeKind(StrEnum):
     ALREADY_USED_VERIFY = "already-used-verify"  # used, but maybe by another till: check
 
 
+OfferT = TypeVar("OfferT", bound=OfferLike)
+
 #: Outcomes after which staff apply the offer at the till.
 APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 
 
 @dataclass(frozen=True)
-class RedeemOutcome:
-    """The result of one :meth:`Redeemer.redeem` call."""
+class RedeemOutcome(Generic[OfferT]):
+    """The result of one :meth:`Redeemer.redeem` call, about the offer it was given.
+
+    ``error`` is Engage's refusal or failure; the UI also records here what kept a redeem
+    from starting (``RedeemInProgress``) or what broke it.
+    """
 
     kind: OutcomeKind
-    offer: OfferLike
-    error: EngageError | None = None
+    offer: OfferT
+    error: Exception | None = None
     journal_id: int | None = None  # the journal row this outcome is about
     redeemed_on: datetime | None = None  # when Engage says it was used, if it said
     retry_allowed: bool = False  # NOT_REDEEMED only: True for the first manual retry
@@ -193,14 +199,16 @@ class UndoKind(StrEnum):
     NOT_REACTIVATED = "not-reactivated"  # answer lost, re-read shows it still used
     UNKNOWN = "unknown"  # answer lost and the re-read failed
     REJECTED = "rejected"  # Engage refused (``error`` says why) or the request never left
+    ALREADY_UNDONE = "already-undone"  # the journal refused: given back (or being) already
 
 
 @dataclass(frozen=True)
 class UndoOutcome:
-    """The result of one :meth:`Redeemer.undo` call."""
+    """The result of one :meth:`Redeemer.undo` call (the UI also records here what kept an
+    undo from starting)."""
 
     kind: UndoKind
-    error: EngageError | None = None
+    error: Exception | None = None
     journal_id: int | None = None  # the redemption undone
     reactivation_id: int | None = None  # its reactivations row
 
@@ -269,7 +277,7 @@ class Redeemer:
 
     # --- redeem ------------------------------------------------------------------------------
 
-    async def redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
+    async def redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         """Redeem ``offer`` for ``member``, at most once, and say what staff should do.
 
         Raises :class:`RedeemInProgress` at once if another redeem runs on this terminal, and
@@ -281,7 +289,7 @@ class Redeemer:
         async with self._lock:
             return await self._redeem(member, offer)
 
-    async def _redeem(self, member: MemberLike, offer: OfferLike) -> RedeemOutcome:
+    async def _redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         kind = self.kinds[kind_of(offer)]
         earlier = self._journal.attempts(offer.id)
         for row in earlier:
@@ -332,8 +340,8 @@ class Redeemer:
         self._record(row_id, _S.REDEEMED)
         return RedeemOutcome(OutcomeKind.REDEEMED, offer, journal_id=row_id)
 
-    def _after_refusal(self, row_id: int, offer: OfferLike, err: EngageError,
-                       ambiguous_before: int) -> RedeemOutcome:
+    def _after_refusal(self, row_id: int, offer: OfferT, err: EngageError,
+                       ambiguous_before: int) -> RedeemOutcome[OfferT]:
         """A definite answer: Engage refused, or the request never left this machine."""
         note = None
         if isinstance(err, EngageUnreachable):
@@ -349,8 +357,8 @@ class Redeemer:
         return RedeemOutcome(OutcomeKind.REJECTED, offer, error=err, journal_id=row_id)
 
     async def _after_ambiguous(self, kind: RedeemKind, row_id: int, member: MemberLike,
-                               offer: OfferLike, err: EngageError,
-                               ambiguous_before: int) -> RedeemOutcome:
+                               offer: OfferT, err: EngageError,
+                               ambiguous_before: int) -> RedeemOutcome[OfferT]:
         """No trustworthy answer: record ``unknown``, then re-read the member's items."""
         log.warning("redeem: outcome unknown (%s); verifying", _code(err))
         self._record(row_id, _S.UNKNOWN, code=_code(err))
@@ -535,7 +543,7 @@ class Redeemer:
     def _tell_breaker(self, err: EngageError | None) -> None:
         if self._breaker is None:
             return
-        if err is None or not isinstance(err, (EngageUnreachable, ServerError)):
-            self._breaker.record_success()  # Engage answered, even if it said no
-        elif not isinstance(err, CircuitOpen):
+        if err is not None and is_outage(err):
             self._breaker.record_failure()
+        elif not isinstance(err, CircuitOpen):
+            self._breaker.record_success()  # Engage answered, even if it said no

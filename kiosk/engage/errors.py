@@ -51,7 +51,7 @@ class EngageError(Exception):
 # --- transport -------------------------------------------------------------------------------
 
 class EngageUnreachable(EngageError):
-    """No HTTP answer: DNS, refused connection, TLS failure, or the circuit breaker is open."""
+    """No HTTP answer: DNS, refused connection, TLS failure, timeout, connection lost."""
 
     #: False when the request certainly never left this machine (connect failed).
     request_sent: bool = False
@@ -73,8 +73,9 @@ class ConnectionLost(EngageUnreachable):
     """The connection broke after the request was (at least partly) sent."""
 
 
-class CircuitOpen(EngageUnreachable):
-    """Engage failed repeatedly; lookups fail fast until the cool-down has passed."""
+class CircuitOpen(EngageError):
+    """Engage failed repeatedly, so the call was not made (fail fast until the cool-down has
+    passed). A sibling of ``EngageUnreachable``, not one: nothing was sent, nothing failed."""
 
 
 class BadResponse(EngageError):

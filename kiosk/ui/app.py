@@ -3,6 +3,8 @@
 Services arrive through the constructor (``KioskServices``), so tests hand it a
 simulator-backed lookup and redeemer. All I/O runs in workers that report back only through
 messages; every scan starts a new *generation*, and answers for an older one are dropped.
+Screens get their data through their constructors and the app sets what changes on them
+(``status``, ``redeeming``); they tell the app what happened by posting messages.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -20,22 +21,35 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
-from kiosk.journal import JournalError
+from kiosk.engage.errors import CircuitOpen
+from kiosk.engage.outage import EngageState, state_after
+from kiosk.journal import JournalError, Kind
 from kiosk.offers import Member
-from kiosk.redeem import RedeemInProgress
-from kiosk.rewards import VOUCHER, Benefit
+from kiosk.redeem import (
+    OutcomeKind,
+    RedeemInProgress,
+    RedeemOutcome,
+    UndoKind,
+    UndoOutcome,
+    kind_of,
+)
+from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
+from kiosk.scanner.serial_reader import ScannerState
 from kiosk.ui import messages_text
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
     LookupFailed,
     RawScan,
+    RecheckEngage,
     RedeemFinished,
+    ScannerJunk,
     ScannerStatus,
+    StartOver,
     UndoFinished,
 )
+from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
@@ -43,14 +57,13 @@ from kiosk.ui.screens.pin import PinScreen
 from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.undo import UndoScreen
-from kiosk.ui.services import KioskServices
+from kiosk.ui.services import KioskServices, Scanner
 from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
 
-#: The staff keys: function keys, which no barcode scanner can type.
-STAFF_EXIT_KEY = "f10"
-DIAGNOSTICS_KEY = "f9"
+__all__ = ["DIAGNOSTICS_KEY", "KEY_GUARD", "STAFF_EXIT_KEY", "KioskApp"]
+
 #: Keys that quit, suspend or open a palette in a plain terminal app: here they do nothing.
 LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
@@ -69,15 +82,13 @@ class KioskApp(App[int], inherit_bindings=False):
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
     ]
 
-    staff_keys: ClassVar[tuple[str, ...]] = (STAFF_EXIT_KEY, DIAGNOSTICS_KEY)
-
     #: True while a redemption is in flight (its key is disabled; idle reset waits).
     redeeming: reactive[bool] = reactive(False)
-    #: "keyboard" | ScannerState values ("connecting", "connected", "disconnected", ...).
-    scanner_state: reactive[str] = reactive("keyboard")
+    #: KEYBOARD (no serial scanner) or the serial scanner's state.
+    scanner_state: reactive[ScannerState | Literal["keyboard"]] = reactive(KEYBOARD)
     scanner_detail: reactive[str] = reactive("")
-    #: "unknown" | "ok" | "unavailable" | "unauthorized"
-    engage_state: reactive[str] = reactive("unknown")
+    #: Whether Engage can be used (``kiosk.engage.outage.state_after`` decides).
+    engage_state: reactive[EngageState] = reactive(EngageState.UNKNOWN)
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
@@ -90,28 +101,34 @@ class KioskApp(App[int], inherit_bindings=False):
         super().__init__()
         self.services = services
         settings = services.settings
-        self.idle_timeout = idle_timeout if idle_timeout is not None else float(
-            getattr(settings, "idle_timeout", 60.0))
+        self.idle_timeout = idle_timeout if idle_timeout is not None else (
+            settings.idle_timeout if settings is not None else 60.0)
         self.ping_interval = ping_interval
         self.cursor_blink = cursor_blink
         #: seconds a confirmation/result ignores keys after it appears (0: off, as in tests)
         self.key_guard = key_guard
-        self.store_name = str(getattr(settings, "store_name", "") or "")
-        self.terminal_name = str(getattr(settings, "terminal_name", "") or "")
+        self.store_name = settings.store_name if settings is not None else ""
+        self.terminal_name = settings.terminal_name if settings is not None else ""
         rules = CardRules.from_settings(settings) if settings is not None else CardRules()
         self.gate = ScanGate(rules)
         self.generation = 0
         self.member: Member | None = None
         self._clock = clock
         self._last_input = clock()
-        self._scanner: Any = None
+        self._scanner: Scanner | None = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
-    def get_default_screen(self) -> Screen:
-        return ScanScreen()
+    def get_default_screen(self) -> Screen[None]:
+        settings = self.services.settings
+        screen = ScanScreen(store_name=self.store_name, terminal_name=self.terminal_name,
+                            lookup_key=settings.lookup_key if settings is not None
+                            else "customKey", demo_cards=self.services.demo_cards,
+                            cursor_blink=self.cursor_blink)
+        screen.set_reactive(ScanScreen.notices, tuple(self.services.notices))
+        return screen
 
     def on_mount(self) -> None:
         self.set_interval(min(1.0, self.idle_timeout / 4), self._check_idle)
@@ -122,7 +139,7 @@ class KioskApp(App[int], inherit_bindings=False):
                                         on_junk=self._serial_junk)
             except Exception:  # a broken scanner must not keep the till from starting
                 log.exception("serial scanner could not be created")
-                self.scanner_state = "disconnected"
+                self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
         self._reconcile()
@@ -141,34 +158,50 @@ class KioskApp(App[int], inherit_bindings=False):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
         await super().on_event(event)
 
-    def watch_redeeming(self) -> None:
+    def watch_redeeming(self, redeeming: bool) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, OffersScreen | ConfirmScreen):
+                screen.redeeming = redeeming
         self.screen.refresh_bindings()
 
     def action_ignore(self) -> None:
         """The locked keys land here: nothing happens."""
 
-    def key_guard_until(self) -> float:
-        """For a screen appearing now: until when it ignores keys (see ``key_guard``)."""
-        return self._clock() + self.key_guard
+    # --- what the screens show (attributes down) -----------------------------------------------
+    @property
+    def status(self) -> KioskStatus:
+        """Engage's and the scanner's state, as the scan and diagnostics screens show it."""
+        return KioskStatus(engage=EngageState(self.engage_state), engage_rtt=self.engage_rtt,
+                           breaker=self.services.lookup.breaker_state,
+                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail)
 
-    def guarding(self, until: float) -> bool:
-        """True while a screen's key guard (from ``key_guard_until``) lasts."""
-        return self._clock() < until
+    def _show_status(self) -> None:
+        status = self.status
+        for screen in self.screen_stack:
+            if isinstance(screen, ScanScreen | DiagnosticsScreen):
+                screen.status = status
+
+    watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
+
+    def watch_busy_text(self, text: str) -> None:
+        base = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(base, ScanScreen):
+            base.busy_text = text
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
     def _serial_line(self, line: str) -> None:
         self.post_message(RawScan(line, "serial"))
 
-    def _serial_state(self, state: Any, detail: str) -> None:
-        self.post_message(ScannerStatus(str(state), detail))
+    def _serial_state(self, state: ScannerState, detail: str) -> None:
+        self.post_message(ScannerStatus(state, detail))
 
     def _serial_junk(self, reason: str) -> None:
-        self.post_message(ScannerStatus("junk", reason))
+        self.post_message(ScannerJunk(reason))
+
+    def on_scanner_junk(self, message: ScannerJunk) -> None:
+        self.notify(message.reason, title="Scan not read", severity="warning")
 
     def on_scanner_status(self, message: ScannerStatus) -> None:
-        if message.state == "junk":
-            self.notify(message.detail, title="Scan not read", severity="warning")
-            return
         self.scanner_state = message.state
         self.scanner_detail = message.detail
 
@@ -211,10 +244,12 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.generation != self.generation:
             return  # an answer for an earlier scan
         self.busy_text = ""
-        self.engage_state = "ok"
+        self.engage_state = EngageState.OK
         self.member = message.member
         await self._unwind()
-        await self.push_screen(OffersScreen(message.member, message.offers))
+        offers = OffersScreen(message.member, message.offers, cursor_blink=self.cursor_blink)
+        offers.redeeming = self.redeeming
+        await self.push_screen(offers)
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:
@@ -222,15 +257,15 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self._note_engage_error(message.error)
         await self._unwind()
-        await self.push_screen(ResultScreen(messages_text.for_error(message.error)))
+        await self.push_screen(self._result(messages_text.for_error(message.error)))
+
+    def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
+                undoable: Undoable | None = None) -> ResultScreen:
+        return ResultScreen(text, member, undoable=undoable, cursor_blink=self.cursor_blink,
+                            guard=self.key_guard, clock=self._clock)
 
     def _note_engage_error(self, error: BaseException) -> None:
-        if isinstance(error, Unauthorized):
-            self.engage_state = "unauthorized"
-        elif isinstance(error, EngageUnreachable | ServerError | CircuitOpen):
-            self.engage_state = "unavailable"
-        else:
-            self.engage_state = "ok"  # Engage answered, just not with a member
+        self.engage_state = state_after(error)  # "no such member" still means Engage answered
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -244,14 +279,17 @@ class KioskApp(App[int], inherit_bindings=False):
             log.warning("reconcile failed: %s", type(exc).__name__)
             self._reconcile_due = True
         else:
-            self.engage_state = "ok" if self.engage_state == "unknown" else self.engage_state
+            if self.engage_state is EngageState.UNKNOWN:
+                self.engage_state = EngageState.OK
             self._reconcile_due = report.unresolved > 0
             self._show_reconcile_notice(report.unresolved)
         self.check_engage()
 
-    def watch_engage_state(self, old: str, new: str) -> None:
+    def watch_engage_state(self, old: EngageState, new: EngageState) -> None:
+        self._show_status()
         # Engage is back (a till often starts before its network): settle what's still open.
-        if new == "ok" and old in ("unavailable", "unauthorized") and self._reconcile_due:
+        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED) \
+                and self._reconcile_due:
             self._reconcile_due = False
             self._reconcile()
 
@@ -273,14 +311,15 @@ class KioskApp(App[int], inherit_bindings=False):
     def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
-            base.show_notices()
+            base.notices = tuple(self.services.notices)
 
     # --- Engage reachability ------------------------------------------------------------------
     def _maybe_ping(self) -> None:
         due = self._clock() - self._last_ping >= (self.ping_interval or 0)
-        if due or self.engage_state != "ok":
+        if due or self.engage_state != EngageState.OK:
             self.check_engage()
 
+    @on(RecheckEngage)
     def check_engage(self) -> None:
         """Ping Engage in the background and show the answer on the scan screen."""
         self._ping()
@@ -293,49 +332,54 @@ class KioskApp(App[int], inherit_bindings=False):
         except Exception as exc:
             self._note_engage_error(exc)
         else:
-            self.engage_state = "ok"
+            self.engage_state = EngageState.OK
             self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
-    def choose(self, offer: Benefit) -> None:
+    @on(OffersScreen.Chosen)
+    def _chosen(self, message: OffersScreen.Chosen) -> None:
         """Staff picked an offer: ask before anything is sent."""
+        offer = message.offer
         if self.member is None or self.redeeming:
             return
         if not offer.redeemable:
             self.notify(offer.till_instruction, title="Can't redeem here", severity="warning")
             return
-        self.push_screen(ConfirmScreen(self.member, offer))
+        self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
+                                       guard=self.key_guard, clock=self._clock))
 
-    def redeem(self, offer: Benefit) -> None:
+    @on(ConfirmScreen.Confirmed)
+    def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
         """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
-        self._redeem(self.member, offer, self.generation)
+        self._redeem(self.member, message.offer, self.generation)
 
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
     # abandon a redemption half way.
     @work(group="redeem", exit_on_error=False, description="redeem offer")
     async def _redeem(self, member: Member, offer: Benefit, generation: int) -> None:
+        outcome: RedeemOutcome[Benefit]
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
         except RedeemInProgress as exc:  # a start-up reconciliation holds the terminal's lock
-            outcome = SimpleNamespace(kind="REJECTED", offer=offer, error=exc, redeemed_on=None)
+            outcome = RedeemOutcome(OutcomeKind.REJECTED, offer, error=exc)
         except Exception as exc:
             # The redeemer journals and verifies; if it still failed, we can't prove anything.
             log.error("redeem raised %s", type(exc).__name__)
-            outcome = SimpleNamespace(kind="UNKNOWN", offer=offer, error=exc, redeemed_on=None)
+            outcome = RedeemOutcome(OutcomeKind.UNKNOWN, offer, error=exc)
         self.post_message(RedeemFinished(generation, member, offer, outcome))
 
     async def on_redeem_finished(self, message: RedeemFinished) -> None:
         self.redeeming = False
-        if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
+        if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(ResultScreen(text, message.member,
+            await self.push_screen(self._result(text, message.member,
                                                 _undoable(message.offer, message.outcome)))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
@@ -343,13 +387,15 @@ class KioskApp(App[int], inherit_bindings=False):
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
-    def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
+    @on(ResultScreen.UndoRequested)
+    def _undo_requested(self, message: ResultScreen.UndoRequested) -> None:
         """F3 on a voucher's result: the staff PIN, then a confirmation, then reactivate."""
         if self.redeeming or isinstance(self.screen, UndoScreen):
             return
         undoable = message.undoable
-        self._with_pin(f"give back {undoable.name}",
-                       lambda: self.push_screen(UndoScreen(undoable), self._undo_confirmed))
+        self._with_pin(f"give back {undoable.name}", lambda: self.push_screen(
+            UndoScreen(undoable, guard=self.key_guard, clock=self._clock),
+            self._undo_confirmed))
 
     def _undo_confirmed(self, undoable: Undoable | None) -> None:
         if undoable is None or self.redeeming:
@@ -359,26 +405,26 @@ class KioskApp(App[int], inherit_bindings=False):
 
     @work(group="redeem", exit_on_error=False, description="undo voucher")
     async def _undo(self, undoable: Undoable, member: Member | None, generation: int) -> None:
-        outcome: Any
+        outcome: UndoOutcome
         try:
             outcome = await self.services.redeemer.undo(undoable.journal_id)
         except RedeemInProgress as exc:
-            outcome = SimpleNamespace(kind="REJECTED", error=exc)
+            outcome = UndoOutcome(UndoKind.REJECTED, error=exc)
         except JournalError as exc:  # already given back, or not a voucher this till used
             log.warning("undo refused by the journal: %s", exc)
-            outcome = SimpleNamespace(kind="ALREADY_UNDONE", error=None)
+            outcome = UndoOutcome(UndoKind.ALREADY_UNDONE)
         except Exception as exc:
             log.error("undo raised %s", type(exc).__name__)
-            outcome = SimpleNamespace(kind="UNKNOWN", error=exc)
+            outcome = UndoOutcome(UndoKind.UNKNOWN, error=exc)
         self.post_message(UndoFinished(generation, member, undoable.name, outcome))
 
     async def on_undo_finished(self, message: UndoFinished) -> None:
         self.redeeming = False
-        if str(getattr(message.outcome.kind, "name", message.outcome.kind)).upper() == "UNKNOWN":
+        if message.outcome.kind is UndoKind.UNKNOWN:
             self._reconcile_due = True
         text = messages_text.for_undo(message.outcome, message.name)
         if message.generation == self.generation:
-            await self.push_screen(ResultScreen(text, message.member))
+            await self.push_screen(self._result(text, message.member))
         else:
             self.notify(f"{message.name}: {text.body}", title=text.title,
                         severity=_toast_severity(text.severity), timeout=30)
@@ -391,10 +437,7 @@ class KioskApp(App[int], inherit_bindings=False):
             while len(self.screen_stack) > 1:
                 await self.pop_screen()
 
-    def request_start_over(self) -> None:
-        """For screens: start over from the app's own queue (a screen can't await its own pop)."""
-        self.call_later(self.start_over)
-
+    @on(StartOver)
     async def start_over(self) -> None:
         """Forget the member and show the scan screen (after a result, Escape, idle reset)."""
         self.generation += 1  # answers still on their way are for a customer who has left
@@ -418,7 +461,7 @@ class KioskApp(App[int], inherit_bindings=False):
     def _with_pin(self, purpose: str, then: Callable[[], object]) -> None:
         """Run ``then`` after the right PIN (at once when no PIN is configured)."""
         guard = self.services.pin_guard
-        if guard is None or not getattr(guard, "required", True):
+        if guard is None or not guard.required:
             then()
             return
         if isinstance(self.screen, PinScreen):
@@ -437,7 +480,8 @@ class KioskApp(App[int], inherit_bindings=False):
     def action_diagnostics(self) -> None:
         """Diagnostics for IT, behind the PIN."""
         if not isinstance(self.screen, DiagnosticsScreen):
-            self._with_pin("open diagnostics", lambda: self.push_screen(DiagnosticsScreen()))
+            self._with_pin("open diagnostics", lambda: self.push_screen(
+                DiagnosticsScreen(self.services, self.status)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:
@@ -446,13 +490,11 @@ class KioskApp(App[int], inherit_bindings=False):
         return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
 
 
-def _undoable(offer: Benefit, outcome: Any) -> Undoable | None:
+def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
     """A voucher this till just redeemed (and was told to apply) can be given back."""
-    journal_id = getattr(outcome, "journal_id", None)
-    if getattr(offer, "kind", "") != VOUCHER or not getattr(outcome, "apply", False) \
-            or journal_id is None:
+    if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
         return None
-    return Undoable(journal_id, offer.name)
+    return Undoable(outcome.journal_id, offer.name)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

@@ -1,14 +1,23 @@
-"""Messages the kiosk's parts send each other; results of I/O come back only as these."""
+"""Messages the kiosk's parts send each other; results of I/O come back only as these.
+
+Screens post their own nested messages (``OffersScreen.Chosen``, ``ConfirmScreen.Confirmed``)
+or ``StartOver`` below; the app handles them. Nothing below the app calls the app.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal
 
 from textual.message import Message
 
 from kiosk.offers import Member, Offer
+from kiosk.redeem import RedeemOutcome, UndoOutcome
 from kiosk.rewards import Benefit
+from kiosk.scanner.serial_reader import ScannerState
+
+#: Where a scan came from.
+ScanSource = Literal["serial", "wedge", "typed"]
 
 
 @dataclass
@@ -16,7 +25,7 @@ class CardScanned(Message):
     """A card number (or typed e-mail/phone) accepted for lookup, whatever its source."""
 
     card: str
-    source: str  # "serial" | "wedge" | "typed"
+    source: ScanSource
 
 
 @dataclass
@@ -24,15 +33,22 @@ class RawScan(Message):
     """A line from a scanner or the keyboard, not yet checked against the barcode rules."""
 
     text: str
-    source: str
+    source: ScanSource
 
 
 @dataclass
 class ScannerStatus(Message):
     """The serial scanner's state changed (posted from the reader thread)."""
 
-    state: str
+    state: ScannerState
     detail: str = ""
+
+
+@dataclass
+class ScannerJunk(Message):
+    """The serial scanner dropped a line; ``reason`` is for staff (posted from its thread)."""
+
+    reason: str
 
 
 @dataclass
@@ -54,21 +70,27 @@ class LookupFailed(Message):
 
 @dataclass
 class RedeemFinished(Message):
-    """A redemption finished; ``outcome`` is the Redeemer's ``RedeemOutcome``."""
+    """A redemption finished (or could not start); ``outcome`` says which and why."""
 
     generation: int
     member: Member
     offer: Benefit
-    outcome: Any
+    outcome: RedeemOutcome[Benefit]
 
 
 @dataclass
 class UndoFinished(Message):
-    """An undo (voucher reactivation) finished; ``outcome`` is the Redeemer's ``UndoOutcome``
-    (or a stand-in with ``kind``/``error`` when it could not run)."""
+    """An undo (voucher reactivation) finished, or could not start; ``outcome`` says which."""
 
     generation: int
     member: Member | None
     name: str
-    outcome: Any
+    outcome: UndoOutcome
 
+
+class StartOver(Message):
+    """Staff are done with this customer (Escape on the offers, any key on a result)."""
+
+
+class RecheckEngage(Message):
+    """Staff asked for Engage to be checked now (diagnostics)."""

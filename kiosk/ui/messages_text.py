@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from kiosk.engage import errors as e
 from kiosk.offers import Offer
-from kiosk.redeem import RedeemInProgress
+from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome, UndoKind, UndoOutcome
 from kiosk.rewards import Benefit
 from kiosk.scanner import barcode
+
+#: How a message looks: green tick, amber warning, red cross.
+Severity = Literal["success", "warning", "error"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class StaffMessage:
 
     title: str
     body: str
-    severity: str = "error"  # "success" | "warning" | "error"
+    severity: Severity = "error"
     kicker: str | None = None  # the line above the headline, when not the severity's own
 
 
@@ -89,8 +92,8 @@ def for_error(exc: BaseException) -> StaffMessage:
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
             text = body(exc) if callable(body) else body
-            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable)
-            severity = "warning" if calm else "error"
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable | e.CircuitOpen)
+            severity: Severity = "warning" if calm else "error"
             return StaffMessage(title, text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
 
@@ -119,31 +122,30 @@ def success(offer: Offer | Benefit) -> StaffMessage:
                         "success")
 
 
-def for_outcome(outcome: Any) -> StaffMessage:
-    """The staff message for a ``RedeemOutcome`` (keyed on ``OutcomeKind`` names)."""
-    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
-    offer: Benefit = outcome.offer
-    if kind in ("REDEEMED", "VERIFIED_REDEEMED"):
-        return success(offer)
-    if kind == "NOT_REDEEMED":
-        if getattr(outcome, "retry_allowed", True):
+def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
+    """The staff message for a redemption's outcome (an offer's or a voucher's)."""
+    kind = outcome.kind
+    if outcome.apply:
+        return success(outcome.offer)
+    if kind is OutcomeKind.NOT_REDEEMED:
+        if outcome.retry_allowed:
             return StaffMessage("Not redeemed: try again",
                                 "Engage did not redeem the offer. Don't apply it. "
                                 "You may try once more.", "warning")
         return StaffMessage("Not redeemed",
                             "Engage did not redeem the offer. Don't apply it, and don't try "
                             "again: ask the store manager to check the offer in Engage.")
-    if kind == "UNKNOWN":
+    if kind is OutcomeKind.UNKNOWN:
         return StaffMessage("Outcome unknown: don't apply",
                             "We couldn't confirm with Engage whether the offer was used. "
                             "Don't apply it without checking. The attempt is in the journal.")
-    if kind == "ALREADY_USED_VERIFY":
+    if kind is OutcomeKind.ALREADY_USED_VERIFY:
         return StaffMessage("Already used: verify",
                             f"Engage says this offer was used{_when(outcome.redeemed_on)}, "
                             "possibly by an earlier attempt or another till. Check before "
                             "applying it.", "warning")
-    error = getattr(outcome, "error", None)
-    msg = for_error(error) if error is not None else for_error(Exception())
+    error = outcome.error
+    msg = for_error(error if error is not None else Exception())
     if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:
         msg = StaffMessage(msg.title, f"Engage says this offer was used"
                            f"{_when(outcome.redeemed_on)}. Don't apply it.", msg.severity)
@@ -164,26 +166,26 @@ UNDO_REFUSALS: list[tuple[type[BaseException], str, str]] = [
 ]
 
 
-def for_undo(outcome: Any, name: str) -> StaffMessage:
-    """What staff read after undoing voucher ``name`` (an ``UndoOutcome`` or a stand-in)."""
-    kind = getattr(outcome.kind, "name", str(outcome.kind)).upper()
-    error = getattr(outcome, "error", None)
+def for_undo(outcome: UndoOutcome, name: str) -> StaffMessage:
+    """What staff read after giving voucher ``name`` back (or trying to)."""
+    kind = outcome.kind
+    error = outcome.error
     if isinstance(error, e.RewardVoucherAlreadyActivated):
         return StaffMessage("Voucher already usable",
                             f"Engage says {name} is not used, so there was nothing to undo. "
                             "Take it off the sale.", "success", UNDONE_KICKER)
-    if kind in ("REACTIVATED", "VERIFIED_REACTIVATED"):
+    if outcome.done:
         return StaffMessage("Take the voucher off the sale",
                             f"{name} is usable again for the member.", "success", UNDONE_KICKER)
-    if kind == "ALREADY_UNDONE":
+    if kind is UndoKind.ALREADY_UNDONE:
         return StaffMessage("Already given back",
                             f"{name} was already given back (or is being given back) for this "
                             "sale: see `kiosk journal`.", "warning")
-    if kind == "NOT_REACTIVATED":
+    if kind is UndoKind.NOT_REACTIVATED:
         return StaffMessage("Voucher not given back",
                             "Engage still shows the voucher as used. You may try again.",
                             "warning")
-    if kind == "UNKNOWN":
+    if kind is UndoKind.UNKNOWN:
         return StaffMessage("Not sure it was given back",
                             "We couldn't confirm with Engage whether the voucher is usable "
                             "again. Check in Engage before the customer leaves; the attempt is "

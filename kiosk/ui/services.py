@@ -1,35 +1,99 @@
-"""What the kiosk UI is given to work with (built by ``kiosk.ui.launch``, or by tests)."""
+"""What the kiosk UI is given to work with (built by ``kiosk.ui.launch``, or by tests).
+
+Each field is typed by what the UI calls on it, so a test can hand in a simulator-backed
+lookup and redeemer, or any object with the same calls, without monkeypatching.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
+from kiosk.config import Settings
 from kiosk.lookup import MemberLookup
+from kiosk.offers import Member
+from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
+from kiosk.rewards import Benefit
+from kiosk.scanner.serial_reader import ScannerState
+from kiosk.staff_pin import PinResult
 
-ScannerFactory = Callable[..., Any]
+
+class RedeemService(Protocol):
+    """The redemption flow (``kiosk.redeem.Redeemer``)."""
+
+    async def redeem(self, member: Member, offer: Benefit) -> RedeemOutcome[Benefit]: ...
+    async def undo(self, journal_id: int) -> UndoOutcome: ...
+    async def reconcile(self) -> ReconcileReport: ...
+
+
+class JournalCounts(Protocol):
+    """The journal, as diagnostics reads it (``kiosk.journal.Journal``)."""
+
+    def counts(self) -> dict[str, int]: ...
+
+
+class EngageConnection(Protocol):
+    """The Engage client the app closes when it ends (``kiosk.engage.client.EngageClient``)."""
+
+    @property
+    def base_url(self) -> str: ...
+    async def aclose(self) -> None: ...
+
+
+class PinCheck(Protocol):
+    """The staff PIN guard (``kiosk.staff_pin.PinGuard``)."""
+
+    @property
+    def required(self) -> bool: ...
+    def locked_for(self) -> float: ...
+    def attempt(self, pin: str) -> PinResult: ...
+
+
+class Scanner(Protocol):
+    """A serial scanner the app starts on mount and stops on unmount (``SerialScanner``)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class ScannerFactory(Protocol):
+    """Builds the serial scanner with the app's callbacks (None: no serial scanner)."""
+
+    def __call__(self, *, on_line: Callable[[str], None],
+                 on_state: Callable[[ScannerState, str], None],
+                 on_junk: Callable[[str], None] | None = None) -> Scanner | None: ...
+
+
+class DemoCardLike(Protocol):
+    """A demo card the scan screen lists (``kiosk.sim.DemoCard``)."""
+
+    @property
+    def card(self) -> str: ...
+    @property
+    def first_name(self) -> str: ...
+    @property
+    def note(self) -> str: ...
 
 
 @dataclass
 class KioskServices:
     """Everything the UI needs from the outside world, built by ``kiosk.ui.launch``.
 
-    ``scanner_factory(on_line=, on_state=, on_junk=)`` returns an object with ``start()`` and
-    ``stop()`` (a ``SerialScanner``) or None; ``pin_guard`` checks the staff PIN (None: no PIN
-    configured, the exit key leaves directly); ``notices`` are one-line warnings for the scan
-    screen (unresolved journal rows, a readable key file).
+    ``pin_guard`` checks the staff PIN (None: the exit key leaves directly); ``notices`` are
+    one-line warnings for the scan screen (unresolved journal rows, a readable key file).
     """
 
     lookup: MemberLookup
-    redeemer: Any
-    journal: Any = None
+    redeemer: RedeemService
+    journal: JournalCounts | None = None
     scanner_factory: ScannerFactory | None = None
-    settings: Any = None
-    demo_cards: Sequence[Any] = ()
-    pin_guard: Any = None
+    settings: Settings | None = None
+    demo_cards: Sequence[DemoCardLike] = ()
+    pin_guard: PinCheck | None = None
     notices: list[str] = field(default_factory=list)
     #: the Engage client, closed when the app ends (None when the caller owns it, as tests do)
-    engage: Any = None
+    engage: EngageConnection | None = None
     #: the log file, for the diagnostics screen
-    log_path: Any = None
+    log_path: Path | None = None

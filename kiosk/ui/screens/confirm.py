@@ -2,40 +2,55 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import time
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiosk.offers import Member
 from kiosk.rewards import VOUCHER, Benefit
+from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.offers import shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
+class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
+    """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over.
 
-class ConfirmScreen(ModalScreen[None]):
-    """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over."""
+    Posts ``Confirmed``; the app pushes the result on top of this screen when it comes.
+    """
 
-    app: KioskApp  # type: ignore[assignment]
+    class Confirmed(Message):
+        """Staff confirmed: redeem ``offer`` for ``member``."""
+
+        def __init__(self, member: Member, offer: Benefit) -> None:
+            super().__init__()
+            self.member = member
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): both keys wait.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "confirm", "Redeem", id="confirm"),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
-    def __init__(self, member: Member, offer: Benefit) -> None:
-        super().__init__()
+    def __init__(self, member: Member, offer: Benefit, *, cursor_blink: bool = True,
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock)
         self.member = member
         self.offer = offer
-        self._guard_until = float("-inf")  # set on mount
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         offer = self.offer
@@ -54,33 +69,29 @@ class ConfirmScreen(ModalScreen[None]):
                        f"{self.member.masked_card}", style="dim")
             yield Static(who, id="confirm-member")
             yield Static("", id="confirm-busy")
-            yield ScanInput(cursor_blink=self.app.cursor_blink, id="confirm-scan")
+            yield ScanInput(cursor_blink=self.cursor_blink, id="confirm-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
-        self.watch(self.app, "redeeming", self._busy)
         # An Enter pressed twice on the offers list must not confirm before staff read this.
-        self._guard_until = self.app.key_guard_until()
-        if self.app.key_guard > 0:
-            self.refresh_bindings()
-            self.set_timer(self.app.key_guard, self.refresh_bindings)
+        self.arm_key_guard()
 
-    def _busy(self, redeeming: bool) -> None:
+    def watch_redeeming(self, redeeming: bool) -> None:
         self.query_one("#confirm-busy", Static).update(
             Text("Redeeming… don't apply anything yet.", style="bold") if redeeming else "")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("confirm", "cancel") and self.app.redeeming:
+        if action in ("confirm", "cancel") and self.redeeming:
             return None  # shown greyed out: one POST at a time, and it can't be called back
-        if action == "confirm" and self.app.guarding(self._guard_until):
+        if action == "confirm" and self.guarding:
             return None  # just opened: greyed out for a moment
         return True
 
     def action_confirm(self) -> None:
-        if not self.app.guarding(self._guard_until):
-            self.app.redeem(self.offer)
+        if not self.guarding and not self.redeeming:
+            self.post_message(self.Confirmed(self.member, self.offer))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -6,22 +6,23 @@ set/not set), and Engage's URL from the client's ``base_url`` (no user info or q
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk import __version__
 from kiosk.offers import sanitize
+from kiosk.ui.messages import RecheckEngage
+from kiosk.ui.screens.base import KioskStatus
+from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import KioskFooter
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
@@ -33,10 +34,18 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-class DiagnosticsScreen(Screen):
-    """Read-only facts for IT; Escape goes back, r re-checks Engage."""
+class DiagnosticsScreen(Screen[None]):
+    """Read-only facts for IT; Escape goes back, r re-checks Engage (posts ``RecheckEngage``).
 
-    app: KioskApp  # type: ignore[assignment]
+    The app keeps ``status`` up to date; the rest is read from the services it was given.
+    """
+
+    status: reactive[KioskStatus] = reactive(KioskStatus, init=False)
+
+    def __init__(self, services: KioskServices, status: KioskStatus) -> None:
+        super().__init__()
+        self.services = services
+        self.set_reactive(DiagnosticsScreen.status, status)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
@@ -54,28 +63,30 @@ class DiagnosticsScreen(Screen):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        for attr in ("engage_state", "engage_rtt", "scanner_state", "scanner_detail"):
-            self.watch(self.app, attr, self._refresh)
         self._refresh()
 
-    def _settings_rows(self) -> list[tuple[str, str]]:
-        settings = self.app.services.settings
-        items = getattr(settings, "public_items", None)
-        return [("Settings", "")] + (list(items()) if callable(items) else [])
+    def watch_status(self) -> None:
+        if self.query("#diag-status"):  # composed (on_mount shows the first status)
+            self._refresh()
 
-    def _refresh(self, _: object = None) -> None:
-        app = self.app
-        services = app.services
+    def _settings_rows(self) -> list[tuple[str, str]]:
+        settings = self.services.settings
+        return [("Settings", "")] + (settings.public_items() if settings is not None else [])
+
+    def _refresh(self) -> None:
+        services = self.services
+        status = self.status
         engage = services.engage
-        rtt = f"{app.engage_rtt * 1000:.0f} ms" if app.engage_rtt is not None else "not measured"
+        rtt = (f"{status.engage_rtt * 1000:.0f} ms" if status.engage_rtt is not None
+               else "not measured")
+        port = services.settings.scanner_port if services.settings is not None else None
         rows = [
             ("Version", __version__),
-            ("Engage", str(getattr(engage, "base_url", "") or "")),
-            ("Engage state", f"{app.engage_state} (breaker {services.lookup.breaker_state})"),
+            ("Engage", engage.base_url if engage is not None else ""),
+            ("Engage state", f"{status.engage} (breaker {status.breaker})"),
             ("Last round trip", rtt),
-            ("Scanner port", str(getattr(services.settings, "scanner_port", None)
-                                 or "none (keyboard only)")),
-            ("Scanner state", f"{app.scanner_state} {app.scanner_detail}".strip()),
+            ("Scanner port", port or "none (keyboard only)"),
+            ("Scanner state", f"{status.scanner} {status.scanner_detail}".strip()),
             ("Log file", str(services.log_path or "not configured")),
             ("Lookups", f"{services.lookup.stats.lookups} "
                         f"({services.lookup.stats.cache_hits} from the card cache)"),
@@ -90,7 +101,7 @@ class DiagnosticsScreen(Screen):
         self.dismiss()
 
     def action_recheck(self) -> None:
-        self.app.check_engage()
+        self.post_message(RecheckEngage())
 
     def action_scroll_up(self) -> None:
         self.query_one(VerticalScroll).scroll_up()

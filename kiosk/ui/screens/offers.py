@@ -3,17 +3,20 @@ Escape to finish. The header shows the member's points when Engage gave them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.offers import Member, Offer
 from kiosk.rewards import Benefit, Voucher
+from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.rewards import (
     points_text,
@@ -22,9 +25,6 @@ from kiosk.ui.widgets.rewards import (
     vouchers_count_text,
 )
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
 
 def shown_value(offer: Benefit) -> str:
@@ -56,10 +56,21 @@ def greeting(member: Member) -> Text:
     return text
 
 
-class OffersScreen(Screen):
-    """One member's offers. A scan here starts over with the new card."""
+class OffersScreen(Screen[None]):
+    """One member's offers. A scan here starts over with the new card.
 
-    app: KioskApp  # type: ignore[assignment]
+    Posts ``Chosen`` for the offer under the cursor (Enter) and ``StartOver`` (Escape).
+    """
+
+    class Chosen(Message):
+        """Staff chose ``offer`` (an offer or a reward voucher) to redeem."""
+
+        def __init__(self, offer: Benefit) -> None:
+            super().__init__()
+            self.offer = offer
+
+    #: True while a redemption is in flight (set by the app): choosing another waits.
+    redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -72,10 +83,11 @@ class OffersScreen(Screen):
         Binding("escape", "done", "Done (new customer)", id="done"),
     ]
 
-    def __init__(self, member: Member, offers: list[Offer]) -> None:
+    def __init__(self, member: Member, offers: list[Offer], *, cursor_blink: bool = True) -> None:
         super().__init__()
         self.member = member
         self.offers = offers
+        self.cursor_blink = cursor_blink
         rewards = member.rewards
         self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
         #: what the list's options stand for, by option id (offers, then vouchers)
@@ -110,7 +122,7 @@ class OffersScreen(Screen):
             if vouchers_count_text(self.member):
                 yield Static(Text(vouchers_count_text(self.member).capitalize() + "."),
                              id="count")
-        yield ScanInput("scan the next card", cursor_blink=self.app.cursor_blink)
+        yield ScanInput("scan the next card", cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
@@ -141,7 +153,7 @@ class OffersScreen(Screen):
             offer = self.highlighted_offer
             if offer is None:
                 return False if not self.items else None
-            return None if self.app.redeeming else True
+            return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
             return bool(self.items)
         return True
@@ -167,10 +179,13 @@ class OffersScreen(Screen):
     def action_last(self) -> None:
         self._list().action_last()
 
+    def watch_redeeming(self) -> None:
+        self.refresh_bindings()
+
     def action_choose(self) -> None:
         offer = self.highlighted_offer
         if offer is not None:
-            self.app.choose(offer)
+            self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
-        self.app.request_start_over()
+        self.post_message(StartOver())

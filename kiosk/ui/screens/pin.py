@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events, work
@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiosk.staff_pin import PinResult
+from kiosk.ui.services import PinCheck
 from kiosk.ui.widgets.footer import KioskFooter
 
 MAX_PIN = 12
@@ -26,7 +28,7 @@ class PinScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Back", id="cancel"),
     ]
 
-    def __init__(self, guard: Any, purpose: str = "leave the kiosk") -> None:
+    def __init__(self, guard: PinCheck, purpose: str = "leave the kiosk") -> None:
         super().__init__()
         self.guard = guard
         self.purpose = purpose
@@ -92,7 +94,7 @@ class PinScreen(ModalScreen[bool]):
         result = self.guard.attempt(pin)  # ~0.25 s of hashing: off the event loop
         self.app.call_from_thread(self._checked, result)
 
-    def _checked(self, result: str) -> None:
+    def _checked(self, result: PinResult) -> None:
         self._checking = False
         if result == "ok":
             self.dismiss(True)

@@ -6,8 +6,10 @@ it posts :class:`ResultScreen.UndoRequested`; the app asks for the staff PIN.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import events
@@ -15,17 +17,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.offers import Member
+from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
+from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
-
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
-
 
 #: The line above the headline: words and a symbol, so colour is never the only signal.
 KICKER = {
@@ -45,10 +44,11 @@ class Undoable:
     name: str
 
 
-class ResultScreen(Screen):
-    """Any key (or the next scan) continues; digits start typing the next card instead."""
+class ResultScreen(KeyGuard[None]):
+    """Any key (or the next scan) continues; digits start typing the next card instead.
 
-    app: KioskApp  # type: ignore[assignment]
+    Continuing posts ``StartOver``.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", "Continue", id="continue"),
@@ -61,13 +61,14 @@ class ResultScreen(Screen):
 
         undoable: Undoable
 
-    def __init__(self, message: StaffMessage, member: Member | None = None,
-                 undoable: Undoable | None = None) -> None:
-        super().__init__(classes=message.severity)
+    def __init__(self, message: StaffMessage, member: Member | None = None, *,
+                 undoable: Undoable | None = None, cursor_blink: bool = True,
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock, classes=message.severity)
         self.message = message
         self.member = member
         self.undoable = undoable
-        self._guard_until = float("-inf")  # set on mount
+        self.cursor_blink = cursor_blink
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
@@ -84,17 +85,17 @@ class ResultScreen(Screen):
                 yield Static(f"Sale cancelled? {UNDO_KEY.upper()} gives the voucher back "
                              "(staff PIN).", id="result-undo")
             with Center():
-                yield ScanInput(cursor_blink=self.app.cursor_blink, id="result-scan")
+                yield ScanInput(cursor_blink=self.cursor_blink, id="result-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
         # A key mashed while Engage answered must not wipe the result before staff see it.
-        self._guard_until = self.app.key_guard_until()
+        self.arm_key_guard()
 
     def on_key(self, event: events.Key) -> None:
         # Keys the scan input didn't take (Enter with nothing typed, Escape, arrows...).
-        if event.key in self.app.staff_keys:
+        if event.key in STAFF_KEYS:
             return
         event.stop()
         if event.key == UNDO_KEY:
@@ -108,9 +109,9 @@ class ResultScreen(Screen):
         return True
 
     def action_undo(self) -> None:
-        if self.undoable is not None and not self.app.guarding(self._guard_until):
+        if self.undoable is not None and not self.guarding:
             self.post_message(self.UndoRequested(self.undoable))
 
     def action_continue(self) -> None:
-        if not self.app.guarding(self._guard_until):
-            self.app.request_start_over()
+        if not self.guarding:
+            self.post_message(StartOver())

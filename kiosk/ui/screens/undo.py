@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import time
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,27 +13,23 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.result import Undoable
 from kiosk.ui.widgets.footer import KioskFooter
 
-if TYPE_CHECKING:
-    from kiosk.ui.app import KioskApp
 
-
-class UndoScreen(ModalScreen[Undoable | None]):
-    """Enter gives the voucher back (dismisses with it), Escape keeps it used."""
-
-    app: KioskApp  # type: ignore[assignment]
+class UndoScreen(KeyGuard[Undoable | None], ModalScreen[Undoable | None]):
+    """Enter gives the voucher back (dismisses with it), Escape keeps it used (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "confirm", "Give it back", id="confirm"),
         Binding("escape", "cancel", "Keep it used", id="cancel"),
     ]
 
-    def __init__(self, undoable: Undoable) -> None:
-        super().__init__()
+    def __init__(self, undoable: Undoable, *, guard: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock)
         self.undoable = undoable
-        self._guard_until = float("-inf")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -43,10 +41,13 @@ class UndoScreen(ModalScreen[Undoable | None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        self._guard_until = self.app.key_guard_until()
+        self.arm_key_guard()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "confirm" and self.guarding else True
 
     def action_confirm(self) -> None:
-        if not self.app.guarding(self._guard_until):
+        if not self.guarding:
             self.dismiss(self.undoable)
 
     def action_cancel(self) -> None:

@@ -8,6 +8,8 @@ An Enter with nothing typed is left to bubble, so screens can bind Enter to thei
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.text import Text
 from textual import events
 from textual.message import Message
@@ -34,7 +36,8 @@ class ScanInput(Widget, can_focus=True):
     class Submitted(Message):
         """A line ended with Enter/LF; ``source`` is "wedge" for a scanner burst, else "typed"."""
 
-        def __init__(self, scan_input: ScanInput, text: str, source: str) -> None:
+        def __init__(self, scan_input: ScanInput, text: str,
+                     source: Literal["wedge", "typed"]) -> None:
             super().__init__()
             self.scan_input = scan_input
             self.text = text

@@ -1,0 +1,40 @@
+"""The one outage rule: which failures say Engage is missing, and the state staff are shown.
+
+``is_outage`` feeds the circuit breaker (an answer of any kind, even a refusal, proves Engage
+is there); ``state_after`` turns the last call's result into the one ``EngageState`` the scan
+screen and diagnostics show.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+
+
+class EngageState(StrEnum):
+    """Whether Engage can be used, as staff and IT see it."""
+
+    UNKNOWN = "unknown"  # not asked yet
+    OK = "ok"  # answered (even if it said "no member")
+    UNAVAILABLE = "unavailable"  # unreachable, failing, or the breaker is open
+    UNAUTHORIZED = "unauthorized"  # answered, but refuses this kiosk's API key
+
+
+def is_outage(exc: BaseException) -> bool:
+    """A failure that says Engage is missing (no answer, or a 5xx), not that it said no.
+
+    ``CircuitOpen`` is not one: no call was made, so it must not count again.
+    """
+    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError)
+
+
+def state_after(error: BaseException | None) -> EngageState:
+    """The state a call's result shows: ``None`` (success) or a refusal is ``OK``."""
+    if error is None:
+        return EngageState.OK
+    if isinstance(error, Unauthorized):
+        return EngageState.UNAUTHORIZED
+    if isinstance(error, CircuitOpen) or is_outage(error):
+        return EngageState.UNAVAILABLE
+    return EngageState.OK
