@@ -1,4 +1,5 @@
-"""Settings: ``KIOSK_*`` environment variables over a TOML file over defaults.
+"""Settings: keyword arguments over ``KIOSK_*`` environment variables over a TOML file over
+defaults.
 
 The TOML file uses the same names, lower-case and without the prefix. Every problem stops the
 start with a :class:`ConfigError` whose message is one line naming the key and the reason; the
@@ -17,12 +18,14 @@ import ssl
 import stat
 import tomllib
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
@@ -41,6 +44,26 @@ NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
 _SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
+
+
+#: The settings file's values while :func:`load_settings` builds the settings.
+_FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("kiosk_config_file", default=None)
+
+
+class ConfigFileSource(PydanticBaseSettingsSource):
+    """The TOML file's layer, below keyword arguments and ``KIOSK_*`` variables.
+
+    :func:`load_settings` reads and checks the file (one-line errors, unknown keys, relative
+    paths made relative to the file) and hands its values to this source while it builds the
+    settings; a ``Settings(...)`` built directly has no file layer.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        """One field's value from the file (None when the file doesn't set it)."""
+        return (_FILE_VALUES.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_FILE_VALUES.get() or {})
 
 
 def env_name(field: str) -> str:
@@ -64,7 +87,8 @@ def _default_log_dir() -> Path:
 class Settings(BaseSettings):
     """Everything a store's IT configures. Build it with :func:`load_settings`.
 
-    Keyword arguments are the *file* layer: ``KIOSK_*`` environment variables override them.
+    Keyword arguments win over ``KIOSK_*`` environment variables, which win over the TOML file
+    (read by :func:`load_settings` through :class:`ConfigFileSource`), which wins over defaults.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True)
@@ -165,8 +189,8 @@ class Settings(BaseSettings):
         env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment first, then keyword arguments (the TOML file); no .env, no secrets dir."""
-        return (env_settings, init_settings)
+        """Keyword arguments, then the environment, then the file; no .env, no secrets dir."""
+        return (init_settings, env_settings, ConfigFileSource(settings_cls))
 
     @field_validator("engage_url")
     @classmethod
@@ -449,7 +473,11 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
         if _is_path_field(field) and isinstance(value, str) and value:
             file_values[field] = str(path.parent / Path(value).expanduser())
     try:
-        settings = Settings(**file_values)
+        token = _FILE_VALUES.set(file_values)
+        try:
+            settings = Settings()
+        finally:
+            _FILE_VALUES.reset(token)
     except ValidationError as exc:
         raise ConfigError(_describe_error(exc, where)) from None
 

@@ -1,10 +1,15 @@
-"""Shared fixtures: keep the developer's machine out of every test."""
+"""Shared fixtures: keep the developer's machine out of every test; the simulator and the
+journal most tests run against (each defined once, here)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from kiosk.journal import Journal
+from kiosk.sim import SimState, Simulator
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +26,18 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if var.startswith("KIOSK_"):
             monkeypatch.delenv(var)
     return home
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """An empty simulator on a free loopback port, without a rate limit: each test adds the
+    members it needs. (tests/sim's own tests run against the demo tenant instead.)"""
+    with Simulator(SimState(), rate_limit=None) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    """A fresh journal file, in a directory the journal creates itself."""
+    with Journal(tmp_path / "data" / "kiosk" / "journal.sqlite3") as j:
+        yield j

@@ -1,4 +1,5 @@
-"""Small helpers shared by the tests: polling with a deadline instead of sleeping."""
+"""Small helpers shared by the tests: polling with a deadline instead of sleeping, a clock
+the test moves by hand."""
 
 from __future__ import annotations
 
@@ -8,6 +9,20 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand (``clock.now += 5`` or ``advance(5)``)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward."""
+        self.now += seconds
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.01,

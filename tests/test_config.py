@@ -81,6 +81,24 @@ def test_env_wins_over_toml_which_wins_over_defaults(
     assert settings.scanner_baudrate == 9600  # default
 
 
+def test_keyword_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Settings(...) built in code (pictures, tests, the demo) means what it says."""
+    monkeypatch.setenv("KIOSK_STORE_NAME", "From env")
+    monkeypatch.setenv("KIOSK_IDLE_TIMEOUT", "45")
+    settings = Settings(store_name="From code")
+    assert settings.store_name == "From code"  # init
+    assert settings.idle_timeout == 45  # env, where init says nothing
+
+
+def test_the_file_is_only_read_by_load_settings(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_toml(tmp_path / "kiosk.toml", 'store_name = "From file"\n')
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert Settings().store_name == "Store"  # no file layer outside load_settings
+    assert load_settings(None, require_engage=False).store_name == "From file"
+    assert Settings().store_name == "Store"  # and none left behind
+
+
 def test_kiosk_config_env_names_the_file(
     engage_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,6 @@ import io
 import json
 import sqlite3
 import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,13 +41,6 @@ def attempt(journal: Journal, offer_id: str = "inst-1", **over: str) -> int:
                   offer_name="20 % off shoes", value_applied="20 %")
     fields.update(over)
     return journal.begin(**fields)
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "data" / "kiosk" / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 def test_file_and_dir_are_private_wal_and_full_sync(journal: Journal) -> None:

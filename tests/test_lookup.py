@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -11,16 +11,10 @@ from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageUnreachable, MultipleMatches
 from kiosk.lookup import MemberLookup
-from kiosk.sim import Fault, SimState, Simulator
+from kiosk.sim import Fault, Simulator
 
 CARD = "2000000000015"
 OTHER = "2000000000022"
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimState(), rate_limit=None) as simulator:
-        yield simulator
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ says, and how many redeem POSTs Engage received."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -12,12 +13,11 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import async_wait_until, wait_until  # tests/ is on sys.path (rootdir conftest)
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
@@ -37,7 +37,7 @@ from kiosk.redeem import OutcomeKind, Redeemer, RedeemInProgress
 from kiosk.scanner.barcode import mask_card
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
-from kiosk.sim.state import SimState
+from tests.support import async_wait_until, wait_until
 
 REDEEM = r"/redeem$"
 PROMOTIONS = r"/promotions$"
@@ -63,12 +63,6 @@ class Shop:
 
     def another_till_redeems(self) -> None:
         self.sim.state.redeem(self.offer.id, {"redemptionChannel": "POS"})
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimState(), rate_limit=None) as s:
-        yield s
 
 
 def _seed(sim: Simulator) -> tuple[Member, Offer]:
@@ -97,13 +91,6 @@ def make_client(sim: Simulator, *, redeem_read: float = 2.0, api_key: str | None
 async def client(sim: Simulator) -> AsyncIterator[EngageClient]:
     async with make_client(sim) as c:
         yield c
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal" / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 RedeemerFactory = Callable[..., Redeemer]
@@ -380,11 +367,19 @@ async def test_open_breaker_fails_fast_without_a_post_or_a_row(
 
 
 async def test_no_post_when_the_journal_cannot_record_the_attempt(
-        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    journal.close()  # stands in for a full or broken disk
-    with pytest.raises(JournalError):
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Reads still work, writes fail: the redeem gets past its look at earlier attempts and is
+    # stopped by the journal refusing the new row (standing in for a full or broken disk).
+    with contextlib.closing(sqlite3.connect(journal.path)) as db:
+        db.execute("CREATE TRIGGER full_disk BEFORE INSERT ON redemptions "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        db.commit()
+    with pytest.raises(JournalError, match="disk is full"):
         await redeemer().redeem(shop.member, shop.offer)
+    assert "the journal could not record the attempt" in caplog.text
     assert shop.redeem_posts() == 0 and not shop.used_in_engage()
+    assert journal.rows() == []
 
 
 # --- the re-read fails too -------------------------------------------------------------------

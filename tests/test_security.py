@@ -18,6 +18,7 @@ import pytest
 from kiosk.config import ConfigError, Settings, load_settings, verify_pin
 from kiosk.staff_pin import PinGuard, check_pin_hash, hash_pin
 from kiosk.ui.launch import pin_guard
+from tests.support import FakeClock
 
 KEY = "Zq8-distinctive-api-key-7Hx"
 URL = "https://acme.voyado.com"
@@ -179,12 +180,6 @@ def test_no_pin_configured_means_no_prompt() -> None:
     assert not verify_pin(settings, "0000")  # fail closed if someone asks anyway
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_five_wrong_pins_lock_for_a_minute() -> None:

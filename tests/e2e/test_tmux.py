@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import wait_until  # tests/ is on sys.path (rootdir conftest)
+
+from tests.support import wait_until
 
 pytestmark = [
     pytest.mark.e2e,

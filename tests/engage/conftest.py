@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from engage_members import Member
 
 from kiosk.engage.client import EngageClient
 from kiosk.sim import Simulator
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    """A started simulator with the demo data, on a free loopback port."""
-    with Simulator() as simulator:
-        yield simulator
+from tests.engage.engage_members import Member
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from engage_members import Member
 
 from kiosk.engage.client import EngageClient
 from kiosk.engage.errors import PromotionNotFound
@@ -22,6 +21,7 @@ from kiosk.engage.models import (
     Validity,
 )
 from kiosk.sim import Simulator
+from tests.engage.engage_members import Member
 
 TODAY = date.today()
 

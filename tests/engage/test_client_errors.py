@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime, timedelta
 
 import pytest
-from engage_members import Member
-from support import async_wait_until  # tests/ is on sys.path (rootdir conftest)
 
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.engage.errors import (
@@ -45,6 +43,8 @@ from kiosk.engage.errors import (
 from kiosk.engage.models import PromotionDraft, TemplateChannel, Validity
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
+from tests.engage.engage_members import Member
+from tests.support import async_wait_until
 
 ClientFactory = Callable[..., EngageClient]
 

@@ -8,7 +8,6 @@ import uuid
 from datetime import date
 
 import pytest
-from engage_members import Member
 
 import kiosk
 from kiosk.engage.client import EngageClient
@@ -16,6 +15,7 @@ from kiosk.engage.errors import EngageError
 from kiosk.engage.models import PromotionDraft, TemplateChannel, Validity
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
+from tests.engage.engage_members import Member
 
 
 async def test_every_call_carries_key_user_agent_and_content_type(

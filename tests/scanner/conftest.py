@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import wait_until  # tests/ is on sys.path (rootdir conftest)
 
 from kiosk.scanner.barcode import Accepted, Rejected, ScanGate
 from kiosk.scanner.serial_reader import ScannerState, SerialScanner
+from tests.support import wait_until
 
 
 class Pty:

@@ -22,6 +22,7 @@ from kiosk.scanner.barcode import (
     parse_scan,
     strip_controls,
 )
+from tests.support import FakeClock
 
 CARD = "2000000000015"        # in-store range (20–29), valid check digit
 CARD2 = "2300123456783"
@@ -135,16 +136,10 @@ def test_mask_card_shows_last_four_only() -> None:
     assert "\x1b" not in mask_card("\x1b[2J" + CARD)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_debouncer_ignores_same_card_within_window() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     d = Debouncer(window=1.5, clock=clock)
     assert d.accept(CARD)
     clock.now += 0.4
@@ -157,7 +152,7 @@ def test_debouncer_ignores_same_card_within_window() -> None:
 
 
 def test_debouncer_window_slides_while_card_is_held_under_scanner() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     d = Debouncer(window=1.5, clock=clock)
     assert d.accept(CARD)
     for _ in range(5):
@@ -168,7 +163,7 @@ def test_debouncer_window_slides_while_card_is_held_under_scanner() -> None:
 
 
 def test_scan_gate_is_the_one_path() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     gate = ScanGate(debouncer=Debouncer(clock=clock))
     assert gate.check("]E0" + CARD + "\r") == Accepted(CARD, "]E0")
     assert gate.check(CARD) is None                             # repeat: ignored silently

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import serial
-from support import wait_until  # tests/ is on sys.path (rootdir conftest)
 
 from kiosk.scanner.barcode import (
     BAD_CHECK_DIGIT,
@@ -20,6 +19,7 @@ from kiosk.scanner.barcode import (
     ScanGate,
 )
 from kiosk.scanner.serial_reader import Junk, LineFramer, ScannerState, scanner_from_settings
+from tests.support import wait_until
 
 CARD = "2000000000015"
 CARD2 = "2300123456783"

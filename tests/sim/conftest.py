@@ -8,14 +8,15 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import client_for
 
 from kiosk.sim import Simulator
+from tests.sim.simtools import client_for
 
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    """A started simulator with the demo data, on a free loopback port."""
+    """The simulator under test here is the demo tenant (the demo data, the default rate
+    limit), on a free loopback port; elsewhere ``sim`` is an empty one (tests/conftest.py)."""
     with Simulator() as simulator:
         yield simulator
 

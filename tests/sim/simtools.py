@@ -1,4 +1,4 @@
-"""Helpers for the simulator's tests (imported by tests/sim/*; tests/sim is on sys.path)."""
+"""Helpers for the simulator's tests (imported by tests/sim/*)."""
 
 from __future__ import annotations
 

@@ -12,15 +12,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from simtools import ANNA
 
 from kiosk.sim import DEMO_API_KEY, Simulator
 from kiosk.sim.cli import _is_loopback, _print_banner
+from tests.sim.simtools import ANNA
 
 
 def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    # stderr joins stdout, so both are drained: an unread stderr pipe that fills up would
+    # block the server on a write and it would never exit (seen once as a timeout)
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
@@ -32,7 +34,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     return proc, lines
 
 
-def read_until(lines: queue.Queue[str], pattern: str, timeout: float = 15.0) -> list[str]:
+def read_until(lines: queue.Queue[str], pattern: str, timeout: float = 30.0) -> list[str]:
     seen: list[str] = []
     while not any(re.search(pattern, s) for s in seen):
         seen.append(lines.get(timeout=timeout))
@@ -52,7 +54,7 @@ def test_kiosk_sim_serves_prints_key_and_cards_and_exits_0_on_ctrl_c() -> None:
         assert r.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(10)
+        proc.wait(60)  # generous: a loaded CI machine; a hang still fails
     assert proc.returncode == 0
     assert "stopped" in "".join(read_until(lines, "stopped"))
 
@@ -65,7 +67,7 @@ def test_kiosk_sim_with_its_own_key_does_not_echo_it_and_stops_on_sigterm() -> N
         assert "s3cret-integrator-key" not in text and "Rate limit: off" in text
     finally:
         proc.terminate()
-        proc.wait(10)
+        proc.wait(60)  # generous: a loaded CI machine; a hang still fails
     assert proc.returncode == 0
 
 

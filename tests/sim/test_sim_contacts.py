@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from simtools import ANNA, BERG, SARA, error_code
 
 from kiosk.sim import Simulator
+from tests.sim.simtools import ANNA, BERG, SARA, error_code
 
 ANNA_EMAIL = "anna.lindqvist@example.com"
 ANNA_PHONE = "+46701740605"

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import BERG, SARA, error_code
 
 from kiosk.sim import DemoCard, SimState, Simulator, load_demo_data
 from kiosk.sim.demo import demo_data_path
 from kiosk.sim.rules import TZ
+from tests.sim.simtools import BERG, SARA, error_code
 
 
 def ean13_ok(code: str) -> bool:

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import ANNA, client_for, error_code
-from support import wait_until
 
 from kiosk.sim import Fault, Simulator
+from tests.sim.simtools import ANNA, client_for, error_code
+from tests.support import wait_until
 
 POS = {"redemptionChannel": "POS"}
 Offers = Callable[..., list[Any]]

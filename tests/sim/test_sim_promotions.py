@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import ANNA, ERIK, OMAR, SARA, client_for, error_code
 
 from kiosk.sim import SimState, Simulator
 from kiosk.sim.rules import TZ
+from tests.sim.simtools import ANNA, ERIK, OMAR, SARA, client_for, error_code
 
 Offers = Callable[..., list[Any]]
 POS = {"redemptionChannel": "POS"}

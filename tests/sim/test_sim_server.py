@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import ANNA, client_for, error_code
-from support import wait_until
 
 from kiosk.sim import DEMO_API_KEY, Fault, Simulator
 from kiosk.sim.app import RateLimiter
+from tests.sim.simtools import ANNA, client_for, error_code
+from tests.support import wait_until
 
 POS = {"redemptionChannel": "POS"}
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
-from simtools import SARA, error_code
+
+from tests.sim.simtools import SARA, error_code
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 

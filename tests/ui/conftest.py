@@ -7,12 +7,11 @@ demo data), a real EngageClient, a real SQLite journal and the real Redeemer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kiosk_pilot import Kiosk, Members, seed
 from textual.message import Message
 
 from kiosk.breaker import CircuitBreaker
@@ -21,15 +20,10 @@ from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
-from kiosk.sim import SimState, Simulator
+from kiosk.sim import Simulator
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import KioskServices
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimState(), rate_limit=None) as simulator:
-        yield simulator
+from tests.ui.kiosk_pilot import Kiosk, Members, seed
 
 
 @pytest.fixture
@@ -40,8 +34,8 @@ def members(sim: Simulator) -> Members:
 @pytest.fixture
 def settings(sim: Simulator, tmp_path: Path) -> Settings:
     return Settings(engage_url=sim.url, engage_api_key=sim.api_key, store_name="Test Store",
-                    terminal_name="Till 1", journal_path=tmp_path / "journal.sqlite3",
-                    log_dir=tmp_path / "log")
+                    terminal_name="Till 1", log_dir=tmp_path / "log",
+                    journal_path=tmp_path / "data" / "kiosk" / "journal.sqlite3")
 
 
 @pytest.fixture
@@ -50,13 +44,6 @@ async def engage(sim: Simulator) -> AsyncIterator[EngageClient]:
         connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=2.0))
     yield client
     await client.aclose()
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
-from support import async_wait_until  # tests/ is on sys.path (rootdir conftest)
 from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
@@ -17,6 +16,7 @@ from textual.pilot import Pilot
 from kiosk.journal import Journal
 from kiosk.sim import Simulator
 from kiosk.ui.app import KioskApp
+from tests.support import async_wait_until
 
 ANNA = "2000000000015"   # valid in-store EAN-13 cards (prefix 2, right check digit)
 BO = "2000000000022"

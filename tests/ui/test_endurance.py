@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from kiosk_pilot import ANNA, BO, Members
-
 from kiosk.ui.widgets.footer import KioskFooter
+from tests.ui.kiosk_pilot import ANNA, BO, Members
 
 
 def _footer_watchers(footer: KioskFooter) -> int:

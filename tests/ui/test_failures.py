@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 
-from kiosk_pilot import ANNA, NOBODY, TWINS, Kiosk, Members
-
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.lookup import MemberLookup
@@ -13,6 +11,7 @@ from kiosk.redeem import Redeemer
 from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, NOBODY, TWINS, Kiosk, Members
 
 
 def services_for(client: EngageClient, base: KioskServices) -> KioskServices:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kiosk_pilot import ANNA, BO, Kiosk, Members
 
 from kiosk.ui.screens.offers import OffersScreen
+from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
 
 
 async def choose(k: Kiosk, name: str) -> None:

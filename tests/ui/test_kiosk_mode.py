@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-from kiosk_pilot import ANNA, BO, Members
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import OptionList
@@ -19,6 +18,7 @@ from kiosk.sim import Fault
 from kiosk.staff_pin import PinGuard, hash_pin
 from kiosk.ui.messages import CardScanned, LookupDone, ScannerStatus
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, BO, Members
 
 
 async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> None:
@@ -26,7 +26,7 @@ async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> 
         for key in ("ctrl+q", "ctrl+c", "ctrl+p", "ctrl+z", "ctrl+backslash"):
             await k.pilot.press(key)
         await k.pilot.pause()
-        assert k.app.is_running and not k.app._exit
+        assert k.app.is_running and k.app.return_code is None
         assert type(k.app.screen).__name__ == "ScanScreen"
         assert not any(isinstance(s, CommandPalette) for s in k.app.screen_stack)
         await k.scan(ANNA)  # and it still works
@@ -36,7 +36,7 @@ async def test_lock_keys_keep_the_app_running(start_kiosk, members: Members) -> 
 async def test_staff_key_without_pin_exits(start_kiosk, members: Members) -> None:
     async with start_kiosk() as k:
         await k.pilot.press("f10")
-        await k.wait_for(lambda: k.app._exit, "exit")
+        await k.wait_for(lambda: k.app.return_code == 0, "exit")
 
 
 async def test_staff_pin_locks_after_five_wrong_and_right_pin_exits(
@@ -52,10 +52,10 @@ async def test_staff_pin_locks_after_five_wrong_and_right_pin_exits(
         assert "locked" in k.text()
         await k.pilot.press("2", "4", "6", "8", "enter")  # right PIN, but locked
         await k.wait_for(lambda: not k.app.screen._checking, "PIN checked")
-        assert not k.app._exit
+        assert k.app.return_code is None
         now[0] += 61
         await k.pilot.press("2", "4", "6", "8", "enter")
-        await k.wait_for(lambda: k.app._exit, "exit after the right PIN")
+        await k.wait_for(lambda: k.app.return_code == 0, "exit after the right PIN")
 
 
 async def test_pin_prompt_escape_goes_back(start_kiosk, members: Members,
@@ -66,7 +66,7 @@ async def test_pin_prompt_escape_goes_back(start_kiosk, members: Members,
         await k.screen_is("PinScreen")
         await k.pilot.press("escape")
         await k.screen_is("ScanScreen")
-        assert not k.app._exit
+        assert k.app.return_code is None
 
 
 async def test_idle_reset_clears_the_member(start_kiosk, members: Members) -> None:
@@ -310,4 +310,4 @@ async def test_a_card_scanned_into_the_pin_prompt_is_not_a_wrong_pin(
             assert "not a PIN" not in k.text()
         assert "locked" not in k.text()
         await k.pilot.press("2", "4", "6", "8", "enter")
-        await k.wait_for(lambda: k.app._exit, "exit after the right PIN")
+        await k.wait_for(lambda: k.app.return_code == 0, "exit after the right PIN")

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk_pilot import ANNA, Members
-
 from kiosk.breaker import CircuitBreaker
 from kiosk.commands.demo import demo_settings
 from kiosk.config import Settings
@@ -17,6 +15,7 @@ from kiosk.lookup import MemberLookup
 from kiosk.sim import Fault
 from kiosk.ui.launch import build_services
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, Members
 
 
 def test_launch_module_loads_no_textual_before_settings() -> None:

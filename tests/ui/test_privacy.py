@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from support import async_wait_until
 from textual import events
 from textual.containers import VerticalScroll
 
@@ -35,6 +34,7 @@ from kiosk.staff_pin import hash_pin
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services, make_client, open_journal
 from kiosk.ui.screens.offers import OffersScreen
+from tests.support import async_wait_until
 
 KEY = "KEY-7f3a9c-SECRET-DO-NOT-LEAK"
 ROTATED_KEY = "KEY-ROTATED-4e1d-TENANT-SIDE"  # the tenant's new key: ours is refused
@@ -206,7 +206,7 @@ async def kiosk_run(screens: list[tuple[str, str]]) -> AsyncIterator[Tour]:
             tour = Tour(app, screens)
             await tour.shows("ScanScreen", SCAN_PROMPT, "start")
             yield tour
-            await async_wait_until(lambda: app._exit, what="staff exit")
+            await async_wait_until(lambda: app.return_code == 0, what="staff exit")
         assert app.return_code == 0
     finally:
         journal.close()
