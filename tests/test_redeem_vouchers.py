@@ -4,9 +4,8 @@ SQLite journal; every test checks what Engage received and what the journal says
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -24,7 +23,6 @@ from kiosk.rewards import Voucher, usable_vouchers
 from kiosk.scanner.barcode import mask_card
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
-from kiosk.sim.state import SimState
 
 CARD = "2012345678903"
 VOUCHER_POST = r"/reward-vouchers/[^/]+/redeem$"
@@ -32,23 +30,10 @@ REACTIVATE = r"/reactivate$"
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(SimState(), rate_limit=None) as s:
-        yield s
-
-
-@pytest.fixture
 async def client(sim: Simulator) -> AsyncIterator[EngageClient]:
     timeouts = ClientTimeouts(connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=2.0)
     async with EngageClient(sim.url, sim.api_key, timeouts=timeouts) as c:
         yield c
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    j = Journal(tmp_path / "journal.sqlite3")
-    yield j
-    j.close()
 
 
 @pytest.fixture

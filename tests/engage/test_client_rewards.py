@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from engage_members import Member
 
 from kiosk.engage.client import EngageClient
 from kiosk.engage.errors import (
@@ -28,6 +27,7 @@ from kiosk.engage.errors import (
 from kiosk.engage.models import RewardVoucher
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
+from tests.engage.engage_members import Member
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from simtools import ANNA, ERIK, SARA, client_for, error_code
 
 from kiosk.sim import Fault, Simulator
+from tests.sim.simtools import ANNA, ERIK, SARA, client_for, error_code
 
 MAJA = ERIK  # two vouchers (one reactivated 3 times already), pending points
 V = "/api/v3/reward-vouchers"

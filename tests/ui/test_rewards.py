@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kiosk_pilot import ANNA, BO, Kiosk, Members
 
 from kiosk.journal import Kind, ReactivationState
 from kiosk.sim import Fault
 from kiosk.staff_pin import PinGuard, hash_pin
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
 
 VOUCHER_REDEEM = r"/reward-vouchers/[^/]+/redeem$"
 REACTIVATE = r"/reactivate$"
