@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.errors import KioskError, UsageError
+from kiosk.i18n import LANGUAGES
 
 __all__ = ["EXIT_CONFIG", "UsageError", "build_parser", "main"]  # UsageError: its old home
 
@@ -42,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
                                     "with demo members (no account or hardware needed)")
     _add_config(p)
+    p.add_argument("--language", choices=LANGUAGES, default=None,
+                   help="language of the screens (default: KIOSK_LANGUAGE, else en)")
     p.set_defaults(handler="kiosk.commands.demo:main")
 
     p = sub.add_parser("sim", help="serve the Engage simulator for integrators and tests")

@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from kiosk import APP_NAME
 from kiosk.errors import ConfigError
+from kiosk.i18n import N_, _
 from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
 from kiosk.text import has_unsafe
 
@@ -152,6 +153,10 @@ class Settings(BaseSettings):
         default_factory=socket.gethostname, max_length=80,
         description="This till's name on the scan screen and in the journal.",
         json_schema_extra={"default_text": "the host name"})
+    language: Literal["en", "sv", "nb", "da", "fi"] = Field(
+        "en", description="Language of every screen staff read, and its money, percent and "
+        "date formats (CLDR): `en` (English), `sv` (svenska), `nb` (norsk bokmål), `da` "
+        "(dansk) or `fi` (suomi). `kiosk demo --language sv` overrides it.")
     staff_pin: SecretStr | None = Field(
         None, description="Staff PIN guarding exit and diagnostics, as the salted hash that "
         "`kiosk pin` writes. A plain 4-12 digit PIN works but draws a warning. Unset: the exit "
@@ -181,7 +186,9 @@ class Settings(BaseSettings):
         15.0, gt=0, le=3600, description="Seconds lookups fail fast before Engage is tried again.")
 
     _file_key: SecretStr | None = PrivateAttr(None)
-    _warnings: list[str] = PrivateAttr(default_factory=list)
+    # (msgid, values): worded in the language active when ``warnings()`` is called (the log
+    # gets English, the scan screen's notices the staff's language)
+    _warnings: list[tuple[str, dict[str, object]]] = PrivateAttr(default_factory=list)
 
     @classmethod
     def settings_customise_sources(
@@ -273,12 +280,15 @@ class Settings(BaseSettings):
         """Hash a plain PIN in memory at once, so only the hash is kept."""
         if self.staff_pin is not None and PIN_RE.fullmatch(self.staff_pin.get_secret_value()):
             self.staff_pin = SecretStr(hash_pin(self.staff_pin.get_secret_value()))
-            self._warnings.append("the staff PIN is set in plain text (staff_pin / "
-                                  f"{env_name('staff_pin')}): run `kiosk pin` to store it as a "
-                                  "salted hash instead")
+            self._warn(N_("the staff PIN is set in plain text (staff_pin / {env}): run "
+                          "`kiosk pin` to store it as a salted hash instead"),
+                       env=env_name("staff_pin"))
         if self.lookup_key == "any":
-            self._warnings.append(f"{env_name('lookup_key')} is 'any': a card can match several "
-                                  "contacts; customKey is recommended")
+            self._warn(N_("{env} is 'any': a card can match several contacts; customKey is "
+                          "recommended"), env=env_name("lookup_key"))
+
+    def _warn(self, msgid: str, **values: object) -> None:
+        self._warnings.append((msgid, values))
 
     def api_key(self) -> str:
         """The Engage API key, from ``engage_api_key`` or the key file. Never log it."""
@@ -297,7 +307,7 @@ class Settings(BaseSettings):
 
     def warnings(self) -> list[str]:
         """Problems that don't stop the start but staff/IT should see (one line each)."""
-        return list(self._warnings)
+        return [_(msgid).format(**values) for msgid, values in self._warnings]
 
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying TLS (>= 1.2) context for the Engage client, with the CA bundle if set."""
@@ -503,7 +513,9 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
                               f"{env_name('engage_api_key_file')})")
     if settings.engage_api_key_file is not None:
         settings.api_key()  # read it now: a bad key file must stop the start, not the first scan
-        _warn_if_readable(settings, settings.engage_api_key_file, "API key file")
+        _warn_if_readable(settings, settings.engage_api_key_file,
+                          N_("API key file {path} is readable by group or others (mode "
+                             "{mode}): run chmod 600 {path}"))
     if file_values:
         _check_config_file_mode(settings, path, key_in_file="engage_api_key" in file_values
                                 and "engage_api_key" not in env_fields,
@@ -521,11 +533,10 @@ def _mode(path: Path) -> int | None:
         return None
 
 
-def _warn_if_readable(settings: Settings, path: Path, what: str) -> None:
+def _warn_if_readable(settings: Settings, path: Path, msgid: str) -> None:
     mode = _mode(path)
     if mode is not None and mode & 0o077:
-        settings._warnings.append(f"{what} {path} is readable by group or others "
-                                  f"(mode {mode:04o}): run chmod 600 {path}")
+        settings._warn(msgid, path=path, mode=f"{mode:04o}")
 
 
 def _check_config_file_mode(settings: Settings, path: Path, *, key_in_file: bool,
@@ -535,13 +546,16 @@ def _check_config_file_mode(settings: Settings, path: Path, *, key_in_file: bool
     if mode is None:
         return
     if key_in_file:
-        _warn_if_readable(settings, path, "config file holding the API key")
+        _warn_if_readable(settings, path,
+                          N_("config file holding the API key {path} is readable by group or "
+                             "others (mode {mode}): run chmod 600 {path}"))
     elif pin_in_file and mode & 0o004:
-        settings._warnings.append(f"config file {path} holding the staff PIN hash is readable "
-                                  f"by others (mode {mode:04o}): run chmod o-r {path}")
+        settings._warn(N_("config file {path} holding the staff PIN hash is readable by "
+                          "others (mode {mode}): run chmod o-r {path}"),
+                       path=path, mode=f"{mode:04o}")
     if mode & 0o022:  # whoever edits engage_url receives the API key
-        settings._warnings.append(f"config file {path} is writable by group or others "
-                                  f"(mode {mode:04o}): run chmod go-w {path}")
+        settings._warn(N_("config file {path} is writable by group or others (mode {mode}): "
+                          "run chmod go-w {path}"), path=path, mode=f"{mode:04o}")
 
 
 def _is_path_field(field: str) -> bool:

@@ -7,20 +7,23 @@ before any string leaves this module.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from kiosk import i18n
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
+from kiosk.i18n import _
 from kiosk.text import one_line
 
 if TYPE_CHECKING:
     from kiosk.rewards import Rewards
 
-#: No-break space: Swedish thousands separator and the gap before "%" (never wraps apart).
+#: No-break space: CLDR's thousands separator and gap before "%" and "kr" (never wraps apart).
 NBSP = "\u00a0"
 _MAX_TEXT = 200
 _DIGITS = re.compile(r"(\d+)")
@@ -32,46 +35,22 @@ def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
     return one_line(text, limit, mark="…")
 
 
-def _group_thousands(digits: str) -> str:
-    out: list[str] = []
-    while len(digits) > 3:
-        out.insert(0, digits[-3:])
-        digits = digits[:-3]
-    out.insert(0, digits)
-    return NBSP.join(out)
-
-
-def format_amount(amount: Decimal) -> str:
-    """An amount Swedish style: two decimals after a comma, no-break spaces between thousands
-    ("1 234,50")."""
-    q = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if q < 0 else ""
-    whole, _, frac = f"{abs(q):f}".partition(".")
-    return f"{sign}{_group_thousands(whole)},{(frac or '00'):0<2}"
-
-
 def format_money(money: Money) -> str:
-    """"100,00 SEK"; without a currency just "100,00" (we never guess one)."""
-    currency = sanitize(money.currency, limit=8).upper()
-    text = format_amount(money.amount)
-    return f"{text}{NBSP}{currency}" if currency else text
+    """Engage's money in the staff's locale: "100 kr", "1 234,50 kr", "1 234,50 €" (CLDR);
+    without a currency just the number (we never guess one)."""
+    return i18n.format_money(money.amount, sanitize(money.currency, limit=8) or None)
 
 
 def format_percent(value: Decimal) -> str:
-    """"20 %", "12,5 %" (trailing zeros dropped, comma decimals, no-break space before %)."""
-    try:
-        normal = value.normalize()
-    except InvalidOperation:
-        normal = value
-    text = f"{normal:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text.replace('.', ',')}{NBSP}%"
+    """"20 %" (sv), "12,5 %", "20%" (en): CLDR's pattern, trailing zeros dropped."""
+    with contextlib.suppress(InvalidOperation):
+        value = value.normalize()
+    return i18n.format_percent(value)
 
 
 def format_expiry(expires_on: datetime | None) -> str:
-    """"until 2026-12-31" (ISO dates: unambiguous in any store's locale), or "" if none."""
-    return f"until {expires_on.date().isoformat()}" if expires_on else ""
+    """"until 31 Dec 2026" in the staff's language, or "" if none."""
+    return _("until {date}").format(date=i18n.format_date(expires_on)) if expires_on else ""
 
 
 @dataclass(frozen=True)
@@ -79,9 +58,12 @@ class Offer:
     """One active POS offer as the till shows it.
 
     ``id`` is the promotion *instance* (what redeem takes); ``value_text`` is the value for the
-    list ("20 %", "100,00 SEK", a code, an instruction); ``till_instruction`` is the sentence
-    telling staff what to apply. ``redeemable`` is False for value types this kiosk cannot
-    explain (e.g. SWIPE): they are listed so staff see them, but can't be redeemed here.
+    list ("20 %", "100 kr", a code, an instruction); ``till_instruction`` is the sentence
+    telling staff what to apply (Engage's own words when it gives some for a till code or a
+    manual offer); ``apply_text`` is the short thing to apply, for large type ("20 %",
+    "100 kr", the till code; "" for a manual offer). ``redeemable`` is False for value types
+    this kiosk cannot explain (e.g. SWIPE): they are listed so staff see them, but can't be
+    redeemed here. Texts are in the staff's language at the time the offer was built.
     """
 
     id: str
@@ -92,10 +74,11 @@ class Offer:
     till_instruction: str
     expires_on: datetime | None = None
     redeemable: bool = True
+    apply_text: str = ""
 
     @property
     def expiry_text(self) -> str:
-        """"until YYYY-MM-DD" or ""."""
+        """"until 31 Dec 2026" (in the staff's language) or ""."""
         return format_expiry(self.expires_on)
 
 
@@ -111,44 +94,49 @@ class Member:
     rewards: Rewards | None = field(default=None, repr=False, compare=False)
 
 
-def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool]:
-    """(value_text, till_instruction, redeemable) for one POS channel."""
+def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool, str]:
+    """(value_text, till_instruction, redeemable, apply_text) for one POS channel."""
     vtype = channel.value_type.upper()
     value = channel.value
     note = sanitize(channel.instruction)
     if vtype == ValueType.PERCENT and isinstance(value, Decimal):
         text = format_percent(value)
-        return text, f"Give {text} off", True
+        return text, _("Give {value} off").format(value=text), True, text
     if vtype == ValueType.MONEY and isinstance(value, Money):
         text = format_money(value)
-        return text, f"Take {text} off", True
+        return text, _("Take {amount} off").format(amount=text), True, text
     if vtype == ValueType.EXTERNALOFFER:
         code = sanitize(value, limit=64)
         if code:
-            return f"Code {code}", f"Key code {code} into the till", True
-        return "Code missing", note or "No code given: check the offer in Engage", False
+            # Engage's own words first (they are the store's language); ours only without them.
+            instruction = note or _("Key code {code} into the till").format(code=code)
+            return _("Code {code}").format(code=code), instruction, True, code
+        return (_("Code missing"), note or _("No code given: check the offer in Engage"),
+                False, "")
     if vtype == ValueType.MANUAL:
         # The instruction is what staff do; the value is a short label (or the instruction itself).
         label = sanitize(value) or note
         if label or note:
-            return label or note, note or label, True
-        return "See Engage", "No instruction given: check the offer in Engage", False
+            return label or note, note or label, True, ""
+        return (_("See Engage"), _("No instruction given: check the offer in Engage"), False,
+                "")
     # SWIPE or a value type Engage adds later: show it, but we can't tell staff what to apply.
-    return "See Engage", "This offer type can't be redeemed at this till", False
+    return _("See Engage"), _("This offer type can't be redeemed at this till"), False, ""
 
 
 def to_offer(promotion: Promotion, channel: RedemptionChannel) -> Offer:
     """The till's view of one promotion instance through its POS channel."""
-    value_text, instruction, redeemable = _value_and_instruction(channel)
+    value_text, instruction, redeemable, apply_text = _value_and_instruction(channel)
     return Offer(
         id=promotion.id,
         promotion_id=promotion.promotion_id,
-        name=sanitize(promotion.name) or "(unnamed offer)",
+        name=sanitize(promotion.name) or _("(unnamed offer)"),
         value_type=channel.value_type.upper(),
         value_text=value_text,
         till_instruction=instruction,
         expires_on=promotion.expires_on,
         redeemable=redeemable,
+        apply_text=apply_text,
     )
 
 
@@ -177,7 +165,7 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
         offer = to_offer(promo, channel)
         keyed.append(((not offer.redeemable, expires, _name_key(offer.name), offer.id), offer))
     keyed.sort(key=itemgetter(0))  # by the key alone: Offers don't compare
-    return [offer for _, offer in keyed]
+    return [offer for _key, offer in keyed]
 
 
 def _name_key(name: str) -> list[str | int]:

@@ -13,8 +13,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from operator import itemgetter
 
+from kiosk import i18n
 from kiosk.engage.models import PointAccount, RewardVoucher
-from kiosk.offers import Offer, _group_thousands, format_expiry, format_money, sanitize
+from kiosk.i18n import _, ngettext
+from kiosk.offers import Offer, format_expiry, format_money, sanitize
 
 VOUCHER = "voucher"
 
@@ -25,13 +27,14 @@ class Voucher:
 
     id: str
     name: str
-    value_text: str  # "100,00 SEK", in the member's currency when Engage gives it
+    value_text: str  # "100 kr", in the configured currency when Engage gives it
     till_instruction: str
     voucher_number: str | None = None
     expires_on: datetime | None = None
     redeemable: bool = True
     promotion_id: str | None = None  # vouchers have no template; the journal stores None
     value_type: str = "VOUCHER"
+    apply_text: str = ""  # what to take off, for large type on the result
     kind: str = VOUCHER
 
     @property
@@ -50,9 +53,10 @@ class Points:
     @property
     def text(self) -> str:
         """"1 250 points", plus "(+200 pending)" when there are pending points."""
-        text = f"{format_points(self.balance)} points"
+        whole = int(self.balance) if self.balance == self.balance.to_integral_value() else 2
+        text = ngettext("{n} point", "{n} points", whole).format(n=format_points(self.balance))
         if self.pending > 0:
-            text += f" (+{format_points(self.pending)} pending)"
+            text += " " + _("(+{n} pending)").format(n=format_points(self.pending))
         return text
 
 
@@ -70,25 +74,29 @@ Benefit = Offer | Voucher
 
 
 def format_points(value: Decimal) -> str:
-    """Whole points with no-break-space thousands ("1 250"); decimals only when there are."""
-    if value == value.to_integral_value():
-        sign = "-" if value < 0 else ""
-        return sign + _group_thousands(str(abs(int(value))))
-    return f"{value:f}".replace(".", ",")
+    """Points in the staff's locale ("1 250", "1,250"); decimals only when there are."""
+    from babel.numbers import format_decimal
+
+    whole = value == value.to_integral_value()
+    return format_decimal(value, format="#,##0" if whole else "#,##0.##", locale=i18n.locale())
 
 
 def to_voucher(voucher: RewardVoucher, currency: str | None = None) -> Voucher:
     """The till's view of one reward voucher, its value in ``currency`` when Engage has it."""
     money = voucher.value_in(currency)
-    value = format_money(money) if money is not None else "See Engage"
+    value = format_money(money) if money is not None else _("See Engage")
     number = sanitize(voucher.voucher_number, limit=32) or None
-    instruction = f"Take {value} off" if money is not None else \
-        "No value given: check the voucher in Engage"
-    if number:
-        instruction += f" (reward voucher {number})"
-    return Voucher(id=voucher.id, name=sanitize(voucher.name) or "(unnamed voucher)",
+    if money is None:
+        instruction = _("No value given: check the voucher in Engage")
+    elif number:
+        instruction = _("Take {amount} off (reward voucher {number})").format(amount=value,
+                                                                            number=number)
+    else:
+        instruction = _("Take {amount} off").format(amount=value)
+    return Voucher(id=voucher.id, name=sanitize(voucher.name) or _("(unnamed voucher)"),
                    value_text=value, till_instruction=instruction, voucher_number=number,
-                   expires_on=voucher.expires_on, redeemable=money is not None)
+                   expires_on=voucher.expires_on, redeemable=money is not None,
+                   apply_text=value if money is not None else "")
 
 
 def _aware(dt: datetime) -> datetime:

@@ -25,6 +25,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in list(os.environ):
         if var.startswith("KIOSK_"):
             monkeypatch.delenv(var)
+    # One terminal for every test: the console theme is chosen from TERM and the colours.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
     return home
 
 
@@ -41,3 +44,13 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
     """A fresh journal file, in a directory the journal creates itself."""
     with Journal(tmp_path / "data" / "kiosk" / "journal.sqlite3") as j:
         yield j
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Every test starts (and leaves the process) in English, the msgids."""
+    from kiosk import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")

@@ -13,7 +13,6 @@ from kiosk.offers import (
     NBSP,
     Member,
     active_pos_offers,
-    format_amount,
     format_money,
     format_percent,
     sanitize,
@@ -69,12 +68,15 @@ def test_naive_expiry_counts_as_utc() -> None:
 @pytest.mark.parametrize(("value_type", "value", "instruction", "text", "apply"), [
     ("PERCENT", 20, None, f"20{NBSP}%", f"Give 20{NBSP}% off"),
     ("PERCENT", "12.50", None, f"12,5{NBSP}%", f"Give 12,5{NBSP}% off"),
-    ("MONEY", {"amount": 100, "currency": "SEK"}, None, f"100,00{NBSP}SEK",
-     f"Take 100,00{NBSP}SEK off"),
-    ("MONEY", {"amount": "1234.5", "currency": "sek"}, None, f"1{NBSP}234,50{NBSP}SEK",
-     f"Take 1{NBSP}234,50{NBSP}SEK off"),
-    ("MONEY", 100, None, "100,00", "Take 100,00 off"),
+    ("MONEY", {"amount": 100, "currency": "SEK"}, None, f"100{NBSP}kr",
+     f"Take 100{NBSP}kr off"),
+    ("MONEY", {"amount": "1234.5", "currency": "sek"}, None, f"1{NBSP}234,50{NBSP}kr",
+     f"Take 1{NBSP}234,50{NBSP}kr off"),
+    ("MONEY", 100, None, "100", "Take 100 off"),
     ("EXTERNALOFFER", "10056", None, "Code 10056", "Key code 10056 into the till"),
+    # Engage's own instruction for a till code wins over our sentence
+    ("EXTERNALOFFER", "TILL-3FOR2", "Slå in kampanjkod TILL-3FOR2 i kassan.", "Code TILL-3FOR2",
+     "Slå in kampanjkod TILL-3FOR2 i kassan."),
     ("MANUAL", "Free coffee", "Hand over a coffee", "Free coffee", "Hand over a coffee"),
     ("MANUAL", None, "Give a tote bag", "Give a tote bag", "Give a tote bag"),
 ])
@@ -123,8 +125,9 @@ def test_sanitize_edge_characters(raw: str, shown: str) -> None:
 
 
 def test_number_formats() -> None:
-    assert format_amount(Decimal("-1234567.005")) == f"-1{NBSP}234{NBSP}567,01"
-    assert format_amount(Decimal("0")) == "0,00"
+    assert format_money(Money(amount=Decimal("-1234567.5"), currency="SEK")) == \
+        f"-1{NBSP}234{NBSP}567,50{NBSP}kr"
+    assert format_money(Money(amount=Decimal("0"), currency="SEK")) == f"0{NBSP}kr"
     assert format_percent(Decimal("5.0")) == f"5{NBSP}%"
     assert format_money(Money(amount=Decimal("9.9"), currency=None)) == "9,90"
 
@@ -132,7 +135,7 @@ def test_number_formats() -> None:
 def test_expiry_text() -> None:
     (offer,) = active_pos_offers([promo("p", expires_on=datetime(2026, 12, 31, 23, 0,
                                                                   tzinfo=UTC))], NOW)
-    assert offer.expiry_text == "until 2026-12-31"
+    assert offer.expiry_text == "until 31 Dec 2026"
 
 
 def test_member_repr_hides_card_and_contact() -> None:

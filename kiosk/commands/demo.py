@@ -41,6 +41,8 @@ def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path
 def main(args: argparse.Namespace) -> int:
     """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
     base = load_settings(getattr(args, "config", None), require_engage=False)
+    if getattr(args, "language", None):  # --language wins over KIOSK_LANGUAGE and the file
+        base = base.model_copy(update={"language": args.language})
     with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
         settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
         log_path = configure_logging(settings, secrets=[sim.api_key])

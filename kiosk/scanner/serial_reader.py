@@ -20,6 +20,7 @@ from typing import Any
 
 import serial
 
+from kiosk.i18n import N_, _
 from kiosk.scanner.barcode import UNREADABLE
 from kiosk.scanner.ports import resolve_port
 
@@ -123,7 +124,7 @@ class SerialScanner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._serial: Any = None
-        self._status: tuple[ScannerState, str] = (ScannerState.OFF, "")
+        self._status: tuple[ScannerState, str, dict[str, object]] = (ScannerState.OFF, "", {})
         self._bytes_received = 0
 
     @property
@@ -159,12 +160,13 @@ class SerialScanner:
             if thread.is_alive():
                 log.warning("scanner thread did not stop within %.1f s", timeout)
 
-    def _set_state(self, state: ScannerState, detail: str) -> None:
-        if (state, detail) == self._status:
+    def _set_state(self, state: ScannerState, detail: str, **values: object) -> None:
+        """``detail`` is a msgid: logged in English, passed on in the staff's language."""
+        if (state, detail, values) == self._status:
             return
-        self._status = (state, detail)
-        log.info("scanner %s: %s", state, detail)
-        self._call(self._on_state, state, detail)
+        self._status = (state, detail, values)
+        log.info("scanner %s: %s", state, detail.format(**values))
+        self._call(self._on_state, state, _(detail).format(**values))
 
     def _call(self, callback: Callable[..., None] | None, *args: Any) -> None:
         if callback is None:
@@ -176,43 +178,45 @@ class SerialScanner:
 
     def _run(self) -> None:
         delay = 0.0
-        self._set_state(ScannerState.CONNECTING, f"looking for the scanner ({self.port})")
+        self._set_state(ScannerState.CONNECTING, N_("looking for the scanner ({port})"),
+                        port=self.port)
         while not self._stop.is_set():
             try:
                 if self._session() >= self.max_backoff:
                     delay = 0.0  # it worked for a while: a fresh unplug, retry at once
             except Exception as exc:  # never raise out of the thread; retry after backoff
                 log.exception("scanner reader failed")
-                self._set_state(ScannerState.DISCONNECTED, f"scanner error: {type(exc).__name__}")
+                self._set_state(ScannerState.DISCONNECTED, N_("scanner error: {error}"),
+                                error=type(exc).__name__)
             if self._stop.wait(delay):
                 break
             delay = min(max(delay * 2, 0.05), self.max_backoff)
-        self._set_state(ScannerState.OFF, "scanner off")
+        self._set_state(ScannerState.OFF, N_("scanner off"))
 
     def _session(self) -> float:
         """Resolve, open and read until an error or stop; seconds the port was open."""
         device = self._resolve(self.port)
         if device is None:
-            self._set_state(ScannerState.DISCONNECTED, f"no scanner at {self.port}")
+            self._set_state(ScannerState.DISCONNECTED, N_("no scanner at {port}"), port=self.port)
             return 0.0
         try:
             ser = self._open(device)
         except PORT_ERRORS as exc:
             busy = "exclusively lock" in str(exc)
             self._set_state(ScannerState.DISCONNECTED,
-                            f"scanner {device} is in use by another program" if busy
-                            else f"scanner {device} could not be opened")
+                            N_("scanner {device} is in use by another program") if busy
+                            else N_("scanner {device} could not be opened"), device=device)
             return 0.0
         self._serial = ser
         opened = time.monotonic()
         try:
             if self._stop.is_set():
                 return 0.0
-            self._set_state(ScannerState.CONNECTED, f"scanner ready ({device})")
+            self._set_state(ScannerState.CONNECTED, N_("scanner ready ({device})"), device=device)
             self._read_until_error(ser)
         except PORT_ERRORS as exc:
             log.info("scanner %s lost: %s", device, exc)
-            self._set_state(ScannerState.DISCONNECTED, "scanner disconnected — reconnecting")
+            self._set_state(ScannerState.DISCONNECTED, N_("scanner disconnected — reconnecting"))
         finally:
             self._serial = None
             # close promptly, so a replugged device gets its old name back; a vanished one may fail

@@ -10,6 +10,7 @@ Screens get their data through their constructors and the app sets what changes 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import ClassVar, Literal
@@ -21,8 +22,10 @@ from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen
 from kiosk.engage.outage import EngageState, state_after
+from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
 from kiosk.offers import Member
 from kiosk.redeem import (
@@ -37,6 +40,8 @@ from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.serial_reader import ScannerState
 from kiosk.ui import messages_text
+from kiosk.ui.console_theme import apply_console_theme
+from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
@@ -58,6 +63,7 @@ from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices, Scanner
+from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
 
 log = logging.getLogger(__name__)
@@ -77,8 +83,8 @@ class KioskApp(App[int], inherit_bindings=False):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "kiosk"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(DIAGNOSTICS_KEY, "diagnostics", "Diagnostics", id="diagnostics"),
-        Binding(STAFF_EXIT_KEY, "staff_exit", "Staff exit", id="staff_exit"),
+        Binding(DIAGNOSTICS_KEY, "diagnostics", N_("Diagnostics"), id="diagnostics"),
+        Binding(STAFF_EXIT_KEY, "staff_exit", N_("Staff exit"), id="staff_exit"),
         Binding(LOCKED_KEYS, "ignore", show=False, priority=True, system=True),
     ]
 
@@ -96,11 +102,19 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0,
+                 key_guard: float = 0.0, console: bool | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        settings = services.settings
+        # Before anything builds text: the staff's language for every screen and offer.
+        i18n.set_language(str(getattr(settings, "language", None) or i18n.LANGUAGES[0]))
         super().__init__()
         self.services = services
-        settings = services.settings
+        #: the Linux console (or 16 colours): base ANSI colours, reverse-video selection, and
+        #: only characters its font has (``None``: detect from TERM and the colour system)
+        self.console_mode = console_wanted(os.environ, self.console.color_system) \
+            if console is None else console
+        self.glyphs: Glyphs = CONSOLE if self.console_mode else UNICODE
+        apply_console_theme(self, console=self.console_mode, no_color=self.no_color)
         self.idle_timeout = idle_timeout if idle_timeout is not None else (
             settings.idle_timeout if settings is not None else 60.0)
         self.ping_interval = ping_interval
@@ -199,7 +213,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.post_message(ScannerJunk(reason))
 
     def on_scanner_junk(self, message: ScannerJunk) -> None:
-        self.notify(message.reason, title="Scan not read", severity="warning")
+        msg = messages_text.for_rejected_scan(message.reason)
+        self.notify(msg.body, title=msg.title, severity="warning")
 
     def on_scanner_status(self, message: ScannerStatus) -> None:
         self.scanner_state = message.state
@@ -228,7 +243,7 @@ class KioskApp(App[int], inherit_bindings=False):
         generation = self.generation
         self.member = None
         await self._unwind()
-        self.busy_text = f"Looking up {mask_card(message.card)}…"
+        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
         self._lookup(message.card, generation)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
@@ -297,8 +312,10 @@ class KioskApp(App[int], inherit_bindings=False):
         """One line while redemptions stay unverified; gone once they are settled."""
         if self._reconcile_notice in self.services.notices:
             self.services.notices.remove(self._reconcile_notice)
-        self._reconcile_notice = (f"{unresolved} earlier redemption(s) not verified with "
-                                  "Engage: see `kiosk journal`." if unresolved else None)
+        self._reconcile_notice = ngettext(
+            "{n} earlier redemption not verified with Engage: see `kiosk journal`.",
+            "{n} earlier redemptions not verified with Engage: see `kiosk journal`.",
+            unresolved).format(n=unresolved) if unresolved else None
         if self._reconcile_notice:
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
@@ -343,7 +360,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.member is None or self.redeeming:
             return
         if not offer.redeemable:
-            self.notify(offer.till_instruction, title="Can't redeem here", severity="warning")
+            self.notify(offer.till_instruction, title=_("Can't redeem here"), severity="warning")
             return
         self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
                                        guard=self.key_guard, clock=self._clock))
@@ -393,7 +410,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or isinstance(self.screen, UndoScreen):
             return
         undoable = message.undoable
-        self._with_pin(f"give back {undoable.name}", lambda: self.push_screen(
+        self._with_pin("give back a reward voucher", lambda: self.push_screen(
             UndoScreen(undoable, guard=self.key_guard, clock=self._clock),
             self._undo_confirmed))
 
@@ -482,6 +499,10 @@ class KioskApp(App[int], inherit_bindings=False):
         if not isinstance(self.screen, DiagnosticsScreen):
             self._with_pin("open diagnostics", lambda: self.push_screen(
                 DiagnosticsScreen(self.services, self.status)))
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Key names for the footer in the staff's language (words, console-safe)."""
+        return key_name(binding) or super().get_key_display(binding)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("staff_exit", "diagnostics") and self.redeeming:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk import i18n
 from kiosk.config import Settings, load_settings
 from kiosk.errors import ConfigError
 from kiosk.staff_pin import PinGuard
@@ -39,6 +40,7 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.scanner.serial_reader import scanner_from_settings
     from kiosk.ui.services import KioskServices
 
+    i18n.set_language(settings.language)  # the notices below are for staff: in their language
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
                           now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,

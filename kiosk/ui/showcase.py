@@ -36,8 +36,9 @@ UNKNOWN_CARD = "2000000000039"  # a valid in-store EAN-13 that no demo member ha
 
 
 @contextmanager
-def frozen_demo() -> Iterator[Callable[[], KioskApp]]:
-    """A started demo simulator at ``FROZEN_NOW``; yields a factory of fresh kiosk apps.
+def frozen_demo(language: str = "en") -> Iterator[Callable[[], KioskApp]]:
+    """A started demo simulator at ``FROZEN_NOW``; yields a factory of fresh kiosk apps
+    speaking ``language``.
 
     Each app has its own Engage client (closed by the app) and shares one throwaway journal.
     """
@@ -46,7 +47,7 @@ def frozen_demo() -> Iterator[Callable[[], KioskApp]]:
         journal = Journal(Path(tmp) / "journal.sqlite3")
         settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key, store_name=STORE,
                             terminal_name=TERMINAL, journal_path=Path(tmp) / "journal.sqlite3",
-                            log_dir=Path(tmp) / "log")
+                            log_dir=Path(tmp) / "log", language=language)
 
         def make_app() -> KioskApp:
             sim.state.reset()  # each picture starts from the seed (no offer used yet)
@@ -120,3 +121,18 @@ async def not_found_screen(pilot: Pilot[Any]) -> None:
     await scan_screen(pilot)
     await pilot.press(*UNKNOWN_CARD, "enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the card-not-found result")
+
+
+def screen_text(app: KioskApp) -> str:
+    """What the terminal shows right now, as plain text (one line per row, no styles)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False,
+                      safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)

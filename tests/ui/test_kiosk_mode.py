@@ -311,3 +311,23 @@ async def test_a_card_scanned_into_the_pin_prompt_is_not_a_wrong_pin(
         assert "locked" not in k.text()
         await k.pilot.press("2", "4", "6", "8", "enter")
         await k.wait_for(lambda: k.app.return_code == 0, "exit after the right PIN")
+
+
+async def test_footer_offers_no_redeem_or_cancel_while_redeeming(start_kiosk, sim,
+                                                                 members: Members) -> None:
+    """Enter and Esc do nothing while Engage answers a redeem: the footer doesn't offer them
+    (it used to show "Redeem" and "Cancel" greyed), and says nothing else changed."""
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=1.5))
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        footer = k.text().splitlines()[-1]
+        assert "Redeem" in footer and "Cancel" in footer
+        await k.pilot.press("enter")
+        await k.wait_for(lambda: k.app.redeeming, "redeem started")
+        await k.wait_for(lambda: "Redeem" not in k.text().splitlines()[-1], "footer updated")
+        footer = k.text().splitlines()[-1]
+        assert "Cancel" not in footer
+        assert "Redeeming… don't apply anything yet." in k.text()
+        await k.wait_for(lambda: not k.app.redeeming, "redeem finished")

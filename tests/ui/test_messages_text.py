@@ -69,7 +69,7 @@ def test_already_used_says_when_if_known() -> None:
     msg = for_outcome(RedeemOutcome(OutcomeKind.REJECTED, OFFER,
                                     error=e.PromotionAlreadyRedeemed(), redeemed_on=when))
     assert msg.title == "Offer already used"
-    assert "2026-11-20" in msg.body and "Don't apply it" in msg.body
+    assert "20 Nov 2026" in msg.body and "Don't apply it" in msg.body
 
 
 @pytest.mark.parametrize("reason", [barcode.NOT_A_MEMBER_CARD, barcode.TOO_SHORT,

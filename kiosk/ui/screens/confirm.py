@@ -15,6 +15,7 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import Member
 from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.base import KeyGuard
@@ -41,8 +42,8 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
     redeeming: reactive[bool] = reactive(False, init=False)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Redeem", id="confirm"),
-        Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("enter", "confirm", N_("Redeem"), id="confirm"),
+        Binding("escape", "cancel", N_("Cancel"), id="cancel"),
     ]
 
     def __init__(self, member: Member, offer: Benefit, *, cursor_blink: bool = True,
@@ -55,21 +56,27 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
     def compose(self) -> ComposeResult:
         offer = self.offer
         with Vertical(id="confirm-box"):
-            what = "reward voucher" if getattr(offer, "kind", "") == VOUCHER else "offer"
-            yield Static(f"Redeem this {what}?", id="confirm-title")
+            title = _("Redeem this reward voucher?") if getattr(offer, "kind", "") == VOUCHER \
+                else _("Redeem this offer?")
+            yield Static(title, id="confirm-title")
             name = Text(offer.name, style="bold")
             name.append(f"\n{shown_value(offer)}")
             if offer.expiry_text:
                 name.append(f"   {offer.expiry_text}", style="dim")
             yield Static(name, id="confirm-offer")
-            apply = Text("At the till: ", style="dim")
+            apply = Text(_("At the till:") + " ", style="dim")
             apply.append(offer.till_instruction, style="bold")
             yield Static(apply, id="confirm-apply")
-            who = Text(f"for {self.member.first_name or 'the member'}, card "
-                       f"{self.member.masked_card}", style="dim")
-            yield Static(who, id="confirm-member")
+            member = self.member
+            who = (_("for {name}, card {card}").format(name=member.first_name,
+                                                      card=member.masked_card)
+                   if member.first_name else
+                   _("for the member with card {card}").format(card=member.masked_card))
+            yield Static(Text(who, style="dim"), id="confirm-member")
             yield Static("", id="confirm-busy")
-            yield ScanInput(cursor_blink=self.cursor_blink, id="confirm-scan")
+            # Labelled: a scan here starts over with the new card.
+            yield ScanInput(_("or scan another card to start over"),
+                            cursor_blink=self.cursor_blink, id="confirm-scan")
         yield KioskFooter()
 
     def on_mount(self) -> None:
@@ -79,12 +86,12 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
 
     def watch_redeeming(self, redeeming: bool) -> None:
         self.query_one("#confirm-busy", Static).update(
-            Text("Redeeming… don't apply anything yet.", style="bold") if redeeming else "")
+            Text(_("Redeeming… don't apply anything yet."), style="bold") if redeeming else "")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "cancel") and self.redeeming:
-            return None  # shown greyed out: one POST at a time, and it can't be called back
+            return False  # not offered at all: one POST at a time, and it can't be called back
         if action == "confirm" and self.guarding:
             return None  # just opened: greyed out for a moment
         return True

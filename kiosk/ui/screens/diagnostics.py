@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk import __version__
+from kiosk.i18n import N_, _
 from kiosk.offers import sanitize
 from kiosk.ui.messages import RecheckEngage
 from kiosk.ui.screens.base import KioskStatus
@@ -48,15 +49,15 @@ class DiagnosticsScreen(Screen[None]):
         self.set_reactive(DiagnosticsScreen.status, status)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("r", "recheck", "Re-check Engage", id="recheck"),
-        Binding("up", "scroll_up", "Scroll", show=False),
-        Binding("down", "scroll_down", "Scroll", show=False),
+        Binding("escape", "back", N_("Back"), id="back"),
+        Binding("r", "recheck", N_("Re-check Engage"), id="recheck"),
+        Binding("up", "scroll_up", N_("Scroll"), show=False),
+        Binding("down", "scroll_down", N_("Scroll"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="diagnostics"):
-            yield Static("Diagnostics", id="diag-title")
+            yield Static(_("Diagnostics"), id="diag-title")
             yield Static(id="diag-status")
             yield Static(id="diag-journal")
             yield Static(_table(self._settings_rows()), id="diag-settings")
@@ -71,31 +72,33 @@ class DiagnosticsScreen(Screen[None]):
 
     def _settings_rows(self) -> list[tuple[str, str]]:
         settings = self.services.settings
-        return [("Settings", "")] + (settings.public_items() if settings is not None else [])
+        return [(_("Settings"), "")] + (settings.public_items() if settings is not None else [])
 
     def _refresh(self) -> None:
         services = self.services
         status = self.status
         engage = services.engage
         rtt = (f"{status.engage_rtt * 1000:.0f} ms" if status.engage_rtt is not None
-               else "not measured")
+               else _("not measured"))
         port = services.settings.scanner_port if services.settings is not None else None
+        stats = services.lookup.stats
+        # Labels in the staff's language; the values are IT's (states, paths, URLs) as logged.
         rows = [
-            ("Version", __version__),
+            (_("Version"), __version__),
             ("Engage", engage.base_url if engage is not None else ""),
-            ("Engage state", f"{status.engage} (breaker {status.breaker})"),
-            ("Last round trip", rtt),
-            ("Scanner port", port or "none (keyboard only)"),
-            ("Scanner state", f"{status.scanner} {status.scanner_detail}".strip()),
-            ("Log file", str(services.log_path or "not configured")),
-            ("Lookups", f"{services.lookup.stats.lookups} "
-                        f"({services.lookup.stats.cache_hits} from the card cache)"),
+            (_("Engage state"), f"{status.engage} (breaker {status.breaker})"),
+            (_("Last round trip"), rtt),
+            (_("Scanner port"), port or _("none (keyboard only)")),
+            (_("Scanner state"), f"{status.scanner} {status.scanner_detail}".strip()),
+            (_("Log file"), str(services.log_path or _("not configured"))),
+            (_("Lookups"), _("{lookups} ({hits} from the card cache)").format(
+                lookups=stats.lookups, hits=stats.cache_hits)),
         ]
         self.query_one("#diag-status", Static).update(_table(rows))
         journal = services.journal
         counts = journal.counts() if journal is not None else {}
         self.query_one("#diag-journal", Static).update(
-            _table([("Journal", "")] + [(f"  {k}", str(v)) for k, v in counts.items()]))
+            _table([(_("Journal"), "")] + [(f"  {k}", str(v)) for k, v in counts.items()]))
 
     def action_back(self) -> None:
         self.dismiss()

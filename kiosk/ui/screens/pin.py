@@ -13,19 +13,27 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _, ngettext
 from kiosk.staff_pin import PinResult
+from kiosk.ui.glyphs import UNICODE
 from kiosk.ui.services import PinCheck
 from kiosk.ui.widgets.footer import KioskFooter
 
 MAX_PIN = 12
+#: The prompt's headline for each purpose the app asks the PIN for (whole sentences).
+TITLES = {
+    "leave the kiosk": N_("Staff: enter the PIN to leave the kiosk"),
+    "open diagnostics": N_("Staff: enter the PIN to open diagnostics"),
+    "give back a reward voucher": N_("Staff: enter the PIN to give a reward voucher back"),
+}
 
 
 class PinScreen(ModalScreen[bool]):
     """Digits are shown as dots; Enter checks, Escape goes back. Dismisses True on the right PIN."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "check", "Check PIN", id="check"),
-        Binding("escape", "cancel", "Back", id="cancel"),
+        Binding("enter", "check", N_("Check PIN"), id="check"),
+        Binding("escape", "cancel", N_("Back"), id="cancel"),
     ]
 
     def __init__(self, guard: PinCheck, purpose: str = "leave the kiosk") -> None:
@@ -39,7 +47,9 @@ class PinScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pin-box"):
-            yield Static(f"Staff: enter the PIN to {self.purpose}", id="pin-title")
+            title = TITLES.get(self.purpose)
+            yield Static(_(title) if title else _("Staff: enter the PIN to {purpose}").format(
+                purpose=_(self.purpose)), id="pin-title")
             yield Static("", id="pin-dots")
             yield Static("", id="pin-status")
         yield KioskFooter()
@@ -54,11 +64,15 @@ class PinScreen(ModalScreen[bool]):
             self._show()
 
     def _show(self, status: str = "") -> None:
-        self.query_one("#pin-dots", Static).update(Text("● " * len(self._digits) or "_"))
+        dot = getattr(self.app, "glyphs", UNICODE).dot
+        self.query_one("#pin-dots", Static).update(Text(f"{dot} " * len(self._digits) or "_"))
         locked = self.guard.locked_for()
         self._locked_shown = locked > 0
         if locked > 0:
-            status = f"Too many wrong PINs: locked for {math.ceil(locked)} s."
+            seconds = math.ceil(locked)
+            status = ngettext("Too many wrong PINs: locked for {n} second.",
+                              "Too many wrong PINs: locked for {n} seconds.", seconds
+                              ).format(n=seconds)
         self.query_one("#pin-status", Static).update(Text(status))
 
     def on_key(self, event: events.Key) -> None:
@@ -84,7 +98,7 @@ class PinScreen(ModalScreen[bool]):
         pin, self._digits = "".join(self._digits), []
         if self._not_a_pin:  # not counted as a wrong PIN: a stray scan mustn't lock staff out
             self._not_a_pin = False
-            self._show("That was not a PIN (a card scan?). Type the staff PIN.")
+            self._show(_("That was not a PIN (a card scan?). Type the staff PIN."))
             return
         self._checking = True
         self._attempt(pin)
@@ -99,7 +113,7 @@ class PinScreen(ModalScreen[bool]):
         if result == "ok":
             self.dismiss(True)
         else:
-            self._show("Wrong PIN." if result == "wrong" else "")
+            self._show(_("Wrong PIN.") if result == "wrong" else "")
 
     def action_cancel(self) -> None:
         self.dismiss(False)

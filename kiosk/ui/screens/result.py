@@ -1,5 +1,8 @@
 """The answer, in large type: what to apply at the till, or what happened and what to do next.
 
+On success the short thing to apply ("20 %", "100 kr", a till code) is drawn in block letters
+(``BigText``) above the instruction, when it fits; the instruction is always there in words.
+
 After a reward voucher was redeemed the result offers the undo key (the sale was cancelled):
 it posts :class:`ResultScreen.UndoRequested`; the app asks for the staff PIN.
 """
@@ -19,19 +22,25 @@ from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import Member
+from kiosk.ui.glyphs import UNICODE
 from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
 from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
+from kiosk.ui.widgets.big_text import BigText, drawable
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
-#: The line above the headline: words and a symbol, so colour is never the only signal.
+#: The line above the headline: words and a symbol, so colour is never the only signal
+#: (msgids; the symbol comes from the app's glyphs: "OK", "!" and "X" on the console).
 KICKER = {
-    "success": "✔ Redeemed. Apply at the till:",
-    "warning": "⚠ Nothing to apply yet",
-    "error": "✘ Nothing to apply",
+    "success": ("ok", N_("Redeemed. Apply at the till:")),
+    "warning": ("warn", N_("Nothing to apply yet")),
+    "error": ("fail", N_("Nothing to apply")),
 }
+#: Fewer rows than this and the large type would push the instructions off the screen.
+BIG_MIN_HEIGHT = 22
 #: The key that undoes the voucher just redeemed (a function key: no scanner types it).
 UNDO_KEY = "f3"
 
@@ -51,8 +60,8 @@ class ResultScreen(KeyGuard[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "continue", "Continue", id="continue"),
-        Binding(UNDO_KEY, "undo", "Undo voucher (sale cancelled)", id="undo"),
+        Binding("enter", "continue", N_("Continue"), id="continue"),
+        Binding(UNDO_KEY, "undo", N_("Undo voucher"), id="undo"),
     ]
 
     @dataclass
@@ -64,7 +73,10 @@ class ResultScreen(KeyGuard[None]):
     def __init__(self, message: StaffMessage, member: Member | None = None, *,
                  undoable: Undoable | None = None, cursor_blink: bool = True,
                  guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__(guard=guard, clock=clock, classes=message.severity)
+        big = message.big if message.severity == "success" and drawable(message.big) else ""
+        super().__init__(guard=guard, clock=clock,
+                         classes=f"{message.severity} {'-big' if big else ''}".strip())
+        self.big = big
         self.message = message
         self.member = member
         self.undoable = undoable
@@ -72,21 +84,34 @@ class ResultScreen(KeyGuard[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
-            yield Static(self.message.kicker or KICKER.get(self.message.severity, KICKER["error"]),
-                         id="result-kicker")
+            symbol, kicker = KICKER.get(self.message.severity, KICKER["error"])
+            glyph = getattr(getattr(self.app, "glyphs", UNICODE), symbol)
+            if self.message.kicker:  # a kicker of its own (a voucher given back)
+                kicker = self.message.kicker
+            yield Static(Text(f"{glyph} {_(kicker)}"), id="result-kicker")
+            if self.big:
+                yield BigText(self.big, id="result-big")
             with Center():  # the block is narrower than the column: centre it on its own
                 yield Static(Text(self.message.title), id="result-title")
             yield Static(Text(self.message.body), id="result-body")
             if self.member is not None:
-                yield Static(Text(f"{self.member.first_name or 'Member'} · card "
-                                  f"{self.member.masked_card}", style="dim"), id="result-member")
-            yield Static("Press any key to continue, or scan the next card.", id="result-hint")
+                who = self.member.first_name or _("Member")
+                card = _("card {card}").format(card=self.member.masked_card)
+                yield Static(Text(f"{who} · {card}", style="dim"), id="result-member")
+            yield Static(_("Press any key to continue, or scan the next card."),
+                         id="result-hint")
             if self.undoable is not None:
-                yield Static(f"Sale cancelled? {UNDO_KEY.upper()} gives the voucher back "
-                             "(staff PIN).", id="result-undo")
+                yield Static(_("Sale cancelled? {key} gives the voucher back (staff PIN).")
+                             .format(key=UNDO_KEY.upper()), id="result-undo")
             with Center():
-                yield ScanInput(cursor_blink=self.cursor_blink, id="result-scan")
+                yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink,
+                                id="result-scan")
         yield KioskFooter()
+
+    def on_resize(self) -> None:
+        # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
+        for big in self.query(BigText):
+            big.display = self.app.size.height >= BIG_MIN_HEIGHT
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()

@@ -11,38 +11,41 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.offers import sanitize
+from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import DemoCardLike
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput
 
+# msgids (translated when shown) and how each state looks
 SCANNER_TEXT = {
-    "keyboard": ("Scanner: keyboard", "ok"),
-    "off": ("Scanner: off", "dim"),
-    "connecting": ("Scanner: connecting…", "warn"),
-    "connected": ("Scanner: connected", "ok"),
-    "disconnected": ("Scanner: disconnected (type the card number)", "bad"),
+    "keyboard": (N_("Scanner: keyboard"), "ok"),
+    "off": (N_("Scanner: off"), "dim"),
+    "connecting": (N_("Scanner: connecting…"), "warn"),
+    "connected": (N_("Scanner: connected"), "ok"),
+    "disconnected": (N_("Scanner: disconnected (type the card number)"), "bad"),
 }
-TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY
-    "customKey": "the card number",
-    "email": "the member's e-mail",
-    "mobilePhone": "the member's mobile number",
-    "socialSecurityNumber": "the member's personal number",
-    "any": "the card number, e-mail or phone",
+TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY (whole sentences)
+    "customKey": N_("or type the card number and press Enter"),
+    "email": N_("or type the member's e-mail and press Enter"),
+    "mobilePhone": N_("or type the member's mobile number and press Enter"),
+    "socialSecurityNumber": N_("or type the member's personal number and press Enter"),
+    "any": N_("or type the card number, e-mail or phone and press Enter"),
 }
 ENGAGE_TEXT = {
-    "unknown": ("Engage: checking…", "dim"),
-    "ok": ("Engage: connected", "ok"),
-    "unavailable": ("Engage: unavailable, continue sales without offers", "bad"),
-    "unauthorized": ("Engage: API key rejected, tell IT", "bad"),
+    "unknown": (N_("Engage: checking…"), "dim"),
+    "ok": (N_("Engage: connected"), "ok"),
+    "unavailable": (N_("Engage: unavailable, continue sales without offers"), "bad"),
+    "unauthorized": (N_("Engage: API key rejected, tell IT"), "bad"),
 }
 
 
-def status_line(label: str, kind: str) -> Text:
+def status_line(label: str, kind: str, glyphs: Glyphs = UNICODE) -> Text:
     """A status with a coloured dot (the dot, not the colour alone, carries the state)."""
-    dot = {"ok": ("●", "green"), "warn": ("◐", "yellow"), "bad": ("○", "red")}.get(
-        kind, ("·", "dim"))
+    dot = {"ok": (glyphs.on, "green"), "warn": (glyphs.half, "yellow"),
+           "bad": (glyphs.off, "red")}.get(kind, ("·", "dim"))
     return Text.assemble((dot[0] + " ", dot[1]), label)
 
 
@@ -76,11 +79,12 @@ class ScanScreen(Screen[None]):
         yield Static(Text(where or "kiosk"), id="store")
         with Vertical(id="scan-main"):
             with Center():
-                yield Static("Scan the member's card", id="prompt")
+                yield Static(_("Scan the member's card"), id="prompt")
             hint = TYPED_HINT.get(self.lookup_key, TYPED_HINT["customKey"])
-            yield Static(f"or type {hint} and press Enter", id="prompt-sub")
+            yield Static(_(hint), id="prompt-sub")
             with Center():
-                yield ScanInput("card number", cursor_blink=self.cursor_blink, id="scan-input")
+                yield ScanInput(_("card number"), cursor_blink=self.cursor_blink,
+                                id="scan-input")
             yield Static("", id="busy")
         yield Static(self._demo_text(self.demo_cards), id="demo",
                      classes="" if self.demo_cards else "hidden")
@@ -90,8 +94,8 @@ class ScanScreen(Screen[None]):
 
     @staticmethod
     def _demo_text(cards: Sequence[DemoCardLike]) -> Text:
-        text = Text("Demo cards: type one and press Enter\n", style="bold", no_wrap=True,
-                    overflow="ellipsis")
+        text = Text(_("Demo cards: type one and press Enter") + "\n", style="bold",
+                    no_wrap=True, overflow="ellipsis")
         for card in cards:
             who = sanitize(card.first_name)
             note = sanitize(card.note)
@@ -117,7 +121,8 @@ class ScanScreen(Screen[None]):
         widget = self._part("#notices")
         if widget is None:
             return
-        widget.update(Text("\n".join(f"⚠ {sanitize(n)}" for n in notices)))
+        warn = self._glyphs.warn
+        widget.update(Text("\n".join(f"{warn} {sanitize(n)}" for n in notices)))
         widget.set_class(not notices, "hidden")
 
     def watch_busy_text(self, text: str) -> None:
@@ -131,15 +136,19 @@ class ScanScreen(Screen[None]):
 
     def _refresh_status(self) -> None:
         status = self.status
-        scanner, kind = SCANNER_TEXT.get(status.scanner, (f"Scanner: {status.scanner}", "warn"))
+        if status.scanner in SCANNER_TEXT:
+            msgid, kind = SCANNER_TEXT[status.scanner]
+            scanner = _(msgid)
+        else:
+            scanner, kind = _("Scanner: {state}").format(state=status.scanner), "warn"
         detail = sanitize(status.scanner_detail, limit=50)
         if detail:  # the reader's own words, e.g. "scanner ready (/dev/ttyACM0)"
             scanner = detail[0].upper() + detail[1:]
             if status.scanner == "disconnected":
-                scanner += " · type the card number"
+                scanner += " · " + _("type the card number")
         engage, ekind = ENGAGE_TEXT.get(status.engage, ENGAGE_TEXT["unknown"])
-        line = status_line(scanner, kind)
-        engage_line = status_line(engage, ekind)
+        line = status_line(scanner, kind, self._glyphs)
+        engage_line = status_line(_(engage), ekind, self._glyphs)
         widget = self.query_one("#status", Static)
         room = widget.content_size.width or self.size.width - 2
         # Side by side when they fit; else one per line, so neither is cut off at 80 columns.
@@ -147,5 +156,11 @@ class ScanScreen(Screen[None]):
         line.append_text(engage_line)
         widget.update(line)
 
+    @property
+    def _glyphs(self) -> Glyphs:
+        return getattr(self.app, "glyphs", UNICODE)  # "!" and "o" on the Linux console
+
     def on_resize(self) -> None:
+        # Under 24 rows the prompt loses its padding, so the card box keeps its bottom border.
+        self.set_class(self.app.size.height < 24, "-short")
         self._refresh_status()

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from kiosk.i18n import N_, _
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.result import Undoable
 from kiosk.ui.widgets.footer import KioskFooter
@@ -22,8 +23,8 @@ class UndoScreen(KeyGuard[Undoable | None], ModalScreen[Undoable | None]):
     """Enter gives the voucher back (dismisses with it), Escape keeps it used (None)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "confirm", "Give it back", id="confirm"),
-        Binding("escape", "cancel", "Keep it used", id="cancel"),
+        Binding("enter", "confirm", N_("Give it back"), id="confirm"),
+        Binding("escape", "cancel", N_("Keep it used"), id="cancel"),
     ]
 
     def __init__(self, undoable: Undoable, *, guard: float = 0.0,
@@ -33,11 +34,11 @@ class UndoScreen(KeyGuard[Undoable | None], ModalScreen[Undoable | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static("Give this reward voucher back?", id="confirm-title")
+            yield Static(_("Give this reward voucher back?"), id="confirm-title")
             yield Static(Text(self.undoable.name, style="bold"), id="confirm-offer")
-            yield Static(Text("Only when the sale it was used on is cancelled. Engage makes it "
-                              "usable again for the member (a voucher can be given back a "
-                              "limited number of times).", style="dim"), id="confirm-apply")
+            yield Static(Text(_("Only when the sale it was used on is cancelled. Engage makes it "
+                                "usable again for the member (a voucher can be given back a "
+                                "limited number of times)."), style="dim"), id="confirm-apply")
         yield KioskFooter()
 
     def on_mount(self) -> None:

@@ -1,4 +1,10 @@
-"""The key footer, without Textual's leak.
+"""The key footer: in the staff's language, every key visible at 60 columns, without Textual's
+leak.
+
+Key descriptions are msgids (``N_("Redeem")`` in ``BINDINGS``), translated here as the keys are
+drawn; key names come from ``KioskApp.get_key_display``. When the keys don't fit the width,
+the footer first drops the padding around them (compact), then uses the short descriptions in
+``SHORT`` and leaves out keys that explain themselves (the arrows), so F9 and F10 always show.
 
 Textual's ``Footer`` binds each new key widget's ``compact`` to itself on every recompose and
 never drops the old widgets' watchers (Textualize/textual#6666). A footer that lives all shift
@@ -8,11 +14,88 @@ over 1,000 customers in the endurance benchmark.
 
 from __future__ import annotations
 
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from kiosk.i18n import N_, _
+
+#: Shorter descriptions for a narrow terminal (msgids both).
+SHORT = {
+    "Done (new customer)": N_("Done"),
+    "Re-check Engage": N_("Re-check"),
+}
+#: Keys left out when even the short descriptions don't fit (the list shows what they do).
+OPTIONAL_ACTIONS = frozenset({"cursor_down", "cursor_up"})
+#: Key names in the staff's language: words, not ⏎ (no console font has it). F-keys as is.
+KEY_NAMES = {
+    "enter": N_("Enter"), "escape": N_("Esc"), "pageup": N_("PgUp"), "pagedown": N_("PgDn"),
+    "home": N_("Home"), "end": N_("End"), "space": N_("Space"), "backspace": N_("Backspace"),
+}
+#: Columns between keys (FooterKey's padding) in the roomy and the compact style.
+_GAP = {False: 3, True: 1}
+
+
+def key_name(binding: Binding) -> str | None:
+    """How the footer names ``binding``'s key ("Enter", "Esc", "F9"...); None: Textual's way."""
+    if binding.key_display:
+        return binding.key_display
+    if binding.key in KEY_NAMES:
+        return _(KEY_NAMES[binding.key])
+    if binding.key[:1] == "f" and binding.key[1:].isdigit():
+        return binding.key.upper()
+    return None
 
 
 class KioskFooter(Footer):
-    """``Footer`` that forgets the watchers of key widgets it has removed."""
+    """``Footer`` that fits its width and forgets the watchers of removed key widgets."""
+
+    _level = 0  # 0 roomy, 1 compact, 2 short descriptions and no optional keys
+
+    def _keys(self) -> list[tuple[Binding, bool]]:
+        seen: set[str] = set()
+        keys = []
+        for _key, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:  # one key per action, as Footer
+                seen.add(binding.action)
+                keys.append((binding, enabled))
+        return keys
+
+    def _labels(self, level: int) -> list[tuple[Binding, bool, str, str]]:
+        out = []
+        for binding, enabled in self._keys():
+            if level >= 2 and binding.action in OPTIONAL_ACTIONS:
+                continue
+            description = binding.description
+            if level >= 2:
+                description = SHORT.get(description, description)
+            out.append((binding, enabled, self.app.get_key_display(binding), _(description)))
+        return out
+
+    def _fits(self, level: int, width: int) -> bool:
+        labels = self._labels(level)
+        gap = _GAP[level >= 1]
+        return sum(len(k) + len(d) + gap for _b, _e, k, d in labels) <= width
+
+    def _choose_level(self, width: int) -> int:
+        return next((level for level in (0, 1) if self._fits(level, width)), 2)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        self._level = self._choose_level(self.app.size.width)
+        self.compact = self._level >= 1
+        labels = self._labels(self._level)
+        self.styles.grid_size_columns = len(labels)
+        for binding, enabled, key, description in labels:
+            yield FooterKey(binding.key, key, description, binding.action,
+                            disabled=not enabled).data_bind(compact=Footer.compact)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._bindings_ready and self._choose_level(event.size.width) != self._level:
+            self.call_later(self.recompose)
 
     async def recompose(self) -> None:
         await super().recompose()

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from kiosk.i18n import _, ngettext
 from kiosk.offers import Member
-from kiosk.rewards import Voucher
-
-#: Said instead of a section whose Engage call failed: the offers are still good.
-VOUCHERS_NOT_LOADED = "reward vouchers couldn't be loaded"
-POINTS_NOT_LOADED = "points couldn't be loaded"
 
 
 def points_text(member: Member) -> Text | None:
@@ -18,7 +14,7 @@ def points_text(member: Member) -> Text | None:
     if rewards is None:
         return None
     if rewards.points is None:
-        return Text(POINTS_NOT_LOADED, style="dim italic")
+        return Text(_("points couldn't be loaded"), style="dim italic")
     return Text(rewards.points.text)
 
 
@@ -28,21 +24,9 @@ def vouchers_count_text(member: Member) -> str:
     if rewards is None:
         return ""
     if rewards.vouchers is None:
-        return VOUCHERS_NOT_LOADED
+        return _("reward vouchers couldn't be loaded")
     n = len(rewards.vouchers)
-    return f"{n} reward voucher{'s' if n != 1 else ''}" if n else ""
-
-
-def voucher_prompt(voucher: Voucher) -> Text:
-    """Two lines per voucher, like an offer: the name, then value and expiry."""
-    text = Text(voucher.name, style="bold", no_wrap=True, overflow="ellipsis")
-    text.append("\n  ")
-    text.append(voucher.value_text, style="" if voucher.redeemable else "dim")
-    if voucher.expiry_text:
-        text.append(f"   {voucher.expiry_text}", style="dim")
-    if not voucher.redeemable:
-        text.append("   (not redeemable at this till)", style="dim italic")
-    return text
+    return ngettext("{n} reward voucher", "{n} reward vouchers", n).format(n=n) if n else ""
 
 
 def section_heading(title: str) -> Text:

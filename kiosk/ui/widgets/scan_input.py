@@ -18,6 +18,7 @@ from textual.widget import Widget
 
 from kiosk.offers import sanitize
 from kiosk.scanner.wedge import WedgeBuffer
+from kiosk.ui.glyphs import UNICODE
 
 SUBMIT_KEYS = ("enter", "ctrl+j")  # a scanner's CR suffix arrives as enter, LF as ctrl+j
 
@@ -89,7 +90,8 @@ class ScanInput(Widget, can_focus=True):
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
         if self.has_focus and self._cursor_on and self.screen.is_active:
-            text.append("▏")
+            glyphs = getattr(self.app, "glyphs", UNICODE)  # console-safe on the Linux console
+            text.append(glyphs.cursor)
         return text
 
     def on_focus(self) -> None:

@@ -1,0 +1,95 @@
+"""The Linux console theme: the eight base colours, reverse video, nothing a VT can't show.
+
+The Linux VT has 8 background colours (40-47); it maps bright backgrounds (100-107) onto them
+and has no 256-colour greys, so the default theme's "slightly lighter grey" selection is
+invisible on tty1. Here every colour is a base ANSI colour written as such (``ansi=True``: no
+blending into RGB that would be rounded to a bright colour), the selection is reverse video,
+and the stylesheet rules under ``KioskApp.-console`` replace the tinted panels of the normal
+theme with plain ones. ``NO_COLOR`` keeps the normal theme but also selects in reverse video
+(``KioskApp.-reverse-select``), since its greys are nearly equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.scrollbar import ScrollBar, ScrollBarRender
+from textual.theme import Theme
+
+CONSOLE_THEME = Theme(
+    name="kiosk-console",
+    ansi=True,
+    dark=True,
+    primary="ansi_blue",
+    secondary="ansi_cyan",
+    accent="ansi_magenta",
+    warning="ansi_yellow",
+    error="ansi_red",
+    success="ansi_green",
+    foreground="ansi_default",
+    background="ansi_default",
+    surface="ansi_default",
+    panel="ansi_default",
+    boost="ansi_default",
+    variables={
+        "ansi-background": "ansi_black",
+        "ansi-foreground": "ansi_white",
+        "text": "ansi_default",
+        "text-muted": "ansi_default",
+        "text-disabled": "ansi_default",
+        "text-success": "ansi_green",
+        "text-warning": "ansi_yellow",
+        "text-error": "ansi_red",
+        "border": "ansi_blue",
+        "border-blurred": "ansi_blue",
+        "block-cursor-foreground": "ansi_default",
+        "block-cursor-background": "ansi_default",
+        "block-cursor-text-style": "reverse bold",
+        "block-cursor-blurred-foreground": "ansi_default",
+        "block-cursor-blurred-background": "ansi_default",
+        "block-cursor-blurred-text-style": "reverse bold",
+        "block-hover-background": "ansi_default",
+        "footer-background": "ansi_blue",
+        "footer-foreground": "ansi_white",
+        "footer-key-foreground": "ansi_yellow",
+        "footer-key-background": "ansi_blue",
+        "footer-description-foreground": "ansi_white",
+        "footer-description-background": "ansi_blue",
+        "footer-item-background": "ansi_blue",
+        "scrollbar": "ansi_white",
+        "scrollbar-hover": "ansi_white",
+        "scrollbar-active": "ansi_white",
+        "scrollbar-background": "ansi_default",
+        "scrollbar-background-hover": "ansi_default",
+        "scrollbar-background-active": "ansi_default",
+        "scrollbar-corner-color": "ansi_default",
+        "input-cursor-background": "ansi_white",
+        "input-cursor-foreground": "ansi_black",
+        "input-selection-background": "ansi_blue",
+        "screen-selection-background": "ansi_blue",
+        "screen-selection-foreground": "ansi_white",
+        "primary-background": "ansi_blue",
+        "secondary-background": "ansi_default",
+    },
+)
+
+
+class ConsoleScrollBarRender(ScrollBarRender):
+    """Scrollbars in whole cells: the eighth-block glyphs (▁ ▂ … ▉ ▊) aren't in console fonts."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
+
+
+def apply_console_theme(app: App[Any], *, console: bool, no_color: bool) -> None:
+    """On the console: the base-colour theme, whole-cell scrollbars and ``-console`` rules;
+    on the console or with NO_COLOR: the reverse-video selection (``-reverse-select``)."""
+    # Class-level: one kiosk app per process (tests reset it with every app they make).
+    ScrollBar.renderer = ConsoleScrollBarRender if console else ScrollBarRender
+    if console:
+        app.register_theme(CONSOLE_THEME)
+        app.theme = CONSOLE_THEME.name
+        app.add_class("-console")
+    if console or no_color:
+        app.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by
