@@ -3,6 +3,10 @@
 Pure and clock-injectable so tests drive it without sleeping. States:
 closed --(``failure_threshold`` consecutive failures)--> open --(``cooldown`` s)--> half-open
 (exactly one probe allowed) --success--> closed / --failure--> open again.
+
+Callers ask :meth:`CircuitBreaker.check` before an Engage operation and hand every call's
+result to :meth:`CircuitBreaker.record`, which applies the one outage rule
+(``kiosk.engage.outage.is_outage``); one breaker serves lookups, pings and redeems alike.
 """
 
 from __future__ import annotations
@@ -10,6 +14,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Literal
+
+from kiosk.engage.errors import CircuitOpen
+from kiosk.engage.outage import is_answer, is_outage
 
 BreakerState = Literal["closed", "open", "half-open"]
 
@@ -57,6 +64,22 @@ class CircuitBreaker:
             return False
         self._probe_started = now
         return True
+
+    def check(self) -> None:
+        """Raise ``CircuitOpen`` when no call may go out now (see :meth:`allow`)."""
+        if not self.allow():
+            raise CircuitOpen(f"Engage unavailable; next try in {self.retry_in():.0f} s")
+
+    def record(self, error: BaseException | None) -> None:
+        """Count one call's result: an outage is a failure; any answer from Engage, even a
+        refusal, is a success; our own ``CircuitOpen`` (nothing was sent) and a TLS failure (no
+        answer) are neither."""
+        if error is None:
+            self.record_success()
+        elif is_outage(error):
+            self.record_failure()
+        elif is_answer(error):
+            self.record_success()
 
     def record_success(self) -> None:
         """A call got an answer from Engage: close the breaker."""

@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "verified-redeemed, verified-not-redeemed")
     p.add_argument("--path", type=Path, help="journal file (default: from settings)")
     p.set_defaults(handler="kiosk.commands.journal:main")
+    actions = p.add_subparsers(dest="journal_action", metavar="ACTION")
+    push = actions.add_parser(
+        "push", help="copy new and changed journal rows to the chain's PostgreSQL database")
+    _add_config(push)
+    from kiosk.commands.push import add_arguments as push_arguments
+
+    push_arguments(push)
+    push.set_defaults(handler="kiosk.commands.push:main")
 
     p = sub.add_parser("scanners", help="list serial ports (device, VID:PID, serial, product)")
     p.add_argument("--all", action="store_true", help="include ports without USB ids")

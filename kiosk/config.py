@@ -29,6 +29,14 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kiosk import APP_NAME
+from kiosk.config_checks import (
+    MAX_CONFIG_FILE,
+    MAX_KEY_FILE,
+    check_ca_bundle,
+    check_url,
+    mask_url_credentials,
+    read_small_file,
+)
 from kiosk.errors import ConfigError
 from kiosk.i18n import N_, _
 from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
@@ -44,7 +52,7 @@ CONFIG_ENV = "KIOSK_CONFIG"
 NON_SETTING_ENV = frozenset({CONFIG_ENV})
 BAUDRATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
 _PORT_RE = re.compile(r"auto|/\S+|COM\d+|[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}")
-_SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin"})
+_SECRET_FIELDS = frozenset({"engage_api_key", "staff_pin", "fleet_dsn"})
 
 
 #: The settings file's values while :func:`load_settings` builds the settings.
@@ -92,7 +100,8 @@ class Settings(BaseSettings):
     (read by :func:`load_settings` through :class:`ConfigFileSource`), which wins over defaults.
     """
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", env_ignore_empty=True,
+                                      allow_inf_nan=False)
 
     engage_url: str = Field(
         "", description="Base address of the Engage API, e.g. `https://acme.voyado.com`. "
@@ -102,11 +111,13 @@ class Settings(BaseSettings):
         None, description="Engage API key (sent only in the `apikey` header). Prefer "
         "`engage_api_key_file`; set one of the two, not both.")
     engage_api_key_file: Path | None = Field(
-        None, description="File holding the API key (whitespace stripped). Keep it mode 0600, "
-        "owned by the kiosk user; the kiosk warns when group or others can read it.")
+        None, description="File holding the API key (whitespace stripped; a regular file of at "
+        "most 4 KiB). Keep it mode 0600, owned by the kiosk user; the kiosk warns when group or "
+        "others can read it.")
     engage_ca_bundle: Path | None = Field(
-        None, description="PEM file (or directory) of CA certificates to trust instead of the "
-        "system store, e.g. for a TLS-inspecting proxy. Verification itself can't be turned off.")
+        None, description="PEM file (or a directory of hashed certificates, as `openssl rehash` "
+        "leaves it) of CA certificates to trust instead of the system store, e.g. for a "
+        "TLS-inspecting proxy. Verification itself can't be turned off.")
     engage_proxy: str | None = Field(
         None, description="HTTP(S) proxy for Engage calls, e.g. `http://proxy.store.lan:3128`. "
         "Proxy environment variables are deliberately not read, so a stray `HTTPS_PROXY` on a "
@@ -145,8 +156,8 @@ class Settings(BaseSettings):
     scanner_max_length: int = Field(
         64, ge=1, le=256, description="Longest card number accepted.")
     idle_timeout: float = Field(
-        60.0, gt=0, description="Seconds without input after which the member's data is "
-        "cleared and the scan screen returns.")
+        60.0, gt=0, le=86_400, description="Seconds without input after which the member's data is "
+        "cleared and the scan screen returns (at most a day).")
     store_name: str = Field("Store", max_length=80, description="Store name on the scan screen "
                             "and in the journal.")
     terminal_name: str = Field(
@@ -185,6 +196,17 @@ class Settings(BaseSettings):
     breaker_cooldown: float = Field(
         15.0, gt=0, le=3600, description="Seconds lookups fail fast before Engage is tried again.")
 
+    fleet_dsn: SecretStr | None = Field(
+        None, description="PostgreSQL connection string `kiosk journal push` sends the journal "
+        "to, e.g. `postgresql://kiosk@fleet.example/fleet?sslmode=verify-full`. Prefer "
+        "`fleet_dsn_file` when it holds a password (never shown or logged).")
+    fleet_dsn_file: Path | None = Field(
+        None, description="File holding the fleet connection string (mode 0600, like the API "
+        "key file).")
+    metrics_file: Path | None = Field(
+        None, description="Prometheus metrics file the kiosk rewrites every few seconds for "
+        "node_exporter's textfile collector (name ending `.prom`). Unset: no metrics.")
+
     _file_key: SecretStr | None = PrivateAttr(None)
     # (msgid, values): worded in the language active when ``warnings()`` is called (the log
     # gets English, the scan screen's notices the staff's language)
@@ -214,16 +236,25 @@ class Settings(BaseSettings):
             return None
         return SecretStr(_clean_key(value.get_secret_value()))
 
-    @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir")
+    @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir",
+                     "fleet_dsn_file", "metrics_file")
     @classmethod
     def _expand_path(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
+    @field_validator("metrics_file")
+    @classmethod
+    def _check_metrics_file(cls, value: Path | None) -> Path | None:
+        if value is not None and value.suffix != ".prom":
+            raise ValueError("must end in .prom (node_exporter's textfile collector reads "
+                             f"only those; got {value.name[:40]!r})")
+        return value
+
     @field_validator("engage_ca_bundle")
     @classmethod
     def _check_ca(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.exists():
-            raise ValueError(f"{value} does not exist")
+        if value is not None:
+            check_ca_bundle(value)  # an empty directory or a FIFO would fail (or hang) later
         return value
 
     @field_validator("engage_proxy")
@@ -234,6 +265,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value.startswith(("http://", "https://", "socks5://")) or "://" not in value[:9]:
             raise ValueError("must start with http://, https:// or socks5://")
+        check_url(value, ("http", "https", "socks5"))
         return value
 
     @field_validator("scanner_port")
@@ -290,6 +322,11 @@ class Settings(BaseSettings):
     def _warn(self, msgid: str, **values: object) -> None:
         self._warnings.append((msgid, values))
 
+    def __repr_args__(self) -> Any:
+        """As pydantic's, with a proxy's password masked (the key and PIN are SecretStr)."""
+        for name, value in super().__repr_args__():
+            yield name, mask_url_credentials(value) if isinstance(value, str) else value
+
     def api_key(self) -> str:
         """The Engage API key, from ``engage_api_key`` or the key file. Never log it."""
         if self.engage_api_key is not None:
@@ -338,8 +375,8 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name in _SECRET_FIELDS:
                 text = "set" if value is not None else "not set"
-            else:
-                text = "" if value is None else str(value)
+            else:  # a proxy's password is a secret too
+                text = "" if value is None else mask_url_credentials(str(value))
             rows.append((env_name(name), text))
         return rows
 
@@ -359,11 +396,16 @@ def _reason(exc: BaseException) -> str:
 
 
 def _check_engage_url(url: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise ValueError(f"is not a valid address ({exc})") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        shown = url.split("?")[0][:60]  # a pasted query might hold a key
+        shown = url.split("?")[0]  # a pasted query might hold a key, a user part a password
+        shown = ("***@" + shown.rsplit("@", 1)[1] if "@" in shown else shown)[:60]
         raise ValueError(f"must be an https:// address such as https://acme.voyado.com "
                          f"(got {shown!r})")
+    check_url(url, ("https", "http"))  # spaces, control characters, the port, httpx's parser
     if parts.username or parts.password:
         raise ValueError("must not contain a user name or password")
     if parts.query or parts.fragment:
@@ -394,9 +436,11 @@ def _clean_key(text: str) -> str:
 def _read_key_file(path: Path) -> str:
     where = env_name("engage_api_key_file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_small_file(path, MAX_KEY_FILE).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{where}: cannot read {path} ({_reason(exc)})") from None
+    except ValueError as exc:  # a device, a FIFO, a directory, too large
+        raise ConfigError(f"{where}: {path} {exc}") from None
     if not text.strip():
         raise ConfigError(f"{where}: {path} is empty")
     try:
@@ -419,17 +463,21 @@ def config_location(config_path: Path | None) -> tuple[Path, bool]:
 def read_config_file(path: Path, *, must_exist: bool) -> dict[str, Any]:
     """The TOML file's keys, checked against the settings; ``{}`` if an optional file is absent."""
     try:
-        raw = path.read_bytes()
+        raw = read_small_file(path, MAX_CONFIG_FILE)
     except FileNotFoundError:
         if must_exist:
             raise ConfigError(f"config file {path}: not found") from None
         return {}
     except OSError as exc:
         raise ConfigError(f"config file {path}: cannot read ({_reason(exc)})") from None
+    except ValueError as exc:  # a device, a FIFO, a directory, too large
+        raise ConfigError(f"config file {path} {exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path}: not UTF-8 text") from None
+    except RecursionError:  # arrays or tables nested thousands deep
+        raise ConfigError(f"config file {path}: invalid TOML (nested too deeply)") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         reason = re.sub(r"\s*\(at line.*?\)", "", str(exc)) or "syntax error"
@@ -573,7 +621,7 @@ def _describe_error(exc: ValidationError, where: Callable[[str], str]) -> str:
     else:
         reason = _expectation(field) or err["msg"][:1].lower() + err["msg"][1:]
         if field not in _SECRET_FIELDS and not isinstance(err.get("input"), dict):
-            reason += f" (got {str(err.get('input'))[:40]!r})"
+            reason += f" (got {mask_url_credentials(str(err.get('input')))[:40]!r})"
     return " ".join(f"{key}: {reason}".split())
 
 

@@ -29,7 +29,7 @@ from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 2 and 3 belong to other changes; the migration loop skips absent versions
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -154,10 +154,17 @@ class ReactivationRow:
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
 _REACTIVATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReactivationRow))
 # ``reactivation`` is read from the reactivations table: the latest undo of the row.
-_SELECT = ", ".join(
-    "(SELECT r.state FROM reactivations r WHERE r.redemption_id = redemptions.id"
-    " ORDER BY r.id DESC LIMIT 1) AS reactivation" if c == "reactivation" else c
-    for c in COLUMNS)
+
+
+def _select_list(table: str) -> str:
+    """COLUMNS as a SELECT list over ``table`` (a name or alias of ``redemptions``)."""
+    return ", ".join(
+        f"(SELECT x.state FROM reactivations x WHERE x.redemption_id = {table}.id"
+        " ORDER BY x.id DESC LIMIT 1) AS reactivation" if c == "reactivation"
+        else f"{table}.{c}" for c in COLUMNS)
+
+
+_SELECT = _select_list("redemptions")
 
 
 def _add_kind(db: sqlite3.Connection) -> None:
@@ -167,9 +174,20 @@ def _add_kind(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE redemptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'promotion'"
                    " CHECK (kind IN ('promotion', 'voucher'))")
 
+
+#: A random (version 4) UUID made by SQLite itself, so the migration stays plain SQL.
+_SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||"
+              " substr(lower(hex(randomblob(2))), 2) || '-' ||"
+              " substr('89ab', 1 + (abs(random()) % 4), 1) ||"
+              " substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))")
+
 #: One migration: SQL statements, or functions of the connection for steps that must look
 #: first (``ALTER TABLE ... ADD COLUMN`` only when the column is missing). All idempotent.
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
+
+#: Migrations safe to run again (idempotent, touching only their own column and table), for a
+#: journal whose version passed them while they were missing from the build that wrote it.
+_REPAIRABLE: tuple[int, ...] = (3,)
 
 _MIGRATIONS: dict[int, Migration] = {
     1: (
@@ -210,6 +228,29 @@ _MIGRATIONS: dict[int, Migration] = {
         )""",
         "CREATE INDEX IF NOT EXISTS reactivations_redemption ON reactivations (redemption_id)",
         "CREATE INDEX IF NOT EXISTS reactivations_state ON reactivations (state)",
+    ),
+    # 4: the fleet push's outbox (kiosk.fleet.push). Every insert or change of a row gives it
+    # the next change number (triggers, so every writer is covered); a push sends the rows
+    # whose number is above the high-water mark the central database has confirmed. A later
+    # migration that rebuilds `redemptions` (new table, copy, rename) must re-create the triggers.
+    4: (
+        """CREATE TABLE IF NOT EXISTS fleet_till (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            till_id TEXT NOT NULL,
+            pushed_seq INTEGER NOT NULL DEFAULT 0,
+            pushed_at TEXT
+        )""",
+        f"INSERT OR IGNORE INTO fleet_till (one, till_id) VALUES (1, {_SQL_UUID4})",
+        """CREATE TABLE IF NOT EXISTS fleet_outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            row_id INTEGER NOT NULL UNIQUE
+        )""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_insert AFTER INSERT ON redemptions
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.id); END""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_update AFTER UPDATE ON redemptions
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.id); END""",
+        """INSERT OR IGNORE INTO fleet_outbox (row_id)
+           SELECT id FROM redemptions ORDER BY id""",
     ),
 }
 
@@ -291,9 +332,12 @@ class Journal:
             raise JournalError(f"journal {self.path.name} has schema {version}; this kiosk "
                                f"knows up to {SCHEMA_VERSION} (upgrade the kiosk)")
         for target in range(version + 1, SCHEMA_VERSION + 1):
+            steps = _MIGRATIONS.get(target)
+            if steps is None:  # a number reserved by another change that isn't here
+                continue
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for step in _MIGRATIONS.get(target, ()):  # a version without an entry: skip
+                for step in steps:
                     if callable(step):
                         step(self._db)
                     else:
@@ -303,6 +347,24 @@ class Journal:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+        if version < SCHEMA_VERSION:
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version >= min(_REPAIRABLE) and self._missing_kind():
+            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
+            # the idempotent migrations it missed run now, keeping the stored version.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for target in _REPAIRABLE:
+                    for step in _MIGRATIONS[target]:
+                        step(self._db) if callable(step) else self._db.execute(step)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _missing_kind(self) -> bool:
+        names = {row[1] for row in self._db.execute("PRAGMA table_info(redemptions)")}
+        return "kind" not in names
 
     @property
     def schema_version(self) -> int:
@@ -504,6 +566,67 @@ class Journal:
                     "SELECT state, COUNT(*) FROM redemptions GROUP BY state"):
                 out[state] = n
         return out
+
+    # --- the fleet push's outbox (schema 4; used by kiosk.fleet.push) ------------------------
+
+    @_db_errors
+    def till_id(self) -> str:
+        """This journal's till identity: a UUID made once, when the journal got schema 4.
+
+        It lives inside the journal because the rows' ids do: a recreated journal starts its ids
+        again at 1, so it must not reuse an identity under which other rows were pushed.
+        """
+        with self._lock:
+            return str(self._db.execute("SELECT till_id FROM fleet_till").fetchone()[0])
+
+    @_db_errors
+    def pushed_seq(self) -> int:
+        """The last change number the central database has confirmed (0: nothing pushed)."""
+        with self._lock:
+            return int(self._db.execute("SELECT pushed_seq FROM fleet_till").fetchone()[0])
+
+    @_db_errors
+    def last_change(self) -> int:
+        """The newest change number in the outbox (0 when the journal is empty)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM fleet_outbox"
+                                        ).fetchone()[0])
+
+    @_db_errors
+    def outbox(self, after: int, limit: int, upto: int | None = None
+               ) -> list[tuple[int, JournalRow]]:
+        """Rows inserted or changed after change number ``after`` (and at most ``upto``),
+        oldest change first, each with its change number; one consistent read."""
+        cols = _select_list("r")
+        with self._lock:
+            cur = self._db.cursor()
+            cur.row_factory = None  # plain tuples: a year's outbox is 100,000 rows
+            found = cur.execute(
+                f"SELECT o.seq, {cols} FROM fleet_outbox o JOIN redemptions r"
+                " ON r.id = o.row_id WHERE o.seq > ? AND o.seq <= ? ORDER BY o.seq LIMIT ?",
+                (after, upto if upto is not None else 2**62, limit)).fetchall()
+        state = COLUMNS.index("state") + 1
+        # Positional, in COLUMNS order (mypy can't count a slice's length).
+        kind = COLUMNS.index("kind") + 1
+        return [(r[0], JournalRow(*r[1:state], JournalState(r[state]),  # type: ignore[call-arg]
+                                  *r[state + 1:kind], Kind(r[kind]), *r[kind + 1:]))
+                for r in found]
+
+    @_db_errors
+    def unpushed(self) -> int:
+        """Rows whose latest change the central database hasn't confirmed yet."""
+        with self._lock:
+            return int(self._db.execute(
+                "SELECT COUNT(*) FROM fleet_outbox WHERE seq > (SELECT pushed_seq FROM fleet_till)"
+            ).fetchone()[0])
+
+    @_db_errors
+    def mark_pushed(self, seq: int) -> None:
+        """Record that the central database holds every change up to ``seq`` (never goes back,
+        so a slower concurrent push can't undo a faster one's progress)."""
+        with self._lock:
+            self._db.execute("UPDATE fleet_till SET pushed_seq = MAX(pushed_seq, ?),"
+                             " pushed_at = ?", (seq, _stamp(self._clock())))
 
     def close(self) -> None:
         """Close the database (checkpointing the WAL)."""

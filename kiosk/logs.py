@@ -1,10 +1,11 @@
 """The kiosk's log: one size-capped rotating file, scrubbed of secrets and personal data.
 
 Nothing goes to stdout/stderr (the terminal belongs to the UI). Every record passing our
-handler is scrubbed: card-number-like digit runs keep their last 4 digits, e-mail addresses and
-URL query strings go, the API key is redacted, and newlines/control characters are removed so
-text from a scan or from Engage can't forge log lines or drive the terminal of whoever reads
-the file. Names can't be recognised by pattern: callers log contact ids, never names.
+handler is scrubbed: card-number-like digit runs keep their last 4 digits, e-mail addresses,
+URL query strings and URL passwords go, the API key and the proxy's password are redacted,
+and newlines/control characters are removed so text from a scan or from Engage can't forge
+log lines or drive the terminal of whoever reads the file. Names can't be recognised by
+pattern: callers log contact ids, never names.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kiosk.config import ConfigError, Settings, env_name
+from kiosk.config_checks import mask_url_credentials, url_passwords
 from kiosk.text import strip_unsafe
 
 LOG_FILE = "kiosk.log"
@@ -50,6 +52,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     text = strip_unsafe(text, breaks=" ")  # a line break could forge a record
+    text = mask_url_credentials(text)  # a proxy's password in a URL
     text = _URL_QUERY_RE.sub(r"\1?<redacted>", text)  # same marker as kiosk.engage.redact
     text = _EMAIL_RE.sub("<email>", text)
     return _DIGITS_RE.sub(_mask_digits, text)
@@ -107,6 +110,7 @@ def configure_logging(settings: Settings, *, secrets: Iterable[str] = ()) -> Pat
     to_redact = list(secrets)
     if settings.has_api_key():
         to_redact.append(settings.api_key())
+    to_redact.extend(url_passwords(settings.engage_proxy or ""))
     try:
         log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if log_dir.stat().st_uid == os.geteuid():

@@ -19,9 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageError
+from kiosk.engage.errors import ContactNotFound, EngageError
 from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
-from kiosk.engage.outage import is_outage
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
 from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
@@ -112,18 +111,15 @@ class MemberLookup:
             result = await coro
         except EngageError as exc:
             if self.breaker is not None:
-                if is_outage(exc):
-                    self.breaker.record_failure()
-                else:  # Engage answered (404, 409, 401...): it is there
-                    self.breaker.record_success()
+                self.breaker.record(exc)
             raise
         if self.breaker is not None:
-            self.breaker.record_success()
+            self.breaker.record(None)
         return result
 
     def _check_breaker(self) -> None:
-        if self.breaker is not None and not self.breaker.allow():
-            raise CircuitOpen("Engage unavailable (circuit open)")
+        if self.breaker is not None:
+            self.breaker.check()
 
     async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
         self.stats.round_trips += 1

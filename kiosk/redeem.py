@@ -46,7 +46,6 @@ from kiosk.engage.errors import (
     RewardVoucherAlreadyRedeemed,
 )
 from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
-from kiosk.engage.outage import is_outage
 from kiosk.journal import (
     Journal,
     JournalError,
@@ -304,8 +303,10 @@ class Redeemer:
                                          journal_id=row.id, redeemed_on=seen.redeemed_on)
         ambiguous_before = sum(1 for r in earlier if r.state in _AMBIGUOUS)
 
-        if self._breaker is not None and not self._breaker.allow():
-            error = CircuitOpen(f"Engage unavailable; next try in {self._breaker.retry_in():.0f} s")
+        try:
+            if self._breaker is not None:
+                self._breaker.check()  # before the journal: a refused attempt isn't one
+        except CircuitOpen as error:
             return RedeemOutcome(OutcomeKind.REJECTED, offer, error=error)
 
         try:
@@ -425,8 +426,10 @@ class Redeemer:
             raise RedeemInProgress("a redemption is already running on this terminal")
         async with self._lock:
             row = self._journal.get(journal_id)
-            if self._breaker is not None and not self._breaker.allow():
-                error = CircuitOpen("Engage unavailable")
+            try:
+                if self._breaker is not None:
+                    self._breaker.check()
+            except CircuitOpen as error:
                 return UndoOutcome(UndoKind.REJECTED, error=error, journal_id=journal_id)
             undo_id = self._journal.begin_reactivation(journal_id)
             try:
@@ -541,9 +544,5 @@ class Redeemer:
             log.error("journal row %d: could not record %s (%s)", row_id, state, exc)
 
     def _tell_breaker(self, err: EngageError | None) -> None:
-        if self._breaker is None:
-            return
-        if err is not None and is_outage(err):
-            self._breaker.record_failure()
-        elif not isinstance(err, CircuitOpen):
-            self._breaker.record_success()  # Engage answered, even if it said no
+        if self._breaker is not None:
+            self._breaker.record(err)

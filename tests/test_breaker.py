@@ -99,3 +99,29 @@ def test_a_lost_probe_does_not_block_forever(clock: FakeClock) -> None:
 def test_rejects_nonsense_settings(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         CircuitBreaker(**kwargs)  # type: ignore[arg-type]
+
+
+def test_record_applies_the_one_outage_rule(clock: FakeClock) -> None:
+    from kiosk.engage.errors import (
+        CircuitOpen,
+        ContactNotFound,
+        EngageTimeout,
+        ServerError,
+        Unauthorized,
+    )
+
+    b = CircuitBreaker(failure_threshold=2, cooldown=10.0, clock=clock)
+    b.record(EngageTimeout("no answer"))
+    b.record(CircuitOpen("refused by us"))  # nothing was sent: not counted either way
+    assert b.failures == 1
+    b.record(ContactNotFound())  # Engage answered "no": it is there
+    assert b.failures == 0
+    b.record(ServerError())
+    b.record(TimeoutError())
+    assert b.state == "open"
+    with pytest.raises(CircuitOpen, match="next try in 10 s"):
+        b.check()
+    clock.advance(10)
+    b.check()  # the probe
+    b.record(Unauthorized())  # an answer, even a refusal, closes it
+    assert b.state == "closed"

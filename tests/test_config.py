@@ -114,8 +114,9 @@ def test_relative_paths_in_the_file_are_beside_it(engage_env: None, tmp_path: Pa
 
 @pytest.mark.parametrize(("var", "value", "expected"), [
     ("KIOSK_IDLE_TIMEOUT", "abc",
-     "KIOSK_IDLE_TIMEOUT: must be a number greater than 0 (got 'abc')"),
-    ("KIOSK_IDLE_TIMEOUT", "-5", "KIOSK_IDLE_TIMEOUT: must be a number greater than 0 (got '-5')"),
+     "KIOSK_IDLE_TIMEOUT: must be a number greater than 0 and at most 86400 (got 'abc')"),
+    ("KIOSK_IDLE_TIMEOUT", "-5",
+     "KIOSK_IDLE_TIMEOUT: must be a number greater than 0 and at most 86400 (got '-5')"),
     ("KIOSK_ENGAGE_TIMEOUT", "0", "KIOSK_ENGAGE_TIMEOUT: must be a number greater than 0"),
     ("KIOSK_ENGAGE_REDEEM_TIMEOUT", "soon", "KIOSK_ENGAGE_REDEEM_TIMEOUT: must be a number"),
     ("KIOSK_LOOKUP_KEY", "phone", "KIOSK_LOOKUP_KEY: must be one of customKey, email, "
@@ -172,7 +173,7 @@ def test_run_needs_url_and_key(
 def test_invalid_value_in_toml_names_key_and_file(engage_env: None, tmp_path: Path) -> None:
     path = write_toml(tmp_path / "kiosk.toml", 'idle_timeout = "abc"\n')
     assert config_error(path) == (
-        f"idle_timeout in {path}: must be a number greater than 0 (got 'abc')")
+        f"idle_timeout in {path}: must be a number greater than 0 and at most 86400 (got 'abc')")
 
 
 def test_env_value_is_blamed_not_the_file(

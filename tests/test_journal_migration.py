@@ -52,7 +52,7 @@ def test_the_fixture_is_schema_1_with_a_row_per_state() -> None:
 def test_opening_a_v1_journal_migrates_it_and_keeps_every_row(v1_copy: Path) -> None:
     before = _raw(v1_copy, f"SELECT {', '.join(V1_COLUMNS)} FROM redemptions ORDER BY id")
     with Journal(v1_copy, create=False) as journal:
-        assert journal.schema_version == SCHEMA_VERSION == 3
+        assert journal.schema_version == SCHEMA_VERSION
         rows = journal.rows()
     assert [tuple(getattr(r, c) for c in V1_COLUMNS) for r in rows] == before
     assert {r.kind for r in rows} == {Kind.PROMOTION}
@@ -69,7 +69,7 @@ def test_the_migration_is_idempotent(v1_copy: Path) -> None:
     db.commit()
     db.close()
     with Journal(v1_copy, create=False) as journal:
-        assert journal.schema_version == 3
+        assert journal.schema_version == SCHEMA_VERSION
         assert len(journal.rows()) == 6
     cols = [r[1] for r in _raw(v1_copy, "PRAGMA table_info(redemptions)")]
     assert cols.count("kind") == 1
@@ -120,3 +120,21 @@ def test_kiosk_journal_shows_the_kind_and_the_undo(v1_copy: Path,
     csv_out = capsys.readouterr().out
     assert csv_out.splitlines()[0].endswith("note,kind,reactivation")
     assert csv_out.splitlines()[-1].endswith("voucher,reactivated")
+
+
+def test_a_journal_that_skipped_version_3_gets_it(v1_copy: Path) -> None:
+    """A build with schema 4 but without 3 (the fleet outbox before vouchers landed) wrote
+    version 4 over a file that has no ``kind``: opening it adds what 3 adds, rows kept."""
+    db = sqlite3.connect(v1_copy)
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    with Journal(v1_copy, create=False) as journal:
+        assert journal.schema_version == SCHEMA_VERSION
+        rows = journal.rows()
+        assert len(rows) == 6 and {r.kind for r in rows} == {Kind.PROMOTION}
+        row = journal.begin(store="s", terminal="t", masked_card="•••• 8903", contact_id="c",
+                            offer_id="v", promotion_id=None, offer_name="Bonuscheck",
+                            value_applied="50 kr", kind="voucher")
+        journal.set_state(row, JournalState.REDEEMED)
+        journal.begin_reactivation(row)

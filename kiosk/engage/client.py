@@ -26,12 +26,17 @@ from pydantic import TypeAdapter, ValidationError
 import kiosk
 from kiosk.engage.errors import (
     BadResponse,
+    CertificateExpired,
+    CertificateNameMismatch,
+    CertificateUntrusted,
     ConnectionLost,
     EngageError,
     EngageTimeout,
     EngageUnreachable,
+    NotTls,
     RateLimited,
     ServerError,
+    TlsError,
     error_from_response,
 )
 from kiosk.engage.models import (
@@ -115,8 +120,52 @@ def _safe_base(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
+# OpenSSL's X509_V_ERR_* codes that name a problem more precise than "not trusted"
+_NAME_MISMATCH = frozenset({62, 64})  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
+_EXPIRED = frozenset({9, 10})  # CERT_NOT_YET_VALID, CERT_HAS_EXPIRED
+# what OpenSSL says when the other end answered in plain text (an http:// port)
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "PACKET_LENGTH_TOO_LONG",
+                      "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
+
+
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` an httpx error was raised from (httpx -> httpcore -> ssl)."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 10:
+        if isinstance(current, ssl.SSLError):
+            return current
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
+
+
+def _tls_error(exc: BaseException, message: str) -> TlsError | None:
+    """The precise TLS error behind a failed connection, or None if TLS wasn't the problem."""
+    cause = _ssl_cause(exc)
+    if cause is None:
+        return None
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        code = cause.verify_code
+        reason = _one_line(cause.verify_message or "certificate verify failed")
+        cls: type[TlsError] = (CertificateNameMismatch if code in _NAME_MISMATCH
+                               else CertificateExpired if code in _EXPIRED
+                               else CertificateUntrusted)
+    else:
+        reason = _one_line(cause.reason or type(cause).__name__)
+        cls = NotTls if cause.reason in _NOT_TLS else TlsError
+    return cls(f"{message} (TLS: {reason})", reason=reason)
+
+
+def _one_line(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())[:160]
+
+
 def _transport_error(exc: httpx.TransportError, message: str) -> EngageUnreachable:
     """Our error for an httpx transport failure, with whether the request may have left."""
+    tls = _tls_error(exc, message)
+    if tls is not None:
+        return tls
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return EngageUnreachable(message, request_sent=False)
     if isinstance(exc, httpx.PoolTimeout):  # never got a connection from our own pool
@@ -426,8 +475,10 @@ class EngageClient:
         # Raised outside the except block so httpx's exception is not even the context.
         elapsed = (time.perf_counter() - start) * 1000
         name = type(failure).__name__
-        _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, name)
-        raise _transport_error(failure, f"{method} {template}: {name}")
+        error = _transport_error(failure, f"{method} {template}: {name}")
+        why = f"{name} (TLS: {error.reason})" if isinstance(error, TlsError) else name
+        _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, why)
+        raise error
 
     async def _get(self, template: str, path: str, *, params: Mapping[str, str] | None = None,
                    deadline: float | None = None, retries: int | None = None,
@@ -465,7 +516,8 @@ class EngageClient:
                 progress.in_flight, progress.sent = False, progress.sent or exc.request_sent
                 error: EngageError = exc
                 # A slow server gets no second request; a refused or broken connection does.
-                retryable = not isinstance(exc, EngageTimeout)
+                # A TLS failure won't change on a retry: it needs IT.
+                retryable = not isinstance(exc, EngageTimeout | TlsError)
             else:
                 progress.in_flight, progress.sent = False, True
                 if response.is_success:
@@ -495,7 +547,7 @@ class EngageClient:
                 response = await self._send(method, template, path, params=params, body=body,
                                             timeout=timeout)
             except EngageUnreachable as exc:
-                if attempt == 2 or exc.request_sent or isinstance(exc, EngageTimeout):
+                if attempt == 2 or exc.request_sent or isinstance(exc, EngageTimeout | TlsError):
                     raise
                 _log.warning("%s %s: connection failed before sending; one more try",
                              method, template)

@@ -78,6 +78,36 @@ class CircuitOpen(EngageError):
     passed). A sibling of ``EngageUnreachable``, not one: nothing was sent, nothing failed."""
 
 
+class TlsError(EngageUnreachable):
+    """The TLS handshake with Engage (or whatever answers at its address) failed.
+
+    A configuration problem for IT (certificates, CA bundle, proxy, address), not an outage:
+    retrying doesn't help and it doesn't count towards the circuit breaker. Nothing was sent.
+    ``reason`` is OpenSSL's reason in a few words (safe to show IT: no URL query, no key).
+    """
+
+    def __init__(self, message: str = "", *, reason: str = "", **kw: Any) -> None:
+        self.reason = reason
+        kw["request_sent"] = False
+        super().__init__(message, **kw)
+
+
+class CertificateUntrusted(TlsError):
+    """The certificate chain doesn't lead to a CA this till trusts (self-signed, private CA)."""
+
+
+class CertificateNameMismatch(TlsError):
+    """The certificate is valid, but for another host name or IP address."""
+
+
+class CertificateExpired(TlsError):
+    """The certificate has expired or is not valid yet (or the till's clock is wrong)."""
+
+
+class NotTls(TlsError):
+    """The address doesn't speak TLS at all (e.g. https:// to a plain-http port)."""
+
+
 class BadResponse(EngageError):
     """A 2xx answer whose body is not what Engage sends (malformed JSON, wrong field types)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, Unauthorized
+from kiosk.engage.errors import CircuitOpen, EngageUnreachable, ServerError, TlsError, Unauthorized
 
 
 class EngageState(StrEnum):
@@ -19,20 +19,34 @@ class EngageState(StrEnum):
     OK = "ok"  # answered (even if it said "no member")
     UNAVAILABLE = "unavailable"  # unreachable, failing, or the breaker is open
     UNAUTHORIZED = "unauthorized"  # answered, but refuses this kiosk's API key
+    TLS = "tls"  # the TLS handshake failed: certificates or the address, a problem for IT
 
 
 def is_outage(exc: BaseException) -> bool:
     """A failure that says Engage is missing (no answer, or a 5xx), not that it said no.
 
-    ``CircuitOpen`` is not one: no call was made, so it must not count again.
+    ``CircuitOpen`` is not one: no call was made, so it must not count again. Nor is a
+    ``TlsError``: a configuration problem that fails in milliseconds and won't pass by itself,
+    and an open breaker would hide its reason from staff behind "Engage unavailable".
     """
-    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError)
+    return isinstance(exc, EngageUnreachable | ServerError | TimeoutError) and not isinstance(
+        exc, TlsError)
+
+
+def is_answer(exc: BaseException) -> bool:
+    """An HTTP answer from Engage (even a refusal): proof that Engage is there.
+
+    Neither an outage, nor ``CircuitOpen`` (no call), nor a ``TlsError`` (no answer) is one.
+    """
+    return not is_outage(exc) and not isinstance(exc, CircuitOpen | TlsError)
 
 
 def state_after(error: BaseException | None) -> EngageState:
     """The state a call's result shows: ``None`` (success) or a refusal is ``OK``."""
     if error is None:
         return EngageState.OK
+    if isinstance(error, TlsError):
+        return EngageState.TLS
     if isinstance(error, Unauthorized):
         return EngageState.UNAUTHORIZED
     if isinstance(error, CircuitOpen) or is_outage(error):

@@ -43,8 +43,8 @@ Engage's documented behaviour (see shared/reference/engage-api.md) that the simu
   ``GET /api/v3/point-accounts?contactId=`` (balance; pending = transactions whose validFrom is
   ahead) and ``GET /api/v3/point-transactions`` (by accountId, or contactId + definitionId;
   filter All/Active/Pending; offset/count).
-- A body call (POST/PUT/PATCH) without ``Content-Type: application/json``: 500 with the text
-  "An error has occurred." (not JSON).
+- A body call (POST/PUT/PATCH) without ``Content-Type: application/json``: 500 with ASP.NET's
+  body ``{"Message": "An error has occurred."}``.
 
 Our assumptions (Engage doesn't document these):
 
@@ -69,19 +69,26 @@ Our assumptions (Engage doesn't document these):
 - Template dates are echoed as local midnight with offset (``2026-03-18T00:00:00+01:00``);
   ``expiresOn`` is 23:59:59 local on the last day. The tenant zone is Europe/Stockholm.
 - ``GET /api/v3/promotion-assignments?contactId=`` lists like the v2 path (the v3 docs are unclear).
-- An unknown /api path: 404 ``ResourceNotFound``.
+- An unknown path: 404 ``ResourceNotFound``; a known path with another method: 405
+  ``MethodNotAllowed`` with ``Allow``; a body over 1 MiB: 413 ``RequestEntityTooLarge`` (the
+  API key is checked first, before any of the body is read); JSON nested deeper than 32 levels
+  or with NaN/Infinity: 400. Every answer the simulator makes itself is JSON.
+- Ids are GUIDs in the documented 8-4-4-4-12 form only (braces, ``urn:uuid:`` and the 32-digit
+  form are malformed ids). MONEY values are plain decimals, PERCENT values ASCII digits.
 
 Faults (``sim.faults.add(Fault(kind, method=, path=, instance_id=, times=, latency=, ...))`` or
 ``POST /sim/faults``) apply to /api calls whose key was accepted; a fault matches when all its
 given keys match: ``method`` exactly, ``path`` as a regex searched in the URL path,
-``instance_id`` as the instance (or reward voucher) a redeem or reactivate path names. The first
-matching fault is used and counts one of its ``times`` (None: until cleared). Kinds: ``latency``
-(wait, then handle: the commit happens late), ``commit_then_504`` (handle, wait ``latency``, 504
-GatewayTimeout), ``drop_after_read`` (read the whole request, handle it if ``commit``, wait,
-close the connection without a response: httpx raises ``RemoteProtocolError("Server disconnected
-without sending a response.")``), ``status`` (wait, answer ``status`` with ``body``/``headers``,
-or an Engage error body with code ``SimulatedFault``; nothing committed), ``malformed_json``
-(handle, then 200 with the JSON cut in half). Waits are ``asyncio.sleep``: other requests are
+``instance_id`` as the instance (or reward voucher) a redeem or reactivate path names. The
+first matching fault is used and counts one of its ``times`` (None: until cleared). Kinds:
+``latency`` (wait, then handle: the commit happens late), ``commit_then_504`` (handle, wait
+``latency``, 504 GatewayTimeout), ``drop_after_read`` (read the whole request, handle it if
+``commit``, wait, close the connection without a response: httpx raises
+``RemoteProtocolError("Server disconnected without sending a response.")``), ``status`` (wait,
+answer ``status`` with ``body``/``headers``, or an Engage error body with code
+``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the handler's answer
+with its status kept and its JSON body cut in half). A fault with a wrong field is refused
+(ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``: other requests are
 served meanwhile.
 
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;

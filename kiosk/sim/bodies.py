@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from kiosk.sim.rules import CHANNELS, MAX_END_DATE, VALUE_TYPES, SimError, parse_date
+from kiosk.sim.rules import (
+    CHANNELS,
+    MAX_END_DATE,
+    MAX_VALIDITY,
+    MONEY_VALUE,
+    PERCENT_VALUE,
+    VALUE_TYPES,
+    SimError,
+    parse_date,
+)
 
 
 def check_channels(channels: Any) -> list[dict[str, Any]]:
@@ -57,10 +66,11 @@ def validity_fields(v: Any) -> tuple[date, date | None, dict[str, Any] | None]:
     if assigned is not None:
         unit, amount = (assigned.get("unit"), assigned.get("amount")) \
             if isinstance(assigned, dict) else (None, None)
-        if unit not in ("Days", "Months") or not isinstance(amount, int) \
-                or isinstance(amount, bool) or amount < 1:
+        if unit not in MAX_VALIDITY or not isinstance(amount, int) \
+                or isinstance(amount, bool) or not 1 <= amount <= MAX_VALIDITY[unit]:
             raise SimError(400, "BadRequest",
-                           "assignedValidity needs unit Days or Months and a whole amount >= 1")
+                           "assignedValidity needs unit Days (amount 1-36500) or Months "
+                           "(amount 1-1200)")
         assigned = {"unit": unit, "amount": amount}
     return start, end, assigned
 
@@ -90,12 +100,10 @@ def template_fields(body: Any) -> dict[str, Any]:
 def check_channel_value(value_type: str, value: str, where: str) -> None:
     """Template values are strings: PERCENT a whole number 1-100, MONEY a positive decimal."""
     if value_type == "PERCENT":
-        if not value.isdigit() or not 1 <= int(value) <= 100:
+        # ASCII digits only: "²".isdigit() is true, and int() of it fails
+        if not PERCENT_VALUE.fullmatch(value) or not 1 <= int(value) <= 100:
             raise SimError(400, "BadRequest", f"{where}: PERCENT value must be 1-100")
-    elif value_type == "MONEY":
-        try:
-            ok = Decimal(value) > 0
-        except InvalidOperation:
-            ok = False
-        if not ok:
-            raise SimError(400, "BadRequest", f"{where}: MONEY value must be a positive amount")
+    # a plain decimal: "Infinity", "NaN" and exponents ("1e999999") never reach Decimal
+    elif value_type == "MONEY" and (not MONEY_VALUE.fullmatch(value) or not Decimal(value) > 0):
+        raise SimError(400, "BadRequest", f"{where}: MONEY value must be a positive amount "
+                       "such as 100 or 49.50")

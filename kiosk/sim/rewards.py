@@ -103,7 +103,7 @@ class Rewards:
 
     # --- seeding -----------------------------------------------------------------------------
 
-    def add_voucher(self, contact_id: str, *, name: str, amount: Decimal | int | str,
+    def add_voucher(self, contact_id: str, *, name: str, amount: Decimal | float | str,
                     currency: str, expires_on: datetime | None, points: int = 0,
                     local_values: Iterable[dict[str, Any]] = (),
                     redeemed_on: datetime | None = None, reactivations: int = 0) -> str:
@@ -119,7 +119,7 @@ class Rewards:
             self._vouchers[v.id] = v
             return v.id
 
-    def add_points(self, contact_id: str, amount: Decimal | int | str, *,
+    def add_points(self, contact_id: str, amount: Decimal | float | str, *,
                    valid_from: datetime | None = None, description: str = "Points",
                    source: str = "Manual") -> None:
         """Add a point transaction; a ``valid_from`` in the future makes it pending."""

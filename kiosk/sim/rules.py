@@ -19,6 +19,12 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE = re.compile(r"^\+?\d{7,15}$")
 _SSN = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})[-+]?(\d{4})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: Template values: PERCENT a whole number, MONEY a plain decimal (no exponent, no Infinity).
+PERCENT_VALUE = re.compile(r"[0-9]{1,3}")
+MONEY_VALUE = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,4})?")
+#: The longest per-contact validity accepted (100 years): the end must stay a real date.
+MAX_VALIDITY = {"Days": 36_500, "Months": 1_200}
 
 
 class SimError(Exception):
@@ -37,13 +43,15 @@ class SimError(Exception):
 
 
 def parse_guid(value: object) -> str | None:
-    """The canonical lower-case GUID, or None when ``value`` is not one."""
-    if not isinstance(value, str) or not value.strip():
+    """The canonical lower-case GUID, or None when ``value`` is not one.
+
+    Only Engage's documented form (``2e40b702-2767-4abe-ae99-aa510108e22b``, any case,
+    surrounding blanks ignored) is an id: braces, ``urn:uuid:`` and the 32-digit form are not.
+    """
+    if not isinstance(value, str) or len(value) > 64:
         return None
-    try:
-        return str(uuid.UUID(value.strip()))
-    except ValueError:
-        return None
+    text = value.strip()
+    return str(uuid.UUID(text)) if _GUID.fullmatch(text) else None
 
 
 def is_email(value: str) -> bool:
@@ -120,15 +128,20 @@ def add_months(d: date, months: int) -> date:
 
 
 def add_validity(d: date, unit: str, amount: int) -> date:
-    """The last valid day of a per-contact validity counted from assignment day ``d``."""
-    if unit == "Days":
-        return d + timedelta(days=amount)
-    return add_months(d, amount)
+    """The last valid day of a per-contact validity counted from assignment day ``d``
+    (at most :data:`MAX_END_DATE`)."""
+    try:
+        end = d + timedelta(days=amount) if unit == "Days" else add_months(d, amount)
+    except (OverflowError, ValueError):  # past year 9999
+        return MAX_END_DATE
+    return min(end, MAX_END_DATE)
 
 
 def response_value(value_type: str, value: str, currency: str) -> Any:
     """A channel value as Engage lists it: PERCENT a number, MONEY {amount, currency}, else text."""
     if value_type in ("PERCENT", "MONEY"):
+        if not (PERCENT_VALUE if value_type == "PERCENT" else MONEY_VALUE).fullmatch(value):
+            return value  # only checked values are stored; never turn anything else into a number
         try:
             num = Decimal(value)
         except InvalidOperation:

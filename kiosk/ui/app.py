@@ -18,12 +18,13 @@ from typing import ClassVar, Literal
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from kiosk import i18n
-from kiosk.engage.errors import CircuitOpen
+from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
@@ -95,6 +96,8 @@ class KioskApp(App[int], inherit_bindings=False):
     scanner_detail: reactive[str] = reactive("")
     #: Whether Engage can be used (``kiosk.engage.outage.state_after`` decides).
     engage_state: reactive[EngageState] = reactive(EngageState.UNKNOWN)
+    #: the last Engage failure for IT (F9), e.g. the TLS reason; "" while Engage answers
+    engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
     #: "" or "Looking up •••• 4931…" while a lookup runs.
@@ -172,6 +175,13 @@ class KioskApp(App[int], inherit_bindings=False):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
         await super().on_event(event)
 
+    def post_message(self, message: Message) -> bool:
+        """Every message to the app (scans, scanner state...) is shown to the metrics first."""
+        metrics = self.services.metrics
+        if metrics is not None:
+            metrics.observe(message)
+        return super().post_message(message)
+
     def watch_redeeming(self, redeeming: bool) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, OffersScreen | ConfirmScreen):
@@ -187,7 +197,8 @@ class KioskApp(App[int], inherit_bindings=False):
         """Engage's and the scanner's state, as the scan and diagnostics screens show it."""
         return KioskStatus(engage=EngageState(self.engage_state), engage_rtt=self.engage_rtt,
                            breaker=self.services.lookup.breaker_state,
-                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail)
+                           scanner=str(self.scanner_state), scanner_detail=self.scanner_detail,
+                           engage_problem=self.engage_problem)
 
     def _show_status(self) -> None:
         status = self.status
@@ -196,6 +207,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 screen.status = status
 
     watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
+    watch_engage_problem = _show_status
 
     def watch_busy_text(self, text: str) -> None:
         base = self.screen_stack[0] if self.screen_stack else None
@@ -281,6 +293,12 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _note_engage_error(self, error: BaseException) -> None:
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
+        if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
+                and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
+            # for IT on F9; an EngageError's text carries no query, key or card number
+            self.engage_problem = f"{type(error).__name__}: {error}"
+        if isinstance(error, TlsError):
+            log.warning("Engage TLS failure: %s", self.engage_problem)
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -303,8 +321,10 @@ class KioskApp(App[int], inherit_bindings=False):
     def watch_engage_state(self, old: EngageState, new: EngageState) -> None:
         self._show_status()
         # Engage is back (a till often starts before its network): settle what's still open.
-        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED) \
-                and self._reconcile_due:
+        if new == EngageState.OK:
+            self.engage_problem = ""
+        if new == EngageState.OK and old in (EngageState.UNAVAILABLE, EngageState.UNAUTHORIZED,
+                                             EngageState.TLS) and self._reconcile_due:
             self._reconcile_due = False
             self._reconcile()
 

@@ -28,10 +28,12 @@ if TYPE_CHECKING:
 def build_services(settings: Settings, client: Any, journal: Any, *,
                    demo_cards: Sequence[Any] = (), notices: Sequence[str] = (),
                    log_path: Path | None = None,
-                   now: Callable[[], datetime] | None = None) -> KioskServices:
+                   now: Callable[[], datetime] | None = None,
+                   metrics: Any = None) -> KioskServices:
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
-    offers have expired (a fixed instant for pictures; default the real time)."""
+    offers have expired (a fixed instant for pictures; default the real time). With
+    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
@@ -48,11 +50,19 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker)
     factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
-    return KioskServices(lookup=lookup, redeemer=redeemer, journal=journal,
+    app_lookup: Any = lookup
+    app_redeemer: Any = redeemer
+    if metrics is not None:
+        from kiosk.fleet.metrics import MeteredLookup, MeteredRedeemer
+
+        metrics.breaker_state = lambda: breaker.state
+        app_lookup, app_redeemer = MeteredLookup(lookup, metrics), MeteredRedeemer(redeemer,
+                                                                                   metrics)
+    return KioskServices(lookup=app_lookup, redeemer=app_redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
                          pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
-                         log_path=log_path)
+                         log_path=log_path, metrics=metrics)
 
 
 def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -> PinGuard:
@@ -82,8 +92,7 @@ def open_journal(path: Path) -> Any:
     from kiosk.journal import Journal, JournalError
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return Journal(path)
+        return Journal(path)  # it creates a missing directory 0700 (the journal names members)
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
         raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
@@ -96,13 +105,24 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
     from kiosk.ui.app import KEY_GUARD, KioskApp
 
     journal = open_journal(settings.journal_path)
+    writer = None
     try:
+        metrics = None
+        if settings.metrics_file is not None:
+            from kiosk.fleet.metrics import KioskMetrics, MetricsWriter
+
+            metrics = KioskMetrics(journal_path=settings.journal_path)
+            writer = MetricsWriter(metrics, settings.metrics_file)
         services = build_services(settings, make_client(settings), journal,
-                                  demo_cards=demo_cards, log_path=log_path)
+                                  demo_cards=demo_cards, log_path=log_path, metrics=metrics)
         app: KioskApp = KioskApp(services, key_guard=KEY_GUARD)
+        if writer is not None:
+            writer.start()  # its own thread, off the app's event loop
         app.run(mouse=False)
         return int(app.return_code or 0)
     finally:
+        if writer is not None:
+            writer.stop()
         journal.close()
 
 

@@ -78,6 +78,21 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
     (e.MultipleMatches, N_("Several members share this card"),
      N_("Engage can't tell which member it is. Continue the sale without offers. The card "
         "needs fixing in Engage (tell the store manager).")),
+    (e.CertificateUntrusted, N_("Engage's certificate is not trusted by this till"),
+     N_("A configuration problem for IT (the till's CA certificates or a proxy), not something "
+        "you did. Continue the sale without offers.")),
+    (e.CertificateNameMismatch, N_("Engage's certificate is for another name"),
+     N_("The till reached a server whose certificate names another address: a configuration "
+        "problem for IT, not something you did. Continue the sale without offers.")),
+    (e.CertificateExpired, N_("Engage's certificate has expired"),
+     N_("Or this till's date and time are wrong: a problem for IT, not something you did. "
+        "Continue the sale without offers.")),
+    (e.NotTls, N_("Engage's address does not answer securely"),
+     N_("It answers without TLS (https to a plain http port?): a configuration problem for IT, "
+        "not something you did. Continue the sale without offers.")),
+    (e.TlsError, N_("Secure connection to Engage failed"),
+     N_("A configuration problem for IT (certificates, TLS or a proxy), not something you did. "
+        "Continue the sale without offers.")),
     (e.CircuitOpen, N_("Engage unavailable"),
      N_("Continue the sale without offers. Engage is not answering; the kiosk checks again by "
         "itself.")),
@@ -106,7 +121,8 @@ def for_error(exc: BaseException) -> StaffMessage:
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
             text = body(exc) if callable(body) else _(body)
-            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable | e.CircuitOpen)
+            calm = isinstance(exc, e.RateLimited | e.EngageUnreachable | e.CircuitOpen) \
+                and not isinstance(exc, e.TlsError)  # a TLS failure won't pass by itself
             severity: Severity = "warning" if calm else "error"
             return StaffMessage(_(title), text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover

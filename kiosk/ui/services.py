@@ -66,6 +66,12 @@ class ScannerFactory(Protocol):
                  on_junk: Callable[[str], None] | None = None) -> Scanner | None: ...
 
 
+class MessageObserver(Protocol):
+    """Sees each message posted to the app (scans, scanner state); must never raise."""
+
+    def observe(self, message: object) -> None: ...
+
+
 class DemoCardLike(Protocol):
     """A demo card the scan screen lists (``kiosk.sim.DemoCard``)."""
 
@@ -97,3 +103,7 @@ class KioskServices:
     engage: EngageConnection | None = None
     #: the log file, for the diagnostics screen
     log_path: Path | None = None
+    #: the metrics recorder (``kiosk.fleet.metrics.KioskMetrics``) when KIOSK_METRICS_FILE is
+    #: set: the app shows it every message posted to it (the lookup and redeemer above are
+    #: then already metered by ``build_services``)
+    metrics: MessageObserver | None = None

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import wait_until
-from test_tmux import ANNA, SESSION, Terminal  # tests/e2e is on sys.path (rootdir import mode)
+
+from tests.e2e.test_tmux import ANNA, SESSION, Terminal
+from tests.support import wait_until
 
 pytestmark = [
     pytest.mark.e2e,

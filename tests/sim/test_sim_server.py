@@ -40,14 +40,14 @@ def test_the_simulator_accepts_the_key_it_was_given() -> None:
 
 
 @pytest.mark.parametrize("content_type", ["", "text/plain", "application/x-www-form-urlencoded"])
-def test_a_body_call_without_json_content_type_is_a_plain_500(
+def test_a_body_call_without_json_content_type_is_aspnets_500(
         sim: Simulator, offers: Callable[..., list[Any]], content_type: str) -> None:
     coffee = next(p["id"] for p in offers(ANNA) if p["name"] == "Gratis kaffe")
     with client_for(sim, **{"Content-Type": content_type}) as c:
         r = c.post(f"/api/v2/promotions/codes/{coffee}/redeem",
                    content=b'{"redemptionChannel":"POS"}')
-    assert (r.status_code, r.text) == (500, "An error has occurred.")
-    assert not r.headers["content-type"].startswith("application/json")
+    # Engage documents a 500 "An error has occurred."; ASP.NET's body for it is this JSON
+    assert (r.status_code, r.json()) == (500, {"Message": "An error has occurred."})
     assert sim.state.promotion_instance(coffee)["redeemed"] is False
 
 
@@ -226,9 +226,10 @@ def test_integrators_can_add_a_contact_and_an_offer_over_http(api: httpx.Client)
         (404, "ContactNotFound")
 
 
-def test_an_unknown_api_path_is_404(api: httpx.Client) -> None:
+def test_an_unknown_api_path_is_404_and_a_wrong_method_405(api: httpx.Client) -> None:
     assert error_code(api.get("/api/v2/nothing/here")) == (404, "ResourceNotFound")
-    assert error_code(api.patch("/api/v2/contacts/count")) == (404, "ResourceNotFound")
+    r = api.patch("/api/v2/contacts/count")
+    assert error_code(r) == (405, "MethodNotAllowed") and r.headers["allow"] == "GET, HEAD"
 
 
 def test_nothing_is_printed_or_logged_with_a_card_number(

@@ -29,6 +29,7 @@ class KioskStatus:
     breaker: str = "closed"
     scanner: str = KEYBOARD  # KEYBOARD or a ``ScannerState`` value
     scanner_detail: str = ""
+    engage_problem: str = ""  # the last Engage failure for IT (F9), e.g. the TLS reason
 
 
 T = TypeVar("T")

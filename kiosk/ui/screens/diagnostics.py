@@ -88,6 +88,7 @@ class DiagnosticsScreen(Screen[None]):
             ("Engage", engage.base_url if engage is not None else ""),
             (_("Engage state"), f"{status.engage} (breaker {status.breaker})"),
             (_("Last round trip"), rtt),
+            (_("Engage problem"), status.engage_problem or _("none")),
             (_("Scanner port"), port or _("none (keyboard only)")),
             (_("Scanner state"), f"{status.scanner} {status.scanner_detail}".strip()),
             (_("Log file"), str(services.log_path or _("not configured"))),

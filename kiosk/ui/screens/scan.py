@@ -39,6 +39,7 @@ ENGAGE_TEXT = {
     "ok": (N_("Engage: connected"), "ok"),
     "unavailable": (N_("Engage: unavailable, continue sales without offers"), "bad"),
     "unauthorized": (N_("Engage: API key rejected, tell IT"), "bad"),
+    "tls": (N_("Engage: certificate problem, tell IT"), "bad"),
 }
 
 

@@ -1,0 +1,109 @@
+-- kiosk fleet: every till's redemption journal in one PostgreSQL database.
+--
+-- Created by `kiosk journal push --init` (or `psql -f fleet.sql`). Idempotent: every statement
+-- can run again (after an upgrade, or from two places at once), and nothing here drops data.
+-- The push writes only kiosk_tills and kiosk_redemptions; the views are for the back office.
+
+-- Two --init runs at once must not race on CREATE ... IF NOT EXISTS.
+SELECT pg_advisory_xact_lock(hashtext('kiosk fleet schema'));
+
+-- Settings for the views, one row; change them with UPDATE.
+CREATE TABLE IF NOT EXISTS kiosk_fleet_settings (
+    one boolean PRIMARY KEY DEFAULT true CHECK (one),
+    -- A pending/unknown attempt younger than this may still settle on its own (a redeem waits
+    -- up to 300 s, the kiosk re-checks when Engage is back, tills push every 5 minutes).
+    settle_window interval NOT NULL DEFAULT '15 minutes',
+    -- The chain's business day for the per-store-and-day view.
+    time_zone text NOT NULL DEFAULT 'Europe/Stockholm'
+);
+INSERT INTO kiosk_fleet_settings DEFAULT VALUES ON CONFLICT DO NOTHING;
+
+-- The order of journal states: a pushed row only ever moves to a later state (or, in the same
+-- state, to a later updated_at), so a slow or repeated push can never take a row back.
+--   pending (0)  committed before the POST
+--   unknown (1)  no trustworthy answer yet
+--   redeemed, rejected, verified-redeemed, verified-not-redeemed (2)  final
+-- A state this file doesn't know (a newer kiosk) counts as final.
+CREATE OR REPLACE FUNCTION kiosk_state_rank(state text) RETURNS smallint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT (CASE state WHEN 'pending' THEN 0 WHEN 'unknown' THEN 1 ELSE 2 END)::smallint $$;
+
+-- One row per till. The identity is a UUID the till made once, inside its journal; store and
+-- terminal are attributes (the names it last pushed with), so a rename doesn't split history.
+CREATE TABLE IF NOT EXISTS kiosk_tills (
+    till_id uuid PRIMARY KEY,
+    store text NOT NULL,
+    terminal text NOT NULL,
+    kiosk_version text,
+    first_push_at timestamptz NOT NULL DEFAULT now(),
+    last_push_at timestamptz NOT NULL DEFAULT now(),
+    -- the till's highest change number the database holds (its outbox high-water mark)
+    last_change bigint NOT NULL DEFAULT 0
+);
+
+-- One row per redemption attempt, keyed by (till, the journal's own row id). store and
+-- terminal are the names the till had when the attempt was made.
+CREATE TABLE IF NOT EXISTS kiosk_redemptions (
+    till_id uuid NOT NULL REFERENCES kiosk_tills (till_id),
+    local_id bigint NOT NULL,
+    store text NOT NULL,
+    terminal text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    masked_card text NOT NULL,
+    contact_id text NOT NULL,
+    offer_id text NOT NULL,
+    promotion_id text,
+    offer_name text NOT NULL,
+    value_applied text NOT NULL,
+    state text NOT NULL,
+    engage_code text,
+    note text,
+    pushed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (till_id, local_id)
+);
+CREATE INDEX IF NOT EXISTS kiosk_redemptions_created ON kiosk_redemptions (created_at);
+CREATE INDEX IF NOT EXISTS kiosk_redemptions_store ON kiosk_redemptions (store, created_at);
+CREATE INDEX IF NOT EXISTS kiosk_redemptions_offer ON kiosk_redemptions (promotion_id);
+CREATE INDEX IF NOT EXISTS kiosk_redemptions_open ON kiosk_redemptions (updated_at)
+    WHERE state IN ('pending', 'unknown');
+
+-- Per store and business day: attempts and how they ended.
+CREATE OR REPLACE VIEW kiosk_store_day AS
+SELECT r.store,
+       (r.created_at AT TIME ZONE s.time_zone)::date AS day,
+       count(*) AS attempts,
+       count(*) FILTER (WHERE r.state IN ('redeemed', 'verified-redeemed')) AS redeemed,
+       count(*) FILTER (WHERE r.state = 'rejected') AS rejected,
+       count(*) FILTER (WHERE r.state = 'verified-not-redeemed') AS not_redeemed,
+       count(*) FILTER (WHERE r.state IN ('pending', 'unknown')) AS open,
+       count(DISTINCT r.till_id) AS tills,
+       count(DISTINCT r.contact_id) AS members
+FROM kiosk_redemptions r CROSS JOIN kiosk_fleet_settings s
+GROUP BY r.store, 2;
+
+-- Per offer (the template: promotion_id; an instance id is one member's copy).
+CREATE OR REPLACE VIEW kiosk_offer_totals AS
+SELECT r.promotion_id,
+       min(r.offer_name) AS offer_name,
+       count(*) AS attempts,
+       count(*) FILTER (WHERE r.state IN ('redeemed', 'verified-redeemed')) AS redeemed,
+       count(*) FILTER (WHERE r.state = 'rejected') AS rejected,
+       count(*) FILTER (WHERE r.state IN ('pending', 'unknown')) AS open,
+       count(DISTINCT r.store) AS stores,
+       min(r.created_at) AS first_attempt,
+       max(r.created_at) AS last_attempt
+FROM kiosk_redemptions r
+GROUP BY r.promotion_id;
+
+-- Needs checking: attempts still pending or unknown after the settle window. Check each in
+-- Engage (is the offer instance still active for the member?) and with the store.
+CREATE OR REPLACE VIEW kiosk_needs_checking AS
+SELECT r.store, r.terminal, r.till_id, r.local_id, r.created_at, r.updated_at,
+       now() - r.updated_at AS waiting, r.state, r.engage_code, r.masked_card, r.contact_id,
+       r.offer_id, r.promotion_id, r.offer_name, r.value_applied, r.note,
+       t.last_push_at AS till_last_push
+FROM kiosk_redemptions r
+JOIN kiosk_tills t USING (till_id)
+CROSS JOIN kiosk_fleet_settings s
+WHERE r.state IN ('pending', 'unknown') AND r.updated_at < now() - s.settle_window;

@@ -1,0 +1,1 @@
+"""Tests: the fleet (journal push to PostgreSQL)."""
