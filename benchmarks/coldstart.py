@@ -3,14 +3,19 @@
 - ``kiosk run`` headless: a fresh interpreter runs ``coldstart_child.py`` (the CLI's own
   path: settings, logging, journal, client, app), timed from this process's spawn call to the
   line the child prints at the scan screen's first frame.
-- ``kiosk demo`` in a real terminal: a tmux window running ``kiosk demo`` (which also starts
-  its in-process simulator), timed from the spawn to the moment ``tmux capture-pane`` shows
-  the scan prompt, polled as fast as tmux answers.
+- In a real terminal: tmux windows running ``kiosk run``, ``kiosk demo`` (which also starts
+  its in-process simulator) and an empty Textual app, each timed from the spawn to the
+  moment ``tmux capture-pane`` shows the scan prompt, polled as fast as tmux answers.
+
+Each figure comes with its floor measured in the same run, interleaved run by run: the bare
+interpreter, and an empty Textual app (one ``Static``) to its first frame
+(``floor_child.py``); and with the child's CPU time, which the machine's load barely moves.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -21,9 +26,10 @@ from time import perf_counter
 from typing import Any
 
 from .simproc import SimProcess
-from .stats import summary
+from .stats import ratio_summary, summary
 
 CHILD = Path(__file__).with_name("coldstart_child.py")
+FLOOR_CHILD = Path(__file__).with_name("floor_child.py")
 PROMPT = "Scan the member's card"
 
 
@@ -46,12 +52,40 @@ def _clean_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any]:
-    """Spawn -> scan screen painted, for ``kiosk run`` headless."""
-    _compile_bytecode()
-    totals: list[float] = []
-    phases: dict[str, list[float]] = {"interpreter": [], "imports_settings_services": [],
-                                      "app_run_to_painted": []}
+def _spawn_ready(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """One fresh interpreter until it prints its READY line: wall times (ms) from the spawn
+    call, and the CPU time (user + system, ms) the child used in all, which other
+    processes' load barely changes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    t1 = perf_counter()
+    _, err = proc.communicate(timeout=30)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not line.startswith("READY"):
+        raise RuntimeError(f"{argv[-1]} did not reach its first frame: {err.strip()[-500:]}")
+    fields = dict(f.split("=") for f in line.split()[2:])
+    painted, started, run = float(line.split()[1]), float(fields["started"]), float(
+        fields["run"])
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+    return {"total": (t1 - t0) * 1000, "interpreter": (started - t0) * 1000,
+            "imports_settings_services": (run - started) * 1000,
+            "app_run_to_painted": (painted - run) * 1000, "cpu": cpu}
+
+
+def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int, *,
+                       python: str = sys.executable) -> dict[str, Any]:
+    """Spawn -> scan screen painted, for ``kiosk run`` headless, interleaved with its floors
+    (the bare interpreter, and an empty Textual app to its first frame) so that all three
+    see the same load."""
+    if python == sys.executable:
+        _compile_bytecode()  # this checkout; another interpreter's install compiled its own
+    kiosk: list[dict[str, float]] = []
+    empty: list[dict[str, float]] = []
+    bare: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-cold-") as tmpdir:
         tmp = Path(tmpdir)
         env = _clean_env(tmp)
@@ -59,25 +93,26 @@ def kiosk_run_headless(sim: SimProcess, runs: int, warmup: int) -> dict[str, Any
                    KIOSK_JOURNAL_PATH=str(tmp / "journal.sqlite3"),
                    KIOSK_LOG_DIR=str(tmp / "log"), KIOSK_TERMINAL_NAME="Till 1")
         for i in range(warmup + runs):
-            t0 = perf_counter()
-            proc = subprocess.Popen([sys.executable, str(CHILD)], env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
-            t1 = perf_counter()
-            _, err = proc.communicate(timeout=30)
-            if not line.startswith("READY"):
-                raise RuntimeError(f"kiosk run did not reach the scan screen: {err.strip()[-500:]}")
-            fields = dict(f.split("=") for f in line.split()[2:])
-            painted, started, run = float(line.split()[1]), float(fields["started"]), float(
-                fields["run"])
+            k = _spawn_ready([python, str(CHILD)], env)
+            e = _spawn_ready([python, str(FLOOR_CHILD)], env)
+            b = _spawn_ready([python, str(FLOOR_CHILD), "--bare"], env)
             if i >= warmup:
-                totals.append((t1 - t0) * 1000)
-                phases["interpreter"].append((started - t0) * 1000)
-                phases["imports_settings_services"].append((run - started) * 1000)
-                phases["app_run_to_painted"].append((painted - run) * 1000)
-    return {"total_ms": summary(totals),
-            **{f"{k}_ms": summary(v) for k, v in phases.items()}}
+                kiosk.append(k)
+                empty.append(e)
+                bare.append(b)
+    out: dict[str, Any] = {
+        f"{key}_ms": summary([r[key] for r in kiosk])
+        for key in ("total", "interpreter", "imports_settings_services", "app_run_to_painted",
+                    "cpu")}
+    out["floor_empty_textual_ms"] = summary([r["total"] for r in empty])
+    out["floor_empty_textual_cpu_ms"] = summary([r["cpu"] for r in empty])
+    out["floor_python_ms"] = summary([r["total"] for r in bare])
+    # Per run, kiosk / empty app, so a load spike that hit one pair doesn't skew the others.
+    out["ratio_to_empty_textual"] = ratio_summary(
+        [k["total"] / e["total"] for k, e in zip(kiosk, empty, strict=True)])
+    out["cpu_ratio_to_empty_textual"] = ratio_summary(
+        [k["cpu"] / e["cpu"] for k, e in zip(kiosk, empty, strict=True) if e["cpu"]])
+    return out
 
 
 def _tmux(sock: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -85,17 +120,27 @@ def _tmux(sock: str, *args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
-def kiosk_demo_tmux(runs: int, warmup: int) -> dict[str, Any]:
-    """Spawn -> the scan prompt visible in a 120x40 tmux pane, for ``kiosk demo``."""
+def terminal_tmux(sim: SimProcess, runs: int, warmup: int, *,
+                  python: str = sys.executable) -> dict[str, Any]:
+    """Spawn -> the scan prompt visible in a 120x40 tmux pane (a real terminal), for
+    ``kiosk run`` (against the simulator process), ``kiosk demo`` (which starts its own
+    simulator in-process) and the floor, an empty Textual app showing the same words;
+    interleaved, so all three see the same load."""
     if shutil.which("tmux") is None:
         return {"skipped": "tmux is not installed"}
-    kiosk_bin = Path(sys.executable).with_name("kiosk")
+    kiosk_bin = Path(python).with_name("kiosk")
     sock = f"kiosk-bench-{os.getpid()}"
-    totals: list[float] = []
+    commands = {"kiosk_run": f"exec {kiosk_bin} run", "kiosk_demo": f"exec {kiosk_bin} demo",
+                "floor_empty_textual": f"exec {python} {FLOOR_CHILD} --terminal"}
+    totals: dict[str, list[float]] = {name: [] for name in commands}
     polls: list[int] = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-tmux-") as tmpdir:
-        env = _clean_env(Path(tmpdir))
+        tmp = Path(tmpdir)
+        env = _clean_env(tmp)
         env.pop("TMUX", None)
+        env.update(KIOSK_ENGAGE_URL=sim.url, KIOSK_ENGAGE_API_KEY=sim.api_key,
+                   KIOSK_JOURNAL_PATH=str(tmp / "journal.sqlite3"),
+                   KIOSK_LOG_DIR=str(tmp / "log"), KIOSK_TERMINAL_NAME="Till 1")
         try:
             started = subprocess.run(
                 ["tmux", "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s", "bench",
@@ -103,26 +148,30 @@ def kiosk_demo_tmux(runs: int, warmup: int) -> dict[str, Any]:
             if started.returncode:
                 return {"skipped": f"tmux failed: {started.stderr.strip()}"}
             for i in range(warmup + runs):
-                window = f"bench:run{i}"
-                t0 = perf_counter()
-                _tmux(sock, "new-window", "-d", "-t", "bench:", "-n", f"run{i}",
-                      f"exec {kiosk_bin} demo")
-                n = 0
-                deadline = time.monotonic() + 30
-                while True:
-                    n += 1
-                    if PROMPT in _tmux(sock, "capture-pane", "-p", "-t", window).stdout:
-                        t1 = perf_counter()
-                        break
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("kiosk demo did not show the scan screen in tmux")
-                _close_window(sock, window)
-                if i >= warmup:
-                    totals.append((t1 - t0) * 1000)
-                    polls.append(n)
+                for name, command in commands.items():
+                    window = f"bench:{name}{i}"
+                    t0 = perf_counter()
+                    _tmux(sock, "new-window", "-d", "-t", "bench:", "-n", f"{name}{i}", command)
+                    n = 0
+                    deadline = time.monotonic() + 30
+                    while True:
+                        n += 1
+                        if PROMPT in _tmux(sock, "capture-pane", "-p", "-t", window).stdout:
+                            t1 = perf_counter()
+                            break
+                        if time.monotonic() > deadline:
+                            raise RuntimeError(f"{name} did not show its prompt in tmux")
+                    _close_window(sock, window)
+                    if i >= warmup:
+                        totals[name].append((t1 - t0) * 1000)
+                        polls.append(n)
         finally:
             _tmux(sock, "kill-server")
-    return {"total_ms": summary(totals), "polls_median": sorted(polls)[len(polls) // 2]}
+    out: dict[str, Any] = {f"{name}_ms": summary(v) for name, v in totals.items()}
+    out["kiosk_run_ratio_to_empty_textual"] = ratio_summary(
+        [k / e for k, e in zip(totals["kiosk_run"], totals["floor_empty_textual"], strict=True)])
+    out["polls_median"] = sorted(polls)[len(polls) // 2] if polls else None
+    return out
 
 
 def _close_window(sock: str, window: str) -> None:

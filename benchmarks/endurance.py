@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -38,6 +39,7 @@ from .simproc import SimProcess
 from .stats import summary
 
 DEMO_CARD = "2004173000100"  # Anna in the demo data: four active POS offers, one fresh added
+OTHER_CARD = "2004173000278"  # Erik in the demo data (the storm alternates the two)
 WARMUP = 50
 
 
@@ -123,7 +125,57 @@ async def run_ui(cycles: int) -> dict[str, Any]:
             return rec.result(perf_counter() - start)
 
 
-async def run_core(cycles: int) -> dict[str, Any]:
+def open_sockets() -> int:
+    """Sockets among this process's open file descriptors."""
+    fds = Path("/proc/self/fd")
+    count = 0
+    for fd in fds.iterdir():
+        try:
+            count += os.readlink(fd).startswith("socket:")
+        except OSError:
+            continue  # closed meanwhile
+    return count
+
+
+async def storm(lookup: Any, client: Any, seconds: float, rate: float = 200.0) -> dict[str, Any]:
+    """A fast scanner: ``rate`` scans/s alternating two cards, each cancelling the lookup in
+    flight (as the app's exclusive lookup worker does); then one ordinary lookup.
+
+    Reports the pool (``EngageClient.pool_stats``) and open sockets before, right after, and
+    once the exchanges the cancelled scans left behind have finished.
+    """
+    cards = [DEMO_CARD, OTHER_CARD]
+    before = {**client.pool_stats(), "sockets": open_sockets()}
+    loop = asyncio.get_running_loop()
+    task: asyncio.Task[Any] | None = None
+    scans = int(seconds * rate)
+    start = loop.time()
+    for i in range(scans):
+        if task is not None:
+            task.cancel()
+        task = asyncio.create_task(lookup.lookup(cards[i % 2]))
+        await asyncio.sleep(max(0.0, start + (i + 1) / rate - loop.time()))
+    assert task is not None
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    wall = loop.time() - start
+    right_after = {**client.pool_stats(), "sockets": open_sockets()}
+    t0 = perf_counter()
+    error = None
+    try:
+        await lookup.lookup(DEMO_CARD)
+    except Exception as exc:  # the figure reports it; the run goes on
+        error = type(exc).__name__
+    next_lookup_ms = round((perf_counter() - t0) * 1000, 1)
+    while client.pool_stats()["exchanges"] and loop.time() - start < wall + 30:
+        await asyncio.sleep(0.05)
+    settled = {**client.pool_stats(), "sockets": open_sockets()}
+    return {"scans": scans, "wall_s": round(wall, 2), "achieved_rate": round(scans / wall, 1),
+            "pool_before": before, "pool_right_after": right_after, "pool_settled": settled,
+            "next_lookup_ms": next_lookup_ms, "next_lookup_error": error}
+
+
+async def run_core(cycles: int, storm_s: float = 10.0) -> dict[str, Any]:
     from kiosk.journal import Journal
     from kiosk.logs import configure_logging, reset_logging
     from kiosk.ui.launch import build_services
@@ -150,7 +202,9 @@ async def run_core(cycles: int) -> dict[str, Any]:
                 timer.trim()
                 rec.cycle_ms.append((perf_counter() - t0) * 1000)
                 rec.mark(done)
-            return rec.result(perf_counter() - start)
+            result = rec.result(perf_counter() - start)
+            result["storm"] = await storm(lookup, client, storm_s)
+            return result
         finally:
             await client.aclose()
             journal.close()
@@ -161,9 +215,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.endurance")
     parser.add_argument("--mode", choices=("ui", "core"), required=True)
     parser.add_argument("--cycles", type=int, required=True)
+    parser.add_argument("--storm-s", type=float, default=10.0,
+                        help="core: seconds of the 200 scans/s storm after the cycles")
     args = parser.parse_args(argv)
-    runner = run_ui if args.mode == "ui" else run_core
-    result = asyncio.run(runner(args.cycles))
+    if args.mode == "ui":
+        result = asyncio.run(run_ui(args.cycles))
+    else:
+        result = asyncio.run(run_core(args.cycles, args.storm_s))
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

@@ -3,21 +3,28 @@
 Each run starts on a painted scan screen; a scan is a keyboard-wedge burst (13 digits and
 Enter posted back to back, as a USB scanner types them). "On screen" is the first frame of
 the target screen (see ``harness.FrameProbe``).
+
+Every sample is followed by its floors, measured in the same process at the same injected
+latency: ``floor_http`` (a bare ``httpx.AsyncClient`` replaying the sample's GETs, see
+``harness.BareHttp``) and ``floor_paint`` (an empty screen pushed onto the same app to its
+first frame); ``ratio`` is total / (floor_http + floor_paint), per sample. ``cpu`` is this
+process's CPU time during the sample (the simulator runs in another process), which the
+machine's load moves far less than the wall time.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from time import perf_counter
+from time import perf_counter, process_time
 from typing import Any
 
 from textual.message import Message
 
 from kiosk.ui.messages import CardScanned, LookupDone, RedeemFinished
 
-from .harness import Kiosk, bench_card, running_kiosk, sequential_round_trips
+from .harness import BareHttp, Kiosk, bench_card, running_kiosk, sequential_round_trips
 from .simproc import SimProcess
-from .stats import summary
+from .stats import ratio_summary, summary
 
 LATENCIES_MS = (0, 50)
 
@@ -51,10 +58,12 @@ async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
     """One scan from a painted scan screen; its timings and round trips."""
     marks = Marks()
     k.hooks.append(marks)
+    cpu0 = process_time()
     try:
         t0, shown = await k.scan(card)
     finally:
         k.hooks.remove(marks)
+    cpu = (process_time() - cpu0) * 1000
     exchanges = k.timer.since(t0)
     data = max((x.end for x in exchanges), default=None)
     return {
@@ -67,7 +76,17 @@ async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
         "data_to_lookup_done": _ms(data, marks.lookup_done),
         "network": _ms(min((x.start for x in exchanges), default=None), data),
         "gc": k.gc_timer.within(t0, shown),
+        "cpu": cpu,
+        "exchanges": exchanges,
     }
+
+
+async def _with_floors(k: Kiosk, bare: BareHttp, run: dict[str, Any]) -> dict[str, Any]:
+    """The sample's floors, measured right after it (see the module docstring)."""
+    await k.start_over()
+    run["floor_http"] = await bare.replay(run.pop("exchanges"))
+    run["floor_paint"] = await k.empty_screen()
+    return run
 
 
 def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
@@ -83,10 +102,18 @@ def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
     }
     for key in ("to_card_scanned", "to_request_sent", "network", "answer_to_finished",
                 "finished_to_visible", "data_to_lookup_done", "lookup_done_to_visible",
-                "data_to_visible", "gc"):
+                "data_to_visible", "gc", "cpu", "floor_http", "floor_paint"):
         vals = [r[key] for r in runs if r.get(key) is not None]
         if vals:
             out[f"{key}_ms"] = summary(vals)
+    if all("floor_http" in r and "floor_paint" in r for r in runs):
+        out["ratio_to_floor"] = ratio_summary(
+            [r["total"] / (r["floor_http"] + r["floor_paint"]) for r in runs])
+        # what the kiosk adds to a bare client doing the same requests
+        out["over_bare_http_ms"] = summary([r["total"] - r["floor_http"] for r in runs])
+    if all("floor_paint" in r and r.get("data_to_visible") is not None for r in runs):
+        out["data_to_visible_ratio_to_paint"] = ratio_summary(
+            [r["data_to_visible"] / r["floor_paint"] for r in runs])
     return out
 
 
@@ -96,6 +123,7 @@ async def scan_to_offers(sim: SimProcess, runs: int, warmup: int) -> dict[str, A
     cid = sim.call("add_contact", first_name="Bench", card=card)
     sim.call("add_offers_bulk", contact_id=cid, n=6)
     result: dict[str, Any] = {}
+    bare = BareHttp(sim)
     async with running_kiosk(sim) as k:
         lookup = k.app.services.lookup
         for latency in LATENCIES_MS:
@@ -106,11 +134,12 @@ async def scan_to_offers(sim: SimProcess, runs: int, warmup: int) -> dict[str, A
                     await k.start_over()
                     if case == "first":
                         lookup.forget(card)  # as if this card had never been scanned here
-                    run = await _timed_scan(k, card)
+                    run = await _with_floors(k, bare, await _timed_scan(k, card))
                     if i >= warmup:
                         samples.append(run)
                 result[f"{case}_scan_{latency}ms"] = _collect(samples, latency)
         sim.call("latency", seconds=0)
+    await bare.aclose()
     return result
 
 
@@ -120,6 +149,8 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
     cid = sim.call("add_contact", first_name="Bench", card=card)
     sim.call("add_offers_bulk", contact_id=cid, n=len(LATENCIES_MS) * (warmup + runs) + 2)
     result: dict[str, Any] = {}
+    bare = BareHttp(sim)
+    ping = f"{sim.url}/api/v2/contacts/count"  # one cheap GET: the round trip's floor
     async with running_kiosk(sim) as k:
         for latency in LATENCIES_MS:
             sim.call("latency", seconds=latency / 1000, method=None)  # the POST too
@@ -133,12 +164,14 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
                 marks = Marks()
                 k.hooks.append(marks)
                 shown_f = k.probe.expect_screen("ResultScreen")
+                cpu0 = process_time()
                 t0 = perf_counter()
                 k.key("enter", "\r")
                 try:
                     shown = await k.wait(shown_f, "the result screen")
                 finally:
                     k.hooks.remove(marks)
+                cpu = (process_time() - cpu0) * 1000
                 kind = str(getattr(marks.outcome, "kind", ""))
                 if kind != "redeemed":
                     raise RuntimeError(f"redeem outcome {kind!r}, expected 'redeemed'")
@@ -155,15 +188,22 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
                         "answer_to_finished": _ms(answered, marks.redeem_finished),
                         "finished_to_visible": _ms(marks.redeem_finished, shown),
                         "gc": k.gc_timer.within(t0, shown),
+                        "cpu": cpu,
                     })
+                await k.start_over()
+                if i >= warmup:
+                    samples[-1]["floor_http"] = await bare.get(ping)
+                    samples[-1]["floor_paint"] = await k.empty_screen()
             result[f"redeem_{latency}ms"] = _collect(samples, latency)
         sim.call("latency", seconds=0)
+    await bare.aclose()
     return result
 
 
 async def render_lists(sim: SimProcess, sizes_runs: dict[int, int]) -> dict[str, Any]:
     """Figure 4: a member with N offers, scan -> list visible and data arrived -> visible."""
     result: dict[str, Any] = {}
+    bare = BareHttp(sim)
     async with running_kiosk(sim) as k:
         for n, runs in sizes_runs.items():
             card = bench_card(400 + n)
@@ -176,7 +216,9 @@ async def render_lists(sim: SimProcess, sizes_runs: dict[int, int]) -> dict[str,
                 shown = len(k.app.screen.offers)  # type: ignore[attr-defined]
                 if shown != n:
                     raise RuntimeError(f"{shown} offers on screen, expected {n}")
+                run = await _with_floors(k, bare, run)
                 if i:
                     samples.append(run)
             result[f"{n}_offers"] = _collect(samples, 0)
+    await bare.aclose()
     return result

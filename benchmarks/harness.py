@@ -27,9 +27,11 @@ from typing import Any
 
 import httpx
 from textual import events
+from textual.app import ComposeResult
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import Static
 
 from kiosk.config import Settings
 from kiosk.journal import Journal
@@ -41,6 +43,7 @@ from kiosk.ui.launch import build_services, make_client
 from .simproc import SimProcess
 
 DEADLINE = 30.0  # seconds any one awaited UI step may take before the benchmark gives up
+DEFAULT_GC_THRESHOLDS = gc.get_threshold()
 
 
 def bench_card(n: int) -> str:
@@ -57,6 +60,7 @@ class Exchange:
     path: str
     start: float
     end: float
+    url: str = ""
 
 
 class RequestTimer(httpx.AsyncBaseTransport):
@@ -70,7 +74,8 @@ class RequestTimer(httpx.AsyncBaseTransport):
         start = perf_counter()
         response = await self.inner.handle_async_request(request)
         await response.aread()  # the whole body: "data arrived"
-        self.log.append(Exchange(request.method, request.url.path, start, perf_counter()))
+        self.log.append(Exchange(request.method, request.url.path, start, perf_counter(),
+                                 str(request.url)))
         return response
 
     async def aclose(self) -> None:
@@ -93,6 +98,47 @@ def sequential_round_trips(exchanges: list[Exchange]) -> int:
         if x.start >= last_end:
             count, last_end = count + 1, x.end
     return count
+
+
+def waves(exchanges: list[Exchange]) -> list[list[Exchange]]:
+    """The exchanges grouped as they ran: each group started together (concurrently) after
+    the previous group had answered."""
+    out: list[list[Exchange]] = []
+    for x in sorted(exchanges, key=lambda x: x.start):
+        if out and x.start < min(y.end for y in out[-1]):
+            out[-1].append(x)
+        else:
+            out.append([x])
+    return out
+
+
+class BareHttp:
+    """The network floor: a plain pooled ``httpx.AsyncClient`` that replays a flow's exchanges
+    (same URLs, same grouping, the API key header) and reads each body, nothing else."""
+
+    def __init__(self, sim: SimProcess) -> None:
+        self.client = httpx.AsyncClient(headers={"apikey": sim.api_key}, trust_env=False)
+
+    async def replay(self, exchanges: list[Exchange]) -> float:
+        """Milliseconds to replay ``exchanges`` (GETs only; others are skipped: replaying a
+        redeem would change what the simulator holds)."""
+        gets = [x for x in exchanges if x.method == "GET"]
+        t0 = perf_counter()
+        for wave in waves(gets):
+            responses = await asyncio.gather(*(self.client.get(x.url) for x in wave))
+            for r in responses:
+                await r.aread()
+        return (perf_counter() - t0) * 1000
+
+    async def get(self, url: str) -> float:
+        """Milliseconds for one GET and its body."""
+        t0 = perf_counter()
+        r = await self.client.get(url)
+        await r.aread()
+        return (perf_counter() - t0) * 1000
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
 
 class GcTimer:
@@ -154,6 +200,11 @@ class FrameProbe:
         return self.expect(lambda s: type(s).__name__ == name and s is not not_this)
 
 
+class _EmptyScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield Static("floor")
+
+
 @dataclass
 class Kiosk:
     """A running headless kiosk and its probes."""
@@ -189,6 +240,18 @@ class Kiosk:
         t0 = perf_counter()
         self.burst(card)
         return t0, await self.wait(shown, "the offers screen")
+
+    async def empty_screen(self) -> float:
+        """The UI floor: push a screen holding one ``Static`` onto this app and time it to its
+        first frame (ms); popped again. What any screen change costs in this Textual app."""
+        screen = _EmptyScreen()
+        shown = self.probe.expect(lambda s: s is screen)
+        t0 = perf_counter()
+        await self.app.push_screen(screen)
+        t1 = await self.wait(shown, "the empty screen")
+        await self.app.pop_screen()
+        await self.pilot.pause()
+        return (t1 - t0) * 1000
 
     async def start_over(self) -> None:
         """Back to a painted scan screen (as after Escape on the offers screen)."""
@@ -235,20 +298,35 @@ async def running_kiosk(sim: SimProcess, *, size: tuple[int, int] = (120, 40),
                 h(message)
 
         try:
-            app = KioskApp(build_services(settings, client, journal))
+            # tune_gc as ``kiosk run`` sets it: the start-up heap frozen, collections between
+            # customers (kiosk.ui.heap)
+            app = KioskApp(build_services(settings, client, journal), tune_gc=True)
             probe = FrameProbe(app)
             ready = probe.expect_screen("ScanScreen")
             with GcTimer() as gc_timer:
                 async with app.run_test(size=size, message_hook=hook) as pilot:
                     kiosk = Kiosk(app, pilot, probe, timer, settings, gc_timer, hooks)
                     await kiosk.wait(ready, "the scan screen")
-                    # Start-up work (reconcile, first ping) must not overlap the first figure.
+                    # Start-up work (reconcile, first ping, freezing the start-up heap) must
+                    # not overlap the first figure: a till's first customer comes later.
                     await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
+                    await _until(lambda: gc.get_freeze_count() > 0, "the start-up heap frozen")
                     yield kiosk
                     await asyncio.wait_for(app.workers.wait_for_complete(), DEADLINE)
         finally:
             journal.close()
             reset_logging()  # the log file's directory is going away
+            gc.unfreeze()  # the next kiosk in this process starts from Python's defaults
+            gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` every 10 ms until it holds, or fail after ``DEADLINE``."""
+    deadline = perf_counter() + DEADLINE
+    while not condition():
+        if perf_counter() > deadline:
+            raise RuntimeError(f"timed out after {DEADLINE}s waiting for {what}")
+        await asyncio.sleep(0.01)
 
 
 def rss_kb() -> int:

@@ -21,6 +21,16 @@ def summary(samples_ms: Sequence[float]) -> dict[str, Any]:
             "max": round(s[-1], 2)}
 
 
+def ratio_summary(ratios: Sequence[float]) -> dict[str, Any]:
+    """n, median, p95 and max of ratios (figure / its floor in the same run), to 0.01."""
+    if not ratios:
+        return {"n": 0, "median": None, "p95": None, "max": None}
+    s = sorted(ratios)
+    p95 = s[max(0, math.ceil(0.95 * len(s)) - 1)]
+    return {"n": len(s), "median": round(statistics.median(s), 2), "p95": round(p95, 2),
+            "max": round(s[-1], 2)}
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:

@@ -20,13 +20,18 @@ import tomllib
 from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from kiosk import APP_NAME
 from kiosk.config_checks import (
@@ -126,8 +131,19 @@ class Settings(BaseSettings):
         5.0, gt=0, le=120, description="Seconds a member lookup may take in all, retries "
         "included, before staff are told to continue without offers.")
     engage_redeem_timeout: float = Field(
-        20.0, gt=0, le=300, description="Seconds to wait for Engage to answer a redemption; "
-        "after that the outcome is checked before anything is applied.")
+        60.0, gt=0, le=300, description="Seconds to wait for Engage to answer a redemption "
+        "(Voyado advises at least 60: Engage may finish a redemption late); after that the "
+        "outcome is checked before anything is applied.")
+    redeem_settle_window: float = Field(
+        300.0, ge=1, le=3600, description="Seconds after a redemption whose answer was lost "
+        "during which Engage may still commit it: the kiosk keeps checking and says \"not "
+        "confirmed yet\" until then; only after it does an offer still active count as not "
+        "redeemed.")
+    redeem_recheck_delays: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [2.0, 5.0, 15.0, 30.0, 60.0, 120.0],
+        description="Pauses (seconds, comma-separated) between the checks after a "
+        "redemption's answer was lost; the last one repeats until the settle window ends.",
+        json_schema_extra={"default_text": "`2,5,15,30,60,120`"})
     lookup_key: Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"] = Field(
         "customKey", description="Engage key a scanned or typed value is looked up by: "
         "`customKey` (the member card), `email`, `mobilePhone`, `socialSecurityNumber` or `any` "
@@ -235,6 +251,20 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         return SecretStr(_clean_key(value.get_secret_value()))
+
+    @field_validator("redeem_recheck_delays", mode="before")
+    @classmethod
+    def _split_delays(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", "").split(",") if part]
+        return value
+
+    @field_validator("redeem_recheck_delays")
+    @classmethod
+    def _check_delays(cls, value: list[float]) -> list[float]:
+        if not value or len(value) > 20 or any(not 0 < d <= 3600 for d in value):
+            raise ValueError("give 1 to 20 pauses, each more than 0 and at most 3600 seconds")
+        return value
 
     @field_validator("engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir",
                      "fleet_dsn_file", "metrics_file")

@@ -8,6 +8,7 @@ a small bound, so ``/dev/zero`` or a pipe can't eat memory or hang the start.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -27,6 +28,8 @@ _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
 # userinfo in a URL: scheme://user:password@host
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
 _BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
+_PLAIN_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.?")  # urlsplit's hostname is lowercase
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # as httpx tells them apart
 # OpenSSL's c_rehash / `openssl rehash` names: 8 hex digits, a dot, a counter (r: a CRL)
 _HASHED_CERT = re.compile(r"[0-9a-f]{8}\.r?\d+")
 
@@ -86,6 +89,22 @@ def url_passwords(url: str) -> list[str]:
     return [secret, unquote(secret)] if secret else []
 
 
+def _plain(url: str, host: str, user: str | None, password: str | None) -> bool:
+    """A URL whose host httpx accepts as it is: ASCII, no user info, a host name of letters,
+    digits, hyphens and dots with no IDNA A-label (httpx decodes those and may reject them),
+    or a valid IPv4 address. Anything else goes to httpx's own parser."""
+    if not url.isascii() or len(url) > 2048 or user is not None or password is not None:
+        return False
+    if _IPV4_STYLE.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return False
+        return True
+    return bool(_PLAIN_HOST.fullmatch(host)) and not any(
+        label.startswith("xn--") for label in host.split("."))
+
+
 def check_url(url: str, schemes: tuple[str, ...]) -> None:
     """A URL httpx will accept: one of ``schemes``, a host, a port in 1-65535, no spaces or
     control characters. The reason never repeats the URL's user info."""
@@ -106,6 +125,8 @@ def check_url(url: str, schemes: tuple[str, ...]) -> None:
         raise ValueError(f"must be an address starting with {starts}")
     if port == 0:
         raise ValueError("port must be from 1 to 65535")
+    if _plain(url, parts.hostname, parts.username, parts.password):
+        return  # httpx takes it as it is; importing httpx here cost every start ~40 ms
     import httpx  # the client's own parser has the last word (IDNA host names, ...)
 
     try:

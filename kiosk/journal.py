@@ -366,6 +366,32 @@ class Journal:
         names = {row[1] for row in self._db.execute("PRAGMA table_info(redemptions)")}
         return "kind" not in names
 
+    def check(self) -> None:
+        """The start-up check: ``PRAGMA quick_check``, then one real fsynced write.
+
+        Raises :class:`JournalError` saying what is wrong ("damaged: ...", "not writable:
+        ..."). quick_check reads every page (on a year of rows, 100,000, ~0.8-1.3 s on a
+        loaded 2-core machine; integrity_check, which also checks the indexes, ~1.3-1.9 s).
+        """
+        with self._lock:
+            try:
+                found = [str(r[0]) for r in self._db.execute("PRAGMA quick_check").fetchall()]
+            except sqlite3.DatabaseError as exc:
+                raise JournalError(f"damaged: {exc}") from None
+            if found != ["ok"]:
+                raise JournalError(f"damaged: {found[0][:120]}")
+            try:
+                version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+                self._db.execute("BEGIN IMMEDIATE")
+                try:  # rewrites the header page: a WAL frame, fsynced at COMMIT
+                    self._db.execute(f"PRAGMA user_version = {version}")
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise JournalError(f"not writable: {exc}") from None
+
     @property
     def schema_version(self) -> int:
         """The schema version stored in the file (``PRAGMA user_version``)."""

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError
@@ -26,6 +26,7 @@ from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class EngageLookupClient(Protocol):
@@ -105,10 +106,14 @@ class MemberLookup:
             del self._ids[ck]
 
     # --- calls ------------------------------------------------------------------------------
-    async def _call(self, coro: Any) -> Any:
-        """Await one Engage call, feeding its outcome to the breaker."""
+    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Make and await one Engage call, feeding its outcome to the breaker.
+
+        Takes the call, not its coroutine: a lookup cancelled before this task started would
+        otherwise leave a coroutine never awaited (a RuntimeWarning per cancelled scan).
+        """
         try:
-            result = await coro
+            result = await call()
         except EngageError as exc:
             if self.breaker is not None:
                 self.breaker.record(exc)
@@ -124,8 +129,8 @@ class MemberLookup:
     async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
         self.stats.round_trips += 1
         # Every GET at once; wait for all so none is left running unobserved.
-        calls: list[Any] = [self._call(self.client.get_contact(contact_id)),
-                            self._call(self.client.get_promotions(contact_id, "POS"))]
+        calls: list[Any] = [self._call(lambda: self.client.get_contact(contact_id)),
+                            self._call(lambda: self.client.get_promotions(contact_id, "POS"))]
         if self.rewards:
             rc: RewardsClient = self.client  # type: ignore[assignment]
             calls += [rc.get_reward_vouchers(contact_id, "available"),
@@ -158,7 +163,8 @@ class MemberLookup:
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1
         self.stats.cache_misses += 1
-        contact_id = await self._call(self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
+        contact_id = await self._call(
+            lambda: self.client.find_contact_id(ck[1], ck[0]))  # type: ignore[arg-type]
         self._remember(ck, contact_id)
         return contact_id
 
@@ -186,7 +192,7 @@ class MemberLookup:
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""
         self._check_breaker()
-        return float(await self._call(self.client.ping()))
+        return float(await self._call(self.client.ping))
 
     @property
     def breaker_state(self) -> str:

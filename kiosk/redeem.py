@@ -1,25 +1,33 @@
-"""The redemption flow: journal -> POST -> verify. No UI.
+"""The redemption flow: journal -> POST -> evidence. No UI.
 
-Engage's redeem has no idempotency key, so the rules are:
+Engage's redeem has no idempotency key, and a redeem whose answer is lost may still commit
+long after (Engage runs a request past its point of no return to completion; Voyado advises
+a 60 s client timeout). So the rules are:
 
-* every attempt is journaled ``pending`` (fsynced) before the POST leaves;
-* exactly one redeem runs per terminal at a time; a second call while one runs raises
-  :class:`RedeemInProgress` at once, without touching Engage or the journal;
-* the POST is never repeated by us; an ambiguous answer (timeout or connection lost after
-  sending, 504, other 5xx) is recorded ``unknown`` and settled by re-reading the member's POS
-  offers: gone or ``redeemed`` -> verified-redeemed, still active -> verified-not-redeemed (one
-  manual retry is fine), re-read failed -> stays unknown (staff must not apply the discount);
-* an earlier unresolved attempt at the same offer is verified before any new POST;
-* a 409 PromotionAlreadyRedeemed after one of our own ambiguous attempts is reported as
-  "already used, verify" (another till may have used it), never as success.
-
-:meth:`Redeemer.reconcile` runs the same verification over rows a crash or power cut left
-``pending``/``unknown``.
+* every attempt is journaled ``pending`` (fsynced, off the event loop) before the POST
+  leaves; if the row can't be written nothing is sent (:attr:`OutcomeKind.JOURNAL_FAILED`);
+* exactly one redeem runs per terminal at a time (:class:`RedeemInProgress` otherwise);
+* an offer this till already redeemed (a ``redeemed``/``verified-redeemed`` row) is refused
+  before any POST;
+* the POST is never repeated by us. An ambiguous answer (timeout, connection lost after
+  sending, 504, other 5xx) leaves the row ``unknown``, and the answer is settled by evidence
+  (:mod:`kiosk.attribution`): used with ``redeemedOn`` inside this attempt's window -> ours,
+  apply; used before -> "already used on <date>"; used without a date -> "check before
+  applying", never apply; still active or unreadable -> :attr:`OutcomeKind.CHECKING` ("not
+  confirmed yet, don't apply"), and a background check re-reads on a backoff until the
+  settle window is over. Only then is an offer still active written ``verified-not-redeemed``.
+  Every answer a background check settles goes to the listeners (:meth:`add_listener`);
+* staff may retry inside the window: Engage answers 409 if the instance is used by then, and
+  that 409 is attributed the same way against our own open attempts (ours -> apply, earlier ->
+  already used); a 200 proves the open attempts never committed;
+* :meth:`reconcile` (at start, and when Engage is back) settles rows left ``pending`` by a
+  crash or ``unknown`` by the same rules, and checks in the background those still inside
+  their window.
 
 Reward vouchers go the same way: what differs by *kind* (the POST and the re-read) is one
 :class:`RedeemKind` per kind, chosen by the item's ``kind`` attribute (``"promotion"`` when it
 has none). :meth:`Redeemer.undo` reactivates a voucher this terminal redeemed (a cancelled
-sale) with the same journal-first, never-resend, verify-when-unsure rules.
+sale): journal first, never resent, verified by a re-read when the answer is lost.
 """
 
 from __future__ import annotations
@@ -27,11 +35,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
+from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, owner, seen_in
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import (
     BadRequest,
@@ -54,14 +63,22 @@ from kiosk.journal import (
     Kind,
     ReactivationRow,
     ReactivationState,
+    utc_now,
 )
 
 log = logging.getLogger(__name__)
 
 _S = JournalState
 _U = ReactivationState
-#: Earlier attempts after which a 409 PromotionAlreadyRedeemed can't be taken at face value.
-_AMBIGUOUS = frozenset({_S.PENDING, _S.UNKNOWN, _S.VERIFIED_NOT_REDEEMED})
+_GIVEN_BACK = frozenset({_U.REACTIVATED, _U.VERIFIED_REACTIVATED})
+_OPEN = frozenset({_S.PENDING, _S.UNKNOWN})
+_CLAIMED = frozenset({_S.REDEEMED, _S.VERIFIED_REDEEMED})
+T = TypeVar("T")
+
+#: Pauses (s) between background re-reads after an ambiguous answer; the last one repeats.
+RECHECK_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0)
+#: Seconds after an attempt during which Engage may still commit it.
+SETTLE_WINDOW = 300.0
 
 
 class OfferLike(Protocol):
@@ -143,25 +160,30 @@ def kind_of(item: object) -> Kind:
 
 
 class OutcomeKind(StrEnum):
-    """What staff are told after a redeem."""
+    """What staff are told about a redeem."""
 
     REDEEMED = "redeemed"  # Engage said 200: apply the discount
-    VERIFIED_REDEEMED = "verified-redeemed"  # answer lost, re-read shows it used: apply it
-    NOT_REDEEMED = "not-redeemed"  # answer lost, re-read shows it active: don't apply; may retry
-    UNKNOWN = "unknown"  # answer lost and re-read failed: don't apply without checking
+    VERIFIED_REDEEMED = "verified-redeemed"  # answer lost; used inside our window: apply it
+    CHECKING = "checking"  # answer lost, not settled yet: don't apply; the answer follows
+    NOT_REDEEMED = "not-redeemed"  # still active after the settle window: don't apply; may retry
+    ALREADY_USED = "already-used"  # used before this attempt (or by this till): don't apply
+    USED_CHECK = "used-check"  # used, but Engage doesn't say when: check; never apply
+    UNKNOWN = "unknown"  # Engage never answered within the window: don't apply
     REJECTED = "rejected"  # Engage refused (``error`` says why) or the request never left
-    ALREADY_USED_VERIFY = "already-used-verify"  # used, but maybe by another till: check
+    JOURNAL_FAILED = "journal-failed"  # the attempt couldn't be journaled: nothing was sent
 
 
 OfferT = TypeVar("OfferT", bound=OfferLike)
 
 #: Outcomes after which staff apply the offer at the till.
 APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
+#: Outcomes that are not the last word: a settled one follows for the same offer.
+PROVISIONAL = frozenset({OutcomeKind.CHECKING})
 
 
 @dataclass(frozen=True)
 class RedeemOutcome(Generic[OfferT]):
-    """The result of one :meth:`Redeemer.redeem` call, about the offer it was given.
+    """The result of a redeem, or of a background check that settled one, about its offer.
 
     ``error`` is Engage's refusal or failure; the UI also records here what kept a redeem
     from starting (``RedeemInProgress``) or what broke it.
@@ -172,12 +194,20 @@ class RedeemOutcome(Generic[OfferT]):
     error: Exception | None = None
     journal_id: int | None = None  # the journal row this outcome is about
     redeemed_on: datetime | None = None  # when Engage says it was used, if it said
-    retry_allowed: bool = False  # NOT_REDEEMED only: True for the first manual retry
+    retry_allowed: bool = False  # NOT_REDEEMED: a manual retry is fine
+    by_this_till: bool = False  # ALREADY_USED: this till's own earlier redemption
+    masked_card: str = ""  # whose offer (for a notice when the member has gone)
+    settled: bool = False  # True when a background check (not the redeem call) decided
 
     @property
     def apply(self) -> bool:
         """May staff apply the discount?"""
         return self.kind in APPLY
+
+    @property
+    def final(self) -> bool:
+        """False while Engage may still commit (a settled outcome follows)."""
+        return self.kind not in PROVISIONAL
 
 
 @dataclass(frozen=True)
@@ -188,6 +218,7 @@ class ReconcileReport:
     unresolved: int
     redeemed: int = 0  # of ``resolved``: verified-redeemed
     not_redeemed: int = 0  # of ``resolved``: verified-not-redeemed
+    checking: int = 0  # of ``unresolved``: inside their window, checked in the background
 
 
 class UndoKind(StrEnum):
@@ -224,11 +255,14 @@ class RedeemInProgress(RuntimeError):
 
 
 @dataclass(frozen=True)
-class _Seen:
-    """What a re-read of the member's POS offers said about one offer."""
+class _RowOffer:
+    """An offer as its journal row remembers it (for rows settled after the member left)."""
 
-    redeemed: bool
-    redeemed_on: datetime | None = None
+    id: str
+    promotion_id: str | None
+    name: str
+    value_text: str
+    kind: Kind = Kind.PROMOTION
 
 
 def _code(err: BaseException) -> str:
@@ -236,37 +270,50 @@ def _code(err: BaseException) -> str:
         or type(err).__name__
 
 
-def _seen_in(items: Sequence[Usable], offer_id: str) -> _Seen:
-    """Gone from the list or flagged redeemed means used; listed and not redeemed means active."""
-    found = next((p for p in items if p.id == offer_id), None)
-    if found is None:
-        return _Seen(redeemed=True)
-    return _Seen(redeemed=found.redeemed, redeemed_on=found.redeemed_on)
+def _started(row: JournalRow) -> datetime:
+    return datetime.fromisoformat(row.created_at)
+
+
+def _day(dt: datetime) -> str:
+    return dt.isoformat(timespec="seconds")
 
 
 class Redeemer:
     """Redeems offers for one terminal, journaling every attempt (see the module docstring).
 
-    ``verify_deadline`` bounds each re-read (a fresh deadline, independent of the POST's).
-    ``verify_delays`` are the pauses before successive re-reads after an ambiguous answer:
-    Engage may still be finishing a request whose answer we lost, so a re-read that still
-    shows the offer active is repeated after the next pause. ``breaker``, if given, is
-    consulted before a POST and told what happened (share the lookup's to show one state).
+    ``verify_deadline`` bounds each re-read. ``recheck_delays`` are the pauses between
+    background re-reads (the last repeats) and ``settle_window`` how long after an attempt
+    Engage may still commit it. ``clock_margin`` is the skew allowed between Engage's clock
+    and ours (:mod:`kiosk.attribution`). ``breaker``, if given, is consulted before a POST and
+    told what happened (share the lookup's to show one state). ``now`` is the wall clock the
+    windows are measured on (the journal's).
     """
 
     def __init__(self, client: EngageLike, journal: Journal, *, store: str, terminal: str,
-                 verify_deadline: float = 5.0, verify_delays: Sequence[float] = (0.5, 2.0),
-                 breaker: CircuitBreaker | None = None) -> None:
-        if not verify_delays:
-            raise ValueError("verify_delays needs at least one entry")
+                 verify_deadline: float = 5.0,
+                 recheck_delays: Sequence[float] = RECHECK_DELAYS,
+                 settle_window: float = SETTLE_WINDOW, clock_margin: float = CLOCK_MARGIN,
+                 breaker: CircuitBreaker | None = None,
+                 now: Callable[[], datetime] = utc_now) -> None:
+        if not recheck_delays or any(d <= 0 for d in recheck_delays):
+            raise ValueError("recheck_delays needs at least one pause, each > 0")
+        if settle_window < 0 or clock_margin < 0:
+            raise ValueError("settle_window and clock_margin must be >= 0")
         self._client = client
         self._journal = journal
         self.store = store
         self.terminal = terminal
         self.verify_deadline = verify_deadline
-        self.verify_delays = tuple(verify_delays)
+        self.recheck_delays = tuple(recheck_delays)
+        self.settle_window = settle_window
+        self.clock_margin = clock_margin
         self._breaker = breaker
+        self._now = now
         self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[RedeemOutcome[Any]], None]] = []
+        self._checks: dict[str, asyncio.Task[None]] = {}  # offer id -> its background check
+        self._offer_locks: dict[str, asyncio.Lock] = {}
+        self._busy: set[str] = set()  # offers a redeem call is working on right now
         self.kinds = redeem_kinds(client)
 
     @property
@@ -274,14 +321,34 @@ class Redeemer:
         """True while a redeem or reconciliation runs (the UI disables its redeem key)."""
         return self._lock.locked()
 
+    @property
+    def checking(self) -> int:
+        """Offers whose outcome a background check is still settling."""
+        return sum(1 for t in self._checks.values() if not t.done())
+
+    def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None:
+        """Call ``listener`` with every outcome a background check settles (on the loop)."""
+        self._listeners.append(listener)
+
+    async def drain(self) -> None:
+        """Wait until every background check has settled (tests, benchmarks, shutdown)."""
+        while pending := [t for t in self._checks.values() if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Stop the background checks (their rows stay ``unknown`` for the next reconcile)."""
+        for task in list(self._checks.values()):
+            task.cancel()
+        await asyncio.gather(*self._checks.values(), return_exceptions=True)
+        self._checks.clear()
+
     # --- redeem ------------------------------------------------------------------------------
 
     async def redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         """Redeem ``offer`` for ``member``, at most once, and say what staff should do.
 
-        Raises :class:`RedeemInProgress` at once if another redeem runs on this terminal, and
-        :class:`~kiosk.journal.JournalError` if the attempt can't be journaled (nothing sent).
-        Engage failures never raise: they come back as the outcome's ``error``.
+        Raises :class:`RedeemInProgress` at once if another redeem runs on this terminal.
+        Engage and journal failures never raise: they come back as the outcome.
         """
         if self._lock.locked():  # checked and taken with no await between: no race
             raise RedeemInProgress("a redemption is already running on this terminal")
@@ -289,127 +356,299 @@ class Redeemer:
             return await self._redeem(member, offer)
 
     async def _redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
-        kind = self.kinds[kind_of(offer)]
-        earlier = self._journal.attempts(offer.id)
-        for row in earlier:
-            if row.state in (_S.PENDING, _S.UNKNOWN):
-                # Never POST over an attempt whose outcome we don't know: settle it first.
-                seen = await self._verify(kind, row.contact_id, row.offer_id, delays=(0.0,))
-                if seen is None:
-                    return RedeemOutcome(OutcomeKind.UNKNOWN, offer, journal_id=row.id)
-                self._settle(row, seen)
-                if seen.redeemed:
-                    return RedeemOutcome(OutcomeKind.ALREADY_USED_VERIFY, offer,
-                                         journal_id=row.id, redeemed_on=seen.redeemed_on)
-        ambiguous_before = sum(1 for r in earlier if r.state in _AMBIGUOUS)
+        def outcome(kind: OutcomeKind, **kw: Any) -> RedeemOutcome[OfferT]:
+            return RedeemOutcome(kind, offer, masked_card=member.masked_card, **kw)
+
+        try:
+            earlier = await self._io(self._journal.attempts, offer.id)
+        except JournalError as exc:
+            log.error("redeem not sent: the journal can't be read (%s)", exc)
+            return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
+        # A voucher given back (undo) is the member's again: that redemption no longer claims it.
+        mine = [r for r in earlier if r.state in _CLAIMED and r.reactivation not in _GIVEN_BACK]
+        if mine:  # this till already redeemed it: never a second POST, never a second discount
+            return outcome(OutcomeKind.ALREADY_USED, journal_id=mine[-1].id,
+                           redeemed_on=datetime.fromisoformat(mine[-1].updated_at),
+                           by_this_till=True)
 
         try:
             if self._breaker is not None:
                 self._breaker.check()  # before the journal: a refused attempt isn't one
         except CircuitOpen as error:
-            return RedeemOutcome(OutcomeKind.REJECTED, offer, error=error)
+            return outcome(OutcomeKind.REJECTED, error=error)
+        # While this call works on the offer, background checks leave its rows to it.
+        self._busy.add(offer.id)
+        try:
+            return await self._attempt(member, offer, outcome)
+        finally:
+            self._busy.discard(offer.id)
+
+    async def _attempt(self, member: MemberLike, offer: OfferT,
+                       outcome: Callable[..., RedeemOutcome[OfferT]]) -> RedeemOutcome[OfferT]:
+        """Journal, POST, and read the answer (or the evidence)."""
+        try:
+            row_id = await self._io(
+                self._journal.begin, store=self.store, terminal=self.terminal,
+                masked_card=member.masked_card, contact_id=member.contact_id,
+                offer_id=offer.id, promotion_id=offer.promotion_id, offer_name=offer.name,
+                value_applied=offer.value_text, kind=kind_of(offer))
+        except JournalError as exc:
+            log.error("redeem not sent: the journal could not record the attempt (%s)", exc)
+            return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
 
         try:
-            row_id = self._journal.begin(
-                store=self.store, terminal=self.terminal, masked_card=member.masked_card,
-                contact_id=member.contact_id, offer_id=offer.id,
-                promotion_id=offer.promotion_id, offer_name=offer.name,
-                value_applied=offer.value_text, kind=kind.kind)
-        except JournalError:
-            log.error("redeem not sent: the journal could not record the attempt")
-            raise
-
-        try:
-            await kind.send(offer.id)
+            await self.kinds[kind_of(offer)].send(offer.id)
         except asyncio.CancelledError:
-            # Cancelled mid-POST: Engage may have acted. Reconciliation settles it later.
-            self._record(row_id, _S.UNKNOWN, code="Cancelled")
+            # Cancelled mid-POST: Engage may act on it. The row is checked like any other.
+            await self._record(row_id, _S.UNKNOWN, code="Cancelled")
+            self._start_check(member.contact_id, offer, member.masked_card)
             raise
         except EngageError as err:
             self._tell_breaker(err)
             if err.outcome_unknown:
-                return await self._after_ambiguous(kind, row_id, member, offer, err,
-                                                   ambiguous_before)
-            return self._after_refusal(row_id, offer, err, ambiguous_before)
+                return await self._after_ambiguous(row_id, member, offer, err)
+            return await self._after_refusal(row_id, member, offer, err)
         except Exception as exc:  # a bug below us: the request may or may not have left
-            log.exception("redeem: unexpected %s; verifying", type(exc).__name__)
+            log.exception("redeem: unexpected %s; checking", type(exc).__name__)
             unexpected = EngageError(f"unexpected {type(exc).__name__} during redeem",
                                      code="UnexpectedError")
-            return await self._after_ambiguous(kind, row_id, member, offer, unexpected,
-                                               ambiguous_before)
+            return await self._after_ambiguous(row_id, member, offer, unexpected)
         self._tell_breaker(None)
-        self._record(row_id, _S.REDEEMED)
-        return RedeemOutcome(OutcomeKind.REDEEMED, offer, journal_id=row_id)
+        async with self._offer_lock(offer.id):
+            await self._record(row_id, _S.REDEEMED)
+            # Engage just accepted this instance: none of our earlier attempts committed it.
+            for row in await self._open_rows(offer.id):
+                await self._record(row.id, _S.VERIFIED_NOT_REDEEMED,
+                                   note=f"attempt {row_id} redeemed it afterwards")
+        return outcome(OutcomeKind.REDEEMED, journal_id=row_id)
 
-    def _after_refusal(self, row_id: int, offer: OfferT, err: EngageError,
-                       ambiguous_before: int) -> RedeemOutcome[OfferT]:
+    async def _after_refusal(self, row_id: int, member: MemberLike, offer: OfferT,
+                             err: EngageError) -> RedeemOutcome[OfferT]:
         """A definite answer: Engage refused, or the request never left this machine."""
         note = None
         if isinstance(err, EngageUnreachable):
             note = "not sent: no connection to Engage"
         elif isinstance(err, RateLimited) and err.retry_after is not None:
             note = f"rate limited; Engage asked to wait {err.retry_after:.0f} s"
-        self._record(row_id, _S.REJECTED, code=_code(err), note=note)
-        if isinstance(err, PromotionAlreadyRedeemed | RewardVoucherAlreadyRedeemed) and \
-                ambiguous_before:
-            # Our own earlier attempt may have used it, or another till did: staff must check.
-            return RedeemOutcome(OutcomeKind.ALREADY_USED_VERIFY, offer, error=err,
-                                 journal_id=row_id)
-        return RedeemOutcome(OutcomeKind.REJECTED, offer, error=err, journal_id=row_id)
-
-    async def _after_ambiguous(self, kind: RedeemKind, row_id: int, member: MemberLike,
-                               offer: OfferT, err: EngageError,
-                               ambiguous_before: int) -> RedeemOutcome[OfferT]:
-        """No trustworthy answer: record ``unknown``, then re-read the member's items."""
-        log.warning("redeem: outcome unknown (%s); verifying", _code(err))
-        self._record(row_id, _S.UNKNOWN, code=_code(err))
-        seen = await self._verify(kind, member.contact_id, offer.id, delays=self.verify_delays)
+        await self._record(row_id, _S.REJECTED, code=_code(err), note=note)
+        result: RedeemOutcome[OfferT] = RedeemOutcome(
+            OutcomeKind.REJECTED, offer, error=err, journal_id=row_id,
+            masked_card=member.masked_card)
+        if not isinstance(err, PromotionAlreadyRedeemed | RewardVoucherAlreadyRedeemed):
+            return result
+        if not await self._open_rows(offer.id):
+            return result  # a fresh attempt: someone else used it (the message says so)
+        # Used by now, and we have open attempts: ours or someone else's? Ask for the date.
+        seen = await self._reread(member.contact_id, offer.id, kind_of(offer))
         if seen is None:
-            return RedeemOutcome(OutcomeKind.UNKNOWN, offer, error=err, journal_id=row_id)
-        if seen.redeemed:
-            self._record(row_id, _S.VERIFIED_REDEEMED)
-            return RedeemOutcome(OutcomeKind.VERIFIED_REDEEMED, offer, error=err,
-                                 journal_id=row_id, redeemed_on=seen.redeemed_on)
-        self._record(row_id, _S.VERIFIED_NOT_REDEEMED)
-        return RedeemOutcome(OutcomeKind.NOT_REDEEMED, offer, error=err, journal_id=row_id,
-                             retry_allowed=ambiguous_before == 0)
+            self._start_check(member.contact_id, offer, member.masked_card)
+            return replace(result, kind=OutcomeKind.CHECKING)
+        settled = await self._settle(offer, seen, member.masked_card, final=False, mine=True)
+        if settled is None:
+            self._start_check(member.contact_id, offer, member.masked_card)
+            return replace(result, kind=OutcomeKind.CHECKING)
+        return replace(settled, error=err)
 
-    # --- verification --------------------------------------------------------------------
+    async def _after_ambiguous(self, row_id: int, member: MemberLike, offer: OfferT,
+                               err: EngageError) -> RedeemOutcome[OfferT]:
+        """No trustworthy answer: ``unknown``, then one re-read; the rest in the background."""
+        log.warning("redeem: outcome unknown (%s); checking", _code(err))
+        await self._record(row_id, _S.UNKNOWN, code=_code(err))
+        seen = await self._reread(member.contact_id, offer.id, kind_of(offer))
+        settled = None
+        if seen is not None:
+            settled = await self._settle(offer, seen, member.masked_card, final=False,
+                                         mine=True)
+        if settled is not None:
+            return replace(settled, error=err)
+        self._start_check(member.contact_id, offer, member.masked_card)
+        return RedeemOutcome(OutcomeKind.CHECKING, offer, error=err, journal_id=row_id,
+                             masked_card=member.masked_card)
 
-    async def _read(self, kind: RedeemKind, contact_id: str) -> Sequence[Usable]:
-        """The member's items of this kind under a fresh deadline; raises EngageError."""
+    # --- evidence ------------------------------------------------------------------------
+
+    async def _read(self, contact_id: str, kind: Kind = Kind.PROMOTION) -> list[Promotion]:
+        """The member's items of this kind (POS offers, or every voucher) under a fresh
+        deadline; raises EngageError. (Vouchers carry ``id``/``redeemed``/``redeemedOn`` like
+        promotions: the evidence rules read only those.)"""
         try:
-            items = await kind.read(contact_id, self.verify_deadline)
+            items = await self.kinds[kind].read(contact_id, self.verify_deadline)
         except EngageError as err:
             self._tell_breaker(err)
             raise
         self._tell_breaker(None)
-        return items
+        return cast(list[Promotion], list(items))
 
-    async def _verify(self, kind: RedeemKind, contact_id: str, offer_id: str, *,
-                      delays: Sequence[float]) -> _Seen | None:
-        """The offer's state from re-reads after each pause; None if no re-read succeeded.
+    async def _reread(self, contact_id: str, offer_id: str,
+                      kind: Kind = Kind.PROMOTION) -> Seen | None:
+        """The instance as a re-read shows it; None if the re-read failed."""
+        try:
+            return seen_in(await self._read(contact_id, kind), offer_id)
+        except EngageError as err:
+            log.warning("redeem: re-read failed (%s)", _code(err))
+            return None
 
-        Stops at the first read that shows it used; otherwise the last successful read counts.
+    async def _settle(self, offer: OfferT, seen: Seen, masked_card: str, *,
+                      final: bool, mine: bool = False) -> RedeemOutcome[OfferT] | None:
+        """Settle this till's open attempts at ``offer`` from one re-read; None if undecided.
+
+        ``final``: the settle window is over, so an instance still active was not redeemed.
+        ``mine``: called by the redeem working on this offer (others leave its rows to it).
         """
-        last: _Seen | None = None
-        for delay in delays:
-            if delay > 0:
-                await asyncio.sleep(delay)  # let Engage finish a request whose answer we lost
-            try:
-                last = _seen_in(await self._read(kind, contact_id), offer_id)
-            except EngageError as err:
-                log.warning("redeem: verification read failed (%s)", _code(err))
-                continue
-            if last.redeemed:
-                break
-        return last
+        if not mine and offer.id in self._busy:
+            return None
+        async with self._offer_lock(offer.id):
+            rows = await self._open_rows(offer.id)
+            if not rows:
+                return None  # settled meanwhile (a retry's answer, another check)
+            latest = rows[-1]
 
-    def _settle(self, row: JournalRow, seen: _Seen) -> None:
-        """Record what a re-read showed for an attempt found unresolved."""
-        self._record(row.id, _S.VERIFIED_REDEEMED if seen.redeemed else _S.VERIFIED_NOT_REDEEMED,
-                     note="found pending; verified by re-reading" if row.state is _S.PENDING
-                     else None)
+            def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome[OfferT]:
+                return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
+                                     **kw)
+
+            if seen.evidence is Evidence.USED_DATED:
+                assert seen.redeemed_on is not None
+                when = seen.redeemed_on
+                attempts = [Attempt(r.id, _started(r)) for r in rows]
+                ours = owner(when, attempts, self.clock_margin)
+                if ours is None:
+                    for r in rows:
+                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
+                                           note=f"used before this attempt, on {_day(when)}")
+                    return result(OutcomeKind.ALREADY_USED, latest, redeemed_on=when)
+                for r in rows:
+                    if r.id == ours.row_id:
+                        await self._record(r.id, _S.VERIFIED_REDEEMED,
+                                           note=f"used on {_day(when)}, inside this attempt's "
+                                                "window")
+                    else:
+                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
+                                           note=f"attempt {ours.row_id} redeemed it")
+                row = next(r for r in rows if r.id == ours.row_id)
+                return result(OutcomeKind.VERIFIED_REDEEMED, row, redeemed_on=when)
+            if seen.evidence is Evidence.USED_UNDATED:
+                for r in rows:
+                    await self._record(r.id, _S.UNKNOWN,
+                                       note="Engage shows it used without a date: check by hand")
+                return result(OutcomeKind.USED_CHECK, latest)
+            if not final:
+                return None  # still active: Engage may yet commit
+            for r in rows:
+                await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
+                                   note="still active after the settle window")
+            return result(OutcomeKind.NOT_REDEEMED, latest, retry_allowed=True)
+
+    # --- background checks ---------------------------------------------------------------
+
+    def _start_check(self, contact_id: str, offer: OfferLike, masked_card: str = "") -> None:
+        task = self._checks.get(offer.id)
+        if task is not None and not task.done():
+            return  # one check per offer covers all its open attempts
+        task = asyncio.get_running_loop().create_task(
+            self._check(contact_id, offer, masked_card), name=f"recheck {offer.id}")
+        self._checks[offer.id] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            if self._checks.get(offer.id) is t:
+                del self._checks[offer.id]
+            if not t.cancelled() and t.exception() is not None:
+                log.error("redeem: background check failed: %r", t.exception())
+
+        task.add_done_callback(done)
+
+    async def _check(self, contact_id: str, offer: OfferLike, masked_card: str) -> None:
+        """Re-read on the backoff until the evidence settles it or the window is over."""
+        attempt = 0
+        while rows := await self._open_rows(offer.id):
+            ends = _started(rows[-1]) + timedelta(seconds=self.settle_window)
+            left = (ends - self._now()).total_seconds()
+            delay = self.recheck_delays[min(attempt, len(self.recheck_delays) - 1)]
+            attempt += 1
+            await asyncio.sleep(min(delay, left) if left > 0 else delay)
+            over = self._now() >= ends
+            seen = await self._reread(contact_id, offer.id, kind_of(offer))
+            if seen is not None:
+                settled = await self._settle(offer, seen, masked_card, final=over)
+                if settled is not None:
+                    self._announce(replace(settled, settled=True))
+                    return
+            elif over and offer.id not in self._busy:
+                rows = await self._open_rows(offer.id)
+                if rows:
+                    log.warning("redeem: no answer from Engage within the settle window; "
+                                "%d attempt(s) stay unknown", len(rows))
+                    self._announce(RedeemOutcome(OutcomeKind.UNKNOWN, offer,
+                                                 journal_id=rows[-1].id,
+                                                 masked_card=masked_card, settled=True))
+                return
+
+    def _announce(self, outcome: RedeemOutcome[Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(outcome)
+            except Exception:  # a listener's bug must not stop the checks
+                log.exception("redeem: a settle listener failed")
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    async def reconcile(self) -> ReconcileReport:
+        """Settle every ``pending``/``unknown`` journal row by the evidence rules.
+
+        Rows a crash left ``pending`` become ``unknown`` first. One re-read per member; rows
+        still inside their settle window and not settled are checked in the background.
+        Stops early (leaving the rest) when Engage is unreachable, failing, refusing the key
+        or rate limiting. Raises :class:`RedeemInProgress` if a redeem is running.
+        """
+        if self._lock.locked():
+            raise RedeemInProgress("a redemption is already running on this terminal")
+        async with self._lock:
+            rows = await self._io(self._journal.unresolved)
+            for row in rows:
+                if row.state is _S.PENDING:  # left by a crash: its outcome is unknown
+                    await self._record(row.id, _S.UNKNOWN, note="found pending at start-up")
+            by_contact: dict[tuple[str, Kind], dict[str, JournalRow]] = {}
+            for row in rows:  # latest wins
+                by_contact.setdefault((row.contact_id, row.kind), {})[row.offer_id] = row
+            redeemed = not_redeemed = 0
+            stopped = False
+            for (contact_id, kind), latest in by_contact.items():
+                promotions: list[Promotion] | None = None
+                if not stopped:
+                    try:
+                        promotions = await self._read(contact_id, kind)
+                    except (NotFound, BadRequest, BadResponse) as err:
+                        log.warning("reconcile: one member's offers unreadable (%s)", _code(err))
+                    except EngageError as err:
+                        log.warning("reconcile: stopped, Engage failing (%s)", _code(err))
+                        stopped = True
+                for offer_id, row in latest.items():
+                    offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
+                                      row.value_applied, kind)
+                    ends = _started(row) + timedelta(seconds=self.settle_window)
+                    inside = self._now() < ends
+                    settled = None
+                    if promotions is not None:
+                        settled = await self._settle(offer, seen_in(promotions, offer_id),
+                                                     row.masked_card, final=not inside,
+                                                     mine=True)
+                    if settled is not None:
+                        redeemed += settled.kind is OutcomeKind.VERIFIED_REDEEMED
+                        not_redeemed += settled.kind in (OutcomeKind.NOT_REDEEMED,
+                                                         OutcomeKind.ALREADY_USED)
+                        self._announce(replace(settled, settled=True))
+                    elif inside:
+                        self._start_check(contact_id, offer, row.masked_card)
+            undos_open = await self._reconcile_undos() \
+                if not stopped and self._journal.unresolved_reactivations() else 0
+            left = await self._io(self._journal.unresolved)
+            report = ReconcileReport(resolved=len(rows) - len(left),
+                                     unresolved=len(left) + undos_open,
+                                     redeemed=redeemed, not_redeemed=not_redeemed,
+                                     checking=self.checking)
+            log.info("reconcile: %d resolved (%d redeemed), %d unresolved (%d checking)",
+                     report.resolved, report.redeemed, report.unresolved, report.checking)
+            return report
 
     # --- undo (voucher reactivation) -----------------------------------------------------
 
@@ -447,12 +686,11 @@ class Redeemer:
                                        reactivation_id=undo_id)
                 log.warning("undo: outcome unknown (%s); verifying", _code(err))
                 self._record_undo(undo_id, _U.UNKNOWN, code=_code(err))
-                seen = await self._verify(self.kinds[Kind.VOUCHER], row.contact_id,
-                                          row.offer_id, delays=self.verify_delays)
+                seen = await self._reread(row.contact_id, row.offer_id, Kind.VOUCHER)
                 if seen is None:
                     return UndoOutcome(UndoKind.UNKNOWN, error=err, journal_id=journal_id,
                                        reactivation_id=undo_id)
-                back = not seen.redeemed
+                back = seen.evidence is Evidence.ACTIVE
                 self._record_undo(undo_id, _U.VERIFIED_REACTIVATED if back
                                   else _U.VERIFIED_NOT_REACTIVATED)
                 return UndoOutcome(UndoKind.VERIFIED_REACTIVATED if back
@@ -476,70 +714,41 @@ class Redeemer:
         left = 0
         for undo in open_rows:
             contact_id = self._journal.get(undo.redemption_id).contact_id
-            try:
-                items = await self._read(self.kinds[Kind.VOUCHER], contact_id)
-            except EngageError as err:
-                log.warning("reconcile: vouchers unreadable (%s)", _code(err))
+            seen = await self._reread(contact_id, undo.voucher_id, Kind.VOUCHER)
+            if seen is None:
                 left += 1
                 continue
-            seen = _seen_in(items, undo.voucher_id)
-            self._record_undo(undo.id, _U.VERIFIED_NOT_REACTIVATED if seen.redeemed
-                              else _U.VERIFIED_REACTIVATED,
+            self._record_undo(undo.id, _U.VERIFIED_REACTIVATED
+                              if seen.evidence is Evidence.ACTIVE
+                              else _U.VERIFIED_NOT_REACTIVATED,
                               note="found pending; verified by re-reading"
                               if undo.state is _U.PENDING else None)
         return left
 
-    # --- reconciliation ------------------------------------------------------------------
-
-    async def reconcile(self) -> ReconcileReport:
-        """Verify every ``pending``/``unknown`` journal row against Engage and update it.
-
-        One re-read per member. Stops early (leaving the rest unresolved) when Engage is
-        unreachable, failing, refusing the key or rate limiting: each further read would wait
-        for the same failure. Raises :class:`RedeemInProgress` if a redeem is running.
-        """
-        if self._lock.locked():
-            raise RedeemInProgress("a redemption is already running on this terminal")
-        async with self._lock:
-            rows = self._journal.unresolved()
-            by_contact: dict[tuple[str, Kind], list[JournalRow]] = {}
-            for row in rows:
-                by_contact.setdefault((row.contact_id, row.kind), []).append(row)
-            redeemed = not_redeemed = 0
-            for (contact_id, kind), contact_rows in by_contact.items():
-                try:
-                    promotions = await self._read(self.kinds[kind], contact_id)
-                except (NotFound, BadRequest, BadResponse) as err:
-                    log.warning("reconcile: one member's offers unreadable (%s)", _code(err))
-                    continue  # this member only; others may read fine
-                except EngageError as err:
-                    log.warning("reconcile: stopped, Engage failing (%s)", _code(err))
-                    break
-                for row in contact_rows:
-                    seen = _seen_in(promotions, row.offer_id)
-                    self._settle(row, seen)
-                    redeemed += seen.redeemed
-                    not_redeemed += not seen.redeemed
-            resolved = redeemed + not_redeemed
-            undos_open = await self._reconcile_undos() \
-                if self._journal.unresolved_reactivations() else 0
-            for row in self._journal.unresolved():
-                if row.state is _S.PENDING:  # left by a crash: its outcome is unknown
-                    self._record(row.id, _S.UNKNOWN, note="found pending at start-up")
-            report = ReconcileReport(resolved=resolved,
-                                     unresolved=len(rows) - resolved + undos_open,
-                                     redeemed=redeemed, not_redeemed=not_redeemed)
-            log.info("reconcile: %d resolved (%d redeemed), %d unresolved",
-                     report.resolved, report.redeemed, report.unresolved)
-            return report
-
     # --- helpers -------------------------------------------------------------------------
 
-    def _record(self, row_id: int, state: JournalState, *, code: str | None = None,
-                note: str | None = None) -> None:
+    @staticmethod
+    async def _io(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A journal call off the event loop: each write is an fsync."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def _offer_lock(self, offer_id: str) -> asyncio.Lock:
+        return self._offer_locks.setdefault(offer_id, asyncio.Lock())
+
+    async def _open_rows(self, offer_id: str) -> list[JournalRow]:
+        """This till's attempts at ``offer_id`` still ``pending``/``unknown``, oldest first."""
+        try:
+            rows = await self._io(self._journal.attempts, offer_id)
+        except JournalError as exc:
+            log.error("journal: could not read attempts (%s)", exc)
+            return []
+        return [r for r in rows if r.state in _OPEN]
+
+    async def _record(self, row_id: int, state: JournalState, *, code: str | None = None,
+                      note: str | None = None) -> None:
         """Write an outcome; a journal failure is logged, never hidden from staff by a crash."""
         try:
-            self._journal.set_state(row_id, state, code=code, note=note)
+            await self._io(self._journal.set_state, row_id, state, code=code, note=note)
         except Exception as exc:  # the row stays pending/unknown: reconciliation retries it
             log.error("journal row %d: could not record %s (%s)", row_id, state, exc)
 

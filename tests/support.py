@@ -4,8 +4,16 @@ the test moves by hand."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,3 +59,68 @@ async def async_wait_until(predicate: Callable[[], T | Awaitable[T]], timeout: f
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+@contextlib.contextmanager
+def shared_folder() -> Iterator[Path]:
+    """A temporary folder an ordinary user can enter (pytest's own tmp_path is root-only)."""
+    folder = Path(tempfile.mkdtemp(prefix="kiosk-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_unprivileged(fn: Callable[[], int | None], timeout: float = 60.0) -> tuple[int, str, str]:
+    """Run ``fn`` in a forked child as an ordinary user (``nobody`` when the tests run as root,
+    where file modes don't apply) and return its exit status, stdout and stderr."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        code = 99
+        try:
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - pytest replaced them
+            sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            code = int(fn() or 0)
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(out_w)
+    os.close(err_w)
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError(f"the unprivileged child ran over {timeout}s")
+        time.sleep(0.01)
+    with open(out_r, encoding="utf-8", errors="replace") as o, \
+            open(err_r, encoding="utf-8", errors="replace") as e:
+        return os.waitstatus_to_exitcode(status), o.read(), e.read()
+
+
+#: Debian's Lat15-Terminus16 console font's Unicode table (where it came from: its header).
+CONSOLE_FONT_TABLE = Path(__file__).parent / "data" / "Lat15-Terminus16.unicode.txt"
+
+
+def console_font() -> set[str]:
+    """Every character the Linux console's Lat15-Terminus16 font can draw."""
+    return {chr(int(line.split()[0][2:], 16)) for line in
+            CONSOLE_FONT_TABLE.read_text(encoding="utf-8").splitlines()
+            if line.startswith("U+")}

@@ -27,14 +27,21 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
 
     cold = r["cold_start"]
     assert cold["kiosk_run_headless"]["total_ms"]["median"] > 0
+    # every figure comes with its floor, measured in the same run
+    assert cold["kiosk_run_headless"]["floor_empty_textual_ms"]["median"] > 0
+    assert cold["kiosk_run_headless"]["ratio_to_empty_textual"]["median"] > 0
     if shutil.which("tmux"):
-        assert cold["kiosk_demo_tmux"]["total_ms"]["median"] > 0
+        for name in ("kiosk_run", "kiosk_demo", "floor_empty_textual"):
+            assert cold["tmux"][f"{name}_ms"]["median"] > 0
     for case in ("first", "repeat"):
         for latency in (0, 50):
             scan = r["scan_to_offers"][f"{case}_scan_{latency}ms"]
             assert {"median", "p95", "max"} <= scan["total_ms"].keys()
             assert scan["overhead_ms"]["median"] is not None
             assert scan["round_trips"] >= 1
+            assert scan["floor_http_ms"]["median"] > 0
+            assert scan["floor_paint_ms"]["median"] > 0
+            assert scan["ratio_to_floor"]["median"] > 0
     for latency in (0, 50):
         assert r["confirm_to_result"][f"redeem_{latency}ms"]["total_ms"]["median"] > 0
     for n in (50, 500, 5000):
@@ -47,11 +54,17 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
         assert run["rss_end_mb"] > 0 and len(run["fds"]) == 4
         assert run["connections_opened_total"] >= 1
     assert r["serial"]["pty_to_card_scanned_ms"]["n"] > 0
+    storm = r["endurance"]["core"]["storm"]
+    assert storm["scans"] > 0 and storm["pool_settled"]["connections"] >= 0
+    assert set(r["soak"]["counts"]) == {"a_apply_not_ours", "b_redeemed_unclaimed",
+                                        "c_claimed_not_redeemed", "d_open_after_window",
+                                        "e_exceptions"}
 
     targets = {t["target"] for t in doc["targets"]}
     assert any(t.startswith("cold start") for t in targets)
     assert any(t.startswith("kiosk overhead on scan") for t in targets)
     assert any(t.startswith("serial path") for t in targets)
+    assert any(t.startswith("fault soak") for t in targets)
     # every target printed with the verdict the JSON holds ("MET" alone is also in "NOT MET")
     lines = proc.stdout.splitlines()
     for t in doc["targets"]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta
@@ -253,17 +254,41 @@ def test_cli_since_relative(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert [d["offer_id"] for d in json.loads(capsys.readouterr().out)] == ["an-hour-ago"]
 
 
-def test_cli_missing_or_empty_journal_exits_0(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    missing = tmp_path / "nope" / "j.sqlite3"
-    assert main(["journal", "--path", str(missing)]) == 0
-    assert capsys.readouterr().out.strip() == "no redemptions recorded"
-    assert not missing.exists() and not missing.parent.exists()  # reading creates nothing
+def test_cli_empty_journal_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     Journal(tmp_path / "empty.sqlite3").close()
+    assert main(["journal", "--path", str(tmp_path / "empty.sqlite3")]) == 0
+    assert capsys.readouterr().out.strip() == "no redemptions recorded"
     assert main(["journal", "--path", str(tmp_path / "empty.sqlite3"), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
-    assert main(["journal", "--path", str(missing), "--format", "csv"]) == 0
+    assert main(["journal", "--path", str(tmp_path / "empty.sqlite3"), "--format", "csv"]) == 0
     assert capsys.readouterr().out.strip().startswith("id,created_at,")
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_cli_missing_journal_is_one_line_and_exit_2(tmp_path: Path, fmt: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # Reproduction 6 of issue 10: a typo in --path printed "no redemptions recorded", exit 0.
+    missing = tmp_path / "nope" / "j.sqlite3"
+    assert main(["journal", "--path", str(missing), "--format", fmt]) == EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert out == "" and "no redemptions" not in err
+    assert err.strip() == f"kiosk: journal {missing}: no such file (check --path, or " \
+                          "KIOSK_JOURNAL_PATH)"
+    assert not missing.exists() and not missing.parent.exists()  # reading creates nothing
+
+
+def test_cli_unreadable_journal_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    # Reproduction 6, second half: a journal this user can't read is not an empty shift.
+    from tests.support import run_unprivileged, shared_folder
+
+    with shared_folder() as folder:
+        path = folder / "j.sqlite3"
+        _fill(path)
+        path.chmod(0o000)
+        code, out, err = run_unprivileged(lambda: main(["journal", "--path", str(path)]))
+    assert code == EXIT_CONFIG, err
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"kiosk: journal {path}: can't be read ("), err
 
 
 def test_cli_default_path_comes_from_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -302,13 +327,33 @@ def test_cli_default_path_is_in_the_user_data_dir(capsys: pytest.CaptureFixture[
     assert len(json.loads(capsys.readouterr().out)) == 3
 
 
-def test_cli_a_file_that_is_not_a_journal_is_one_line_and_exit_1(
+def test_cli_a_file_that_is_not_a_journal_is_one_line_and_exit_2(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "j.sqlite3"
     bad.write_bytes(b"this is not a database" * 100)
-    assert main(["journal", "--path", str(bad)]) == 1
+    assert main(["journal", "--path", str(bad)]) == EXIT_CONFIG
     err = capsys.readouterr().err.strip()
-    assert err.startswith("kiosk: journal ") and "\n" not in err
+    assert err.startswith(f"kiosk: journal {bad}: can't be read (") and "\n" not in err
+
+
+def test_check_passes_on_a_healthy_journal_and_writes(journal: Journal) -> None:
+    attempt(journal)
+    journal.check()  # quick_check "ok", and the probe write went through
+    assert journal.schema_version == SCHEMA_VERSION and len(journal.rows()) == 1
+
+
+def test_check_finds_random_bytes_written_mid_file(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with Journal(path) as j:
+        for i in range(2000):
+            attempt(j, offer_id=f"inst-{i}", offer_name=f"Offer {i} " + "x" * 100)
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(size // 2)
+        f.write(random.Random(5).randbytes(3072))
+    with pytest.raises((JournalError, sqlite3.DatabaseError)) as caught, Journal(path) as j:
+        j.check()
+    assert "damaged" in str(caught.value) or "malformed" in str(caught.value)
 
 
 def test_a_closed_journal_raises_journal_error(journal: Journal) -> None:

@@ -5,7 +5,7 @@ says, and how many redeem POSTs Engage received."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import os
 import signal
 import socket
@@ -15,15 +15,16 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from kiosk.breaker import CircuitBreaker
+from kiosk.config import Settings
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.engage.errors import (
     CircuitOpen,
-    EngageTimeout,
     EngageUnreachable,
     GatewayTimeout,
     PromotionAlreadyRedeemed,
@@ -33,7 +34,7 @@ from kiosk.engage.errors import (
 )
 from kiosk.journal import Journal, JournalError, JournalState
 from kiosk.offers import Member, Offer
-from kiosk.redeem import OutcomeKind, Redeemer, RedeemInProgress
+from kiosk.redeem import OutcomeKind, Redeemer, RedeemInProgress, RedeemOutcome
 from kiosk.scanner.barcode import mask_card
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
@@ -99,10 +100,23 @@ RedeemerFactory = Callable[..., Redeemer]
 @pytest.fixture
 def redeemer(client: EngageClient, journal: Journal) -> RedeemerFactory:
     def make(c: EngageClient | None = None, **kw: object) -> Redeemer:
-        kw.setdefault("verify_delays", (0.0,))
+        kw.setdefault("recheck_delays", (0.05, 0.1))
+        kw.setdefault("settle_window", 0.5)
         return Redeemer(c or client, journal, store="Centrum", terminal="till-2",
                         **kw)  # type: ignore[arg-type]
     return make
+
+
+class Told:
+    """The answers background checks settle (what the UI would show or put in a notice)."""
+
+    def __init__(self, r: Redeemer) -> None:
+        self.outcomes: list[RedeemOutcome] = []
+        r.add_listener(self.outcomes.append)
+
+    @property
+    def kinds(self) -> list[OutcomeKind]:
+        return [o.kind for o in self.outcomes]
 
 
 def states(journal: Journal) -> list[tuple[str, str | None]]:
@@ -142,7 +156,23 @@ async def test_pending_is_on_disk_before_the_post_leaves(shop: Shop, journal: Jo
     assert (await task).kind is OutcomeKind.REDEEMED
 
 
-# --- ambiguous answers: unknown, then verified -----------------------------------------------
+def test_the_redeem_timeout_defaults_to_60_s() -> None:
+    # Voyado: Engage may finish a redeem long after 4.5 s; clients should wait >= 60 s.
+    assert ClientTimeouts().redeem_read == 60.0
+    assert Settings.model_fields["engage_redeem_timeout"].default == 60.0
+
+
+async def test_a_slow_engage_within_the_default_timeout_is_a_plain_redeem(
+        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    # Reproduction 2 with the default timeout: Engage holds the POST, then commits and answers.
+    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=2.5))
+    async with EngageClient(sim.url, sim.api_key) as default_client:
+        out = await redeemer(default_client).redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.REDEEMED and out.apply
+    assert states(journal) == [("redeemed", None)]
+
+
+# --- ambiguous answers: unknown, then settled by evidence -------------------------------------
 
 async def test_504_after_commit_is_verified_redeemed(shop: Shop, journal: Journal,
                                                      redeemer: RedeemerFactory) -> None:
@@ -150,59 +180,103 @@ async def test_504_after_commit_is_verified_redeemed(shop: Shop, journal: Journa
     out = await redeemer().redeem(shop.member, shop.offer)
     assert out.kind is OutcomeKind.VERIFIED_REDEEMED and out.apply
     assert isinstance(out.error, GatewayTimeout)
-    assert out.redeemed_on is not None  # the re-read said when
+    assert out.redeemed_on is not None  # the re-read said when: inside this attempt's window
     assert states(journal) == [("verified-redeemed", "GatewayTimeout")]
+    assert "inside this attempt's window" in (journal.rows()[0].note or "")
     assert shop.redeem_posts() == 1
     reads = shop.sim.requests_to("GET", PROMOTIONS)
     assert reads and reads[-1].time > shop.sim.requests_to("POST", REDEEM)[0].time
 
 
-@pytest.mark.parametrize(("commit", "kind", "state"), [
-    (True, OutcomeKind.VERIFIED_REDEEMED, "verified-redeemed"),
-    (False, OutcomeKind.NOT_REDEEMED, "verified-not-redeemed"),
-])
-async def test_connection_dropped_after_the_request_was_read(
-        shop: Shop, journal: Journal, redeemer: RedeemerFactory, commit: bool,
-        kind: OutcomeKind, state: str) -> None:
-    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=commit))
-    out = await redeemer().redeem(shop.member, shop.offer)
-    assert out.kind is kind
-    assert isinstance(out.error, EngageUnreachable) and out.error.request_sent
-    assert states(journal) == [(state, "ConnectionLost")]
-    assert shop.redeem_posts() == 1
-    assert shop.used_in_engage() is commit
-
-
-async def test_not_redeemed_allows_one_manual_retry_as_a_new_attempt(
+async def test_connection_dropped_after_commit_is_verified_redeemed(
         shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    r = redeemer()
+    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=True))
+    out = await redeemer().redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.VERIFIED_REDEEMED
+    assert isinstance(out.error, EngageUnreachable) and out.error.request_sent
+    assert states(journal) == [("verified-redeemed", "ConnectionLost")]
+
+
+async def test_answer_lost_and_nothing_committed_is_checking_until_the_window_ends(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
     shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=False))
+    r = redeemer(settle_window=0.4)
+    told = Told(r)
+    out = await r.redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.CHECKING and not out.apply and not out.final
+    assert states(journal) == [("unknown", "ConnectionLost")]
+    await r.drain()
+    assert told.kinds == [OutcomeKind.NOT_REDEEMED]
+    assert told.outcomes[0].retry_allowed and told.outcomes[0].settled
+    (row,) = journal.rows()
+    assert (row.state, row.engage_code) == (JournalState.VERIFIED_NOT_REDEEMED, "ConnectionLost")
+    waited = datetime.fromisoformat(row.updated_at) - datetime.fromisoformat(row.created_at)
+    assert waited.total_seconds() >= 0.4  # written only after the settle window
+    assert shop.redeem_posts() == 1 and not shop.used_in_engage()
+
+
+async def test_late_commit_inside_the_window_settles_as_redeemed(
+        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    # Reproduction 2: Engage holds the POST past our timeout and commits later. On main the
+    # re-read saw it active, staff read "Not redeemed: try again" and the journal kept
+    # verified-not-redeemed for ever.
+    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=1.2))
+    async with make_client(sim, redeem_read=0.3) as slow:
+        r = redeemer(slow, settle_window=4.0, recheck_delays=(0.2, 0.4))
+        told = Told(r)
+        out = await r.redeem(shop.member, shop.offer)
+        assert out.kind is OutcomeKind.CHECKING and not out.apply
+        assert states(journal) == [("unknown", "EngageTimeout")]
+        await r.drain()
+    assert told.kinds == [OutcomeKind.VERIFIED_REDEEMED] and told.outcomes[0].apply
+    assert told.outcomes[0].journal_id == out.journal_id
+    assert states(journal) == [("verified-redeemed", "EngageTimeout")]
+    assert shop.redeem_posts() == 1
+
+
+async def test_a_retry_inside_the_window_that_gets_200_closes_the_open_attempt(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=False))
+    r = redeemer(settle_window=2.0)
+    told = Told(r)
     first = await r.redeem(shop.member, shop.offer)
-    assert first.kind is OutcomeKind.NOT_REDEEMED and first.retry_allowed and not first.apply
-    second = await r.redeem(shop.member, shop.offer)
-    assert second.kind is OutcomeKind.REDEEMED
-    assert second.journal_id != first.journal_id
+    assert first.kind is OutcomeKind.CHECKING
+    second = await r.redeem(shop.member, shop.offer)  # staff retry, allowed inside the window
+    assert second.kind is OutcomeKind.REDEEMED and second.apply
+    # Engage just accepted the instance: the first attempt can't have committed it.
     assert states(journal) == [("verified-not-redeemed", "ConnectionLost"), ("redeemed", None)]
+    await r.drain()
+    assert told.outcomes == []  # nothing left to settle: no second "apply"
     assert shop.redeem_posts() == 2 and shop.used_in_engage()
 
 
-async def test_a_second_not_redeemed_offers_no_further_retry(
-        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    r = redeemer()
-    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=False,
-                              times=2))
-    first = await r.redeem(shop.member, shop.offer)
-    second = await r.redeem(shop.member, shop.offer)
-    assert (first.kind, first.retry_allowed) == (OutcomeKind.NOT_REDEEMED, True)
-    assert (second.kind, second.retry_allowed) == (OutcomeKind.NOT_REDEEMED, False)
+async def test_409_after_our_own_late_commit_is_ours(
+        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    # The first attempt commits after we gave up; the staff retry meets 409: redeemedOn lies
+    # inside the first attempt's window, so it is ours and the discount is applied once.
+    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=0.8))
+    async with make_client(sim, redeem_read=0.2) as slow:
+        r = redeemer(slow, settle_window=5.0, recheck_delays=(2.0,))
+        told = Told(r)
+        first = await r.redeem(shop.member, shop.offer)
+        assert first.kind is OutcomeKind.CHECKING
+        wait_until(shop.used_in_engage, what="the late commit")
+        second = await r.redeem(shop.member, shop.offer)
+        assert second.kind is OutcomeKind.VERIFIED_REDEEMED and second.apply
+        assert isinstance(second.error, PromotionAlreadyRedeemed)
+        assert second.journal_id == first.journal_id  # the attempt that redeemed it
+        await r.drain()
+    assert told.outcomes == []
+    assert states(journal) == [("verified-redeemed", "EngageTimeout"),
+                               ("rejected", "PromotionAlreadyRedeemed")]
     assert shop.redeem_posts() == 2
 
 
-async def test_cancelled_mid_post_leaves_unknown_for_reconcile(
+async def test_cancelled_mid_post_is_checked_in_the_background(
         shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    # E.g. an exclusive worker cancelled by a new scan: Engage may still act on the POST.
-    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=0.5))
-    r = redeemer()
+    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=0.3))
+    r = redeemer(settle_window=3.0, recheck_delays=(0.2,))
+    told = Told(r)
     task = asyncio.create_task(r.redeem(shop.member, shop.offer))
     await async_wait_until(lambda: shop.redeem_posts() == 1, what="the POST")
     task.cancel()
@@ -210,49 +284,80 @@ async def test_cancelled_mid_post_leaves_unknown_for_reconcile(
         await task
     assert states(journal) == [("unknown", "Cancelled")]
     assert not r.in_flight
-    wait_until(shop.used_in_engage, what="the simulator's late commit")
-    assert (await r.reconcile()).resolved == 1
+    await r.drain()
+    assert told.kinds == [OutcomeKind.VERIFIED_REDEEMED]
     assert states(journal) == [("verified-redeemed", "Cancelled")]
     assert shop.redeem_posts() == 1
 
 
-async def test_slow_redeem_beyond_the_timeout_is_unknown_then_verified(
-        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    # Engage answers after 1.5 s and commits then; we give up reading at 0.5 s, re-read at
-    # once (still active) and again 2 s later (used by then).
-    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=1.5))
-    async with make_client(sim, redeem_read=0.5) as slow:
-        r = redeemer(slow, verify_delays=(0.0, 2.0))
-        task = asyncio.create_task(r.redeem(shop.member, shop.offer))
-        await async_wait_until(lambda: states(journal) == [("unknown", "EngageTimeout")],
-                               what="the unknown row")
-        # While the first attempt is unresolved, another press sends nothing.
-        assert r.in_flight
-        with pytest.raises(RedeemInProgress):
-            await r.redeem(shop.member, shop.offer)
-        out = await task
-    assert out.kind is OutcomeKind.VERIFIED_REDEEMED
-    assert isinstance(out.error, EngageTimeout)
-    assert states(journal) == [("verified-redeemed", "EngageTimeout")]
+# --- reproduction 1: never "apply" an offer used before the POST left -------------------------
+
+def till_a_redeemed_it(shop: Shop, minutes_ago: float) -> datetime:
+    """Another till redeemed the offer earlier (Engage stamps redeemedOn then)."""
+    when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    shop.sim.state.redeem_clock = lambda: when
+    try:
+        shop.another_till_redeems()
+    finally:
+        shop.sim.state.redeem_clock = None
+    return when
+
+
+@pytest.mark.parametrize("fault", ["commit_then_504", "drop_after_read", "slow"])
+async def test_a_stale_list_redeem_of_an_offer_used_before_is_never_apply(
+        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory,
+        fault: str) -> None:
+    # Till B shows a stale list; its redeem's answer is lost. On main the re-read showed the
+    # offer used and B said "apply": the customer got the discount twice.
+    used_on = till_a_redeemed_it(shop, minutes_ago=10)
+    if fault == "slow":
+        shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=0.5))
+    else:
+        shop.sim.faults.add(Fault(fault, method="POST", path=REDEEM))  # type: ignore[arg-type]
+    async with make_client(sim, redeem_read=0.2) as c:
+        out = await redeemer(c).redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.ALREADY_USED and not out.apply
+    assert out.redeemed_on is not None and abs(out.redeemed_on - used_on) < timedelta(seconds=1)
+    assert not out.by_this_till
+    (row,) = journal.rows()
+    assert row.state is JournalState.VERIFIED_NOT_REDEEMED
+    assert "used before this attempt" in (row.note or "")
+
+
+async def test_this_tills_own_redemption_refuses_before_any_post(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    r = redeemer()
+    assert (await r.redeem(shop.member, shop.offer)).kind is OutcomeKind.REDEEMED
+    again = await r.redeem(shop.member, shop.offer)  # a stale list still shows it
+    assert again.kind is OutcomeKind.ALREADY_USED and again.by_this_till and not again.apply
+    assert again.redeemed_on is not None
+    assert shop.redeem_posts() == 1 and len(journal.rows()) == 1
+
+
+async def test_this_tills_verified_redemption_refuses_too(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    shop.sim.faults.add(Fault("commit_then_504", method="POST", path=REDEEM))
+    r = redeemer()
+    assert (await r.redeem(shop.member, shop.offer)).kind is OutcomeKind.VERIFIED_REDEEMED
+    shop.sim.faults.add(Fault("commit_then_504", method="POST", path=REDEEM))
+    again = await r.redeem(shop.member, shop.offer)
+    assert again.kind is OutcomeKind.ALREADY_USED and again.by_this_till
     assert shop.redeem_posts() == 1
 
 
-async def test_late_commit_after_not_redeemed_then_retry_says_verify(
-        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    # The re-read happens before Engage finishes; the staff retry then meets a 409 that may be
-    # our own first attempt: it must not be shown as plain success nor plain "already used".
-    shop.sim.faults.add(Fault("latency", method="POST", path=REDEEM, latency=2.0))
-    async with make_client(sim, redeem_read=0.3) as slow:
-        r = redeemer(slow)
-        first = await r.redeem(shop.member, shop.offer)
-        assert first.kind is OutcomeKind.NOT_REDEEMED
-        wait_until(shop.used_in_engage, what="the late commit")
-        second = await r.redeem(shop.member, shop.offer)
-    assert second.kind is OutcomeKind.ALREADY_USED_VERIFY and not second.apply
-    assert isinstance(second.error, PromotionAlreadyRedeemed)
-    assert states(journal) == [("verified-not-redeemed", "EngageTimeout"),
-                               ("rejected", "PromotionAlreadyRedeemed")]
-    assert shop.redeem_posts() == 2
+@pytest.mark.parametrize("listed", [[], "undated"])
+async def test_used_without_a_date_is_check_never_apply(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory, listed: object) -> None:
+    # Engage may drop a used instance from the list, or list it without redeemedOn.
+    shop.sim.faults.add(Fault("commit_then_504", method="POST", path=REDEEM))
+    inst = dict(shop.sim.state.promotion_instance(shop.offer.id) or {})
+    inst.pop("contactId")
+    body = [] if listed == [] else [{**inst, "redeemed": True, "redeemedOn": None}]
+    shop.sim.faults.add(Fault("status", method="GET", path=PROMOTIONS, status=200,
+                              body=json.dumps(body)))
+    out = await redeemer().redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.USED_CHECK and not out.apply
+    assert states(journal) == [("unknown", "GatewayTimeout")]  # not proven either way
 
 
 # --- at most one in flight ---------------------------------------------------------------------
@@ -282,17 +387,22 @@ async def test_409_on_a_fresh_attempt_is_rejected_already_used(
     assert shop.redeem_posts() == 1
 
 
-async def test_409_after_our_own_unknown_says_verify(shop: Shop, journal: Journal,
-                                                     redeemer: RedeemerFactory) -> None:
-    r = redeemer()
-    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=False))
-    assert (await r.redeem(shop.member, shop.offer)).kind is OutcomeKind.NOT_REDEEMED
-    shop.another_till_redeems()
+async def test_409_after_our_own_open_attempt_used_before_it_is_already_used(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    # Our first attempt's answer is lost; the retry meets 409; redeemedOn is older than our
+    # first attempt: someone else used it before.
+    used_on = till_a_redeemed_it(shop, minutes_ago=5)
+    shop.sim.faults.add(Fault("status", method="POST", path=REDEEM, status=503))
+    shop.sim.faults.add(Fault("status", method="GET", path=PROMOTIONS, status=503, times=3))
+    r = redeemer(settle_window=3.0, recheck_delays=(2.0,))
+    first = await r.redeem(shop.member, shop.offer)
+    assert first.kind is OutcomeKind.CHECKING
     out = await r.redeem(shop.member, shop.offer)
-    assert out.kind is OutcomeKind.ALREADY_USED_VERIFY and not out.apply
-    assert states(journal) == [("verified-not-redeemed", "ConnectionLost"),
+    assert out.kind is OutcomeKind.ALREADY_USED and not out.apply
+    assert out.redeemed_on is not None and abs(out.redeemed_on - used_on) < timedelta(seconds=1)
+    assert states(journal) == [("verified-not-redeemed", "SimulatedFault"),
                                ("rejected", "PromotionAlreadyRedeemed")]
-    assert shop.redeem_posts() == 2
+    await r.drain()
 
 
 async def test_401_bad_key_is_rejected(sim: Simulator, shop: Shop, journal: Journal,
@@ -317,12 +427,16 @@ async def test_429_with_retry_after_is_rejected(shop: Shop, journal: Journal,
     assert shop.redeem_posts() == 1 and not shop.used_in_engage()
 
 
-async def test_500_is_verified_not_redeemed(shop: Shop, journal: Journal,
-                                            redeemer: RedeemerFactory) -> None:
-    # A 5xx may hide a commit, so it is verified rather than trusted either way.
+async def test_500_is_checked_then_not_redeemed(shop: Shop, journal: Journal,
+                                                redeemer: RedeemerFactory) -> None:
+    # A 5xx may hide a commit, so it is checked rather than trusted either way.
     shop.sim.faults.add(Fault("status", method="POST", path=REDEEM, status=500))
-    out = await redeemer().redeem(shop.member, shop.offer)
-    assert out.kind is OutcomeKind.NOT_REDEEMED and isinstance(out.error, ServerError)
+    r = redeemer()
+    told = Told(r)
+    out = await r.redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.CHECKING and isinstance(out.error, ServerError)
+    await r.drain()
+    assert told.kinds == [OutcomeKind.NOT_REDEEMED]
     assert [s for s, _ in states(journal)] == ["verified-not-redeemed"]
     assert shop.redeem_posts() == 1 and not shop.used_in_engage()
 
@@ -366,53 +480,68 @@ async def test_open_breaker_fails_fast_without_a_post_or_a_row(
     assert shop.redeem_posts() == 0
 
 
-async def test_no_post_when_the_journal_cannot_record_the_attempt(
-        shop: Shop, journal: Journal, redeemer: RedeemerFactory,
-        caplog: pytest.LogCaptureFixture) -> None:
-    # Reads still work, writes fail: the redeem gets past its look at earlier attempts and is
-    # stopped by the journal refusing the new row (standing in for a full or broken disk).
-    with contextlib.closing(sqlite3.connect(journal.path)) as db:
-        db.execute("CREATE TRIGGER full_disk BEFORE INSERT ON redemptions "
-                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-        db.commit()
-    with pytest.raises(JournalError, match="disk is full"):
-        await redeemer().redeem(shop.member, shop.offer)
-    assert "the journal could not record the attempt" in caplog.text
+# --- reproduction 4: the journal can't record the attempt ---------------------------------------
+
+async def test_a_full_journal_sends_nothing_and_says_so(shop: Shop, journal: Journal,
+                                                        redeemer: RedeemerFactory) -> None:
+    # Reproduction 4. SQLite's own "database or disk is full": the file may not grow, and
+    # earlier attempts filled what it has. On main staff read "Outcome unknown ... The attempt
+    # is in the journal", which was false.
+    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
+    journal._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(JournalError):
+        for i in range(10_000):
+            journal.begin(store="s", terminal="t", masked_card=MASKED, contact_id="c",
+                          offer_id=f"earlier-{i}", promotion_id=None, offer_name="n" * 150,
+                          value_applied="v")
+    out = await redeemer().redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.JOURNAL_FAILED and not out.apply
+    assert isinstance(out.error, JournalError) and "full" in str(out.error)
     assert shop.redeem_posts() == 0 and not shop.used_in_engage()
-    assert journal.rows() == []
+
+
+async def test_a_closed_journal_sends_nothing(shop: Shop, journal: Journal,
+                                              redeemer: RedeemerFactory) -> None:
+    journal.close()  # stands in for a broken disk
+    out = await redeemer().redeem(shop.member, shop.offer)
+    assert out.kind is OutcomeKind.JOURNAL_FAILED
+    assert shop.redeem_posts() == 0 and not shop.used_in_engage()
 
 
 # --- the re-read fails too -------------------------------------------------------------------
 
-async def test_reread_failing_too_leaves_unknown_and_blocks_blind_retries(
+async def test_a_failing_reread_keeps_checking_and_settles_when_engage_answers(
         shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
-    r = redeemer()
+    r = redeemer(settle_window=5.0, recheck_delays=(0.2,))
+    told = Told(r)
     shop.sim.faults.add(Fault("commit_then_504", method="POST", path=REDEEM))
     shop.sim.faults.add(Fault("status", method="GET", path=PROMOTIONS, status=503,
-                                times=None))
+                              times=None))
     out = await r.redeem(shop.member, shop.offer)
-    assert out.kind is OutcomeKind.UNKNOWN and not out.apply
+    assert out.kind is OutcomeKind.CHECKING and not out.apply
     assert states(journal) == [("unknown", "GatewayTimeout")]
-    # Pressing redeem again re-checks first and sends no POST while Engage can't tell us.
+    # A staff retry inside the window is sent: Engage answers 409, and still nothing to apply.
     again = await r.redeem(shop.member, shop.offer)
-    assert again.kind is OutcomeKind.UNKNOWN and again.journal_id == out.journal_id
-    assert shop.redeem_posts() == 1
-    # Once Engage answers, the next press settles the old row and reports "used, verify".
-    shop.sim.faults.clear()
-    third = await r.redeem(shop.member, shop.offer)
-    assert third.kind is OutcomeKind.ALREADY_USED_VERIFY
-    assert states(journal) == [("verified-redeemed", "GatewayTimeout")]
-    assert shop.redeem_posts() == 1
+    assert again.kind is OutcomeKind.CHECKING and not again.apply
+    assert shop.redeem_posts() == 2
+    shop.sim.faults.clear()  # Engage answers re-reads again
+    await r.drain()
+    assert told.kinds == [OutcomeKind.VERIFIED_REDEEMED]
+    assert told.outcomes[0].journal_id == out.journal_id
+    assert states(journal) == [("verified-redeemed", "GatewayTimeout"),
+                               ("rejected", "PromotionAlreadyRedeemed")]
 
 
-async def test_malformed_reread_leaves_unknown(shop: Shop, journal: Journal,
-                                               redeemer: RedeemerFactory) -> None:
+async def test_engage_silent_for_the_whole_window_stays_unknown(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    r = redeemer(settle_window=0.4)
+    told = Told(r)
     shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=True))
     shop.sim.faults.add(Fault("malformed_json", method="GET", path=PROMOTIONS, times=None))
-    out = await redeemer().redeem(shop.member, shop.offer)
-    assert out.kind is OutcomeKind.UNKNOWN
-    assert states(journal) == [("unknown", "ConnectionLost")]
-    assert shop.redeem_posts() == 1
+    assert (await r.redeem(shop.member, shop.offer)).kind is OutcomeKind.CHECKING
+    await r.drain()
+    assert told.kinds == [OutcomeKind.UNKNOWN] and not told.outcomes[0].apply
+    assert states(journal) == [("unknown", "ConnectionLost")]  # for the next reconcile
 
 
 # --- reconciliation ------------------------------------------------------------------------------
@@ -436,21 +565,50 @@ async def test_reconcile_resolves_rows_left_pending_or_unknown(
                          offer_id="x", promotion_id=None, offer_name="n", value_applied="v")
     journal.set_state(done, JournalState.REDEEMED)
 
-    report = await redeemer().reconcile()
-    assert (report.resolved, report.unresolved) == (2, 0)
+    r = redeemer(settle_window=0.0)  # every window is over
+    told = Told(r)
+    report = await r.reconcile()
+    assert (report.resolved, report.unresolved, report.checking) == (2, 0, 0)
     assert (report.redeemed, report.not_redeemed) == (1, 1)
     assert journal.get(used).state is JournalState.VERIFIED_REDEEMED
     assert journal.get(active).state is JournalState.VERIFIED_NOT_REDEEMED
     assert journal.get(done).state is JournalState.REDEEMED
     assert journal.unresolved() == []
+    assert sorted(told.kinds) == sorted([OutcomeKind.VERIFIED_REDEEMED,
+                                         OutcomeKind.NOT_REDEEMED])
     assert shop.redeem_posts() == 0  # reconciliation only reads
+
+
+async def test_reconcile_keeps_a_row_inside_its_window_unknown_and_checks_it(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    # Reproduction 2, second half: a crash left 'pending'; at start the offer is still active,
+    # but Engage may still commit. On main: verified-not-redeemed at once, never looked at again.
+    row = _crash_row(journal, shop.member, shop.offer)
+    r = redeemer(settle_window=1.0, recheck_delays=(0.2,))
+    told = Told(r)
+    report = await r.reconcile()
+    assert (report.resolved, report.unresolved, report.checking) == (0, 1, 1)
+    assert journal.get(row).state is JournalState.UNKNOWN
+    shop.another_till_redeems()  # Engage finishes the crashed till's request: a late commit
+    await r.drain()
+    assert told.kinds == [OutcomeKind.VERIFIED_REDEEMED]
+    assert journal.get(row).state is JournalState.VERIFIED_REDEEMED
+
+
+async def test_reconcile_a_row_used_before_it_started_is_already_used(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    till_a_redeemed_it(shop, minutes_ago=3)
+    row = _crash_row(journal, shop.member, shop.offer)
+    report = await redeemer().reconcile()
+    assert (report.resolved, report.redeemed, report.not_redeemed) == (1, 0, 1)
+    assert journal.get(row).state is JournalState.VERIFIED_NOT_REDEEMED
 
 
 async def test_reconcile_with_engage_down_keeps_rows_and_marks_pending_unknown(
         sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
     row = _crash_row(journal, shop.member, shop.offer)
     sim.stop()
-    report = await redeemer().reconcile()
+    report = await redeemer(settle_window=0.0).reconcile()
     assert (report.resolved, report.unresolved) == (0, 1)
     assert journal.get(row).state is JournalState.UNKNOWN
 
@@ -459,7 +617,7 @@ async def test_reconcile_and_redeem_exclude_each_other(shop: Shop, journal: Jour
                                                        redeemer: RedeemerFactory) -> None:
     _crash_row(journal, shop.member, shop.offer)
     shop.sim.faults.add(Fault("latency", method="GET", path=PROMOTIONS, latency=0.3))
-    r = redeemer()
+    r = redeemer(settle_window=0.0)
     task = asyncio.create_task(r.reconcile())
     await async_wait_until(lambda: r.in_flight, what="reconcile to start")
     with pytest.raises(RedeemInProgress):
@@ -541,10 +699,15 @@ async def test_sigkill_between_pending_and_the_answer_is_reconciled(
     else:
         assert not shop.used_in_engage()
     with Journal(path) as journal:
-        report = await Redeemer(client, journal, store="Centrum", terminal="till-2").reconcile()
-        assert (report.resolved, report.unresolved) == (1, 0)
+        r = Redeemer(client, journal, store="Centrum", terminal="till-2")  # 5 min window
+        report = await r.reconcile()
         (row,) = journal.rows()
-        want = JournalState.VERIFIED_REDEEMED if committed else JournalState.VERIFIED_NOT_REDEEMED
-        assert row.state is want
+        if committed:  # redeemedOn inside the dead attempt's window: ours
+            assert (report.resolved, report.unresolved) == (1, 0)
+            assert row.state is JournalState.VERIFIED_REDEEMED
+        else:  # still active, and Engage may yet commit it: no verdict inside the window
+            assert (report.resolved, report.unresolved, report.checking) == (0, 1, 1)
+            assert row.state is JournalState.UNKNOWN
+        await r.aclose()
         assert row.offer_id == shop.offer.id and row.masked_card == MASKED
     assert shop.redeem_posts() == 1  # the dead child's only; reconciliation never POSTs

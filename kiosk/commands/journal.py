@@ -8,7 +8,6 @@ import io
 import json
 import re
 import sqlite3
-import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -126,7 +125,11 @@ def _settings_journal_path(config: Path | None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none."""
+    """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none.
+
+    A missing, unreadable or damaged journal is one line on stderr and exit 2: "no
+    redemptions recorded" must only ever mean an empty journal.
+    """
     try:
         since = parse_since(args.since) if getattr(args, "since", None) else None
     except ValueError as exc:
@@ -138,15 +141,17 @@ def main(args: argparse.Namespace) -> int:
         except ValueError:
             valid = ", ".join(s.value for s in JournalState)
             raise UsageError(f"--state: use one of {valid}") from None
-    path = args.path or _settings_journal_path(getattr(args, "config", None))
-    rows: list[JournalRow] = []
-    if Path(path).exists():
-        try:
-            with Journal(Path(path), create=False) as journal:
-                rows = journal.rows(since=since, states=states)
-        except (sqlite3.DatabaseError, JournalError) as exc:
-            print(f"kiosk: journal {path}: {exc}", file=sys.stderr)
-            return 1
+    path = Path(args.path or _settings_journal_path(getattr(args, "config", None)))
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "no such file"
+        raise UsageError(f"journal {path}: {what} (check --path, or KIOSK_JOURNAL_PATH)")
+    try:
+        with Journal(path, create=False) as journal:
+            rows = journal.rows(since=since, states=states)
+    except (OSError, sqlite3.Error, JournalError) as exc:
+        reason = str(exc).removeprefix(f"journal {path.name}: ")
+        raise UsageError(f"journal {path}: can't be read ({reason}); check the file's "
+                         "permissions, or ask IT") from None
     fmt = getattr(args, "format", "table") or "table"
     out = {"table": format_table, "csv": format_csv, "json": format_json}[fmt](rows)
     print(out)

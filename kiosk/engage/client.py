@@ -1,7 +1,14 @@
 """The Engage client: one pooled ``httpx.AsyncClient``, typed answers, typed errors.
 
 Lookups (GETs) run under one overall deadline and retry connection failures, 5xx and 429 with
-capped exponential backoff and full jitter. Anything that changes state (POST/PUT/DELETE, above
+capped exponential backoff and full jitter. A caller that is cancelled (a new scan cancels the
+lookup in flight) never cancels httpx itself: cancelled requests can leave httpcore's pool
+holding slots for ever (encode/httpcore#1093), until every request fails with PoolTimeout.
+Each exchange waits for one of our own ``MAX_CONNECTIONS`` slots (safe to cancel), then runs
+as its own task that the caller only awaits through ``asyncio.shield``; a cancelled caller
+leaves at once and the exchange finishes (or times out) by itself, returning its connection.
+
+Anything that changes state (POST/PUT/DELETE, above
 all the redeem) is sent once, and a second time only when the connection failed before a byte
 left. Nothing this module raises or logs carries a URL query, a looked-up value or the API key.
 """
@@ -85,6 +92,8 @@ _VOUCHER_LISTS: dict[str, str] = {
 PROMOTION_REDEEM_APIS: tuple[str, ...] = ("v2", "v3")
 
 _MULTICHANNELS = "/api/v2/promotions/multichannels"
+#: Requests in flight at once (our slots) = httpx's pool size: httpx never queues for one.
+MAX_CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,7 @@ class ClientTimeouts:
     write: float = 5.0
     pool: float = 3.0
     lookup_deadline: float = 5.0
-    redeem_read: float = 20.0
+    redeem_read: float = 60.0  # Voyado: at least 60 s (Engage may finish a redeem late)
 
     def for_httpx(self, read: float | None = None) -> httpx.Timeout:
         """The httpx timeout, optionally with another read timeout."""
@@ -226,7 +235,7 @@ class EngageClient:
                      "Content-Type": "application/json", "Accept": "application/json"},
             timeout=self._timeouts.for_httpx(),
             # Scans come minutes apart: keep connections long enough not to reconnect each time.
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4,
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=4,
                                 keepalive_expiry=keepalive_expiry),
             verify=verify,
             transport=transport,
@@ -235,6 +244,8 @@ class EngageClient:
             trust_env=False,
             follow_redirects=False,
         )
+        self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self._exchanges: set[asyncio.Task[httpx.Response]] = set()
 
     def __repr__(self) -> str:
         return f"EngageClient(base_url={self.base_url!r})"
@@ -245,8 +256,22 @@ class EngageClient:
         return _safe_base(self._base_url)
 
     async def aclose(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections (exchanges a cancelled caller left running first)."""
+        for task in list(self._exchanges):
+            task.cancel()
+        await asyncio.gather(*self._exchanges, return_exceptions=True)
         await self._http.aclose()
+
+    def pool_stats(self) -> dict[str, int]:
+        """Exchanges running (awaited or left by a cancelled caller), free slots, and the
+        connections httpcore's pool holds (-1 if this httpx doesn't say)."""
+        transport = getattr(self._http, "_transport", None)
+        transport = getattr(transport, "inner", transport)  # a benchmark's timing wrapper
+        pool = getattr(transport, "_pool", None)
+        connections = getattr(pool, "connections", None)
+        return {"exchanges": len(self._exchanges), "free_slots": self._slots._value,
+                "connections": len(connections) if connections is not None else -1,
+                "limit": MAX_CONNECTIONS}
 
     async def __aenter__(self) -> EngageClient:
         return self
@@ -463,7 +488,7 @@ class EngageClient:
         content = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         start = time.perf_counter()
         try:
-            response = await self._http.request(
+            response = await self._exchange(
                 method, path, params=params, content=content,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT)
         except httpx.TransportError as exc:
@@ -479,6 +504,25 @@ class EngageClient:
         why = f"{name} (TLS: {error.reason})" if isinstance(error, TlsError) else name
         _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, why)
         raise error
+
+    async def _exchange(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """``httpx.AsyncClient.request`` out of reach of the caller's cancellation."""
+        try:  # cancelling this wait is harmless: nothing has reached httpx yet
+            async with asyncio.timeout(self._timeouts.pool):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise httpx.PoolTimeout("no free connection slot") from None
+        task = asyncio.get_running_loop().create_task(self._http.request(method, path, **kw))
+        self._exchanges.add(task)
+
+        def finished(t: asyncio.Task[httpx.Response]) -> None:
+            self._exchanges.discard(t)
+            self._slots.release()
+            if not t.cancelled():
+                t.exception()  # retrieved: a caller that left must not cause a warning
+
+        task.add_done_callback(finished)
+        return await asyncio.shield(task)
 
     async def _get(self, template: str, path: str, *, params: Mapping[str, str] | None = None,
                    deadline: float | None = None, retries: int | None = None,

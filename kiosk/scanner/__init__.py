@@ -16,8 +16,21 @@ from kiosk.scanner.barcode import (
     parse_scan,
     strip_controls,
 )
-from kiosk.scanner.serial_reader import ScannerState, SerialScanner, scanner_from_settings
+from kiosk.scanner.state import ScannerState
 from kiosk.scanner.wedge import WedgeBuffer, WedgeScan
+
+#: Names from ``serial_reader``, imported on first use: it loads pyserial, which a till whose
+#: scanner is a keyboard wedge (no ``KIOSK_SCANNER_PORT``) never needs at start.
+_SERIAL = frozenset({"SerialScanner", "scanner_from_settings"})
+
+
+def __getattr__(name: str) -> object:
+    if name in _SERIAL:
+        from kiosk.scanner import serial_reader
+
+        return getattr(serial_reader, name)
+    raise AttributeError(f"module 'kiosk.scanner' has no attribute {name!r}")
+
 
 __all__ = [
     "Accepted", "CardRules", "Debouncer", "Rejected", "ScanGate", "ScannerState", "SerialScanner",

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import serial
@@ -23,6 +22,7 @@ import serial
 from kiosk.i18n import N_, _
 from kiosk.scanner.barcode import UNREADABLE
 from kiosk.scanner.ports import resolve_port
+from kiosk.scanner.state import ScannerState
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +35,6 @@ try:
 except ImportError:  # Windows: no termios
     PORT_ERRORS = (OSError,)
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
-
-
-class ScannerState(StrEnum):
-    """What the status bar shows about the serial scanner."""
-
-    OFF = "off"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
 
 
 @dataclass(frozen=True)

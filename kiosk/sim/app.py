@@ -315,7 +315,8 @@ class EngageApp:
         q = _query
 
         def redeem(r: Request, body: Any) -> Any:
-            return s.redeem(r.path_params["instance_id"], body, r.path_params.get("contact_id"))
+            return s.redeem(r.path_params["instance_id"], body, r.path_params.get("contact_id"),
+                            client=r.headers.get("user-agent"))
 
         def assign_v3(r: Request, body: Any) -> Any:
             b = body if isinstance(body, dict) else {}

@@ -106,6 +106,12 @@ def now() -> datetime:
     return datetime.now(TZ).replace(microsecond=0)
 
 
+def now_ms() -> datetime:
+    """The current time in the tenant's zone, to the millisecond (a redemption's stamp)."""
+    t = datetime.now(TZ)
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
 def end_of_day(d: date) -> datetime:
     """Engage promotions end at 23:59:59 local time on their last day."""
     return datetime.combine(d, time(23, 59, 59), TZ)

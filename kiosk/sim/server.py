@@ -153,6 +153,11 @@ class Simulator:
         """TCP connections accepted since start."""
         return self._conns.opened
 
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open right now (closed ones leave at the server's next loop turn)."""
+        return len(self._conns.by_client)
+
     def start(self, timeout: float = 5.0) -> str:
         """Serve on a background thread; returns the URL once the server accepts connections."""
         if self._thread is not None:

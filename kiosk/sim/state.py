@@ -27,6 +27,7 @@ from kiosk.sim.rules import (
     start_of_day,
 )
 from kiosk.sim.rules import now as _now
+from kiosk.sim.rules import now_ms as _now_ms
 
 _ID_NAMESPACE = uuid.UUID("6c1f8a52-4f3e-4b7a-9a0e-5d2b8c1e7f30")  # stable ids for seeded data
 
@@ -72,6 +73,17 @@ class _Instance:
     redeemed_channel: str | None = None
 
 
+@dataclass(frozen=True)
+class Redemption:
+    """One redemption as the simulator committed it: when, on which channel, and by whom
+    (``client``: the request's User-Agent; for tests that need to know which till it was)."""
+
+    instance_id: str
+    redeemed_on: datetime
+    channel: str
+    client: str | None
+
+
 @dataclass
 class _Ids:
     """Random ids normally; deterministic ones while seeding, so a restart keeps the demo's ids."""
@@ -98,11 +110,15 @@ class SimState:
     currency: str = "SEK"
     include_expired: bool = False
     clock: Callable[[], datetime] = field(default=_now, repr=False)
+    #: stamps ``redeemedOn``; None: to the millisecond (as Engage's .NET timestamps carry
+    #: them), or ``clock`` when a test set its own
+    redeem_clock: Callable[[], datetime] | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _contacts: dict[str, _Contact] = field(default_factory=dict, init=False, repr=False)
     _templates: dict[str, _Template] = field(default_factory=dict, init=False, repr=False)
     _instances: dict[str, _Instance] = field(default_factory=dict, init=False, repr=False)
     _ids: _Ids = field(default_factory=_Ids, init=False, repr=False)
+    _redemptions: list[Redemption] = field(default_factory=list, init=False, repr=False)
     #: reward vouchers and point accounts (``kiosk.sim.rewards``)
     rewards: Rewards = field(init=False, repr=False)
 
@@ -119,6 +135,7 @@ class SimState:
             self._contacts.clear()
             self._templates.clear()
             self._instances.clear()
+            self._redemptions.clear()
             self.rewards.clear()
             if self.seed is not None:
                 self._load(self.seed)
@@ -193,11 +210,12 @@ class SimState:
                   channels: Iterable[str] = ("POS",), instruction: str | None = None,
                   expires_on: datetime | date | None = None, redeemed: bool = False,
                   heading: str | None = None, description: str | None = None,
-                  external_id: str | None = None) -> str:
+                  external_id: str | None = None, redeemed_on: datetime | None = None) -> str:
         """Create an Active template and assign it to the contact; returns the instance id.
 
         ``value``: PERCENT a number, MONEY an amount in the tenant currency, else text.
         ``expires_on`` may lie in the past (an expired offer); a date means its 23:59:59.
+        ``redeemed`` seeds it used now; ``redeemed_on`` seeds it used at that time.
         """
         if isinstance(expires_on, date) and not isinstance(expires_on, datetime):
             expires_on = end_of_day(expires_on)
@@ -206,7 +224,8 @@ class SimState:
         with self._lock:
             return self._seed_offer(
                 contact_id, name=name, channels=chans, expires_on=expires_on,
-                redeemed_on=self.clock() if redeemed else None, external_id=external_id,
+                redeemed_on=redeemed_on or (self.clock() if redeemed else None),
+                external_id=external_id,
                 heading=heading, description=description,
             )
 
@@ -338,8 +357,18 @@ class SimState:
                 out.append(self._instance_wire(inst))
             return out
 
-    def redeem(self, instance_id: str, body: Any, contact_id: str | None = None) -> dict[str, Any]:
-        """Redeem an instance once on a channel; returns the redeemed instance."""
+    def redemptions(self) -> list[Redemption]:
+        """Every redemption committed through :meth:`redeem`, oldest first."""
+        with self._lock:
+            return list(self._redemptions)
+
+    def redeem(self, instance_id: str, body: Any, contact_id: str | None = None, *,
+               client: str | None = None) -> dict[str, Any]:
+        """Redeem an instance once on a channel; returns the redeemed instance.
+
+        Every redemption records ``redeemedOn`` (to the millisecond) and, for tests, the
+        ``client`` that sent it (see :meth:`redemptions`).
+        """
         channel = body.get("redemptionChannel") if isinstance(body, dict) else None
         if channel not in CHANNELS:
             raise SimError(400, "NotAValidRedemptionChannel",
@@ -363,8 +392,10 @@ class SimState:
                 raise SimError(409, "PromotionAlreadyRedeemed", "The promotion is already redeemed")
             if inst.expires_on is not None and inst.expires_on < self.clock():
                 raise SimError(409, "PromotionExpired", "The promotion has expired")
-            inst.redeemed_on = self.clock()
+            stamp = self.redeem_clock or (_now_ms if self.clock is _now else self.clock)
+            inst.redeemed_on = stamp()
             inst.redeemed_channel = channel
+            self._redemptions.append(Redemption(inst.id, inst.redeemed_on, channel, client))
             return self._instance_wire(inst)
 
     def assign(self, contact_id: Any, promotion_id: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -39,8 +39,8 @@ from kiosk.redeem import (
 )
 from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
-from kiosk.scanner.serial_reader import ScannerState
-from kiosk.ui import messages_text
+from kiosk.scanner.state import ScannerState
+from kiosk.ui import heap, messages_text
 from kiosk.ui.console_theme import apply_console_theme
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -50,6 +50,7 @@ from kiosk.ui.messages import (
     RawScan,
     RecheckEngage,
     RedeemFinished,
+    RedeemSettled,
     ScannerJunk,
     ScannerStatus,
     StartOver,
@@ -76,6 +77,10 @@ LOCKED_KEYS = "ctrl+q,ctrl+c,ctrl+p,ctrl+z,ctrl+backslash"
 #: Seconds a new confirmation or result ignores Enter/any key (``kiosk run`` uses this): an
 #: Enter pressed twice must not confirm unread, nor wipe a result before staff have seen it.
 KEY_GUARD = 0.5
+#: Seconds after start-up when the heap is frozen (``tune_gc``), and of quiet on the scan
+#: screen before the last customer's garbage is collected.
+SETTLE_HEAP_AFTER = 2.0
+IDLE_COLLECT_AFTER = 3.0
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -105,7 +110,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
-                 key_guard: float = 0.0, console: bool | None = None,
+                 key_guard: float = 0.0, console: bool | None = None, tune_gc: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         settings = services.settings
         # Before anything builds text: the staff's language for every screen and offer.
@@ -136,6 +141,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
+        self._settle_notices: list[str] = []
+        #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
+        self.tune_gc = tune_gc
+        self._garbage_since_collect = False
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:
@@ -159,14 +168,33 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
-        self._reconcile()
+        # Answers a background check settles ("not confirmed yet" -> the answer) come back here.
+        self.services.redeemer.add_listener(self._settled)
+        # After the first frame: the scan screen is up before the Engage client is even built.
+        self.call_after_refresh(self._reconcile)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
+        if self.tune_gc:
+            heap.tune()
+            # After the first frame and the start-up checks: what lives now lives all shift.
+            self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
+            self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
+        if len(self.screen_stack) > 1:
+            self._garbage_since_collect = True
+        elif (self._garbage_since_collect and not self.busy_text and not self.redeeming
+                and self._clock() - self._last_input >= IDLE_COLLECT_AFTER):
+            self._garbage_since_collect = False
+            heap.collect()
 
     async def on_unmount(self) -> None:
         if self._scanner is not None:
             self._scanner.stop()
+        # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
+        await self.services.redeemer.aclose()
         if self.services.engage is not None:
             await self.services.engage.aclose()
 
@@ -286,10 +314,12 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         await self.push_screen(self._result(messages_text.for_error(message.error)))
 
-    def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
+    def _result(self, text: messages_text.StaffMessage, member: Member | None = None, *,
+                offer_id: str | None = None, provisional: bool = False,
                 undoable: Undoable | None = None) -> ResultScreen:
         return ResultScreen(text, member, undoable=undoable, cursor_blink=self.cursor_blink,
-                            guard=self.key_guard, clock=self._clock)
+                            guard=self.key_guard, clock=self._clock, offer_id=offer_id,
+                            provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
@@ -340,9 +370,14 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str) -> None:
-        """A one-line warning for the scan screen."""
+    def add_notice(self, text: str, *, keep: int = 5) -> None:
+        """A one-line warning for the scan screen (settled answers: the latest ``keep``)."""
         self.services.notices.append(text)
+        self._settle_notices.append(text)
+        while len(self._settle_notices) > keep:
+            old = self._settle_notices.pop(0)
+            if old in self.services.notices:
+                self.services.notices.remove(old)
         self._refresh_notices()
 
     def _refresh_notices(self) -> None:
@@ -413,15 +448,37 @@ class KioskApp(App[int], inherit_bindings=False):
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
+        provisional = not message.outcome.final
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(self._result(text, message.member,
-                                                _undoable(message.offer, message.outcome)))
+            await self.push_screen(self._result(text, message.member, offer_id=message.offer.id,
+                                                provisional=provisional,
+                                                undoable=_undoable(message.offer,
+                                                                   message.outcome)))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
                         title=text.title, severity=_toast_severity(text.severity), timeout=30)
+
+    def _settled(self, outcome: RedeemOutcome[Any]) -> None:
+        self.post_message(RedeemSettled(outcome))
+
+    async def on_redeem_settled(self, message: RedeemSettled) -> None:
+        """A "not confirmed yet" got its answer: on the result screen if it is still showing,
+        otherwise as a notice on the scan screen (the member may have gone)."""
+        outcome = message.outcome
+        text = messages_text.for_outcome(outcome)
+        screen = self.screen
+        if isinstance(screen, ResultScreen) and screen.provisional \
+                and screen.offer_id == outcome.offer.id:
+            await screen.show(text)
+            return
+        line = _("{card}, {offer}: {answer}").format(
+            card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
+        self.add_notice(line)
+        self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
+                    severity=_toast_severity(text.severity), timeout=30)
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     @on(ResultScreen.UndoRequested)

@@ -39,7 +39,6 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.breaker import CircuitBreaker
     from kiosk.lookup import MemberLookup
     from kiosk.redeem import Redeemer
-    from kiosk.scanner.serial_reader import scanner_from_settings
     from kiosk.ui.services import KioskServices
 
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
@@ -48,8 +47,14 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                           now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
                           currency=settings.currency)
     redeemer = Redeemer(client, journal, store=settings.store_name,
-                        terminal=settings.terminal_name, breaker=breaker)
-    factory = partial(scanner_from_settings, settings) if settings.scanner_port else None
+                        terminal=settings.terminal_name, breaker=breaker,
+                        settle_window=settings.redeem_settle_window,
+                        recheck_delays=settings.redeem_recheck_delays)
+    factory = None
+    if settings.scanner_port:  # pyserial is imported only for a serial scanner
+        from kiosk.scanner.serial_reader import scanner_from_settings
+
+        factory = partial(scanner_from_settings, settings)
     app_lookup: Any = lookup
     app_redeemer: Any = redeemer
     if metrics is not None:
@@ -72,39 +77,77 @@ def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -
                     clock=clock)
 
 
-def make_client(settings: Settings) -> Any:
-    """One Engage client per process, with the configured timeouts and TLS."""
+def make_client(settings: Settings, *, verify: Any = None) -> Any:
+    """One Engage client per process, with the configured timeouts and TLS (``verify``: a
+    context already made from the settings, else made here)."""
     from kiosk.engage.client import ClientTimeouts, EngageClient
 
     timeouts = ClientTimeouts(lookup_deadline=settings.engage_timeout,
                               redeem_read=settings.engage_redeem_timeout)
-    verify: Any = settings.ssl_context() if settings.engage_url.startswith("https") else True
+    if verify is None:
+        verify = _verify(settings)
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
                         verify=verify, proxy=settings.engage_proxy,
                         promotion_redeem_api=settings.promotion_redeem_api)
 
 
+def _verify(settings: Settings) -> Any:
+    return settings.ssl_context() if settings.engage_url.startswith("https") else True
+
+
+def deferred_client(settings: Settings) -> Any:
+    """The Engage client, built on first use (httpx isn't imported before the scan screen is
+    up); the settings it needs are checked now, so a bad key or CA bundle still stops the
+    start with one line (``ConfigError``)."""
+    from kiosk.engage.deferred import DeferredClient
+
+    settings.api_key()
+    verify = _verify(settings)
+    return DeferredClient(lambda: make_client(settings, verify=verify))
+
+
 def open_journal(path: Path) -> Any:
-    """The journal, or one line naming the setting (exit 2) when it can't be opened: an
-    unwritable directory or a file that isn't a journal must not end in a traceback."""
+    """The journal, checked (``PRAGMA quick_check`` and one real write), or one line naming
+    the file and what to do (exit 2): the kiosk must not start on a journal that can't
+    record redemptions, nor end in a traceback."""
     import sqlite3
 
     from kiosk.journal import Journal, JournalError
 
+    where = f"KIOSK_JOURNAL_PATH: the journal {path}"
+    damaged = f"{where} is damaged ({{}}); move it aside for IT and start again (a new " \
+        "journal is created)"
     try:
-        return Journal(path)  # it creates a missing directory 0700 (the journal names members)
+        journal = Journal(path)  # it creates a missing directory 0700 (the journal names members)
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+        if type(exc) is sqlite3.DatabaseError:  # "not a database", "disk image is malformed"
+            raise ConfigError(damaged.format(reason)) from None
         raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
                           ) from None
+    try:
+        journal.check()
+    except JournalError as exc:
+        journal.close()
+        kind, _, reason = str(exc).partition(": ")
+        if kind == "damaged":
+            raise ConfigError(damaged.format(reason)) from None
+        raise ConfigError(f"{where} is not writable ({reason}); free disk space, or let the "
+                          "kiosk's user write the file and its folder") from None
+    return journal
 
 
 def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
            log_path: Path | None = None) -> int:
     """Open the journal, build the services and run the app until staff leave; its status."""
-    from kiosk.ui.app import KEY_GUARD, KioskApp
+    from concurrent.futures import ThreadPoolExecutor
 
-    journal = open_journal(settings.journal_path)
+    # The journal check reads every page (SQLite releases the GIL): overlap it with imports.
+    with ThreadPoolExecutor(1, thread_name_prefix="journal-check") as pool:
+        opening = pool.submit(open_journal, settings.journal_path)
+        from kiosk.ui.app import KEY_GUARD, KioskApp
+
+        journal = opening.result()
     writer = None
     try:
         metrics = None
@@ -113,9 +156,9 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
 
             metrics = KioskMetrics(journal_path=settings.journal_path)
             writer = MetricsWriter(metrics, settings.metrics_file)
-        services = build_services(settings, make_client(settings), journal,
+        services = build_services(settings, deferred_client(settings), journal,
                                   demo_cards=demo_cards, log_path=log_path, metrics=metrics)
-        app: KioskApp = KioskApp(services, key_guard=KEY_GUARD)
+        app: KioskApp = KioskApp(services, key_guard=KEY_GUARD, tune_gc=True)
         if writer is not None:
             writer.start()  # its own thread, off the app's event loop
         app.run(mouse=False)

@@ -7,14 +7,14 @@ or ``StartOver`` below; the app handles them. Nothing below the app calls the ap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from textual.message import Message
 
 from kiosk.offers import Member, Offer
 from kiosk.redeem import RedeemOutcome, UndoOutcome
 from kiosk.rewards import Benefit
-from kiosk.scanner.serial_reader import ScannerState
+from kiosk.scanner.state import ScannerState
 
 #: Where a scan came from.
 ScanSource = Literal["serial", "wedge", "typed"]
@@ -94,3 +94,11 @@ class StartOver(Message):
 
 class RecheckEngage(Message):
     """Staff asked for Engage to be checked now (diagnostics)."""
+
+
+@dataclass
+class RedeemSettled(Message):
+    """A background check settled a redemption that was "not confirmed yet" (or a reconcile
+    settled one from an earlier run); ``outcome`` is the Redeemer's ``RedeemOutcome``."""
+
+    outcome: RedeemOutcome[Any]

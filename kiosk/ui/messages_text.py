@@ -155,31 +155,52 @@ def success(offer: Benefit) -> StaffMessage:
                         "success", big=offer.apply_text)
 
 
+#: The redeem couldn't be journaled, so nothing was sent (disk full, journal unwritable).
+JOURNAL_FAILED_TITLE = N_("Not sent — this till can't record redemptions (disk full or journal "
+                          "unwritable)")
+JOURNAL_FAILED_BODY = N_("Continue the sale without offers; tell IT.")
+
+
+def checking() -> StaffMessage:
+    """Engage hasn't confirmed yet and may still commit: the screen changes when it settles."""
+    return StaffMessage(_("Not confirmed yet — don't apply; checking…"),
+                        _("Engage hasn't confirmed this redemption yet. Don't apply the offer: "
+                          "the kiosk keeps checking, and this screen changes by itself when "
+                          "Engage has answered."), "warning")
+
+
 def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
     """The staff message for a redemption's outcome (an offer's or a voucher's)."""
     kind = outcome.kind
+    when = outcome.redeemed_on
     if outcome.apply:
         return success(outcome.offer)
+    if kind is OutcomeKind.CHECKING:
+        return checking()
+    if kind is OutcomeKind.JOURNAL_FAILED:
+        return StaffMessage(_(JOURNAL_FAILED_TITLE), _(JOURNAL_FAILED_BODY))
     if kind is OutcomeKind.NOT_REDEEMED:
-        if outcome.retry_allowed:
-            return StaffMessage(_("Not redeemed: try again"),
-                                _("Engage did not redeem the offer. Don't apply it. "
-                                  "You may try once more."), "warning")
         return StaffMessage(_("Not redeemed"),
-                            _("Engage did not redeem the offer. Don't apply it, and don't try "
-                              "again: ask the store manager to check the offer in Engage."))
+                            _("Engage did not redeem the offer. Don't apply it. You may try "
+                              "again."), "warning")
     if kind is OutcomeKind.UNKNOWN:
-        return StaffMessage(_("Outcome unknown: don't apply"),
-                            _("We couldn't confirm with Engage whether the offer was used. "
-                              "Don't apply it without checking. The attempt is in the journal."))
-    if kind is OutcomeKind.ALREADY_USED_VERIFY:
-        body = (_("Engage says this offer was used on {when}, possibly by an earlier attempt "
-                  "or another till. Check before applying it.")
-                if outcome.redeemed_on else
-                _("Engage says this offer was used, possibly by an earlier attempt or another "
-                  "till. Check before applying it."))
-        return StaffMessage(_("Already used: verify"),
-                            body.format(when=_when(outcome.redeemed_on)), "warning")
+        return StaffMessage(_("Not confirmed — don't apply"),
+                            _("Engage never confirmed this redemption. Don't apply the offer; "
+                              "the attempt is kept for IT to check in Engage."))
+    if kind is OutcomeKind.ALREADY_USED and outcome.by_this_till:
+        return StaffMessage(_("Already redeemed at this till"),
+                            _("This till already redeemed this offer on {when}. Don't apply it "
+                              "again.").format(when=_when(when)))
+    if kind is OutcomeKind.ALREADY_USED:
+        body = (_("Engage says this offer was already used on {when}. Don't apply it.")
+                .format(when=_when(when)) if when else
+                _("Engage says this offer has already been used. Don't apply it."))
+        return StaffMessage(_("Already used — don't apply"), body)
+    if kind is OutcomeKind.USED_CHECK:
+        return StaffMessage(_("Used — check before applying"),
+                            _("Engage shows this offer as used but not when, so the kiosk can't "
+                              "tell whether this attempt used it. Don't apply it unless the "
+                              "store manager confirms in Engage."), "warning")
     error = outcome.error
     msg = for_error(error if error is not None else Exception())
     if isinstance(error, e.PromotionAlreadyRedeemed) and outcome.redeemed_on:

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.config import Settings
 from kiosk.lookup import MemberLookup
 from kiosk.offers import Member
 from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
 from kiosk.rewards import Benefit
-from kiosk.scanner.serial_reader import ScannerState
+from kiosk.scanner.state import ScannerState
 from kiosk.staff_pin import PinResult
 
 
@@ -26,6 +26,8 @@ class RedeemService(Protocol):
     async def redeem(self, member: Member, offer: Benefit) -> RedeemOutcome[Benefit]: ...
     async def undo(self, journal_id: int) -> UndoOutcome: ...
     async def reconcile(self) -> ReconcileReport: ...
+    def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class JournalCounts(Protocol):

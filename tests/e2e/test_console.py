@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_tmux import ANNA, SESSION, Terminal
-from tests.support import wait_until
+from tests.support import console_font, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,13 +29,7 @@ pytestmark = [
                        reason="tmux is not installed (.ci/run installs it)"),
 ]
 
-FONT_TABLE = Path(__file__).parent.parent / "data" / "Lat15-Terminus16.unicode.txt"
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
-
-
-def font_repertoire() -> set[str]:
-    return {chr(int(line.split()[0][2:], 16)) for line in
-            FONT_TABLE.read_text(encoding="utf-8").splitlines() if line.startswith("U+")}
 
 
 def sgr_params(pane: str) -> list[list[int]]:
@@ -126,7 +120,7 @@ def wait_selected(term: Terminal, text: str) -> str:
 def test_console_attributes_and_characters(start: Callable[..., Terminal]) -> None:
     """Scan (and a toast), offers, confirm and result under TERM=linux: base colours only, a
     visible reverse-video selection that follows the arrow keys, every character in the font."""
-    font = font_repertoire()
+    font = console_font()
     term = start(TERM="linux")
     screens = {"scan": term.wait_for("Scan the member's card", "Engage: connected", timeout=12)}
     screens["scan"] = styled(term)

@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,6 +31,7 @@ from kiosk.engage.errors import (
     RateLimited,
     ServerError,
 )
+from kiosk.sim import Simulator
 
 API_KEY = "mock-key-5f1e2d"
 CARD = "2012345678903"
@@ -417,21 +419,30 @@ async def test_every_call_carries_the_headers(make_client: ClientFactory) -> Non
     assert headers["content-type"] == "application/json"
 
 
-async def test_a_ca_bundle_path_becomes_a_verifying_ssl_context() -> None:
-    import ssl
+async def test_a_ca_bundle_path_becomes_a_verifying_ssl_context(sim: Simulator,
+                                                                 tmp_path: Path) -> None:
+    """A CA file path (what KIOSK_ENGAGE_CA_BUNDLE names) trusts that CA and verifies with it:
+    checked by real handshakes, not by reading httpx's pool."""
     import warnings
 
     import certifi
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # httpx 0.28 deprecates verify=<path>
-        client = EngageClient("https://tenant.voyado.test", API_KEY, verify=certifi.where())
-    try:
-        pool = client._http._transport._pool  # type: ignore[attr-defined]
-        assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
-        assert pool._ssl_context.check_hostname
-    finally:
-        await client.aclose()
+    from kiosk.engage.errors import CertificateUntrusted
+    from tests.tls_front import Certs, TlsFront
+
+    certs = Certs.make()
+    with TlsFront(sim, certs.good()) as front:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # httpx 0.28 deprecates verify=<path>
+            trusting = EngageClient(front.url, sim.api_key, verify=str(certs.ca_file(tmp_path)))
+            public_cas = EngageClient(front.url, sim.api_key, verify=certifi.where())
+        try:
+            assert await trusting.ping() > 0
+            with pytest.raises(CertificateUntrusted):  # verification is on, with that bundle
+                await public_cas.ping()
+        finally:
+            await trusting.aclose()
+            await public_cas.aclose()
 
 
 async def test_a_per_call_deadline_overrides_the_default(make_client: ClientFactory) -> None:

@@ -52,7 +52,8 @@ def services(engage: EngageClient, journal: Journal, settings: Settings) -> Kios
     return KioskServices(
         lookup=MemberLookup(engage, breaker=breaker),
         redeemer=Redeemer(engage, journal, store="Test Store", terminal="Till 1",
-                          verify_delays=(0.05, 0.1), verify_deadline=2.0, breaker=breaker),
+                          recheck_delays=(0.05, 0.1), settle_window=0.6, verify_deadline=2.0,
+                          breaker=breaker),
         journal=journal, settings=settings)
 
 

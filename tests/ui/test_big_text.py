@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import astuple
-from pathlib import Path
 
 import pytest
 
 from kiosk.ui.glyphs import CONSOLE
 from kiosk.ui.widgets.big_text import BLOCK, FONT, HEIGHT, big_lines, drawable, width_of
-
-FONT_TABLE = Path(__file__).parent.parent / "data" / "Lat15-Terminus16.unicode.txt"
-
-
-def _console_font() -> set[str]:
-    return {chr(int(line.split()[0][2:], 16)) for line in
-            FONT_TABLE.read_text(encoding="utf-8").splitlines() if line.startswith("U+")}
+from tests.support import console_font
 
 
 def test_every_glyph_is_five_rows_of_even_width() -> None:
@@ -52,7 +45,7 @@ def test_drawn_only_with_the_full_block_and_spaces() -> None:
 
 
 def test_console_glyphs_and_the_block_are_in_the_console_font() -> None:
-    font = _console_font()
+    font = console_font()
     for symbol in astuple(CONSOLE)[:-1]:  # the last field is the set's name
         assert all(ch in font for ch in symbol), symbol
     assert BLOCK in font

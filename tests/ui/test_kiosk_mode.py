@@ -238,7 +238,8 @@ async def test_redemption_left_open_by_a_crash_is_settled_when_engage_comes_back
     breaker = CircuitBreaker(failure_threshold=1, cooldown=0.2)
     services.lookup = MemberLookup(services.lookup.client, breaker=breaker)
     services.redeemer = Redeemer(services.lookup.client, journal, store="Test Store",
-                                 terminal="Till 1", verify_delays=(0.05,), breaker=breaker)
+                                 terminal="Till 1", recheck_delays=(0.05,), settle_window=0.3,
+                                 breaker=breaker)
     row = journal.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
                         contact_id=members.anna, offer_id=members.offers["percent"],
                         promotion_id=None, offer_name="Autumn 20", value_applied="20 %")
@@ -329,5 +330,5 @@ async def test_footer_offers_no_redeem_or_cancel_while_redeeming(start_kiosk, si
         await k.wait_for(lambda: "Redeem" not in k.text().splitlines()[-1], "footer updated")
         footer = k.text().splitlines()[-1]
         assert "Cancel" not in footer
-        assert "Redeeming… don't apply anything yet." in k.text()
+        assert "Waiting for Engage…" in k.text() and "Don't apply anything yet." in k.text()
         await k.wait_for(lambda: not k.app.redeeming, "redeem finished")

@@ -39,11 +39,11 @@ def _whole_on_a_row(screen: str, wanted: str) -> bool:
     return any(wanted in row.replace("\xa0", " ") for row in screen.splitlines())
 
 
-async def _show(language: str, flow: Flow) -> tuple[str, Any]:
+async def _show(language: str, flow: Flow, size: tuple[int, int] = SMALL) -> tuple[str, Any]:
     """The screen's text and the screen itself once ``flow`` has reached it."""
     with showcase.frozen_demo(language) as make_app:
         app: KioskApp = make_app()
-        async with app.run_test(size=SMALL) as pilot:
+        async with app.run_test(size=size) as pilot:
             await flow(pilot)
             await pilot.pause()
             return showcase.screen_text(app), app.screen
@@ -111,27 +111,18 @@ def test_snapshot(snap_compare, monkeypatch: pytest.MonkeyPatch, language: str,
         assert snap_compare(make_app(), terminal_size=SMALL, run_before=getattr(showcase, flow))
 
 
-async def _show_at(language: str, flow: Flow, size: tuple[int, int]) -> tuple[str, Any]:
-    with showcase.frozen_demo(language) as make_app:
-        app: KioskApp = make_app()
-        async with app.run_test(size=size) as pilot:
-            await flow(pilot)
-            await pilot.pause()
-            return showcase.screen_text(app), app.screen
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_60x20_keeps_every_key_the_scan_box_and_the_dates(language: str) -> None:
     """The small items at 60x20: the footer shows F9 and F10 with their words whole, the scan
     box keeps its bottom border, every offer's expiry date stays in view."""
-    screen, _shown = await _show_at(language, showcase.scan_screen, (60, 20))
+    screen, _shown = await _show(language, showcase.scan_screen, (60, 20))
     footer = screen.splitlines()[-1]
     for text in ["F9", "F10", _("Diagnostics"), _("Staff exit")]:
         assert text in footer, f"{language}: {text!r} not in the footer {footer!r}"
     box = [row for row in screen.splitlines() if "╭" in row or "╰" in row]
     assert len(box) == 4, f"{language}: the prompt and the card box, both closed\n{screen}"
 
-    screen, shown = await _show_at(language, showcase.offers_screen, (60, 20))
+    screen, shown = await _show(language, showcase.offers_screen, (60, 20))
     footer = screen.splitlines()[-1]
     for text in ["F9", "F10", _("Redeem…"), _("Diagnostics"), _("Staff exit")]:
         assert text in footer, f"{language}: {text!r} not in the footer {footer!r}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -90,4 +92,64 @@ def test_kiosk_run_with_an_unusable_journal_exits_2_with_one_line(tmp_path: Path
                              text=True, env=env, timeout=30)
         assert out.returncode == 2, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
-        assert out.stderr.startswith("kiosk: KIOSK_JOURNAL_PATH: cannot open the journal")
+        assert out.stderr.startswith(("kiosk: KIOSK_JOURNAL_PATH: cannot open the journal",
+                                      f"kiosk: KIOSK_JOURNAL_PATH: the journal {journal} is "
+                                      "damaged (file is not a database)"))
+
+
+def _run_kiosk(env_extra: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "KIOSK_LOG_DIR": str(tmp_path / "log"),
+           "KIOSK_ENGAGE_URL": "http://127.0.0.1:9", "KIOSK_ENGAGE_API_KEY": "k", **env_extra}
+    return subprocess.run([sys.executable, "-m", "kiosk", "run"], capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_kiosk_run_refuses_a_damaged_journal(tmp_path: Path) -> None:
+    # Reproduction 5 of issue 10: 3 KB of random bytes mid-file were accepted at start, and a
+    # redemption was then written into the damaged file.
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path) as j:
+        for i in range(2000):
+            j.begin(store="s", terminal="t", masked_card="•••• 0015", contact_id="c",
+                    offer_id=f"inst-{i}", promotion_id=None, offer_name="Offer " + "x" * 100,
+                    value_applied="20 %")
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.seek(size // 2)
+        f.write(random.Random(3).randbytes(3072))
+    damaged = path.read_bytes()
+    out = _run_kiosk({"KIOSK_JOURNAL_PATH": str(path)}, tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert out.stderr.startswith(f"kiosk: KIOSK_JOURNAL_PATH: the journal {path} is damaged (")
+    assert "move it aside" in out.stderr
+    assert out.stdout == ""  # the UI never started
+    assert path.read_bytes() == damaged  # nothing written into it
+
+
+def test_kiosk_run_refuses_a_journal_it_cannot_write(tmp_path: Path) -> None:
+    # Reproduction 5, second half: a read-only journal file was accepted at start.
+    from kiosk.cli import main
+    from tests.support import run_unprivileged, shared_folder
+
+    with shared_folder() as folder:
+        folder.chmod(0o777)  # the folder is writable: only the file is read-only
+        path = folder / "journal.sqlite3"
+        with Journal(path) as j:
+            j.begin(store="s", terminal="t", masked_card="•••• 0015", contact_id="c",
+                    offer_id="inst-1", promotion_id=None, offer_name="Offer", value_applied="v")
+        path.chmod(0o444)
+
+        def kiosk_run() -> int:
+            os.environ.update({var: str(folder / var.lower()) for var in (
+                "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")})
+            os.environ.update({"HOME": str(folder), "KIOSK_LOG_DIR": str(folder / "log"),
+                               "KIOSK_JOURNAL_PATH": str(path),
+                               "KIOSK_ENGAGE_URL": "http://127.0.0.1:9",
+                               "KIOSK_ENGAGE_API_KEY": "k"})
+            return main(["run"])
+
+        code, out, err = run_unprivileged(kiosk_run, timeout=60)
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"kiosk: KIOSK_JOURNAL_PATH: the journal {path} is not writable ("), err

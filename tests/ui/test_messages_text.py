@@ -50,18 +50,26 @@ def test_rate_limit_names_the_wait() -> None:
 @pytest.mark.parametrize(("kind", "title", "severity"), [
     (OutcomeKind.REDEEMED, "Give 20 % off", "success"),
     (OutcomeKind.VERIFIED_REDEEMED, "Give 20 % off", "success"),
-    (OutcomeKind.NOT_REDEEMED, "Not redeemed: try again", "warning"),
-    (OutcomeKind.UNKNOWN, "Outcome unknown: don't apply", "error"),
-    (OutcomeKind.ALREADY_USED_VERIFY, "Already used: verify", "warning"),
+    (OutcomeKind.NOT_REDEEMED, "Not redeemed", "warning"),
+    (OutcomeKind.UNKNOWN, "Not confirmed — don't apply", "error"),
+    (OutcomeKind.CHECKING, "Not confirmed yet — don't apply; checking…", "warning"),
+    (OutcomeKind.ALREADY_USED, "Already used — don't apply", "error"),
+    (OutcomeKind.USED_CHECK, "Used — check before applying", "warning"),
+    (OutcomeKind.JOURNAL_FAILED, "Not sent — this till can't record redemptions (disk full or "
+                                 "journal unwritable)", "error"),
 ])
 def test_outcomes(kind: OutcomeKind, title: str, severity: str) -> None:
     msg = for_outcome(RedeemOutcome(kind, OFFER, retry_allowed=True))
     assert (msg.title, msg.severity) == (title, severity)
 
 
-def test_second_not_redeemed_says_not_to_retry() -> None:
-    msg = for_outcome(RedeemOutcome(OutcomeKind.NOT_REDEEMED, OFFER, retry_allowed=False))
-    assert "don't try again" in msg.body
+def test_already_used_says_when_and_whether_it_was_this_till() -> None:
+    when = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    other = for_outcome(RedeemOutcome(OutcomeKind.ALREADY_USED, OFFER, redeemed_on=when))
+    assert "already used on 20 Nov 2026" in other.body and "Don't apply it" in other.body
+    here = for_outcome(RedeemOutcome(OutcomeKind.ALREADY_USED, OFFER, redeemed_on=when,
+                                     by_this_till=True))
+    assert here.title == "Already redeemed at this till" and "again" in here.body
 
 
 def test_already_used_says_when_if_known() -> None:

@@ -58,7 +58,7 @@ RESULT_HINT = "Press any key to continue"
 REDEEM_FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("commit then 504", {"kind": "commit_then_504"}),
     ("dropped after read", {"kind": "drop_after_read"}),
-    ("status 500", {"kind": "status", "status": 500}),
+    ("status 500", {"kind": "status", "status": 500, "latency": 0.3}),
     ("status 429", {"kind": "status", "status": 429, "headers": {"Retry-After": "7"}}),
     ("malformed JSON", {"kind": "malformed_json"}),
     ("status 401", {"kind": "status", "status": 401}),
@@ -254,11 +254,17 @@ async def first_run(tour: Tour, sim: Simulator, home: Path, key_from: str) -> st
             await tour.redeem_first(label)
             await tour.next_customer(label)
         else:  # while the kiosk verifies, staff serve the next customers: the answer is a toast
-            # Engage had committed before its 500 (as after a 504): the first re-read settles
-            # it, instead of two re-reads 2.5 s apart. The fault answers before the handler runs.
+            # Engage commits the request it answered 500 (as after a 504): the fault answers
+            # without running the handler, so the test commits once the POST has arrived
+            # (redeemedOn inside the attempt's window) and the first re-read settles it.
             assert isinstance(app.screen, OffersScreen)
-            sim.state.redeem(app.screen.offers[0].id, {"redemptionChannel": "POS"})
+            offer_id = app.screen.offers[0].id
+            posts = len(sim.requests_to("POST", r"/redeem$"))
             await tour.start_redeem(label)
+            await async_wait_until(
+                lambda n=posts: len(sim.requests_to("POST", r"/redeem$")) > n,  # type: ignore[misc]
+                what=f"{label}: the POST")
+            sim.state.redeem(offer_id, {"redemptionChannel": "POS"})
             assert "Card not found" in await tour.scan(UNKNOWN_CARD, "card not found")
             await tour.next_customer("card not found")
             assert "Several members share" in await tour.scan(SHARED_CARD, "multiple matches")

@@ -13,6 +13,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
@@ -52,6 +53,8 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         self.member = member
         self.offer = offer
         self.cursor_blink = cursor_blink
+        self._since = 0.0
+        self._ticker: Timer | None = None
 
     def compose(self) -> ComposeResult:
         offer = self.offer
@@ -85,9 +88,23 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         self.arm_key_guard()
 
     def watch_redeeming(self, redeeming: bool) -> None:
-        self.query_one("#confirm-busy", Static).update(
-            Text(_("Redeeming… don't apply anything yet."), style="bold") if redeeming else "")
+        # A live count: Engage may take up to a minute, and staff must see it is still going.
+        if redeeming and self._ticker is None:
+            self._since = time.monotonic()
+            self._ticker = self.set_interval(1.0, self._tick)
+        elif not redeeming and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+        self._tick()
         self.refresh_bindings()
+
+    def _tick(self) -> None:
+        text: Text | str = ""
+        if self.redeeming:
+            waited = int(time.monotonic() - self._since)
+            text = Text(_("Waiting for Engage… {n} s. Don't apply anything yet.").format(
+                n=waited), style="bold")
+        self.query_one("#confirm-busy", Static).update(text)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("confirm", "cancel") and self.redeeming:

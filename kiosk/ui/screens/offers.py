@@ -3,6 +3,7 @@ Escape to finish. The header shows the member's points when Engage gave them."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -20,6 +21,7 @@ from kiosk.offers import Member, Offer
 from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
+from kiosk.ui.widgets.offer_list import LazyOption, OfferList
 from kiosk.ui.widgets.rewards import (
     points_text,
     section_heading,
@@ -32,6 +34,10 @@ def shown_value(offer: Benefit) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
+
+
+#: Rows of an ``offer_prompt``: the name, then value and expiry (one line each, never wrapped).
+OFFER_LINES = 2
 
 
 def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False) -> Text:
@@ -139,15 +145,16 @@ class OffersScreen(Screen[None]):
             self._prompt_width = list_text_width(self.app.size.width)
             for i, o in enumerate(self.offers):
                 # None draws a rule under the option before it (option ids are item indices)
-                options += [Option(offer_prompt(o, self._prompt_width), id=str(i),
-                                   disabled=not o.redeemable), None]
+                # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
+                options += [LazyOption(partial(offer_prompt, o, self._prompt_width), OFFER_LINES,
+                                       id=str(i), disabled=not o.redeemable), None]
             if self.vouchers:
                 options.append(Option(section_heading(_("Reward vouchers")), id="vouchers",
                                       disabled=True))
                 for i, v in enumerate(self.vouchers, start=len(self.offers)):
                     options += [Option(offer_prompt(v, self._prompt_width), id=str(i),
                                        disabled=not v.redeemable), None]
-            option_list = OptionList(*options[:-1], id="offers", markup=False)
+            option_list = OfferList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
         else:
@@ -185,7 +192,10 @@ class OffersScreen(Screen[None]):
     def _prompt(self, index: int) -> Text:
         """The prompt of item ``index`` (its option id)."""
         selected = self._reverse_select and index == self._selected
-        return offer_prompt(self.items[index], self._prompt_width, selected=selected)
+        # The reverse-video row spans the list's real text width once it is laid out.
+        laid_out = self.query_one(OptionList).scrollable_content_region.width
+        width = laid_out if selected and laid_out else self._prompt_width
+        return offer_prompt(self.items[index], width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -72,7 +72,8 @@ class ResultScreen(KeyGuard[None]):
 
     def __init__(self, message: StaffMessage, member: Member | None = None, *,
                  undoable: Undoable | None = None, cursor_blink: bool = True,
-                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic,
+                 offer_id: str | None = None, provisional: bool = False) -> None:
         big = message.big if message.severity == "success" and drawable(message.big) else ""
         super().__init__(guard=guard, clock=clock,
                          classes=f"{message.severity} {'-big' if big else ''}".strip())
@@ -81,6 +82,9 @@ class ResultScreen(KeyGuard[None]):
         self.member = member
         self.undoable = undoable
         self.cursor_blink = cursor_blink
+        #: the offer this result is about, and whether a settled answer is still to come
+        self.offer_id = offer_id
+        self.provisional = provisional
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
@@ -107,6 +111,18 @@ class ResultScreen(KeyGuard[None]):
                 yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink,
                                 id="result-scan")
         yield KioskFooter()
+
+    async def show(self, message: StaffMessage) -> None:
+        """Replace a provisional answer ("not confirmed yet") with the settled one."""
+        self.remove_class(self.message.severity, "-big")
+        self.message = message
+        self.provisional = False
+        self.big = message.big if message.severity == "success" and drawable(message.big) \
+            else ""
+        self.add_class(message.severity, *(["-big"] if self.big else []))
+        await self.recompose()
+        self.on_resize()
+        self.query_one(ScanInput).focus()
 
     def on_resize(self) -> None:
         # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.

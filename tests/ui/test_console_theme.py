@@ -1,0 +1,38 @@
+"""When the console theme applies: TERM=linux, or a terminal with only the 16 base colours
+(Textual's colour detection); NO_COLOR keeps the theme but selects in reverse video."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.ui import showcase
+from kiosk.ui.glyphs import CONSOLE, UNICODE, console_wanted
+
+
+@pytest.mark.parametrize(("term", "colors", "wanted"), [
+    ("linux", "truecolor", True), ("linux", "standard", True), ("xterm", "standard", True),
+    ("xterm-256color", "256", False), ("tmux-256color", "truecolor", False),
+])
+def test_console_wanted(term: str, colors: str, wanted: bool) -> None:
+    assert console_wanted({"TERM": term}, colors) is wanted
+
+
+@pytest.mark.parametrize(("env", "console", "reverse"), [
+    ({"TERM": "linux"}, True, True),
+    ({"TERM": "xterm"}, True, True),  # Rich/Textual detect 16 colours for a plain xterm
+    ({"TERM": "xterm-256color"}, False, False),
+    ({"TERM": "xterm-256color", "NO_COLOR": "1"}, False, True),
+])
+def test_app_picks_theme_and_glyphs_from_the_terminal(
+        monkeypatch: pytest.MonkeyPatch, env: dict[str, str], console: bool,
+        reverse: bool) -> None:
+    monkeypatch.delenv("COLORTERM", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with showcase.frozen_demo() as make_app:
+        app = make_app()
+        assert app.console_mode is console
+        assert app.glyphs is (CONSOLE if console else UNICODE)
+        assert app.has_class("-console") is console
+        assert app.has_class("-reverse-select") is reverse
+        assert (app.theme == "kiosk-console") is console
