@@ -130,6 +130,7 @@ def open_journal(path: Path) -> Any:
     except JournalError as exc:
         journal.close()
         kind, _, reason = str(exc).partition(": ")
+        reason = " ".join(reason.split())  # SQLite's check lists one problem per line
         if kind == "damaged":
             raise ConfigError(damaged.format(reason)) from None
         raise ConfigError(f"{where} is not writable ({reason}); free disk space, or let the "
