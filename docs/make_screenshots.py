@@ -2,9 +2,9 @@
 
 Runs the demo kiosk frozen in time (``kiosk.ui.showcase``) headless, drives it with real keys
 and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg and
-docs/visit.svg (a second offer in one visit) at 120x40.
-``--all`` adds the confirmation, a failure, the offers that can't be used and the shared-card
-chooser; ``--size 80x24 --out /tmp/x`` for other sizes.
+docs/visit.svg (a second offer in one visit) and docs/voucher.svg (a reward voucher redeemed, with
+its undo key) at 120x40. ``--all`` adds the confirmation, a failure, the offers that can't be
+used and the shared-card chooser; ``--size 80x24 --out /tmp/x`` for other sizes.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ README_SHOTS: dict[str, Flow] = {
     "offers": showcase.offers_screen,
     "result": showcase.result_screen,
     "visit": showcase.visit_result_screen,
+    "voucher": showcase.voucher_result_screen,
 }
 MORE_SHOTS: dict[str, Flow] = {
     "confirm": showcase.confirm_screen,

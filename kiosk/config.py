@@ -156,6 +156,17 @@ class Settings(BaseSettings):
         "(text with `@`, looked up by `email`), `phone` (`+` and 7-15 digits, or a Swedish "
         "mobile `07x xxx xx xx`; looked up by `mobilePhone`). Never looked up by `any`. Empty: "
         "typing is refused. Scans always use the lookup key.")
+    promotion_redeem_api: Literal["v2", "v3"] = Field(
+        "v2", description="Engage call that redeems an offer: `v2` "
+        "(`POST /api/v2/promotions/codes/{id}/redeem`) or `v3` "
+        "(`POST /api/v3/promotion-assignments/{id}/redeem`); same body, same offer id.")
+    rewards: bool = Field(
+        True, description="Show the member's reward vouchers and points with the offers "
+        "(two more calls in the same round trip). Turn off for a tenant without Engage's "
+        "rewards module.")
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="Currency (ISO code, e.g. `SEK`) a reward "
+        "voucher's value is shown in when Engage lists it in several; unset: the voucher's own.")
     scanner_port: str | None = Field(
         None, description="Serial barcode scanner: a device path (`/dev/ttyACM0`), a "
         "`/dev/serial/by-id/...` link, `auto`, or `VID:PID` (hex, e.g. `05e0:1200`). Unset: "

@@ -1,15 +1,19 @@
-"""Card -> member and all their offers, in as few Engage round trips as possible.
+"""Card -> member, all their offers, reward vouchers and points, in few Engage round trips.
 
-A new card costs two sequential round trips (card -> contactId, then contact and promotions
-fetched concurrently); a card seen recently costs one, because successful card -> contactId
-answers are cached (bounded LRU with a TTL). A card several members share (409
-``MultipleMatches``) costs one more round trip: the listed contacts are fetched concurrently
-(at most ``MAX_CANDIDATES``) so staff can ask "which of you?". No Textual here.
+A new card costs two sequential round trips (card -> contactId, then contact, promotions,
+vouchers and point accounts fetched concurrently); a card seen recently costs one, because
+successful card -> contactId answers are cached (bounded LRU with a TTL). A failing voucher or
+points call never fails the lookup: the member's ``rewards`` say it couldn't be loaded. A card
+several members share (409 ``MultipleMatches``) costs one more round trip: the listed contacts
+are fetched concurrently (at most ``MAX_CANDIDATES``) so staff can ask "which of you?".
+No Textual here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -20,10 +24,12 @@ from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
-from kiosk.engage.models import Contact, LookupKey, Promotion
+from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
 from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
+from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 #: At most this many members of a shared card are fetched and offered to choose from.
@@ -66,6 +72,15 @@ class EngageLookupClient(Protocol):
     async def ping(self) -> float: ...
 
 
+class RewardsClient(Protocol):
+    """The voucher and points calls (a client without them: no rewards are read)."""
+
+    async def get_reward_vouchers(self, contact_id: str, which: Any = "available", *,
+                                  deadline: float | None = None) -> list[RewardVoucher]: ...
+    async def get_point_accounts(self, contact_id: str, *,
+                                 deadline: float | None = None) -> list[PointAccount]: ...
+
+
 @dataclass
 class LookupStats:
     """Counters for the benchmark: sequential round trips per lookup tell the cache's worth."""
@@ -83,8 +98,12 @@ class MemberLookup:
     def __init__(self, client: EngageLookupClient, *, key: LookupKey = "customKey",
                  breaker: CircuitBreaker | None = None, cache_size: int = 256,
                  cache_ttl: float = 600.0, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 rewards: bool = True, currency: str | None = None) -> None:
         self.client = client
+        #: read vouchers and points with the offers; ``currency`` picks the voucher value shown
+        self._want_rewards = rewards
+        self.currency = currency
         self.key: LookupKey = key
         self.breaker = breaker
         self.cache_size = cache_size
@@ -93,6 +112,13 @@ class MemberLookup:
         self._clock = clock
         self._now = now
         self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+
+    @functools.cached_property
+    def rewards(self) -> bool:
+        """Whether vouchers and points are read: asked at the first lookup, not at build time,
+        so a deferred client is not built before the first frame (a client without the
+        voucher calls reads none)."""
+        return self._want_rewards and hasattr(self.client, "get_reward_vouchers")
 
     # --- cache ------------------------------------------------------------------------------
     def _cached_id(self, ck: tuple[str, str]) -> str | None:
@@ -141,21 +167,38 @@ class MemberLookup:
     async def _member_and_offers(self, contact_id: str, card: str
                                  ) -> tuple[Member, MemberOffers]:
         self.stats.round_trips += 1
-        # Both GETs at once; wait for both so neither is left running unobserved. All channels:
+        # Every GET at once; wait for all so none is left running unobserved. All channels:
         # an online-only offer is listed too, so staff can say why it can't be used here.
-        results: tuple[Any, ...] = await asyncio.gather(
-            self._call(lambda: self.client.get_contact(contact_id)),
-            self._call(lambda: self.client.get_promotions(contact_id, None)),
-            return_exceptions=True,
-        )
-        errors = [r for r in results if isinstance(r, BaseException)]
+        calls: list[Any] = [self._call(lambda: self.client.get_contact(contact_id)),
+                            self._call(lambda: self.client.get_promotions(contact_id, None))]
+        if self.rewards:
+            rc: RewardsClient = self.client  # type: ignore[assignment]
+            calls += [rc.get_reward_vouchers(contact_id, "available"),
+                      rc.get_point_accounts(contact_id)]
+        results: list[Any] = await asyncio.gather(*calls, return_exceptions=True)
+        errors = [r for r in results[:2] if isinstance(r, BaseException)]
         if errors:
             raise next((e for e in errors if isinstance(e, ContactNotFound)), errors[0])
         contact: Contact = results[0]
         promotions: list[Promotion] = results[1]
+        now = self._now()
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
-                        or None, card=card, masked_card=mask_card(card))
-        return member, classify_offers(promotions, self._now())
+                        or None, card=card, masked_card=mask_card(card),
+                        rewards=self._rewards(results[2:], now) if self.rewards else None)
+        return member, classify_offers(promotions, now)
+
+    def _rewards(self, results: list[Any], now: datetime) -> Rewards:
+        """Vouchers and points from their answers; a failed call is None (never an error)."""
+        vouchers, accounts = results
+        for what, answer in (("vouchers", vouchers), ("points", accounts)):
+            if isinstance(answer, BaseException):
+                log.warning("lookup: %s not loaded (%s)", what, type(answer).__name__)
+                if not isinstance(answer, Exception):
+                    raise answer  # cancellation and the like are not Engage's answer
+        return Rewards(
+            vouchers=None if isinstance(vouchers, BaseException)
+            else usable_vouchers(vouchers, now, self.currency),
+            points=None if isinstance(accounts, BaseException) else points_of(accounts))
 
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1

@@ -10,20 +10,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kiosk.offers import Member, Offer
+from kiosk.offers import Member
+from kiosk.rewards import Benefit
 
 
 @dataclass
 class Visit:
-    """The member being served and the offers redeemed for them so far (oldest first)."""
+    """The member being served and the offers/vouchers redeemed for them so far (oldest first)."""
 
     member: Member
-    redeemed: list[Offer] = field(default_factory=list)
+    redeemed: list[Benefit] = field(default_factory=list)
 
-    def add(self, offer: Offer) -> None:
-        """An offer this visit proved redeemed (once, however often it is reported)."""
+    def add(self, offer: Benefit) -> None:
+        """An offer or voucher this visit proved redeemed (once, however often reported)."""
         if all(o.id != offer.id for o in self.redeemed):
             self.redeemed.append(offer)
+
+    def remove(self, item_id: str) -> None:
+        """A voucher given back (sale cancelled): no longer to apply."""
+        self.redeemed = [o for o in self.redeemed if o.id != item_id]
 
     def is_for(self, member: Member) -> bool:
         """True when ``member`` is the one this visit serves."""

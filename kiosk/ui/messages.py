@@ -12,8 +12,9 @@ from typing import Any, Literal
 from textual.message import Message
 
 from kiosk.engage.models import LookupKey
-from kiosk.offers import Member, MemberOffers, Offer
-from kiosk.redeem import RedeemOutcome
+from kiosk.offers import Member, MemberOffers
+from kiosk.redeem import RedeemOutcome, UndoOutcome
+from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
 
 #: Where a scan came from.
@@ -76,8 +77,19 @@ class RedeemFinished(Message):
 
     generation: int
     member: Member
-    offer: Offer
-    outcome: RedeemOutcome[Offer]
+    offer: Benefit
+    outcome: RedeemOutcome[Benefit]
+
+
+@dataclass
+class UndoFinished(Message):
+    """An undo (voucher reactivation) finished, or could not start; ``outcome`` says which."""
+
+    generation: int
+    member: Member | None
+    name: str
+    outcome: UndoOutcome
+    item_id: str = ""  # the voucher's id (a visit no longer lists it once given back)
 
 
 class StartOver(Message):

@@ -53,24 +53,23 @@ def vt_unsafe(params: list[int]) -> list[str]:
 
 
 def selected_rows(pane: str) -> list[str]:
-    """Plain text of the rows with reverse-video (SGR 7) words in them. Reverse video on blanks
-    or block glyphs only is a scrollbar (a list longer than the pane), not a selection."""
+    """Plain text of the rows that have reverse video (SGR 7) on some text of the list.
+
+    Reverse video on the two columns before the list's right padding is the console theme's
+    scrollbar thumb (a list longer than the screen), not a selection.
+    """
     rows = []
     for line in pane.splitlines():
-        reverse = False
-        found = False
-        parts = SGR.split(line)  # text, params, text, params, text...
-        for i, part in enumerate(parts):
-            if i % 2:
-                numbers = [int(p or 0) for p in part.split(";")]
-                if 0 in numbers or 27 in numbers:
-                    reverse = False
-                if 7 in numbers:
-                    reverse = True
-            elif reverse and any(ch.isalnum() for ch in part):
-                found = True
-        if found:
-            rows.append(SGR.sub("", line))
+        plain = SGR.sub("", line)
+        edge = plain.rfind("│") - 3  # the 2-column scrollbar, then a space, then the border
+        col, pos = 0, 0
+        for match in SGR.finditer(line):
+            col += match.start() - pos  # visible characters before this escape
+            pos = match.end()
+            numbers = [int(p or 0) for p in match.group(1).split(";")]
+            if 7 in numbers and (edge < 0 or col < edge):
+                rows.append(plain)
+                break
     return rows
 
 

@@ -1,9 +1,10 @@
-"""The member's offers: Up/Down to choose, Enter to redeem, Escape to finish.
+"""The member's offers and reward vouchers: Up/Down to choose, Enter to redeem, Escape to finish.
 
-Usable offers come first; below them, dimmed, the member's other offers with the reason they
-can't be used here (Enter on one says why and sends nothing). The highlighted offer's
-conditions (Engage's heading and description) are shown under the list. The list is built
-from sections (``Section``), so another kind of item can get its own section later.
+Usable offers come first, then the member's reward vouchers; below them, dimmed, the member's
+other offers with the reason they can't be used here (Enter on one says why and sends nothing).
+The highlighted offer's conditions (Engage's heading and description) are shown under the list.
+The header shows the member's points when Engage gave them. The list is built from sections
+(``Section``).
 """
 
 from __future__ import annotations
@@ -25,15 +26,21 @@ from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _
 from kiosk.offers import Member, MemberOffers, Offer
+from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.messages import StartOver
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList
+from kiosk.ui.widgets.rewards import (
+    points_text,
+    section_heading,
+    vouchers_count_text,
+)
 from kiosk.ui.widgets.scan_input import ScanInput
 from kiosk.visit import Visit
 
 
-def shown_value(offer: Offer) -> str:
+def shown_value(offer: Benefit) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
@@ -56,8 +63,9 @@ def _reverse(text: Text, width: int | None) -> Text:
     return text
 
 
-def offer_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
-    """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
+def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False) -> Text:
+    """Two lines per offer or voucher: the name, then value and expiry. Built from Text: never
+    markup.
 
     With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
     date after it always stays in view. ``selected`` draws the whole option in reverse video
@@ -101,9 +109,15 @@ def conditions_text(offer: Offer, *, label: bool = True) -> Text:
     return text
 
 
-def detail_text(offer: Offer | None) -> Text:
-    """The pane under the list: conditions of the highlighted offer, or why it can't be used."""
-    if offer is None:
+def usable(item: Benefit) -> bool:
+    """Can staff redeem this offer or voucher here?"""
+    return item.usable if isinstance(item, Offer) else item.redeemable
+
+
+def detail_text(offer: Benefit | None) -> Text:
+    """The pane under the list: conditions of the highlighted offer, or why it can't be used
+    (a reward voucher has no conditions: nothing)."""
+    if not isinstance(offer, Offer):
         return Text("")
     text = Text()
     if not offer.usable:
@@ -125,9 +139,14 @@ def list_text_width(screen_width: int) -> int:
 
 
 def greeting(member: Member) -> Text:
-    """"Anna · card •••• 4931" (a generic greeting when Engage has no first name)."""
+    """"Anna · card •••• 4931 · 1 250 points" (a generic greeting when Engage has no first
+    name; the points when Engage gave them)."""
     text = Text(member.first_name or _("Member"), style="bold")
     text.append("  ·  " + _("card {card}").format(card=member.masked_card))
+    points = points_text(member)
+    if points is not None:
+        text.append("  ·  ")
+        text.append_text(points)
     return text
 
 
@@ -145,13 +164,16 @@ class Section:
     """One part of the list: a heading (None: no heading line), its items and their prompts."""
 
     heading: str | None
-    items: Sequence[Offer]
+    items: Sequence[Benefit]
     prompt: Callable[..., Text]  # (item, width, *, selected) -> Text
 
 
-def sections_for(offers: MemberOffers) -> list[Section]:
-    """The offers list's sections, top to bottom."""
+def sections_for(offers: MemberOffers, vouchers: Sequence[Voucher] = ()) -> list[Section]:
+    """The offers list's sections, top to bottom: usable offers, reward vouchers, then the
+    offers that can't be used here."""
     out = [Section(None, offers.usable, offer_prompt)]
+    if vouchers:
+        out.append(Section(_("Reward vouchers"), vouchers, offer_prompt))
     if offers.not_usable:
         out.append(Section(_("Not usable here"), offers.not_usable, unusable_prompt))
     return out
@@ -166,9 +188,9 @@ class OffersScreen(KeyGuard[None]):
     """
 
     class Chosen(Message):
-        """Staff chose ``offer`` to redeem."""
+        """Staff chose ``offer`` (an offer or a reward voucher) to redeem."""
 
-        def __init__(self, offer: Offer) -> None:
+        def __init__(self, offer: Benefit) -> None:
             super().__init__()
             self.offer = offer
 
@@ -197,24 +219,34 @@ class OffersScreen(KeyGuard[None]):
         self.offers: list[Offer] = list(self.all_offers.usable)
         self.visit = visit
         self.cursor_blink = cursor_blink
-        self._rows: list[Offer | None] = []  # option index -> offer (None: a heading)
+        self._rows: list[Benefit | None] = []  # option index -> offer (None: a heading)
         self._row_prompt: list[Callable[..., Text] | None] = []
         self._prompt_width = 0
         self._selected: int | None = None
         self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
+        rewards = member.rewards
+        self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
+        #: what staff may redeem here: the usable offers, then the vouchers
+        self.items: list[Benefit] = [*self.offers, *self.vouchers]
+
+    def _count_line(self) -> str:
+        """"4 to use · 4 not usable here  ·  2 reward vouchers"."""
+        vouchers = vouchers_count_text(self.member)
+        parts = [self.all_offers.count_text]
+        return "  ·  ".join([*parts, vouchers] if vouchers else parts)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
         yield Static(visit_strip(self.visit), id="visit",
                      classes="" if self.visit and self.visit.redeemed else "hidden")
-        if not self.offers:
+        if not self.offers and not self.vouchers:
             text = (_("{name} has no offers to use in store right now.").format(
                 name=self.member.first_name) if self.member.first_name else
                 _("This member has no offers to use in store right now."))
             yield Static(Text(text), id="no-offers",
                          classes="short" if self.all_offers.not_usable else "")
-        if self.offers or self.all_offers.not_usable:
-            yield Static(Text(self.all_offers.count_text), id="count")
+        if self.offers or self.vouchers or self.all_offers.not_usable:
+            yield Static(Text(self._count_line()), id="count")
             self._prompt_width = list_text_width(self.app.size.width)
             option_list = OfferList(*self._options(), id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
@@ -225,11 +257,11 @@ class OffersScreen(KeyGuard[None]):
 
     def _options(self) -> list[Option | None]:
         options: list[Option | None] = []
-        for section in sections_for(self.all_offers):
+        for section in sections_for(self.all_offers, self.vouchers):
             if not section.items:
                 continue
             if section.heading is not None:
-                options.append(Option(Text(section.heading, style="bold"),
+                options.append(Option(section_heading(section.heading),
                                       id=f"r{len(self._rows)}", disabled=True))
                 self._rows.append(None)
                 self._row_prompt.append(None)
@@ -250,7 +282,7 @@ class OffersScreen(KeyGuard[None]):
         if self._rows:
             option_list = self.query_one(OptionList)
             # The first usable offer; with none, the first other one, so its reason shows.
-            first = next((i for i, o in enumerate(self._rows) if o is not None and o.usable),
+            first = next((i for i, o in enumerate(self._rows) if o is not None and usable(o)),
                          next((i for i, o in enumerate(self._rows) if o is not None), None))
             option_list.highlighted = first
             self._show_detail()
@@ -301,8 +333,8 @@ class OffersScreen(KeyGuard[None]):
         pane.set_class(not text.plain, "hidden")
 
     @property
-    def highlighted_offer(self) -> Offer | None:
-        """The offer under the cursor, if any (usable or not)."""
+    def highlighted_offer(self) -> Benefit | None:
+        """The offer or voucher under the cursor, if any (usable or not)."""
         if not self._rows:
             return None
         index = self.query_one(OptionList).highlighted
@@ -345,6 +377,10 @@ class OffersScreen(KeyGuard[None]):
     def action_choose(self) -> None:
         offer = self.highlighted_offer
         if offer is None or self.guarding:
+            return
+        if isinstance(offer, Voucher):
+            if offer.redeemable:
+                self.post_message(self.Chosen(offer))
             return
         if not offer.usable:
             # Says why, sends nothing.

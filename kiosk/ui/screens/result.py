@@ -7,12 +7,16 @@ with the offer's conditions under it.
 During a visit (a member is known), Enter goes back to the same member's offers, read again
 from Engage (``NextOffer``), and Escape ends the visit (``StartOver``); without a member any key
 starts over.
+
+After a reward voucher was redeemed the result offers the undo key (the sale was cancelled):
+it posts :class:`ResultScreen.UndoRequested`; the app asks for the staff PIN.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -45,6 +49,17 @@ KICKER = {
 }
 #: Fewer rows than this and the large type would push the instructions off the screen.
 BIG_MIN_HEIGHT = 22
+#: The key that undoes the voucher just redeemed (a function key: no scanner types it).
+UNDO_KEY = "f3"
+
+
+@dataclass(frozen=True)
+class Undoable:
+    """A voucher redemption the result may offer to undo: its journal row and its name."""
+
+    journal_id: int
+    name: str
+    item_id: str = ""  # the voucher's id
 
 
 class ResultScreen(KeyGuard[None]):
@@ -57,18 +72,25 @@ class ResultScreen(KeyGuard[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", N_("Continue"), id="continue"),
         Binding("escape", "end_visit", N_("Done (new customer)"), id="end_visit"),
+        Binding(UNDO_KEY, "undo", N_("Undo voucher"), id="undo"),
     ]
 
     class NextOffer(Message):
         """Staff want the same member's offers again (Enter during a visit)."""
+
+    @dataclass
+    class UndoRequested(Message):
+        """Staff want the voucher given back (the app asks for the PIN first)."""
+
+        undoable: Undoable
 
     #: "" or "Reading Anna's offers again…" while the app waits for Engage (set by the app).
     busy_text: reactive[str] = reactive("", init=False)
 
     def __init__(self, message: StaffMessage, member: Member | None = None,
                  offer: Offer | None = None, visit: Visit | None = None, *,
-                 cursor_blink: bool = True, guard: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic,
+                 undoable: Undoable | None = None, cursor_blink: bool = True,
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  offer_id: str | None = None, provisional: bool = False) -> None:
         big = message.big if message.severity == "success" and drawable(message.big) else ""
         super().__init__(guard=guard, clock=clock,
@@ -78,6 +100,7 @@ class ResultScreen(KeyGuard[None]):
         self.member = member
         self.offer = offer
         self.visit = visit
+        self.undoable = undoable
         self.cursor_blink = cursor_blink
         #: the offer this result is about, and whether a settled answer is still to come
         self.offer_id = offer_id
@@ -87,6 +110,8 @@ class ResultScreen(KeyGuard[None]):
         with Vertical(id="result-box"):
             symbol, kicker = KICKER.get(self.message.severity, KICKER["error"])
             glyph = getattr(getattr(self.app, "glyphs", UNICODE), symbol)
+            if self.message.kicker:  # a kicker of its own (a voucher given back)
+                kicker = self.message.kicker
             yield Static(Text(f"{glyph} {_(kicker)}"), id="result-kicker")
             if self.big:
                 yield BigText(self.big, id="result-big")
@@ -104,6 +129,9 @@ class ResultScreen(KeyGuard[None]):
                 yield Static(visit_strip(self.visit), id="result-visit")
             yield Static(self._hint(), id="result-hint",
                          classes="" if self.member is None else "visit")
+            if self.undoable is not None:
+                yield Static(_("Sale cancelled? {key} gives the voucher back (staff PIN).")
+                             .format(key=UNDO_KEY.upper()), id="result-undo")
             with Center():
                 yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink,
                                 id="result-scan")
@@ -149,7 +177,19 @@ class ResultScreen(KeyGuard[None]):
         if event.key in STAFF_KEYS or self.member is not None:
             return  # during a visit only Enter and Escape (bindings) move on
         event.stop()
+        if event.key == UNDO_KEY:
+            self.action_undo()
+            return
         self.action_end_visit()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return self.undoable is not None
+        return True
+
+    def action_undo(self) -> None:
+        if self.undoable is not None and not self.guarding:
+            self.post_message(self.UndoRequested(self.undoable))
 
     def action_continue(self) -> None:
         if not self.guarding:
