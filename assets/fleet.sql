@@ -10,8 +10,8 @@ SELECT pg_advisory_xact_lock(hashtext('kiosk fleet schema'));
 -- Settings for the views, one row; change them with UPDATE.
 CREATE TABLE IF NOT EXISTS kiosk_fleet_settings (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
-    -- A pending/unknown attempt younger than this may still settle on its own (a redeem waits
-    -- up to 300 s, the kiosk re-checks when Engage is back, tills push every 5 minutes).
+    -- A pending/unknown attempt younger than this may still settle on its own: the kiosk
+    -- keeps checking for KIOSK_REDEEM_SETTLE_WINDOW (5 minutes) and tills push every 5 (+1).
     settle_window interval NOT NULL DEFAULT '15 minutes',
     -- The chain's business day for the per-store-and-day view.
     time_zone text NOT NULL DEFAULT 'Europe/Stockholm'

@@ -155,8 +155,14 @@ def test_any_environment_and_file_gives_settings_or_one_line(tmp_path: Path) -> 
         if file is not None:
             config.write_bytes(file)
             config.chmod(0o600)
-        secrets = [s for s in (KEY, PASSWORD, env.get("KIOSK_ENGAGE_API_KEY", "").strip())
-                   if len(s) >= 8]
+        typed_key = env.get("KIOSK_ENGAGE_API_KEY", "").strip()
+        # a generated key that also stands in another value (or the file) may be quoted as that
+        # value: only the fixed secrets, and a typed key found nowhere else, must never show
+        elsewhere = [v for k, v in env.items() if k != "KIOSK_ENGAGE_API_KEY"]
+        if any(typed_key in v for v in elsewhere) or (
+                file is not None and typed_key.encode("utf-8", "surrogatepass") in file):
+            typed_key = ""
+        secrets = [s for s in (KEY, PASSWORD, typed_key) if len(s) >= 8]
         try:
             loaded = load_settings(config if file is not None else None,
                                    require_engage=require_engage)

@@ -49,6 +49,7 @@ from prometheus_client.registry import Collector
 
 from kiosk import __version__
 from kiosk.engage import errors as engage_errors
+from kiosk.redeem import OutcomeKind
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,7 @@ _LOOKUP_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
     (TimeoutError, "unreachable"),
 )
 #: Redemption outcomes: ``kiosk.redeem.OutcomeKind`` values, plus two for exceptions.
-REDEEM_OUTCOMES = ("redeemed", "verified-redeemed", "not-redeemed", "unknown", "rejected",
-                   "already-used-verify", "in-progress", "error")
+REDEEM_OUTCOMES = (*(kind.value for kind in OutcomeKind), "in-progress", "error")
 
 
 def lookup_outcome(error: BaseException | None) -> str:

@@ -122,3 +122,16 @@ def test_a_failing_metric_never_reaches_the_kiosk(caplog) -> None:
     metrics.observe(ScannerStatus())
     metrics.lookup_done(None, float("nan"))
     assert "metrics: observe failed" in caplog.text
+
+
+def test_every_redeem_outcome_the_kiosk_knows_is_its_own_label() -> None:
+    from kiosk.redeem import OutcomeKind
+
+    metrics = KioskMetrics()
+    for kind in OutcomeKind:
+        metrics.redeem_done(kind.value, 0.1)
+    metrics.redeem_done("something-new", 0.1)
+    text = metrics.text().decode()
+    for kind in OutcomeKind:
+        assert f'kiosk_redeems_total{{outcome="{kind.value}"}} 1.0' in text
+    assert 'kiosk_redeems_total{outcome="error"} 1.0' in text
