@@ -1,7 +1,8 @@
 """Regenerate the README screenshots: ``.venv/bin/python docs/make_screenshots.py``.
 
 Runs the demo kiosk frozen in time (``kiosk.ui.showcase``) headless, drives it with real keys
-and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg at 120x40.
+and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg and
+docs/voucher.svg (a reward voucher redeemed, with its undo key) at 120x40.
 ``--all`` adds the confirmation and a failure; ``--size 80x24 --out /tmp/x`` for other sizes.
 """
 
@@ -23,6 +24,7 @@ README_SHOTS: dict[str, Flow] = {
     "scan": showcase.scan_screen,
     "offers": showcase.offers_screen,
     "result": showcase.result_screen,
+    "voucher": showcase.voucher_result_screen,
 }
 MORE_SHOTS: dict[str, Flow] = {
     "confirm": showcase.confirm_screen,

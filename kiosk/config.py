@@ -148,6 +148,17 @@ class Settings(BaseSettings):
         "customKey", description="Engage key a scanned or typed value is looked up by: "
         "`customKey` (the member card), `email`, `mobilePhone`, `socialSecurityNumber` or `any` "
         "(not recommended: may match several contacts).")
+    promotion_redeem_api: Literal["v2", "v3"] = Field(
+        "v2", description="Engage call that redeems an offer: `v2` "
+        "(`POST /api/v2/promotions/codes/{id}/redeem`) or `v3` "
+        "(`POST /api/v3/promotion-assignments/{id}/redeem`); same body, same offer id.")
+    rewards: bool = Field(
+        True, description="Show the member's reward vouchers and points with the offers "
+        "(two more calls in the same round trip). Turn off for a tenant without Engage's "
+        "rewards module.")
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="Currency (ISO code, e.g. `SEK`) a reward "
+        "voucher's value is shown in when Engage lists it in several; unset: the voucher's own.")
     scanner_port: str | None = Field(
         None, description="Serial barcode scanner: a device path (`/dev/ttyACM0`), a "
         "`/dev/serial/by-id/...` link, `auto`, or `VID:PID` (hex, e.g. `05e0:1200`). Unset: "

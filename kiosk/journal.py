@@ -45,6 +45,39 @@ class JournalState(StrEnum):
     VERIFIED_NOT_REDEEMED = "verified-not-redeemed"  # a re-read showed the offer still active
 
 
+class Kind(StrEnum):
+    """What was redeemed: a promotion instance (an offer) or a reward voucher."""
+
+    PROMOTION = "promotion"
+    VOUCHER = "voucher"
+
+
+class ReactivationState(StrEnum):
+    """Where an undo (voucher reactivation, for a cancelled sale) stands."""
+
+    PENDING = "pending"  # committed before the POST
+    REACTIVATED = "reactivated"  # Engage answered 200
+    REJECTED = "rejected"  # Engage refused (engage_code says why) or it was never sent
+    UNKNOWN = "unknown"  # no trustworthy answer: verify by re-reading the vouchers
+    VERIFIED_REACTIVATED = "verified-reactivated"  # a re-read showed it usable again
+    VERIFIED_NOT_REACTIVATED = "verified-not-reactivated"  # a re-read showed it still used
+
+
+_R = ReactivationState
+_REACTIVATION_TRANSITIONS: dict[ReactivationState, frozenset[ReactivationState]] = {
+    _R.PENDING: frozenset({_R.REACTIVATED, _R.REJECTED, _R.UNKNOWN, _R.VERIFIED_REACTIVATED,
+                           _R.VERIFIED_NOT_REACTIVATED}),
+    _R.UNKNOWN: frozenset({_R.UNKNOWN, _R.VERIFIED_REACTIVATED, _R.VERIFIED_NOT_REACTIVATED}),
+}
+#: After these an undo of the same redemption may be tried again (it did not happen).
+_RETRYABLE_UNDO: frozenset[ReactivationState] = frozenset({_R.REJECTED,
+                                                           _R.VERIFIED_NOT_REACTIVATED})
+#: Undo attempts still to verify.
+UNRESOLVED_REACTIVATIONS: frozenset[ReactivationState] = frozenset({_R.PENDING, _R.UNKNOWN})
+#: Redemption states an undo may start from: the voucher is used, by this attempt.
+UNDOABLE: frozenset[JournalState] = frozenset({JournalState.REDEEMED,
+                                               JournalState.VERIFIED_REDEEMED})
+
 #: States that still need verifying against Engage.
 UNRESOLVED: frozenset[JournalState] = frozenset({JournalState.PENDING, JournalState.UNKNOWN})
 
@@ -93,15 +126,54 @@ class JournalRow:
     state: JournalState
     engage_code: str | None  # e.g. "PromotionAlreadyRedeemed", "GatewayTimeout"
     note: str | None
+    kind: Kind = Kind.PROMOTION  # schema 3; rows written before it are promotions
+    reactivation: str | None = None  # the latest undo's ReactivationState, if any (vouchers)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-able fields (state as its string value)."""
+        """Plain JSON-able fields (state and kind as their string values)."""
         d = asdict(self)
         d["state"] = str(self.state)
+        d["kind"] = str(self.kind)
         return d
 
 
+@dataclass(frozen=True)
+class ReactivationRow:
+    """One undo of a voucher redemption (``redemption_id`` is the redemptions row)."""
+
+    id: int
+    created_at: str
+    updated_at: str
+    redemption_id: int
+    voucher_id: str
+    state: ReactivationState
+    engage_code: str | None
+    note: str | None
+
+
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
+_REACTIVATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReactivationRow))
+# ``reactivation`` is read from the reactivations table: the latest undo of the row.
+
+
+def _select_list(table: str) -> str:
+    """COLUMNS as a SELECT list over ``table`` (a name or alias of ``redemptions``)."""
+    return ", ".join(
+        f"(SELECT x.state FROM reactivations x WHERE x.redemption_id = {table}.id"
+        " ORDER BY x.id DESC LIMIT 1) AS reactivation" if c == "reactivation"
+        else f"{table}.{c}" for c in COLUMNS)
+
+
+_SELECT = _select_list("redemptions")
+
+
+def _add_kind(db: sqlite3.Connection) -> None:
+    """Schema 3: ``kind`` on every redemption (existing rows are promotions)."""
+    names = {row[1] for row in db.execute("PRAGMA table_info(redemptions)")}
+    if "kind" not in names:
+        db.execute("ALTER TABLE redemptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'promotion'"
+                   " CHECK (kind IN ('promotion', 'voucher'))")
+
 
 #: A random (version 4) UUID made by SQLite itself, so the migration stays plain SQL.
 _SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||"
@@ -109,7 +181,15 @@ _SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || 
               " substr('89ab', 1 + (abs(random()) % 4), 1) ||"
               " substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))")
 
-_MIGRATIONS: dict[int, Sequence[str]] = {
+#: One migration: SQL statements, or functions of the connection for steps that must look
+#: first (``ALTER TABLE ... ADD COLUMN`` only when the column is missing). All idempotent.
+Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
+
+#: Migrations safe to run again (idempotent, touching only their own column and table), for a
+#: journal whose version passed them while they were missing from the build that wrote it.
+_REPAIRABLE: tuple[int, ...] = (3,)
+
+_MIGRATIONS: dict[int, Migration] = {
     1: (
         """CREATE TABLE redemptions (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,6 +211,23 @@ _MIGRATIONS: dict[int, Sequence[str]] = {
         "CREATE INDEX redemptions_offer ON redemptions (offer_id)",
         "CREATE INDEX redemptions_state ON redemptions (state)",
         "CREATE INDEX redemptions_created ON redemptions (created_at)",
+    ),
+    # 2 belongs to issue 10 (the loop skips versions without an entry).
+    3: (
+        _add_kind,
+        """CREATE TABLE IF NOT EXISTS reactivations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            redemption_id INTEGER NOT NULL REFERENCES redemptions (id),
+            voucher_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'reactivated', 'rejected',
+                'unknown', 'verified-reactivated', 'verified-not-reactivated')),
+            engage_code TEXT,
+            note TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS reactivations_redemption ON reactivations (redemption_id)",
+        "CREATE INDEX IF NOT EXISTS reactivations_state ON reactivations (state)",
     ),
     # 4: the fleet push's outbox (kiosk.fleet.push). Every insert or change of a row gives it
     # the next change number (triggers, so every writer is covered); a push sends the rows
@@ -240,8 +337,11 @@ class Journal:
                 continue
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in steps:
-                    self._db.execute(statement)
+                for step in steps:
+                    if callable(step):
+                        step(self._db)
+                    else:
+                        self._db.execute(step)
                 self._db.execute(f"PRAGMA user_version = {target}")
                 self._db.execute("COMMIT")
             except BaseException:
@@ -249,6 +349,22 @@ class Journal:
                 raise
         if version < SCHEMA_VERSION:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if version >= min(_REPAIRABLE) and self._missing_kind():
+            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
+            # the idempotent migrations it missed run now, keeping the stored version.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for target in _REPAIRABLE:
+                    for step in _MIGRATIONS[target]:
+                        step(self._db) if callable(step) else self._db.execute(step)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _missing_kind(self) -> bool:
+        names = {row[1] for row in self._db.execute("PRAGMA table_info(redemptions)")}
+        return "kind" not in names
 
     def check(self) -> None:
         """The start-up check: ``PRAGMA quick_check``, then one real fsynced write.
@@ -287,21 +403,26 @@ class Journal:
     @_db_errors
     def begin(self, *, store: str, terminal: str, masked_card: str, contact_id: str,
               offer_id: str, promotion_id: str | None, offer_name: str, value_applied: str,
-              note: str | None = None) -> int:
-        """Record a new attempt as ``pending``; committed and fsynced before its id is returned."""
+              note: str | None = None, kind: Kind | str = Kind.PROMOTION) -> int:
+        """Record a new attempt as ``pending``; committed and fsynced before its id is returned.
+
+        ``kind`` says what ``offer_id`` is: a promotion instance or a reward voucher.
+        """
         if not offer_id or not contact_id:
             raise ValueError("offer_id and contact_id are required")
+        kind = Kind(kind)
         now = _stamp(self._clock())
         values = (now, now, _text(store, 64), _text(terminal, 64), safe_masked_card(masked_card),
                   _text(contact_id, 64), _text(offer_id, 64),
                   _text(promotion_id, 64) if promotion_id else None, _text(offer_name),
                   _text(value_applied), str(JournalState.PENDING), None,
-                  _text(note) if note else None)
+                  _text(note) if note else None, str(kind))
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO redemptions (created_at, updated_at, store, terminal, masked_card,"
                 " contact_id, offer_id, promotion_id, offer_name, value_applied, state,"
-                " engage_code, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                " engage_code, note, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values)
             row_id = cur.lastrowid
         assert row_id is not None
         return row_id
@@ -335,14 +456,102 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
+    @_db_errors
+    def begin_reactivation(self, redemption_id: int, note: str | None = None) -> int:
+        """Record an undo of a voucher redemption as ``pending`` (fsynced) before the POST.
+
+        Refuses (JournalError) a row that is not a voucher this kiosk redeemed.
+        """
+        now = _stamp(self._clock())
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute("SELECT kind, state, offer_id FROM redemptions"
+                                         " WHERE id = ?", (redemption_id,)).fetchone()
+                if found is None:
+                    raise JournalError(f"no journal row {redemption_id}")
+                if found["kind"] != Kind.VOUCHER or JournalState(found["state"]) not in UNDOABLE:
+                    raise JournalError(f"journal row {redemption_id}: a {found['kind']} in state "
+                                       f"{found['state']} can't be undone")
+                last = self._db.execute("SELECT state FROM reactivations WHERE redemption_id = ?"
+                                        " ORDER BY id DESC LIMIT 1", (redemption_id,)).fetchone()
+                if last is not None and ReactivationState(last["state"]) not in _RETRYABLE_UNDO:
+                    raise JournalError(f"journal row {redemption_id}: already undone or being "
+                                       f"undone ({last['state']})")
+                cur = self._db.execute(
+                    "INSERT INTO reactivations (created_at, updated_at, redemption_id,"
+                    " voucher_id, state, engage_code, note) VALUES (?, ?, ?, ?, ?, NULL, ?)",
+                    (now, now, redemption_id, found["offer_id"], str(_R.PENDING),
+                     _text(note) if note else None))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @_db_errors
+    def set_reactivation_state(self, reactivation_id: int, state: ReactivationState | str, *,
+                               code: str | None = None, note: str | None = None) -> None:
+        """Move an undo to ``state``; refuses illegal moves like :meth:`set_state`."""
+        new = ReactivationState(state)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute("SELECT state FROM reactivations WHERE id = ?",
+                                         (reactivation_id,)).fetchone()
+                if found is None:
+                    raise JournalError(f"no reactivation row {reactivation_id}")
+                old = ReactivationState(found["state"])
+                if new not in _REACTIVATION_TRANSITIONS.get(old, frozenset()):
+                    raise JournalError(f"reactivation {reactivation_id}: {old} -> {new} is not "
+                                       "allowed")
+                self._db.execute(
+                    "UPDATE reactivations SET state = ?, updated_at = ?,"
+                    " engage_code = COALESCE(?, engage_code), note = COALESCE(?, note)"
+                    " WHERE id = ?",
+                    (str(new), _stamp(self._clock()), _code(code),
+                     _text(note) if note else None, reactivation_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     # --- reads -------------------------------------------------------------------------------
 
     @_db_errors
     def _select(self, where: str = "", params: Sequence[object] = ()) -> list[JournalRow]:
-        sql = f"SELECT {', '.join(COLUMNS)} FROM redemptions {where} ORDER BY created_at, id"
+        sql = f"SELECT {_SELECT} FROM redemptions {where} ORDER BY created_at, id"
         with self._lock:
             found = self._db.execute(sql, tuple(params)).fetchall()
-        return [JournalRow(**{**dict(r), "state": JournalState(r["state"])}) for r in found]
+        return [JournalRow(**{**dict(r), "state": JournalState(r["state"]),
+                              "kind": Kind(r["kind"])}) for r in found]
+
+    @_db_errors
+    def reactivations(self, redemption_id: int | None = None,
+                      states: Iterable[ReactivationState | str] | None = None
+                      ) -> list[ReactivationRow]:
+        """Undo attempts, oldest first: of one redemption, and/or only in ``states``."""
+        clauses: list[str] = []
+        params: list[object] = []
+        if redemption_id is not None:
+            clauses.append("redemption_id = ?")
+            params.append(redemption_id)
+        if states is not None:
+            wanted = sorted({str(ReactivationState(s)) for s in states})
+            clauses.append(f"state IN ({', '.join('?' * len(wanted))})")
+            params.extend(wanted)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (f"SELECT {', '.join(_REACTIVATION_COLUMNS)} FROM reactivations {where}"
+               " ORDER BY id")
+        with self._lock:
+            found = self._db.execute(sql, tuple(params)).fetchall()
+        return [ReactivationRow(**{**dict(r), "state": ReactivationState(r["state"])})
+                for r in found]
+
+    def unresolved_reactivations(self) -> list[ReactivationRow]:
+        """Undo attempts still ``pending`` or ``unknown`` (for reconciliation)."""
+        return self.reactivations(states=UNRESOLVED_REACTIVATIONS)
 
     def get(self, row_id: int) -> JournalRow:
         """One attempt by id."""
@@ -414,7 +623,7 @@ class Journal:
                ) -> list[tuple[int, JournalRow]]:
         """Rows inserted or changed after change number ``after`` (and at most ``upto``),
         oldest change first, each with its change number; one consistent read."""
-        cols = ", ".join(f"r.{c}" for c in COLUMNS)
+        cols = _select_list("r")
         with self._lock:
             cur = self._db.cursor()
             cur.row_factory = None  # plain tuples: a year's outbox is 100,000 rows
@@ -424,8 +633,9 @@ class Journal:
                 (after, upto if upto is not None else 2**62, limit)).fetchall()
         state = COLUMNS.index("state") + 1
         # Positional, in COLUMNS order (mypy can't count a slice's length).
+        kind = COLUMNS.index("kind") + 1
         return [(r[0], JournalRow(*r[1:state], JournalState(r[state]),  # type: ignore[call-arg]
-                                  *r[state + 1:]))
+                                  *r[state + 1:kind], Kind(r[kind]), *r[kind + 1:]))
                 for r in found]
 
     @_db_errors

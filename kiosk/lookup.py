@@ -1,13 +1,16 @@
-"""Card -> member and active POS offers, in as few Engage round trips as possible.
+"""Card -> member, active POS offers, reward vouchers and points, in few Engage round trips.
 
-A new card costs two sequential round trips (card -> contactId, then contact and promotions
-fetched concurrently); a card seen recently costs one, because successful card -> contactId
-answers are cached (bounded LRU with a TTL). No Textual here.
+A new card costs two sequential round trips (card -> contactId, then contact, promotions,
+vouchers and point accounts fetched concurrently); a card seen recently costs one, because
+successful card -> contactId answers are cached (bounded LRU with a TTL). A failing voucher or
+points call never fails the lookup: the member's ``rewards`` say it couldn't be loaded.
+No Textual here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -17,10 +20,12 @@ from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError
-from kiosk.engage.models import Contact, LookupKey, Promotion
+from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
 from kiosk.offers import Member, Offer, active_pos_offers, sanitize
+from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -34,6 +39,15 @@ class EngageLookupClient(Protocol):
     async def get_promotions(self, contact_id: str, channel: Any = "POS", *,
                              deadline: float | None = None) -> list[Promotion]: ...
     async def ping(self) -> float: ...
+
+
+class RewardsClient(Protocol):
+    """The voucher and points calls (a client without them: no rewards are read)."""
+
+    async def get_reward_vouchers(self, contact_id: str, which: Any = "available", *,
+                                  deadline: float | None = None) -> list[RewardVoucher]: ...
+    async def get_point_accounts(self, contact_id: str, *,
+                                 deadline: float | None = None) -> list[PointAccount]: ...
 
 
 @dataclass
@@ -53,8 +67,12 @@ class MemberLookup:
     def __init__(self, client: EngageLookupClient, *, key: LookupKey = "customKey",
                  breaker: CircuitBreaker | None = None, cache_size: int = 256,
                  cache_ttl: float = 600.0, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 rewards: bool = True, currency: str | None = None) -> None:
         self.client = client
+        #: read vouchers and points with the offers; ``currency`` picks the voucher value shown
+        self.rewards = rewards and hasattr(client, "get_reward_vouchers")
+        self.currency = currency
         self.key: LookupKey = key
         self.breaker = breaker
         self.cache_size = cache_size
@@ -110,20 +128,37 @@ class MemberLookup:
 
     async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
         self.stats.round_trips += 1
-        # Both GETs at once; wait for both so neither is left running unobserved.
-        results: tuple[Any, ...] = await asyncio.gather(
-            self._call(lambda: self.client.get_contact(contact_id)),
-            self._call(lambda: self.client.get_promotions(contact_id, "POS")),
-            return_exceptions=True,
-        )
-        errors = [r for r in results if isinstance(r, BaseException)]
+        # Every GET at once; wait for all so none is left running unobserved.
+        calls: list[Any] = [self._call(lambda: self.client.get_contact(contact_id)),
+                            self._call(lambda: self.client.get_promotions(contact_id, "POS"))]
+        if self.rewards:
+            rc: RewardsClient = self.client  # type: ignore[assignment]
+            calls += [rc.get_reward_vouchers(contact_id, "available"),
+                      rc.get_point_accounts(contact_id)]
+        results: list[Any] = await asyncio.gather(*calls, return_exceptions=True)
+        errors = [r for r in results[:2] if isinstance(r, BaseException)]
         if errors:
             raise next((e for e in errors if isinstance(e, ContactNotFound)), errors[0])
         contact: Contact = results[0]
         promotions: list[Promotion] = results[1]
+        now = self._now()
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
-                        or None, card=card, masked_card=mask_card(card))
-        return member, active_pos_offers(promotions, self._now())
+                        or None, card=card, masked_card=mask_card(card),
+                        rewards=self._rewards(results[2:], now) if self.rewards else None)
+        return member, active_pos_offers(promotions, now)
+
+    def _rewards(self, results: list[Any], now: datetime) -> Rewards:
+        """Vouchers and points from their answers; a failed call is None (never an error)."""
+        vouchers, accounts = results
+        for what, answer in (("vouchers", vouchers), ("points", accounts)):
+            if isinstance(answer, BaseException):
+                log.warning("lookup: %s not loaded (%s)", what, type(answer).__name__)
+                if not isinstance(answer, Exception):
+                    raise answer  # cancellation and the like are not Engage's answer
+        return Rewards(
+            vouchers=None if isinstance(vouchers, BaseException)
+            else usable_vouchers(vouchers, now, self.currency),
+            points=None if isinstance(accounts, BaseException) else points_of(accounts))
 
     async def _find_id(self, ck: tuple[str, str]) -> str:
         self.stats.round_trips += 1

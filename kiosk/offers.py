@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import i18n
 from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
 from kiosk.i18n import _
 from kiosk.text import one_line
+
+if TYPE_CHECKING:
+    from kiosk.rewards import Rewards
 
 #: No-break space: CLDR's thousands separator and gap before "%" and "kr" (never wraps apart).
 NBSP = "\u00a0"
@@ -87,6 +90,8 @@ class Member:
     first_name: str | None
     card: str = field(repr=False)
     masked_card: str
+    #: vouchers and points read with the offers (None: not asked for)
+    rewards: Rewards | None = field(default=None, repr=False, compare=False)
 
 
 def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool, str]:

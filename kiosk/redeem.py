@@ -23,17 +23,22 @@ a 60 s client timeout). So the rules are:
 * :meth:`reconcile` (at start, and when Engage is back) settles rows left ``pending`` by a
   crash or ``unknown`` by the same rules, and checks in the background those still inside
   their window.
+
+Reward vouchers go the same way: what differs by *kind* (the POST and the re-read) is one
+:class:`RedeemKind` per kind, chosen by the item's ``kind`` attribute (``"promotion"`` when it
+has none). :meth:`Redeemer.undo` reactivates a voucher this terminal redeemed (a cancelled
+sale): journal first, never resent, verified by a re-read when the answer is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
 from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, owner, seen_in
 from kiosk.breaker import CircuitBreaker
@@ -46,13 +51,26 @@ from kiosk.engage.errors import (
     NotFound,
     PromotionAlreadyRedeemed,
     RateLimited,
+    RewardVoucherAlreadyActivated,
+    RewardVoucherAlreadyRedeemed,
 )
-from kiosk.engage.models import Promotion
-from kiosk.journal import Journal, JournalError, JournalRow, JournalState, utc_now
+from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
+from kiosk.journal import (
+    Journal,
+    JournalError,
+    JournalRow,
+    JournalState,
+    Kind,
+    ReactivationRow,
+    ReactivationState,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
 _S = JournalState
+_U = ReactivationState
+_GIVEN_BACK = frozenset({_U.REACTIVATED, _U.VERIFIED_REACTIVATED})
 _OPEN = frozenset({_S.PENDING, _S.UNKNOWN})
 _CLAIMED = frozenset({_S.REDEEMED, _S.VERIFIED_REDEEMED})
 T = TypeVar("T")
@@ -86,11 +104,59 @@ class MemberLike(Protocol):
 
 
 class EngageLike(Protocol):
-    """The two ``EngageClient`` calls the flow makes."""
+    """The ``EngageClient`` calls the flow makes."""
 
     async def redeem(self, promotion_instance_id: str, channel: str = "POS") -> None: ...
     async def get_promotions(self, contact_id: str, channel: str | None = "POS", *,
                              deadline: float | None = None) -> list[Promotion]: ...
+    async def redeem_reward_voucher(self, voucher_id: str) -> None: ...
+    async def reactivate_reward_voucher(self, voucher_id: str) -> None: ...
+    async def get_reward_vouchers(self, contact_id: str, which: VoucherList = "available", *,
+                                  deadline: float | None = None) -> list[RewardVoucher]: ...
+
+
+class Usable(Protocol):
+    """What a re-read lists: a promotion instance or a reward voucher."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def redeemed(self) -> bool: ...
+    @property
+    def redeemed_on(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class RedeemKind:
+    """How one kind of benefit is redeemed (``send(id)``) and re-read for verification
+    (``read(contact_id, deadline)``: the member's items of this kind, used ones included)."""
+
+    kind: Kind
+    send: Callable[[str], Awaitable[None]]
+    read: Callable[[str, float], Awaitable[Sequence[Usable]]]
+
+
+def redeem_kinds(client: EngageLike) -> dict[Kind, RedeemKind]:
+    """Promotions: v2/v3 redeem on POS, re-read the POS list. Vouchers: the voucher redeem,
+    re-read every voucher of the member (``all``: used ones carry their ``redeemedOn``)."""
+    async def read_promotions(contact_id: str, deadline: float) -> Sequence[Usable]:
+        return await client.get_promotions(contact_id, "POS", deadline=deadline)
+
+    async def read_vouchers(contact_id: str, deadline: float) -> Sequence[Usable]:
+        return await client.get_reward_vouchers(contact_id, "all", deadline=deadline)
+
+    async def send_promotion(item_id: str) -> None:
+        await client.redeem(item_id, "POS")
+
+    return {
+        Kind.PROMOTION: RedeemKind(Kind.PROMOTION, send_promotion, read_promotions),
+        Kind.VOUCHER: RedeemKind(Kind.VOUCHER, client.redeem_reward_voucher, read_vouchers),
+    }
+
+
+def kind_of(item: object) -> Kind:
+    """An offer's or voucher's kind (items without one are promotions)."""
+    return Kind(getattr(item, "kind", Kind.PROMOTION))
 
 
 class OutcomeKind(StrEnum):
@@ -155,6 +221,35 @@ class ReconcileReport:
     checking: int = 0  # of ``unresolved``: inside their window, checked in the background
 
 
+class UndoKind(StrEnum):
+    """What staff are told after undoing a voucher (reactivating it for a cancelled sale)."""
+
+    REACTIVATED = "reactivated"  # Engage said 200: the voucher is the member's again
+    VERIFIED_REACTIVATED = "verified-reactivated"  # answer lost, re-read shows it usable
+    NOT_REACTIVATED = "not-reactivated"  # answer lost, re-read shows it still used
+    UNKNOWN = "unknown"  # answer lost and the re-read failed
+    REJECTED = "rejected"  # Engage refused (``error`` says why) or the request never left
+    ALREADY_UNDONE = "already-undone"  # the journal refused: given back (or being) already
+
+
+@dataclass(frozen=True)
+class UndoOutcome:
+    """The result of one :meth:`Redeemer.undo` call (the UI also records here what kept an
+    undo from starting)."""
+
+    kind: UndoKind
+    error: Exception | None = None
+    journal_id: int | None = None  # the redemption undone
+    reactivation_id: int | None = None  # its reactivations row
+
+    @property
+    def done(self) -> bool:
+        """Is the voucher usable again (staff may tell the member so)? Engage's "already
+        activated" says just that (an earlier undo whose answer was lost went through)."""
+        return self.kind in (UndoKind.REACTIVATED, UndoKind.VERIFIED_REACTIVATED) or \
+            isinstance(self.error, RewardVoucherAlreadyActivated)
+
+
 class RedeemInProgress(RuntimeError):
     """A redeem (or reconciliation) is already running on this terminal; nothing was sent."""
 
@@ -167,6 +262,7 @@ class _RowOffer:
     promotion_id: str | None
     name: str
     value_text: str
+    kind: Kind = Kind.PROMOTION
 
 
 def _code(err: BaseException) -> str:
@@ -218,6 +314,7 @@ class Redeemer:
         self._checks: dict[str, asyncio.Task[None]] = {}  # offer id -> its background check
         self._offer_locks: dict[str, asyncio.Lock] = {}
         self._busy: set[str] = set()  # offers a redeem call is working on right now
+        self.kinds = redeem_kinds(client)
 
     @property
     def in_flight(self) -> bool:
@@ -267,7 +364,8 @@ class Redeemer:
         except JournalError as exc:
             log.error("redeem not sent: the journal can't be read (%s)", exc)
             return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
-        mine = [r for r in earlier if r.state in _CLAIMED]
+        # A voucher given back (undo) is the member's again: that redemption no longer claims it.
+        mine = [r for r in earlier if r.state in _CLAIMED and r.reactivation not in _GIVEN_BACK]
         if mine:  # this till already redeemed it: never a second POST, never a second discount
             return outcome(OutcomeKind.ALREADY_USED, journal_id=mine[-1].id,
                            redeemed_on=datetime.fromisoformat(mine[-1].updated_at),
@@ -293,13 +391,13 @@ class Redeemer:
                 self._journal.begin, store=self.store, terminal=self.terminal,
                 masked_card=member.masked_card, contact_id=member.contact_id,
                 offer_id=offer.id, promotion_id=offer.promotion_id, offer_name=offer.name,
-                value_applied=offer.value_text)
+                value_applied=offer.value_text, kind=kind_of(offer))
         except JournalError as exc:
             log.error("redeem not sent: the journal could not record the attempt (%s)", exc)
             return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
 
         try:
-            await self._client.redeem(offer.id, "POS")
+            await self.kinds[kind_of(offer)].send(offer.id)
         except asyncio.CancelledError:
             # Cancelled mid-POST: Engage may act on it. The row is checked like any other.
             await self._record(row_id, _S.UNKNOWN, code="Cancelled")
@@ -336,12 +434,12 @@ class Redeemer:
         result: RedeemOutcome[OfferT] = RedeemOutcome(
             OutcomeKind.REJECTED, offer, error=err, journal_id=row_id,
             masked_card=member.masked_card)
-        if not isinstance(err, PromotionAlreadyRedeemed):
+        if not isinstance(err, PromotionAlreadyRedeemed | RewardVoucherAlreadyRedeemed):
             return result
         if not await self._open_rows(offer.id):
             return result  # a fresh attempt: someone else used it (the message says so)
         # Used by now, and we have open attempts: ours or someone else's? Ask for the date.
-        seen = await self._reread(member.contact_id, offer.id)
+        seen = await self._reread(member.contact_id, offer.id, kind_of(offer))
         if seen is None:
             self._start_check(member.contact_id, offer, member.masked_card)
             return replace(result, kind=OutcomeKind.CHECKING)
@@ -356,7 +454,7 @@ class Redeemer:
         """No trustworthy answer: ``unknown``, then one re-read; the rest in the background."""
         log.warning("redeem: outcome unknown (%s); checking", _code(err))
         await self._record(row_id, _S.UNKNOWN, code=_code(err))
-        seen = await self._reread(member.contact_id, offer.id)
+        seen = await self._reread(member.contact_id, offer.id, kind_of(offer))
         settled = None
         if seen is not None:
             settled = await self._settle(offer, seen, member.masked_card, final=False,
@@ -369,21 +467,23 @@ class Redeemer:
 
     # --- evidence ------------------------------------------------------------------------
 
-    async def _read(self, contact_id: str) -> list[Promotion]:
-        """The member's POS offers under a fresh deadline; raises EngageError."""
+    async def _read(self, contact_id: str, kind: Kind = Kind.PROMOTION) -> list[Promotion]:
+        """The member's items of this kind (POS offers, or every voucher) under a fresh
+        deadline; raises EngageError. (Vouchers carry ``id``/``redeemed``/``redeemedOn`` like
+        promotions: the evidence rules read only those.)"""
         try:
-            promotions = await self._client.get_promotions(contact_id, "POS",
-                                                           deadline=self.verify_deadline)
+            items = await self.kinds[kind].read(contact_id, self.verify_deadline)
         except EngageError as err:
             self._tell_breaker(err)
             raise
         self._tell_breaker(None)
-        return promotions
+        return cast(list[Promotion], list(items))
 
-    async def _reread(self, contact_id: str, offer_id: str) -> Seen | None:
+    async def _reread(self, contact_id: str, offer_id: str,
+                      kind: Kind = Kind.PROMOTION) -> Seen | None:
         """The instance as a re-read shows it; None if the re-read failed."""
         try:
-            return seen_in(await self._read(contact_id), offer_id)
+            return seen_in(await self._read(contact_id, kind), offer_id)
         except EngageError as err:
             log.warning("redeem: re-read failed (%s)", _code(err))
             return None
@@ -398,6 +498,10 @@ class Redeemer:
         if not mine and offer.id in self._busy:
             return None
         async with self._offer_lock(offer.id):
+            # Again with the lock held: a retry that started while we waited may have
+            # committed after our re-read; its own answer decides (else two "apply"s).
+            if not mine and offer.id in self._busy:
+                return None
             rows = await self._open_rows(offer.id)
             if not rows:
                 return None  # settled meanwhile (a retry's answer, another check)
@@ -467,7 +571,7 @@ class Redeemer:
             attempt += 1
             await asyncio.sleep(min(delay, left) if left > 0 else delay)
             over = self._now() >= ends
-            seen = await self._reread(contact_id, offer.id)
+            seen = await self._reread(contact_id, offer.id, kind_of(offer))
             if seen is not None:
                 settled = await self._settle(offer, seen, masked_card, final=over)
                 if settled is not None:
@@ -507,16 +611,16 @@ class Redeemer:
             for row in rows:
                 if row.state is _S.PENDING:  # left by a crash: its outcome is unknown
                     await self._record(row.id, _S.UNKNOWN, note="found pending at start-up")
-            by_contact: dict[str, dict[str, JournalRow]] = {}
-            for row in rows:
-                by_contact.setdefault(row.contact_id, {})[row.offer_id] = row  # latest wins
+            by_contact: dict[tuple[str, Kind], dict[str, JournalRow]] = {}
+            for row in rows:  # latest wins
+                by_contact.setdefault((row.contact_id, row.kind), {})[row.offer_id] = row
             redeemed = not_redeemed = 0
             stopped = False
-            for contact_id, latest in by_contact.items():
+            for (contact_id, kind), latest in by_contact.items():
                 promotions: list[Promotion] | None = None
                 if not stopped:
                     try:
-                        promotions = await self._read(contact_id)
+                        promotions = await self._read(contact_id, kind)
                     except (NotFound, BadRequest, BadResponse) as err:
                         log.warning("reconcile: one member's offers unreadable (%s)", _code(err))
                     except EngageError as err:
@@ -524,7 +628,7 @@ class Redeemer:
                         stopped = True
                 for offer_id, row in latest.items():
                     offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
-                                      row.value_applied)
+                                      row.value_applied, kind)
                     ends = _started(row) + timedelta(seconds=self.settle_window)
                     inside = self._now() < ends
                     settled = None
@@ -539,13 +643,91 @@ class Redeemer:
                         self._announce(replace(settled, settled=True))
                     elif inside:
                         self._start_check(contact_id, offer, row.masked_card)
+            undos_open = await self._reconcile_undos() \
+                if not stopped and self._journal.unresolved_reactivations() else 0
             left = await self._io(self._journal.unresolved)
-            report = ReconcileReport(resolved=len(rows) - len(left), unresolved=len(left),
+            report = ReconcileReport(resolved=len(rows) - len(left),
+                                     unresolved=len(left) + undos_open,
                                      redeemed=redeemed, not_redeemed=not_redeemed,
                                      checking=self.checking)
             log.info("reconcile: %d resolved (%d redeemed), %d unresolved (%d checking)",
                      report.resolved, report.redeemed, report.unresolved, report.checking)
             return report
+
+    # --- undo (voucher reactivation) -----------------------------------------------------
+
+    async def undo(self, journal_id: int) -> UndoOutcome:
+        """Reactivate the voucher redeemed in journal row ``journal_id`` (the sale was cancelled).
+
+        Journaled before the POST, sent at most once; an ambiguous answer is verified by
+        re-reading the member's vouchers. Raises :class:`RedeemInProgress` while another
+        redeem or undo runs, and :class:`~kiosk.journal.JournalError` for a row that is not a
+        voucher this terminal redeemed (nothing sent). Engage's refusals come back as
+        ``error`` (``ReactivationLimitExceeded``, ``RewardVoucherExpired``...).
+        """
+        if self._lock.locked():
+            raise RedeemInProgress("a redemption is already running on this terminal")
+        async with self._lock:
+            row = self._journal.get(journal_id)
+            try:
+                if self._breaker is not None:
+                    self._breaker.check()
+            except CircuitOpen as error:
+                return UndoOutcome(UndoKind.REJECTED, error=error, journal_id=journal_id)
+            undo_id = self._journal.begin_reactivation(journal_id)
+            try:
+                await self._client.reactivate_reward_voucher(row.offer_id)
+            except asyncio.CancelledError:
+                self._record_undo(undo_id, _U.UNKNOWN, code="Cancelled")
+                raise
+            except EngageError as err:
+                self._tell_breaker(err)
+                if not err.outcome_unknown:
+                    self._record_undo(undo_id, _U.REJECTED, code=_code(err),
+                                      note="not sent: no connection to Engage"
+                                      if isinstance(err, EngageUnreachable) else None)
+                    return UndoOutcome(UndoKind.REJECTED, error=err, journal_id=journal_id,
+                                       reactivation_id=undo_id)
+                log.warning("undo: outcome unknown (%s); verifying", _code(err))
+                self._record_undo(undo_id, _U.UNKNOWN, code=_code(err))
+                seen = await self._reread(row.contact_id, row.offer_id, Kind.VOUCHER)
+                if seen is None:
+                    return UndoOutcome(UndoKind.UNKNOWN, error=err, journal_id=journal_id,
+                                       reactivation_id=undo_id)
+                back = seen.evidence is Evidence.ACTIVE
+                self._record_undo(undo_id, _U.VERIFIED_REACTIVATED if back
+                                  else _U.VERIFIED_NOT_REACTIVATED)
+                return UndoOutcome(UndoKind.VERIFIED_REACTIVATED if back
+                                   else UndoKind.NOT_REACTIVATED, error=err,
+                                   journal_id=journal_id, reactivation_id=undo_id)
+            self._tell_breaker(None)
+            self._record_undo(undo_id, _U.REACTIVATED)
+            return UndoOutcome(UndoKind.REACTIVATED, journal_id=journal_id,
+                               reactivation_id=undo_id)
+
+    def _record_undo(self, undo_id: int, state: ReactivationState, *, code: str | None = None,
+                     note: str | None = None) -> None:
+        try:
+            self._journal.set_reactivation_state(undo_id, state, code=code, note=note)
+        except Exception as exc:
+            log.error("reactivation row %d: could not record %s (%s)", undo_id, state, exc)
+
+    async def _reconcile_undos(self) -> int:
+        """Settle undo rows a crash or a lost answer left open; returns how many stay open."""
+        open_rows: list[ReactivationRow] = self._journal.unresolved_reactivations()
+        left = 0
+        for undo in open_rows:
+            contact_id = self._journal.get(undo.redemption_id).contact_id
+            seen = await self._reread(contact_id, undo.voucher_id, Kind.VOUCHER)
+            if seen is None:
+                left += 1
+                continue
+            self._record_undo(undo.id, _U.VERIFIED_REACTIVATED
+                              if seen.evidence is Evidence.ACTIVE
+                              else _U.VERIFIED_NOT_REACTIVATED,
+                              note="found pending; verified by re-reading"
+                              if undo.state is _U.PENDING else None)
+        return left
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -47,18 +47,53 @@ async def test_new_card_two_round_trips_then_one_from_cache(sim: Simulator, anna
     await lookup.lookup(CARD)
     assert lookup.stats.round_trips == 3 and lookup.stats.cache_hits == 1
     assert lookups_of_id(sim) == 1  # the card -> contactId answer came from the cache
-    assert len(sim.requests) == 5
+    # 1 id lookup, then twice contact + promotions + vouchers + point accounts
+    assert len(sim.requests) == 9
 
 
 async def test_contact_and_promotions_are_fetched_concurrently(sim: Simulator, anna: str,
                                                                client: EngageClient) -> None:
-    for path in (rf"/contacts/{anna}$", rf"/contacts/{anna}/promotions$"):
+    paths = (rf"/contacts/{anna}$", rf"/contacts/{anna}/promotions$",
+             r"/reward-vouchers/available$", r"/point-accounts$")
+    for path in paths:
         sim.faults.add(Fault("latency", method="GET", path=path, latency=0.5))
-    await MemberLookup(client).lookup(CARD)
-    (contact,) = sim.requests_to("GET", rf"/contacts/{anna}$")
-    (promotions,) = sim.requests_to("GET", rf"/contacts/{anna}/promotions$")
-    # Sequential calls would put the second request at least one latency after the first.
-    assert abs(contact.time - promotions.time) < 0.45
+    lookup = MemberLookup(client)
+    await lookup.lookup(CARD)
+    times = [r.time for path in paths for r in sim.requests_to("GET", path)]
+    assert len(times) == 4 and lookup.stats.round_trips == 2
+    # Sequential calls would put a request at least one latency after another.
+    assert max(times) - min(times) < 0.45
+
+
+async def test_vouchers_and_points_come_with_the_member(sim: Simulator, anna: str,
+                                                        client: EngageClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    soon = datetime.now(UTC) + timedelta(days=3)
+    sim.state.rewards.add_voucher(anna, name="Bonuscheck 50 kr", amount=50, currency="SEK",
+                                  expires_on=soon,
+                                  local_values=[{"currency": "NOK", "amount": 55}])
+    sim.state.rewards.add_points(anna, 1250)
+    sim.state.rewards.add_points(anna, 200, valid_from=soon)
+    member, _ = await MemberLookup(client, currency="NOK").lookup(CARD)
+    assert member.rewards is not None and member.rewards.points is not None
+    assert member.rewards.points.text == "1\u00a0250 points (+200 pending)"
+    (voucher,) = member.rewards.vouchers or ()
+    assert (voucher.name, voucher.value_text) == ("Bonuscheck 50 kr", "55\u00a0NOK")
+
+
+async def test_failing_vouchers_or_points_never_block_the_offers(
+        sim: Simulator, anna: str, client: EngageClient) -> None:
+    sim.faults.add(Fault("status", path=r"/reward-vouchers", status=404, times=None))
+    sim.faults.add(Fault("status", path=r"/point-accounts", status=503, times=None))
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=60)
+    member, offers = await MemberLookup(client, breaker=breaker).lookup(CARD)
+    assert [o.name for o in offers] == ["20 off"]
+    assert member.rewards is not None
+    assert member.rewards.vouchers is None and member.rewards.points is None
+    assert breaker.state == "closed"  # a tenant without rewards is not an Engage outage
+    without, _ = await MemberLookup(client, rewards=False).lookup(CARD)
+    assert without.rewards is None
 
 
 async def test_cached_id_of_a_merged_contact_is_dropped_and_looked_up_again(

@@ -17,10 +17,12 @@ from kiosk.errors import UsageError
 from kiosk.journal import (
     COLUMNS,
     UNRESOLVED,
+    UNRESOLVED_REACTIVATIONS,
     Journal,
     JournalError,
     JournalRow,
     JournalState,
+    ReactivationState,
     utc_now,
 )
 from kiosk.text import one_line
@@ -51,9 +53,11 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
 
 _TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "id"), ("created_at", "time (UTC)"), ("store", "store"), ("terminal", "terminal"),
-    ("masked_card", "card"), ("offer_name", "offer"), ("value_applied", "value"),
-    ("state", "state"), ("engage_code", "code"), ("offer_id", "offer id"),
+    ("masked_card", "card"), ("kind", "kind"), ("offer_name", "offer"),
+    ("value_applied", "value"), ("state", "state"), ("engage_code", "code"),
+    ("reactivation", "undo"), ("offer_id", "offer id"),
 )
+_UNDONE = frozenset({ReactivationState.REACTIVATED, ReactivationState.VERIFIED_REACTIVATED})
 
 
 def _cell(row: JournalRow, name: str) -> str:
@@ -80,7 +84,12 @@ def format_table(rows: Sequence[JournalRow]) -> str:
         per_state[str(r.state)] = per_state.get(str(r.state), 0) + 1
     summary = ", ".join(f"{n} {s}" for s, n in per_state.items())
     lines.append(f"{len(rows)} attempt{'s' if len(rows) != 1 else ''}: {summary}")
-    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED)
+    undone = sum(1 for r in rows if r.reactivation in _UNDONE)
+    if undone:
+        lines.append(f"{undone} voucher redemption{'s' if undone != 1 else ''} undone "
+                     "(sale cancelled): the voucher is usable again")
+    unresolved = sum(per_state.get(str(s), 0) for s in UNRESOLVED) + sum(
+        1 for r in rows if r.reactivation in UNRESOLVED_REACTIVATIONS)
     if unresolved:
         lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
                      "the shift")

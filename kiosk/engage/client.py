@@ -51,10 +51,16 @@ from kiosk.engage.models import (
     Channel,
     Contact,
     LookupKey,
+    Page,
+    PointAccount,
+    PointFilter,
+    PointTransaction,
     Promotion,
     PromotionDraft,
     PromotionTemplate,
+    RewardVoucher,
     Validity,
+    VoucherList,
 )
 from kiosk.engage.redact import install_log_redaction
 
@@ -71,6 +77,19 @@ _PROMOTIONS = TypeAdapter(list[Promotion])
 _PROMOTION = TypeAdapter(Promotion)
 _TEMPLATE = TypeAdapter(PromotionTemplate)
 _VALIDITY = TypeAdapter(Validity)
+_PAGE = TypeAdapter(Page)
+_VOUCHERS = TypeAdapter(list[RewardVoucher])
+_POINT_ACCOUNTS = TypeAdapter(list[PointAccount])
+_POINT_TRANSACTIONS = TypeAdapter(list[PointTransaction])
+
+#: The voucher list paths by which vouchers they list.
+_VOUCHER_LISTS: dict[str, str] = {
+    "available": "/api/v3/reward-vouchers/available",
+    "all": "/api/v3/reward-vouchers",
+    "redeemed": "/api/v3/reward-vouchers/redeemed",
+}
+#: Promotion redeem paths: v2 (the seed's, documented with the instance id) and v3.
+PROMOTION_REDEEM_APIS: tuple[str, ...] = ("v2", "v3")
 
 _MULTICHANNELS = "/api/v2/promotions/multichannels"
 #: Requests in flight at once (our slots) = httpx's pool size: httpx never queues for one.
@@ -195,9 +214,14 @@ class EngageClient:
                  verify: ssl.SSLContext | str | bool = True,
                  transport: httpx.AsyncBaseTransport | None = None,
                  get_retries: int = 2, keepalive_expiry: float = 300.0,
-                 proxy: str | None = None) -> None:
+                 proxy: str | None = None, promotion_redeem_api: str = "v2") -> None:
         if not api_key:
             raise ValueError("an Engage API key is required")
+        if promotion_redeem_api not in PROMOTION_REDEEM_APIS:
+            raise ValueError(f"promotion_redeem_api must be one of {PROMOTION_REDEEM_APIS}")
+        #: "v2": ``/api/v2/promotions/codes/{id}/redeem``; "v3":
+        #: ``/api/v3/promotion-assignments/{id}/redeem`` (same body, same instance id).
+        self.promotion_redeem_api = promotion_redeem_api
         install_log_redaction()
         self._base_url = base_url.rstrip("/")
         self._timeouts = timeouts or ClientTimeouts()
@@ -308,7 +332,10 @@ class EngageClient:
         promotion belongs to that contact (404 PromotionNotAssociatedWithContact).
         """
         instance = _segment(promotion_instance_id)
-        if contact_id is None:
+        if contact_id is None and self.promotion_redeem_api == "v3":
+            template = "/api/v3/promotion-assignments/{id}/redeem"
+            path = f"/api/v3/promotion-assignments/{instance}/redeem"
+        elif contact_id is None:
             template = "/api/v2/promotions/codes/{id}/redeem"
             path = f"/api/v2/promotions/codes/{instance}/redeem"
         else:
@@ -316,6 +343,69 @@ class EngageClient:
             path = f"/api/v2/contacts/{_segment(contact_id)}/promotions/{instance}/redeem"
         await self._write("POST", template, path, body={"redemptionChannel": str(channel)},
                           timeout=self._timeouts.for_httpx(read=self._timeouts.redeem_read))
+
+    # --- reward vouchers and points --------------------------------------------------------
+
+    async def get_reward_vouchers(self, contact_id: str, which: VoucherList = "available", *,
+                                  deadline: float | None = None) -> list[RewardVoucher]:
+        """The contact's reward vouchers: ``available`` (active), ``all`` (also redeemed and
+        expired: what a verification reads) or ``redeemed``.
+
+        Engage answers a page ``{items, count, offset, totalCount}``; a bare list is accepted
+        too. Only the first page is read (Engage's default size; a member has a handful).
+        """
+        template = _VOUCHER_LISTS[which]
+        response = await self._get(template, template, params={"contactId": contact_id},
+                                   deadline=deadline)
+        return self._parse_items(response, _VOUCHERS, template)
+
+    async def redeem_reward_voucher(self, voucher_id: str) -> None:
+        """Redeem one reward voucher by its ``id``; returns when Engage answered 2xx.
+
+        The same rules as :meth:`redeem`: sent at most twice, the second time only if the
+        first connection failed before anything left; a timeout or lost connection after
+        sending (``request_sent=True``) or a 504 leaves the outcome unknown.
+        """
+        template = "/api/v3/reward-vouchers/{id}/redeem"
+        await self._write("POST", template,
+                          f"/api/v3/reward-vouchers/{_segment(voucher_id)}/redeem",
+                          timeout=self._timeouts.for_httpx(read=self._timeouts.redeem_read))
+
+    async def reactivate_reward_voucher(self, voucher_id: str) -> None:
+        """Make a redeemed voucher usable again (a cancelled sale). Engage refuses with 409
+        RewardVoucherAlreadyActivated, RewardVoucherExpired or ReactivationLimitExceeded."""
+        template = "/api/v3/reward-vouchers/{id}/reactivate"
+        await self._write("POST", template,
+                          f"/api/v3/reward-vouchers/{_segment(voucher_id)}/reactivate",
+                          timeout=self._timeouts.for_httpx(read=self._timeouts.redeem_read))
+
+    async def get_point_accounts(self, contact_id: str, *,
+                                 deadline: float | None = None) -> list[PointAccount]:
+        """The contact's point accounts (balance, pending points); paged or bare list."""
+        template = "/api/v3/point-accounts"
+        response = await self._get(template, template, params={"contactId": contact_id},
+                                   deadline=deadline)
+        return self._parse_items(response, _POINT_ACCOUNTS, template)
+
+    async def get_point_transactions(self, *, account_id: int | str | None = None,
+                                     contact_id: str | None = None,
+                                     definition_id: int | str | None = None,
+                                     filter: PointFilter | None = None,
+                                     offset: int | None = None, count: int | None = None,
+                                     deadline: float | None = None) -> list[PointTransaction]:
+        """Point transactions of one account: by ``account_id``, or by ``contact_id`` and
+        ``definition_id`` together; ``filter`` All/Active/Pending (pending: future validFrom)."""
+        if account_id is None and (contact_id is None or definition_id is None):
+            raise ValueError("give account_id, or contact_id and definition_id")
+        params: dict[str, str] = {}
+        for name, value in (("accountId", account_id), ("contactId", contact_id),
+                            ("definitionId", definition_id), ("filter", filter),
+                            ("offset", offset), ("count", count)):
+            if value is not None:
+                params[name] = str(value)
+        template = "/api/v3/point-transactions"
+        response = await self._get(template, template, params=params, deadline=deadline)
+        return self._parse_items(response, _POINT_TRANSACTIONS, template)
 
     # --- promotion templates (admin / seeding) ---------------------------------------------
 
@@ -536,6 +626,27 @@ class EngageClient:
                 fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in errors})
                 why = "unexpected " + ", ".join(fields[:3])
             raise BadResponse(f"{template}: {why}", status=response.status_code) from None
+
+    @classmethod
+    def _parse_items(cls, response: httpx.Response, adapter: TypeAdapter[list[T]],
+                     template: str) -> list[T]:
+        """A v3 list: the ``items`` of a page, or a bare JSON list."""
+        try:
+            data: Any = json.loads(response.content)
+        except ValueError:
+            raise BadResponse(f"{template}: body is not JSON", status=response.status_code
+                              ) from None
+        if isinstance(data, dict) and "items" not in data:
+            raise BadResponse(f"{template}: unexpected body", status=response.status_code)
+        try:
+            if isinstance(data, dict):
+                data = _PAGE.validate_python(data).items
+            return adapter.validate_python(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_input=False, include_url=False)
+            fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in errors})
+            raise BadResponse(f"{template}: unexpected {', '.join(fields[:3])}",
+                              status=response.status_code) from None
 
     @staticmethod
     def _contact_id(response: httpx.Response, template: str) -> str:

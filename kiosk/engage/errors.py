@@ -231,6 +231,48 @@ class PromotionExpired(Conflict):
     code_name = "PromotionExpired"
 
 
+# Reward vouchers (``/api/v3/reward-vouchers/{id}/redeem|reactivate``)
+class InvalidRewardVoucherId(BadRequest):
+    code_name = "InvalidRewardVoucherId"
+
+
+class RewardVoucherNotFound(NotFound):
+    code_name = "RewardVoucherNotFound"
+
+
+class RewardVoucherAlreadyRedeemed(Conflict):
+    code_name = "RewardVoucherAlreadyRedeemed"
+
+
+class RewardVoucherExpired(Conflict):
+    code_name = "RewardVoucherExpired"
+
+
+class RewardVoucherAlreadyActivated(Conflict):
+    """Reactivate: the voucher is not redeemed (already usable)."""
+
+    code_name = "RewardVoucherAlreadyActivated"
+
+
+class ReactivationLimitExceeded(Conflict):
+    """Reactivate: the voucher was reactivated as often as the tenant allows (default 3)."""
+
+    code_name = "ReactivationLimitExceeded"
+
+
+# The v2 ("bonus check") names of the same answers, for a tenant that still sends them.
+class InvalidBonusCheckId(InvalidRewardVoucherId):
+    code_name = "InvalidBonusCheckId"
+
+
+class BonusCheckNotFound(RewardVoucherNotFound):
+    code_name = "BonusCheckNotFound"
+
+
+class BonusCheckExpired(RewardVoucherExpired):
+    code_name = "BonusCheckExpired"
+
+
 def _all_subclasses(cls: type[EngageError]) -> list[type[EngageError]]:
     out: list[type[EngageError]] = []
     for sub in cls.__subclasses__():
@@ -247,6 +289,7 @@ ERRORS_BY_CODE: dict[str, type[EngageError]] = {
 _BY_STATUS: dict[int, type[EngageError]] = {
     400: BadRequest, 401: Unauthorized, 403: Unauthorized, 404: NotFound, 409: Conflict,
     429: RateLimited, 504: GatewayTimeout,
+    406: Conflict,  # the v2 reactivate page answers its conflicts with 406
 }
 
 _CODE_KEYS = ("errorCode", "code", "error", "title")

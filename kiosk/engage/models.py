@@ -228,3 +228,125 @@ class PromotionTemplate(PromotionDraft):
 
     id: str
     status: str = "Draft"
+
+
+# --- reward vouchers and points ---------------------------------------------------------------
+
+class RewardVoucher(EngageModel):
+    """A reward voucher (a "bonus check" in v2) as ``GET /api/v3/reward-vouchers`` lists it.
+
+    Redeem and reactivate by ``id``; ``voucher_number`` is the code printed for the member.
+    ``value`` is in the tenant's currency, ``local_values`` the same value in other currencies.
+    """
+
+    id: str
+    voucher_number: str | None = None
+    name: str = ""
+    redeemed: bool = False
+    redeemed_on: datetime | None = None
+    expires_on: datetime | None = None
+    value: Money | None = None
+    local_values: list[Money] = Field(default_factory=list)
+    points: Decimal | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _value(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            amount = v.get("amount", v.get("Amount"))
+            return None if amount is None else {
+                "amount": _to_decimal(amount), "currency": v.get("currency", v.get("Currency"))}
+        return None if v is None else {"amount": _to_decimal(v)}
+
+    @field_validator("local_values", mode="before")
+    @classmethod
+    def _local_values(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return []
+        return [x for x in v if isinstance(x, dict) and "amount" in x]
+
+    @field_validator("voucher_number", mode="before")
+    @classmethod
+    def _number_text(cls, v: Any) -> Any:
+        return v if v is None or isinstance(v, str) else str(v)
+
+    @field_validator("points", mode="before")
+    @classmethod
+    def _points(cls, v: Any) -> Any:
+        return None if v is None or isinstance(v, bool) else v
+
+    def value_in(self, currency: str | None) -> Money | None:
+        """The value in ``currency`` (the voucher's own, else a local value), or its own value."""
+        if currency and self.value is not None and \
+                (self.value.currency or "").upper() != currency.upper():
+            local = next((m for m in self.local_values
+                          if (m.currency or "").upper() == currency.upper()), None)
+            if local is not None:
+                return local
+        return self.value
+
+
+class Page(EngageModel):
+    """The paging envelope of v3 lists: ``{"items", "count", "offset", "totalCount"}``."""
+
+    items: list[Any] = Field(default_factory=list)
+    count: int | None = None
+    offset: int | None = None
+    total_count: int | None = None
+
+
+class PointAccount(EngageModel):
+    """One of a contact's point accounts (one per point definition; most tenants have one).
+
+    ``balance`` is the active points; ``pending_points`` those with a ``validFrom`` still in the
+    future (named as in Voyado's v2 schema; absent in a v3 answer means unknown, not zero).
+    """
+
+    id: int | str | None = None
+    contact_id: str | None = None
+    definition_id: int | str | None = Field(default=None, alias="definitionId")
+    balance: Decimal = Decimal(0)
+    pending_points: Decimal | None = None
+    balance_expires: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, data: Any) -> Any:
+        # The BI export names it pointDefinitionId; the API schema definitionId.
+        if isinstance(data, dict) and "definitionId" not in data and "pointDefinitionId" in data:
+            data = {**data, "definitionId": data["pointDefinitionId"]}
+        return data
+
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _balance(cls, v: Any) -> Any:
+        return Decimal(0) if v is None else _to_decimal(v)
+
+    @field_validator("pending_points", mode="before")
+    @classmethod
+    def _pending(cls, v: Any) -> Any:
+        return None if v is None else _to_decimal(v)
+
+
+class PointTransaction(EngageModel):
+    """One change to a point account (``GET /api/v3/point-transactions``)."""
+
+    id: int | str | None = None
+    account_id: int | str | None = None
+    amount: Decimal = Decimal(0)
+    description: str | None = None
+    source: str | None = None
+    time_stamp: datetime | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, v: Any) -> Any:
+        return Decimal(0) if v is None else _to_decimal(v)
+
+
+#: Which of a contact's reward vouchers to list.
+VoucherList = Literal["available", "all", "redeemed"]
+#: Which point transactions to list (Engage's ``filter``).
+PointFilter = Literal["All", "Active", "Pending"]

@@ -33,6 +33,16 @@ Engage's documented behaviour (see shared/reference/engage-api.md) that the simu
   PromotionExpired; the instance expires at the end of assignedValidity (Days/Months from the
   assignment day) or at endDate, whichever is first.
 - ``GET /api/v2/contacts/count`` -> an integer (the kiosk's cheap authenticated ping).
+- Reward vouchers and points (``kiosk.sim.rewards``, sources in docs/engage-vouchers-points.md):
+  ``GET /api/v3/reward-vouchers[/available|/redeemed]?contactId=`` as pages
+  ``{count, offset, totalCount, items}``; ``POST /api/v3/reward-vouchers/{id}/redeem`` (400
+  InvalidRewardVoucherId, 404 RewardVoucherNotFound, 409 RewardVoucherAlreadyRedeemed /
+  RewardVoucherExpired; ``redeemedOn`` recorded on every redeem);
+  ``POST /api/v3/reward-vouchers/{id}/reactivate`` (409 RewardVoucherAlreadyActivated /
+  RewardVoucherExpired / ReactivationLimitExceeded after 3; value and expiry unchanged);
+  ``GET /api/v3/point-accounts?contactId=`` (balance; pending = transactions whose validFrom is
+  ahead) and ``GET /api/v3/point-transactions`` (by accountId, or contactId + definitionId;
+  filter All/Active/Pending; offset/count).
 - A body call (POST/PUT/PATCH) without ``Content-Type: application/json``: 500 with ASP.NET's
   body ``{"Message": "An error has occurred."}``.
 
@@ -69,16 +79,17 @@ Our assumptions (Engage doesn't document these):
 Faults (``sim.faults.add(Fault(kind, method=, path=, instance_id=, times=, latency=, ...))`` or
 ``POST /sim/faults``) apply to /api calls whose key was accepted; a fault matches when all its
 given keys match: ``method`` exactly, ``path`` as a regex searched in the URL path,
-``instance_id`` as the instance a redeem path names. The first matching fault is used and
-counts one of its ``times`` (None: until cleared). Kinds: ``latency`` (wait, then handle: the
-commit happens late), ``commit_then_504`` (handle, wait ``latency``, 504 GatewayTimeout),
-``drop_after_read`` (read the whole request, handle it if ``commit``, wait, close the connection
-without a response: httpx raises ``RemoteProtocolError("Server disconnected without sending a
-response.")``), ``status`` (wait, answer ``status`` with ``body``/``headers``, or an Engage error
-body with code ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the
-handler's answer with its status kept and its JSON body cut in half). A fault with a wrong
-field is refused (ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``:
-other requests are served meanwhile.
+``instance_id`` as the instance (or reward voucher) a redeem or reactivate path names. The
+first matching fault is used and counts one of its ``times`` (None: until cleared). Kinds:
+``latency`` (wait, then handle: the commit happens late), ``commit_then_504`` (handle, wait
+``latency``, 504 GatewayTimeout), ``drop_after_read`` (read the whole request, handle it if
+``commit``, wait, close the connection without a response: httpx raises
+``RemoteProtocolError("Server disconnected without sending a response.")``), ``status`` (wait,
+answer ``status`` with ``body``/``headers``, or an Engage error body with code
+``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the handler's answer
+with its status kept and its JSON body cut in half). A fault with a wrong field is refused
+(ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``: other requests are
+served meanwhile.
 
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);
@@ -90,7 +101,8 @@ Simulator-only admin (same ``apikey`` header; not recorded, no faults, no rate l
 ``POST /sim/promotions/{id}/activate``, ``GET|POST|DELETE /sim/faults`` (body as
 ``Fault.to_wire``), ``GET|DELETE /sim/requests`` (key masked), ``POST /sim/reset`` (data, faults
 and request log), ``GET /sim/stats`` (``connectionsOpened``, ``requests``, ``contacts``),
-``GET /sim/demo-cards``, ``POST /sim/contacts`` and ``POST /sim/contacts/{id}/offers``.
+``GET /sim/demo-cards``, ``POST /sim/contacts``, ``POST /sim/contacts/{id}/offers``,
+``POST /sim/contacts/{id}/vouchers`` and ``POST /sim/contacts/{id}/points``.
 """
 
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data

@@ -19,6 +19,7 @@ import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -354,6 +355,22 @@ class EngageApp:
         a(assign_v3, ["POST"], "/api/v3/promotion-assignments")
         a(lambda r, b: s.assign(r.path_params["contact_id"], r.path_params["promotion_id"]),
           ["POST"], "/api/v2/contacts/{contact_id}/promotions/{promotion_id}/assign")
+        # Reward vouchers and points (kiosk.sim.rewards). The voucher is {instance_id} so
+        # that faults naming an instance apply to voucher redeems too.
+        rw = s.rewards
+
+        def vouchers(which: str) -> Handler:
+            return lambda r, b: rw.list_vouchers(q(r).get("contactId", ""), which)
+
+        for which, path in (("available", "/available"), ("all", ""), ("redeemed", "/redeemed")):
+            a(vouchers(which), ["GET"], f"/api/v3/reward-vouchers{path}")
+        a(lambda r, b: rw.redeem(r.path_params["instance_id"]), ["POST"],
+          "/api/v3/reward-vouchers/{instance_id}/redeem")
+        a(lambda r, b: rw.reactivate(r.path_params["instance_id"]), ["POST"],
+          "/api/v3/reward-vouchers/{instance_id}/reactivate")
+        a(lambda r, b: rw.point_accounts(q(r).get("contactId", "")), ["GET"],
+          "/api/v3/point-accounts")
+        a(lambda r, b: rw.point_transactions(q(r)), ["GET"], "/api/v3/point-transactions")
         for v in ("v2", "v3"):
             base = f"/api/{v}/promotions/multichannels"
             a(lambda r, b: s.create_template(b), ["POST"], base)
@@ -442,6 +459,35 @@ class EngageApp:
         def a(handler: Handler, method: str, path: str) -> Route:
             return Route(path, handler, methods=[method])  # type: ignore[arg-type]
 
+        def add_voucher(r: Request, body: Any) -> Any:
+            cid = r.path_params["contact_id"]
+            b = _object(body, "a voucher: {name, amount, expiresInDays, points, localValues}")
+            amount, days, points = b.get("amount"), b.get("expiresInDays"), b.get("points", 0)
+            if not isinstance(amount, int | float) or isinstance(amount, bool) or amount < 0:
+                raise SimError(400, "BadRequest", "amount must be a number >= 0")
+            if days is not None and (not isinstance(days, int | float) or isinstance(days, bool)
+                                     or abs(days) > 36_500):
+                raise SimError(400, "BadRequest", "expiresInDays must be a number of days")
+            if not isinstance(points, int) or isinstance(points, bool):
+                raise SimError(400, "BadRequest", "points must be a whole number")
+            expires = s.clock() + timedelta(days=float(days)) if days is not None else None
+            return {"id": s.rewards.add_voucher(
+                cid, name=str(_text(b, "name", required=True)), amount=amount,
+                currency=s.currency, expires_on=expires, points=points)}
+
+        def add_points(r: Request, body: Any) -> Any:
+            b = _object(body, "points: {amount, validInDays}")
+            amount, days = b.get("amount"), b.get("validInDays")
+            if not isinstance(amount, int | float) or isinstance(amount, bool):
+                raise SimError(400, "BadRequest", "amount must be a number")
+            if days is not None and (not isinstance(days, int | float) or isinstance(days, bool)
+                                     or abs(days) > 36_500):
+                raise SimError(400, "BadRequest", "validInDays must be a number of days")
+            s.rewards.add_points(r.path_params["contact_id"], amount,
+                                 valid_from=s.clock() + timedelta(days=float(days))
+                                 if days is not None else None)
+            return s.rewards.point_accounts(r.path_params["contact_id"])
+
         return [
             a(lambda r, b: s.activate(r.path_params["promotion_id"]), "POST",
               "/sim/promotions/{promotion_id}/activate"),
@@ -457,6 +503,8 @@ class EngageApp:
                             for d in s.demo_cards()], "GET", "/sim/demo-cards"),
             a(add_contact, "POST", "/sim/contacts"),
             a(add_offer, "POST", "/sim/contacts/{contact_id}/offers"),
+            a(add_voucher, "POST", "/sim/contacts/{contact_id}/vouchers"),
+            a(add_points, "POST", "/sim/contacts/{contact_id}/points"),
         ]
 
 

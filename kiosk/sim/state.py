@@ -15,6 +15,7 @@ from typing import Any
 
 from kiosk.sim.bodies import check_channels, template_fields, validity_fields
 from kiosk.sim.lookup import any_criterion, criterion, matches
+from kiosk.sim.rewards import Rewards
 from kiosk.sim.rules import (
     CHANNELS,
     CONTACT_TYPES,
@@ -118,8 +119,12 @@ class SimState:
     _instances: dict[str, _Instance] = field(default_factory=dict, init=False, repr=False)
     _ids: _Ids = field(default_factory=_Ids, init=False, repr=False)
     _redemptions: list[Redemption] = field(default_factory=list, init=False, repr=False)
+    #: reward vouchers and point accounts (``kiosk.sim.rewards``)
+    rewards: Rewards = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.rewards = Rewards(self._lock, lambda: self.clock(),
+                               lambda cid: self._contact(cid).id, lambda: self._ids.new())
         self.reset()
 
     # --- seeding and inspection (Python API for tests, demo and benchmarks) -----------------
@@ -131,6 +136,7 @@ class SimState:
             self._templates.clear()
             self._instances.clear()
             self._redemptions.clear()
+            self.rewards.clear()
             if self.seed is not None:
                 self._load(self.seed)
 
@@ -157,8 +163,32 @@ class SimState:
                         link=o.get("link"), image_url=o.get("imageUrl"),
                         start_date=today - timedelta(days=o.get("startedDaysAgo", 14)),
                     )
+                self._load_rewards(cid, m, today)
         finally:
             self._ids = _Ids()
+
+    def _load_rewards(self, cid: str, member: Mapping[str, Any], today: date) -> None:
+        """A seeded member's ``vouchers`` (relative dates as offers) and ``points``
+        (``{"balance": n, "pending": n, "pendingInDays": d}``)."""
+        for v in member.get("vouchers", []):
+            days = v.get("expiresInDays")
+            ago = v.get("redeemedDaysAgo")
+            self.rewards.add_voucher(
+                cid, name=v["name"], amount=v["amount"], currency=self.currency,
+                expires_on=end_of_day(today + timedelta(days=days)) if days is not None else None,
+                points=int(v.get("points", 0)), local_values=v.get("localValues", []),
+                redeemed_on=self.clock() - timedelta(days=ago) if ago is not None else None,
+                reactivations=int(v.get("reactivations", 0)))
+        points = member.get("points")
+        if points:
+            self.rewards.add_points(cid, points.get("balance", 0), description="Purchases",
+                                    source="Purchase",
+                                    valid_from=self.clock() - timedelta(days=30))
+            if points.get("pending"):
+                later = self.clock() + timedelta(days=int(points.get("pendingInDays", 14)))
+                self.rewards.add_points(cid, points["pending"], valid_from=later,
+                                        description="Purchase (return period)",
+                                        source="Purchase")
 
     def add_contact(self, *, first_name: str | None = None, last_name: str | None = None,
                     card: str | None = None, email: str | None = None,

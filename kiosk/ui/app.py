@@ -27,8 +27,17 @@ from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
-from kiosk.offers import Member, Offer
-from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
+from kiosk.journal import JournalError, Kind
+from kiosk.offers import Member
+from kiosk.redeem import (
+    OutcomeKind,
+    RedeemInProgress,
+    RedeemOutcome,
+    UndoKind,
+    UndoOutcome,
+    kind_of,
+)
+from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.ui import heap, messages_text
@@ -45,14 +54,16 @@ from kiosk.ui.messages import (
     ScannerJunk,
     ScannerStatus,
     StartOver,
+    UndoFinished,
 )
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
-from kiosk.ui.screens.result import ResultScreen
+from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
+from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices, Scanner
 from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
@@ -304,9 +315,11 @@ class KioskApp(App[int], inherit_bindings=False):
         await self.push_screen(self._result(messages_text.for_error(message.error)))
 
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None, *,
-                offer_id: str | None = None, provisional: bool = False) -> ResultScreen:
-        return ResultScreen(text, member, cursor_blink=self.cursor_blink, guard=self.key_guard,
-                            clock=self._clock, offer_id=offer_id, provisional=provisional)
+                offer_id: str | None = None, provisional: bool = False,
+                undoable: Undoable | None = None) -> ResultScreen:
+        return ResultScreen(text, member, undoable=undoable, cursor_blink=self.cursor_blink,
+                            guard=self.key_guard, clock=self._clock, offer_id=offer_id,
+                            provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
@@ -418,8 +431,8 @@ class KioskApp(App[int], inherit_bindings=False):
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
     # abandon a redemption half way.
     @work(group="redeem", exit_on_error=False, description="redeem offer")
-    async def _redeem(self, member: Member, offer: Offer, generation: int) -> None:
-        outcome: RedeemOutcome[Offer]
+    async def _redeem(self, member: Member, offer: Benefit, generation: int) -> None:
+        outcome: RedeemOutcome[Benefit]
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
         except RedeemInProgress as exc:  # a start-up reconciliation holds the terminal's lock
@@ -440,7 +453,9 @@ class KioskApp(App[int], inherit_bindings=False):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             await self.push_screen(self._result(text, message.member, offer_id=message.offer.id,
-                                                provisional=provisional))
+                                                provisional=provisional,
+                                                undoable=_undoable(message.offer,
+                                                                   message.outcome)))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
@@ -464,6 +479,49 @@ class KioskApp(App[int], inherit_bindings=False):
         self.add_notice(line)
         self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                     severity=_toast_severity(text.severity), timeout=30)
+
+    # --- undo a voucher (sale cancelled) ---------------------------------------------------------
+    @on(ResultScreen.UndoRequested)
+    def _undo_requested(self, message: ResultScreen.UndoRequested) -> None:
+        """F3 on a voucher's result: the staff PIN, then a confirmation, then reactivate."""
+        if self.redeeming or isinstance(self.screen, UndoScreen):
+            return
+        undoable = message.undoable
+        self._with_pin("give back a reward voucher", lambda: self.push_screen(
+            UndoScreen(undoable, guard=self.key_guard, clock=self._clock),
+            self._undo_confirmed))
+
+    def _undo_confirmed(self, undoable: Undoable | None) -> None:
+        if undoable is None or self.redeeming:
+            return
+        self.redeeming = True
+        self._undo(undoable, self.member, self.generation)
+
+    @work(group="redeem", exit_on_error=False, description="undo voucher")
+    async def _undo(self, undoable: Undoable, member: Member | None, generation: int) -> None:
+        outcome: UndoOutcome
+        try:
+            outcome = await self.services.redeemer.undo(undoable.journal_id)
+        except RedeemInProgress as exc:
+            outcome = UndoOutcome(UndoKind.REJECTED, error=exc)
+        except JournalError as exc:  # already given back, or not a voucher this till used
+            log.warning("undo refused by the journal: %s", exc)
+            outcome = UndoOutcome(UndoKind.ALREADY_UNDONE)
+        except Exception as exc:
+            log.error("undo raised %s", type(exc).__name__)
+            outcome = UndoOutcome(UndoKind.UNKNOWN, error=exc)
+        self.post_message(UndoFinished(generation, member, undoable.name, outcome))
+
+    async def on_undo_finished(self, message: UndoFinished) -> None:
+        self.redeeming = False
+        if message.outcome.kind is UndoKind.UNKNOWN:
+            self._reconcile_due = True
+        text = messages_text.for_undo(message.outcome, message.name)
+        if message.generation == self.generation:
+            await self.push_screen(self._result(text, message.member))
+        else:
+            self.notify(f"{message.name}: {text.body}", title=text.title,
+                        severity=_toast_severity(text.severity), timeout=30)
 
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
@@ -528,6 +586,13 @@ class KioskApp(App[int], inherit_bindings=False):
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
         return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+
+
+def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
+    """A voucher this till just redeemed (and was told to apply) can be given back."""
+    if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
+        return None
+    return Undoable(outcome.journal_id, offer.name)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

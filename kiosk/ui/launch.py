@@ -44,7 +44,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
-                          now=now or (lambda: datetime.now(UTC)))
+                          now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
+                          currency=settings.currency)
     redeemer = Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker,
                         settle_window=settings.redeem_settle_window,
@@ -86,7 +87,8 @@ def make_client(settings: Settings, *, verify: Any = None) -> Any:
     if verify is None:
         verify = _verify(settings)
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
-                        verify=verify, proxy=settings.engage_proxy)
+                        verify=verify, proxy=settings.engage_proxy,
+                        promotion_redeem_api=settings.promotion_redeem_api)
 
 
 def _verify(settings: Settings) -> Any:
@@ -128,6 +130,7 @@ def open_journal(path: Path) -> Any:
     except JournalError as exc:
         journal.close()
         kind, _, reason = str(exc).partition(": ")
+        reason = " ".join(reason.split())  # SQLite's check lists one problem per line
         if kind == "damaged":
             raise ConfigError(damaged.format(reason)) from None
         raise ConfigError(f"{where} is not writable ({reason}); free disk space, or let the "

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from textual.message import Message
 
 from kiosk.offers import Member, Offer
-from kiosk.redeem import RedeemOutcome
+from kiosk.redeem import RedeemOutcome, UndoOutcome
+from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
 
 #: Where a scan came from.
@@ -73,8 +74,18 @@ class RedeemFinished(Message):
 
     generation: int
     member: Member
-    offer: Offer
-    outcome: RedeemOutcome[Offer]
+    offer: Benefit
+    outcome: RedeemOutcome[Benefit]
+
+
+@dataclass
+class UndoFinished(Message):
+    """An undo (voucher reactivation) finished, or could not start; ``outcome`` says which."""
+
+    generation: int
+    member: Member | None
+    name: str
+    outcome: UndoOutcome
 
 
 class StartOver(Message):

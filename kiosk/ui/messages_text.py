@@ -14,8 +14,8 @@ from typing import Literal
 from kiosk import i18n
 from kiosk.engage import errors as e
 from kiosk.i18n import N_, _, ngettext
-from kiosk.offers import Offer
-from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome
+from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome, UndoKind, UndoOutcome
+from kiosk.rewards import Benefit
 from kiosk.scanner import barcode
 
 #: How a message looks: green tick, amber warning, red cross.
@@ -31,6 +31,7 @@ class StaffMessage:
     severity: Severity = "error"
     #: what to apply, short enough for large type ("20 %", "100 kr", a till code) or ""
     big: str = ""
+    kicker: str | None = None  # a msgid above the headline, when not the severity's own
 
 
 NO_OFFERS = N_("Continue the sale without offers.")
@@ -59,6 +60,13 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
      N_("This offer can't be used in a store (online only?). Don't apply it.")),
     (e.PromotionExpired, N_("Offer expired"),
      N_("This offer is no longer valid. Don't apply it.")),
+    (e.RewardVoucherAlreadyRedeemed, N_("Voucher already used"),
+     N_("Engage says this reward voucher has already been used. Don't apply it.")),
+    (e.RewardVoucherExpired, N_("Voucher expired"),
+     N_("This reward voucher is no longer valid. Don't apply it.")),
+    (e.RewardVoucherNotFound, N_("Voucher no longer available"),
+     N_("Engage doesn't know this reward voucher any more. Don't apply it; scan the card "
+        "again.")),
     (e.ContactNotFound, N_("Card not found"),
      N_("No member has this card. Ask for another card, or continue the sale without offers.")),
     (e.PromotionNotFound, N_("Offer no longer available"),
@@ -140,7 +148,7 @@ def for_rejected_scan(reason: str) -> StaffMessage:
     return StaffMessage(_("Scan not read"), _("Scan the member's card."), "warning")
 
 
-def success(offer: Offer) -> StaffMessage:
+def success(offer: Benefit) -> StaffMessage:
     """Redeemed: the headline is what to apply at the till (large: ``offer.apply_text``)."""
     return StaffMessage(offer.till_instruction,
                         _("{offer} is redeemed. Apply it now.").format(offer=offer.name),
@@ -161,8 +169,8 @@ def checking() -> StaffMessage:
                           "Engage has answered."), "warning")
 
 
-def for_outcome(outcome: RedeemOutcome[Offer]) -> StaffMessage:
-    """The staff message for a redemption's outcome."""
+def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
+    """The staff message for a redemption's outcome (an offer's or a voucher's)."""
     kind = outcome.kind
     when = outcome.redeemed_on
     if outcome.apply:
@@ -200,3 +208,51 @@ def for_outcome(outcome: RedeemOutcome[Offer]) -> StaffMessage:
                                         "apply it.").format(when=_when(outcome.redeemed_on)),
                            msg.severity)
     return msg
+
+
+#: The kicker (a msgid, after the success glyph) of a voucher given back.
+UNDONE_KICKER = N_("Voucher given back")
+
+#: Engage's refusals of an undo, in staff words: (headline, what to do), msgids.
+UNDO_REFUSALS: list[tuple[type[BaseException], str, str]] = [
+    (e.ReactivationLimitExceeded, N_("Can't give this voucher back"),
+     N_("It has already been given back as many times as Engage allows. It stays used: "
+        "ask the store manager before you cancel it from the sale.")),
+    (e.RewardVoucherExpired, N_("Can't give this voucher back"),
+     N_("It has expired, so Engage won't make it usable again. Ask the store manager.")),
+    (e.RewardVoucherNotFound, N_("Can't give this voucher back"),
+     N_("Engage doesn't know this voucher any more. Ask the store manager.")),
+]
+
+
+def for_undo(outcome: UndoOutcome, name: str) -> StaffMessage:
+    """What staff read after giving voucher ``name`` back (or trying to)."""
+    kind = outcome.kind
+    error = outcome.error
+    if isinstance(error, e.RewardVoucherAlreadyActivated):
+        return StaffMessage(_("Voucher already usable"),
+                            _("Engage says {voucher} is not used, so there was nothing to undo. "
+                              "Take it off the sale.").format(voucher=name),
+                            "success", kicker=UNDONE_KICKER)
+    if outcome.done:
+        return StaffMessage(_("Take the voucher off the sale"),
+                            _("{voucher} is usable again for the member.").format(voucher=name),
+                            "success", kicker=UNDONE_KICKER)
+    if kind is UndoKind.ALREADY_UNDONE:
+        return StaffMessage(_("Already given back"),
+                            _("{voucher} was already given back (or is being given back) for "
+                              "this sale: see the journal.").format(voucher=name), "warning")
+    if kind is UndoKind.NOT_REACTIVATED:
+        return StaffMessage(_("Voucher not given back"),
+                            _("Engage still shows the voucher as used. You may try again."),
+                            "warning")
+    if kind is UndoKind.UNKNOWN:
+        return StaffMessage(_("Not sure it was given back"),
+                            _("We couldn't confirm with Engage whether the voucher is usable "
+                              "again. Check in Engage before the customer leaves; the attempt "
+                              "is in the journal."), "warning")
+    for cls, title, body in UNDO_REFUSALS:
+        if isinstance(error, cls):
+            return StaffMessage(_(title), _(body))
+    msg = for_error(error if error is not None else Exception())
+    return StaffMessage(_("Voucher not given back"), msg.body, msg.severity)

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 from kiosk.config import Settings
 from kiosk.lookup import MemberLookup
-from kiosk.offers import Member, Offer
-from kiosk.redeem import ReconcileReport, RedeemOutcome
+from kiosk.offers import Member
+from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
+from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
 from kiosk.staff_pin import PinResult
 
@@ -22,7 +23,8 @@ from kiosk.staff_pin import PinResult
 class RedeemService(Protocol):
     """The redemption flow (``kiosk.redeem.Redeemer``)."""
 
-    async def redeem(self, member: Member, offer: Offer) -> RedeemOutcome[Offer]: ...
+    async def redeem(self, member: Member, offer: Benefit) -> RedeemOutcome[Benefit]: ...
+    async def undo(self, journal_id: int) -> UndoOutcome: ...
     async def reconcile(self) -> ReconcileReport: ...
     def add_listener(self, listener: Callable[[RedeemOutcome[Any]], None]) -> None: ...
     async def aclose(self) -> None: ...

@@ -107,6 +107,15 @@ async def result_screen(pilot: Pilot[Any], down: int = 2) -> None:
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the result")
 
 
+async def voucher_result_screen(pilot: Pilot[Any]) -> None:
+    """Anna's first reward voucher redeemed: what to take off, and F3 to give it back."""
+    await offers_screen(pilot)
+    await pilot.press("end", "enter")  # vouchers come last; End reaches the last one
+    await wait_for(pilot, _on(pilot, "ConfirmScreen"), "the voucher's confirmation")
+    await pilot.press("enter")
+    await wait_for(pilot, _on(pilot, "ResultScreen"), "the voucher's result")
+
+
 async def not_found_screen(pilot: Pilot[Any]) -> None:
     """A card no member has: the failure result."""
     await scan_screen(pilot)

@@ -53,18 +53,22 @@ def vt_unsafe(params: list[int]) -> list[str]:
 
 
 def selected_rows(pane: str) -> list[str]:
-    """Plain text of the rows that have reverse video (SGR 7) switched on somewhere."""
+    """Plain text of the rows that have reverse video (SGR 7) on some text of the list.
+
+    Reverse video on the two columns before the list's right padding is the console theme's
+    scrollbar thumb (a list longer than the screen), not a selection.
+    """
     rows = []
     for line in pane.splitlines():
-        reverse = False
-        for params in (m.split(";") for m in SGR.findall(line)):
-            numbers = [int(p or 0) for p in params]
-            if 0 in numbers:
-                reverse = False
-            if 7 in numbers:
-                reverse = True
-            if reverse:
-                rows.append(SGR.sub("", line))
+        plain = SGR.sub("", line)
+        edge = plain.rfind("│") - 3  # the 2-column scrollbar, then a space, then the border
+        col, pos = 0, 0
+        for match in SGR.finditer(line):
+            col += match.start() - pos  # visible characters before this escape
+            pos = match.end()
+            numbers = [int(p or 0) for p in match.group(1).split(";")]
+            if 7 in numbers and (edge < 0 or col < edge):
+                rows.append(plain)
                 break
     return rows
 

@@ -53,6 +53,12 @@ def test_result_success(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.result_screen)
 
 
+def test_result_voucher_with_undo(snap_compare, make_app) -> None:
+    """A reward voucher redeemed: what to take off, and the F3 undo in words and footer."""
+    assert snap_compare(make_app(), terminal_size=SMALL,
+                        run_before=showcase.voucher_result_screen)
+
+
 def test_result_card_not_found(snap_compare, make_app) -> None:
     """A failure: red, a cross, "Nothing to apply", and what to do next."""
     assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.not_found_screen)

@@ -17,7 +17,8 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
-from kiosk.offers import Member, Offer
+from kiosk.offers import Member
+from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.offers import shown_value
 from kiosk.ui.widgets.footer import KioskFooter
@@ -33,7 +34,7 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
     class Confirmed(Message):
         """Staff confirmed: redeem ``offer`` for ``member``."""
 
-        def __init__(self, member: Member, offer: Offer) -> None:
+        def __init__(self, member: Member, offer: Benefit) -> None:
             super().__init__()
             self.member = member
             self.offer = offer
@@ -46,7 +47,7 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         Binding("escape", "cancel", N_("Cancel"), id="cancel"),
     ]
 
-    def __init__(self, member: Member, offer: Offer, *, cursor_blink: bool = True,
+    def __init__(self, member: Member, offer: Benefit, *, cursor_blink: bool = True,
                  guard: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(guard=guard, clock=clock)
         self.member = member
@@ -58,7 +59,9 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
     def compose(self) -> ComposeResult:
         offer = self.offer
         with Vertical(id="confirm-box"):
-            yield Static(_("Redeem this offer?"), id="confirm-title")
+            title = _("Redeem this reward voucher?") if getattr(offer, "kind", "") == VOUCHER \
+                else _("Redeem this offer?")
+            yield Static(title, id="confirm-title")
             name = Text(offer.name, style="bold")
             name.append(f"\n{shown_value(offer)}")
             if offer.expiry_text:

@@ -1,4 +1,5 @@
-"""The member's active in-store offers: Up/Down to choose, Enter to redeem, Escape to finish."""
+"""The member's active in-store offers and reward vouchers: Up/Down to choose, Enter to redeem,
+Escape to finish. The header shows the member's points when Engage gave them."""
 
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import Member, Offer
+from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.messages import StartOver
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList
+from kiosk.ui.widgets.rewards import (
+    points_text,
+    section_heading,
+    vouchers_count_text,
+)
 from kiosk.ui.widgets.scan_input import ScanInput
 
 
-def shown_value(offer: Offer) -> str:
+def shown_value(offer: Benefit) -> str:
     """The value line; a MANUAL offer's label often repeats its name, the instruction says more."""
     same = offer.value_text.casefold() == offer.name.casefold()
     return offer.till_instruction if same and offer.redeemable else offer.value_text
@@ -33,8 +40,9 @@ def shown_value(offer: Offer) -> str:
 OFFER_LINES = 2
 
 
-def offer_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
-    """Two lines per offer: the name, then value and expiry. Built from Text: never markup.
+def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False) -> Text:
+    """Two lines per offer or voucher: the name, then value and expiry. Built from Text: never
+    markup.
 
     With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
     date after it always stays in view. ``selected`` draws the whole option in reverse video
@@ -71,9 +79,14 @@ def list_text_width(screen_width: int) -> int:
 
 
 def greeting(member: Member) -> Text:
-    """"Anna · card •••• 4931" (a generic greeting when Engage has no first name)."""
+    """"Anna · card •••• 4931 · 1 250 points" (a generic greeting when Engage has no first
+    name; the points when Engage gave them)."""
     text = Text(member.first_name or _("Member"), style="bold")
     text.append("  ·  " + _("card {card}").format(card=member.masked_card))
+    points = points_text(member)
+    if points is not None:
+        text.append("  ·  ")
+        text.append_text(points)
     return text
 
 
@@ -84,9 +97,9 @@ class OffersScreen(Screen[None]):
     """
 
     class Chosen(Message):
-        """Staff chose ``offer`` to redeem."""
+        """Staff chose ``offer`` (an offer or a reward voucher) to redeem."""
 
-        def __init__(self, offer: Offer) -> None:
+        def __init__(self, offer: Benefit) -> None:
             super().__init__()
             self.offer = offer
 
@@ -112,20 +125,35 @@ class OffersScreen(Screen[None]):
         self._prompt_width = 0
         self._selected: int | None = None
         self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
+        rewards = member.rewards
+        self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
+        #: what the list's options stand for, by option id (offers, then vouchers)
+        self.items: list[Benefit] = [*offers, *self.vouchers]
+
+    def _count_line(self) -> str:
+        count = len(self.offers)
+        parts = [ngettext("{n} offer to use in store", "{n} offers to use in store",
+                          count).format(n=count)] if count else []
+        vouchers = vouchers_count_text(self.member)
+        return "  ·  ".join([*parts, vouchers] if vouchers else parts)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
-        if self.offers:
-            count = len(self.offers)
-            yield Static(ngettext("{n} offer to use in store", "{n} offers to use in store",
-                                  count).format(n=count), id="count")
+        if self.items:
+            yield Static(self._count_line(), id="count")
             options: list[Option | None] = []
             self._prompt_width = list_text_width(self.app.size.width)
             for i, o in enumerate(self.offers):
-                # None draws a rule under the option before it (indices stay the offers')
+                # None draws a rule under the option before it (option ids are item indices)
                 # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
                 options += [LazyOption(partial(offer_prompt, o, self._prompt_width), OFFER_LINES,
                                        id=str(i), disabled=not o.redeemable), None]
+            if self.vouchers:
+                options.append(Option(section_heading(_("Reward vouchers")), id="vouchers",
+                                      disabled=True))
+                for i, v in enumerate(self.vouchers, start=len(self.offers)):
+                    options += [Option(offer_prompt(v, self._prompt_width), id=str(i),
+                                       disabled=not v.redeemable), None]
             option_list = OfferList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
@@ -134,15 +162,18 @@ class OffersScreen(Screen[None]):
                 name=self.member.first_name) if self.member.first_name else
                 _("This member has no offers to use in store right now."))
             yield Static(Text(text), id="no-offers")
+            if vouchers_count_text(self.member):
+                yield Static(Text(vouchers_count_text(self.member)), id="count")
         yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
     def on_mount(self) -> None:
         self.query_one(ScanInput).focus()
         self._reverse_select = self.app.has_class("-reverse-select")
-        if self.offers:
+        if self.items:
             option_list = self.query_one(OptionList)
-            first = next((i for i, o in enumerate(self.offers) if o.redeemable), None)
+            first = next((i for i in range(option_list.option_count)
+                          if not option_list.get_option_at_index(i).disabled), None)
             option_list.highlighted = first
 
     def on_screen_resume(self) -> None:
@@ -151,47 +182,54 @@ class OffersScreen(Screen[None]):
     def on_resize(self) -> None:
         """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
         width = list_text_width(self.app.size.width)
-        if not self.offers or width == self._prompt_width:
+        if not self.items or width == self._prompt_width:
             return
         self._prompt_width = width
         option_list = self.query_one(OptionList)
-        for i in range(len(self.offers)):
+        for i in range(len(self.items)):
             option_list.replace_option_prompt(str(i), self._prompt(i))
 
     def _prompt(self, index: int) -> Text:
+        """The prompt of item ``index`` (its option id)."""
         selected = self._reverse_select and index == self._selected
         # The reverse-video row spans the list's real text width once it is laid out.
         laid_out = self.query_one(OptionList).scrollable_content_region.width
         width = laid_out if selected and laid_out else self._prompt_width
-        return offer_prompt(self.offers[index], width, selected=selected)
+        return offer_prompt(self.items[index], width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
         """Without colours, the selection is the option's own text in reverse video."""
         if not self._reverse_select:
             return
-        before, self._selected = self._selected, event.option_index
+        option_id = event.option.id
+        before = self._selected
+        self._selected = int(option_id) if option_id and option_id.isdigit() else None
         option_list = self.query_one(OptionList)
         for index in (before, self._selected):
             if index is not None:
                 option_list.replace_option_prompt(str(index), self._prompt(index))
 
     @property
-    def highlighted_offer(self) -> Offer | None:
-        """The offer under the cursor, if any."""
-        if not self.offers:
+    def highlighted_offer(self) -> Benefit | None:
+        """The offer or voucher under the cursor, if any."""
+        if not self.items:
             return None
-        index = self.query_one(OptionList).highlighted
-        return self.offers[index] if index is not None else None
+        option_list = self.query_one(OptionList)
+        index = option_list.highlighted
+        if index is None:
+            return None
+        option_id = option_list.get_option_at_index(index).id
+        return self.items[int(option_id)] if option_id and option_id.isdigit() else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose":
             offer = self.highlighted_offer
             if offer is None:
-                return False if not self.offers else None
+                return False if not self.items else None
             return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
-            return bool(self.offers)
+            return bool(self.items)
         return True
 
     def _list(self) -> OptionList:

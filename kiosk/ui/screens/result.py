@@ -2,12 +2,16 @@
 
 On success the short thing to apply ("20 %", "100 kr", a till code) is drawn in block letters
 (``BigText``) above the instruction, when it fits; the instruction is always there in words.
+
+After a reward voucher was redeemed the result offers the undo key (the sale was cancelled):
+it posts :class:`ResultScreen.UndoRequested`; the app asks for the staff PIN.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,6 +19,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
@@ -36,6 +41,16 @@ KICKER = {
 }
 #: Fewer rows than this and the large type would push the instructions off the screen.
 BIG_MIN_HEIGHT = 22
+#: The key that undoes the voucher just redeemed (a function key: no scanner types it).
+UNDO_KEY = "f3"
+
+
+@dataclass(frozen=True)
+class Undoable:
+    """A voucher redemption the result may offer to undo: its journal row and its name."""
+
+    journal_id: int
+    name: str
 
 
 class ResultScreen(KeyGuard[None]):
@@ -46,11 +61,18 @@ class ResultScreen(KeyGuard[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", N_("Continue"), id="continue"),
+        Binding(UNDO_KEY, "undo", N_("Undo voucher"), id="undo"),
     ]
 
+    @dataclass
+    class UndoRequested(Message):
+        """Staff want the voucher given back (the app asks for the PIN first)."""
+
+        undoable: Undoable
+
     def __init__(self, message: StaffMessage, member: Member | None = None, *,
-                 cursor_blink: bool = True, guard: float = 0.0,
-                 clock: Callable[[], float] = time.monotonic,
+                 undoable: Undoable | None = None, cursor_blink: bool = True,
+                 guard: float = 0.0, clock: Callable[[], float] = time.monotonic,
                  offer_id: str | None = None, provisional: bool = False) -> None:
         big = message.big if message.severity == "success" and drawable(message.big) else ""
         super().__init__(guard=guard, clock=clock,
@@ -58,6 +80,7 @@ class ResultScreen(KeyGuard[None]):
         self.big = big
         self.message = message
         self.member = member
+        self.undoable = undoable
         self.cursor_blink = cursor_blink
         #: the offer this result is about, and whether a settled answer is still to come
         self.offer_id = offer_id
@@ -67,6 +90,8 @@ class ResultScreen(KeyGuard[None]):
         with Vertical(id="result-box"):
             symbol, kicker = KICKER.get(self.message.severity, KICKER["error"])
             glyph = getattr(getattr(self.app, "glyphs", UNICODE), symbol)
+            if self.message.kicker:  # a kicker of its own (a voucher given back)
+                kicker = self.message.kicker
             yield Static(Text(f"{glyph} {_(kicker)}"), id="result-kicker")
             if self.big:
                 yield BigText(self.big, id="result-big")
@@ -79,6 +104,9 @@ class ResultScreen(KeyGuard[None]):
                 yield Static(Text(f"{who} · {card}", style="dim"), id="result-member")
             yield Static(_("Press any key to continue, or scan the next card."),
                          id="result-hint")
+            if self.undoable is not None:
+                yield Static(_("Sale cancelled? {key} gives the voucher back (staff PIN).")
+                             .format(key=UNDO_KEY.upper()), id="result-undo")
             with Center():
                 yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink,
                                 id="result-scan")
@@ -111,7 +139,19 @@ class ResultScreen(KeyGuard[None]):
         if event.key in STAFF_KEYS:
             return
         event.stop()
+        if event.key == UNDO_KEY:
+            self.action_undo()
+            return
         self.action_continue()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return self.undoable is not None
+        return True
+
+    def action_undo(self) -> None:
+        if self.undoable is not None and not self.guarding:
+            self.post_message(self.UndoRequested(self.undoable))
 
     def action_continue(self) -> None:
         if not self.guarding:
