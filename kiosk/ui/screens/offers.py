@@ -152,8 +152,9 @@ class OffersScreen(Screen[None]):
                 options.append(Option(section_heading(_("Reward vouchers")), id="vouchers",
                                       disabled=True))
                 for i, v in enumerate(self.vouchers, start=len(self.offers)):
-                    options += [Option(offer_prompt(v, self._prompt_width), id=str(i),
-                                       disabled=not v.redeemable), None]
+                    options += [LazyOption(partial(offer_prompt, v, self._prompt_width),
+                                           OFFER_LINES, id=str(i), disabled=not v.redeemable),
+                                None]
             option_list = OfferList(*options[:-1], id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
