@@ -27,7 +27,7 @@ from kiosk.ui.widgets.rewards import (
     section_heading,
     vouchers_count_text,
 )
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
 
 def shown_value(offer: Benefit) -> str:
@@ -169,7 +169,7 @@ class OffersScreen(Screen[None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
         self._reverse_select = self.app.has_class("-reverse-select")
         if self.items:
             option_list = self.query_one(OptionList)
@@ -178,7 +178,7 @@ class OffersScreen(Screen[None]):
             option_list.highlighted = first
 
     def on_screen_resume(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
 
     def on_resize(self) -> None:
         """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
