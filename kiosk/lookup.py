@@ -10,6 +10,7 @@ No Textual here.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -71,7 +72,7 @@ class MemberLookup:
                  rewards: bool = True, currency: str | None = None) -> None:
         self.client = client
         #: read vouchers and points with the offers; ``currency`` picks the voucher value shown
-        self.rewards = rewards and hasattr(client, "get_reward_vouchers")
+        self._want_rewards = rewards
         self.currency = currency
         self.key: LookupKey = key
         self.breaker = breaker
@@ -83,6 +84,13 @@ class MemberLookup:
         self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
     # --- cache ------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def rewards(self) -> bool:
+        """Whether vouchers and points are read: asked at the first lookup, not at build time,
+        so a deferred client is not built before the first frame (a client without the
+        voucher calls reads none)."""
+        return self._want_rewards and hasattr(self.client, "get_reward_vouchers")
     def _cached_id(self, ck: tuple[str, str]) -> str | None:
         hit = self._ids.get(ck)
         if hit is None:

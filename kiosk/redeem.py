@@ -148,9 +148,12 @@ def redeem_kinds(client: EngageLike) -> dict[Kind, RedeemKind]:
     async def send_promotion(item_id: str) -> None:
         await client.redeem(item_id, "POS")
 
+    async def send_voucher(item_id: str) -> None:  # the method is looked up when it is used,
+        await client.redeem_reward_voucher(item_id)  # so a deferred client stays unbuilt
+
     return {
         Kind.PROMOTION: RedeemKind(Kind.PROMOTION, send_promotion, read_promotions),
-        Kind.VOUCHER: RedeemKind(Kind.VOUCHER, client.redeem_reward_voucher, read_vouchers),
+        Kind.VOUCHER: RedeemKind(Kind.VOUCHER, send_voucher, read_vouchers),
     }
 
 
