@@ -41,7 +41,7 @@ def _probe(textual_app: ModuleType) -> None:
             return
         self._bench_ready = True
         print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} "
-              f"run={run_called[0]:.6f}", flush=True)
+              f"run={run_called[0]:.6f} cpu={time.process_time() * 1000:.1f}", flush=True)
         if EXIT_AT_READY:  # instruction counts (valgrind) up to this frame only
             os._exit(0)
         self.exit(0)

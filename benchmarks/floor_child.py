@@ -18,8 +18,8 @@ EXIT_AT_READY = bool(os.environ.get("BENCH_EXIT_AT_READY"))
 
 if __name__ == "__main__":
     if "--bare" in sys.argv:
-        print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} run={STARTED:.6f}",
-              flush=True)
+        print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} run={STARTED:.6f} "
+              f"cpu={time.process_time() * 1000:.1f}", flush=True)
         sys.exit(0)
 
     from textual.app import App, ComposeResult
@@ -36,8 +36,8 @@ if __name__ == "__main__":
             if renderable is None or self._batch_count or getattr(self, "_bench_ready", False):
                 return
             self._bench_ready = True
-            print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} run={RUN:.6f}",
-                  flush=True)
+            print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} run={RUN:.6f} "
+                  f"cpu={time.process_time() * 1000:.1f}", flush=True)
             if EXIT_AT_READY:  # instruction counts (valgrind) up to this frame only
                 os._exit(0)
             self.exit(0)

@@ -20,7 +20,7 @@ import io
 import os
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,9 +136,17 @@ def format_money(amount: Decimal, currency: str | None) -> str:
     Whole amounts without decimals; ``currency`` is Engage's ISO code (no guess without one:
     then just the number). Separators are CLDR's no-break spaces.
     """
+    return _money(str(amount), currency, locale())
+
+
+# Formatting is memoised by the exact text of the value: Babel parses the locale and the
+# pattern on every call (~70 % of turning 5,000 promotions into offers), and a member's
+# offers repeat a handful of values.
+@lru_cache(maxsize=4096)
+def _money(amount_text: str, currency: str | None, loc: str) -> str:
     from babel.numbers import format_currency, format_decimal, is_currency
 
-    loc = locale()
+    amount = Decimal(amount_text)
     whole = amount == amount.to_integral_value()
     code = (currency or "").strip().upper()
     if not code or not is_currency(code):  # no currency, or none CLDR knows: the number
@@ -156,17 +164,26 @@ def format_money(amount: Decimal, currency: str | None) -> str:
 
 def format_percent(value: Decimal) -> str:
     """A percentage Engage gives as a number of percent (20 -> "20 %" in sv, "20%" in en)."""
+    return _percent(str(value), locale())
+
+
+@lru_cache(maxsize=4096)
+def _percent(value_text: str, loc: str) -> str:
     from babel.numbers import format_percent as _format_percent
 
-    return _format_percent(value / 100, locale=locale(), decimal_quantization=False)
+    return _format_percent(Decimal(value_text) / 100, locale=loc, decimal_quantization=False)
 
 
 def format_date(when: date | datetime) -> str:
     """A date as staff read it in the active locale ("31 dec. 2026", "31.12.2026")."""
+    return _date(when.date() if isinstance(when, datetime) else when, locale())
+
+
+@lru_cache(maxsize=4096)
+def _date(day: date, loc: str) -> str:
     from babel.dates import format_date as _format_date
 
-    day = when.date() if isinstance(when, datetime) else when
-    return _format_date(day, format="medium", locale=locale())
+    return _format_date(day, format="medium", locale=loc)
 
 
 def format_datetime(when: datetime) -> str:

@@ -121,6 +121,7 @@ class MemberLookup:
         return self._want_rewards and hasattr(self.client, "get_reward_vouchers")
 
     # --- cache ------------------------------------------------------------------------------
+
     def _cached_id(self, ck: tuple[str, str]) -> str | None:
         hit = self._ids.get(ck)
         if hit is None:

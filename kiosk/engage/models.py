@@ -15,6 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 
+def _money_list(v: Any) -> list[Any]:
+    """``localValues``: the well-formed money entries of a list; anything else is none."""
+    if not isinstance(v, list):
+        return []
+    return [x for x in v if isinstance(x, dict) and "amount" in x]
+
+
 class EngageModel(BaseModel):
     model_config = ConfigDict(
         extra="ignore", alias_generator=to_camel, populate_by_name=True, frozen=False,
@@ -74,9 +81,7 @@ class RedemptionChannel(EngageModel):
     @field_validator("local_values", mode="before")
     @classmethod
     def _local_values(cls, v: Any) -> Any:
-        if not isinstance(v, list):
-            return []
-        return [x for x in v if isinstance(x, dict) and "amount" in x]
+        return _money_list(v)
 
     @model_validator(mode="before")
     @classmethod
@@ -275,9 +280,7 @@ class RewardVoucher(EngageModel):
     @field_validator("local_values", mode="before")
     @classmethod
     def _local_values(cls, v: Any) -> Any:
-        if not isinstance(v, list):
-            return []
-        return [x for x in v if isinstance(x, dict) and "amount" in x]
+        return _money_list(v)
 
     @field_validator("voucher_number", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from kiosk.i18n import N_, _
 from kiosk.lookup import Candidate
 from kiosk.ui.widgets.footer import KioskFooter
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
 
 class ChooserScreen(ModalScreen[str | None]):
@@ -54,8 +54,9 @@ class ChooserScreen(ModalScreen[str | None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        self.query_one(ScanInput).focus()
-        self.query_one(OptionList).highlighted = 0 if self.candidates else None
+        focus_scan_field(self)
+        for option_list in self.query(OptionList):  # none when taken off before mounting
+            option_list.highlighted = 0 if self.candidates else None
 
     def _list(self) -> OptionList:
         return self.query_one(OptionList)

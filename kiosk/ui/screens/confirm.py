@@ -22,7 +22,7 @@ from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.offers import conditions_text, shown_value
 from kiosk.ui.widgets.footer import KioskFooter
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
 
 class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
@@ -86,7 +86,7 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
         # An Enter pressed twice on the offers list must not confirm before staff read this.
         self.arm_key_guard()
 

@@ -36,7 +36,7 @@ from kiosk.ui.widgets.rewards import (
     section_heading,
     vouchers_count_text,
 )
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 from kiosk.visit import Visit
 
 
@@ -276,11 +276,10 @@ class OffersScreen(KeyGuard[None]):
         return options[:-1] if options and options[-1] is None else options
 
     def on_mount(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
         self.arm_key_guard()
         self._reverse_select = self.app.has_class("-reverse-select")
-        if self._rows:
-            option_list = self.query_one(OptionList)
+        for option_list in self.query(OptionList):  # none when taken off before mounting
             # The first usable offer; with none, the first other one, so its reason shows.
             first = next((i for i, o in enumerate(self._rows) if o is not None and usable(o)),
                          next((i for i, o in enumerate(self._rows) if o is not None), None))
@@ -288,7 +287,7 @@ class OffersScreen(KeyGuard[None]):
             self._show_detail()
 
     def on_screen_resume(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
 
     def on_resize(self) -> None:
         """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""

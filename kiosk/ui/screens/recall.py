@@ -90,8 +90,7 @@ class RecallScreen(Screen[None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
-        if self.rows:
-            table = self.query_one(DataTable)
+        for table in self.query(DataTable):  # none when taken off before mounting
             table.add_columns(_("Time"), _("Card"), _("Offer"), _("Apply"), _("State"))
             table.add_rows(self.rows)
 

@@ -37,7 +37,7 @@ from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
 from kiosk.ui.screens.offers import conditions_text, visit_strip
 from kiosk.ui.widgets.big_text import BigText, drawable
 from kiosk.ui.widgets.footer import KioskFooter
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 from kiosk.visit import Visit
 
 #: The line above the headline: words and a symbol, so colour is never the only signal
@@ -147,7 +147,7 @@ class ResultScreen(KeyGuard[None]):
         self.add_class(message.severity, *(["-big"] if self.big else []))
         await self.recompose()
         self.on_resize()
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
 
     def on_resize(self) -> None:
         # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
@@ -164,7 +164,7 @@ class ResultScreen(KeyGuard[None]):
                       "a card"))
 
     def on_mount(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
         # A key mashed while Engage answered must not wipe the result before staff see it.
         self.arm_key_guard()
 

@@ -20,7 +20,7 @@ from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import DemoCardLike
 from kiosk.ui.widgets.footer import KioskFooter
-from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
 # msgids (translated when shown) and how each state looks
 SCANNER_TEXT = {
@@ -127,10 +127,10 @@ class ScanScreen(Screen[None]):
         self._refresh_status()
         self.watch_busy_text(self.busy_text)
         self.watch_notices(self.notices)
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
 
     def on_screen_resume(self) -> None:
-        self.query_one(ScanInput).focus()
+        focus_scan_field(self)
 
     def action_recall(self) -> None:
         self.post_message(self.Recall())

@@ -141,3 +141,14 @@ class ScanInput(Widget, can_focus=True):
             event.prevent_default()
             self._buffer.feed(event.character, event.time)
             self._shown = self._buffer.text
+
+
+def focus_scan_field(screen: Widget) -> None:
+    """Focus ``screen``'s scan field, if it still has one.
+
+    A screen can be taken off before its mount handler runs (the idle reset or a new scan
+    unwinding the stack under load); a missing field must not crash the kiosk.
+    """
+    for field in screen.query(ScanInput):
+        field.focus()
+        return
