@@ -544,6 +544,9 @@ class KioskApp(App[int], inherit_bindings=False):
         otherwise as a notice on the scan screen (the member may have gone)."""
         outcome = message.outcome
         text = messages_text.for_outcome(outcome)
+        if text.severity == "success" and self.visit is not None \
+                and outcome.contact_id == self.visit.member.contact_id:
+            self.visit.add(outcome.offer)  # proven ours while the member is still here
         screen = self.screen
         if isinstance(screen, ResultScreen) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:

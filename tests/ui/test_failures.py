@@ -191,6 +191,20 @@ async def test_answer_lost_and_not_redeemed_says_checking_then_not_redeemed(
         assert len(k.posts()) == 1
 
 
+async def test_a_late_commit_settled_on_the_result_joins_the_visit(
+        start_kiosk, members: Members, sim, services: KioskServices) -> None:
+    # Engage commits after the client gave up (2 s): "not confirmed yet", then the background
+    # check proves it ours; the screen says apply and the visit lists it to key into the till.
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=3.0))
+    client = services.lookup.client
+    async with start_kiosk(services_=services_for(client, services, settle_window=8.0)) as k:
+        text = " ".join((await redeem_first(k)).split())
+        assert "Not confirmed yet — don't apply; checking…" in text, text
+        await k.wait_for(lambda: "Give 20 % off" in k.text(), "the settled answer", timeout=15)
+        assert "This visit, apply: 20 %" in " ".join(k.text().split())
+        assert len(k.posts()) == 1
+
+
 async def test_outcome_unknown_says_do_not_apply(start_kiosk, members: Members, sim,
                                                 services: KioskServices) -> None:
     sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
