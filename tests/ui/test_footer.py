@@ -81,3 +81,30 @@ async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int)
     assert level == style
     for _binding, _enabled, key, description in labels:
         assert f"{key} {description}" in line, (narrowest, line)
+
+
+@pytest.mark.parametrize("width", [200, 60])
+async def test_keys_are_born_in_the_footers_style_without_a_restyle(width: int) -> None:
+    """Each key widget starts with the footer's compact class: mounting it restyles nothing
+    (bound with ``data_bind`` as Textual's Footer does, each key was restyled once or twice)."""
+    app: App[None] = App()
+    restyled: list[object] = []
+    async with app.run_test(size=(width, 6)) as pilot:
+        update_styles = app.update_styles
+
+        def spy(node: Any = None, animate: bool = True) -> None:
+            restyled.append(node)
+            update_styles(node, animate=animate)
+
+        app.update_styles = spy  # type: ignore[method-assign]
+        await app.push_screen(_Keys())
+        footer = app.screen.query_one(KioskFooter)
+        deadline = time.monotonic() + 10
+        while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
+            await pilot.pause()
+        await pilot.pause()
+        keys = list(footer.children)
+        assert len(keys) == len(_Keys.BINDINGS)
+        assert footer.compact is (width == 60)
+        assert all(key.has_class("-compact") is footer.compact for key in keys)
+        assert not [node for node in restyled if node in keys]
