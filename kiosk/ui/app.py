@@ -514,7 +514,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.post_message(RedeemFinished(generation, member, offer, outcome))
 
     async def on_redeem_finished(self, message: RedeemFinished) -> None:
-        self.redeeming = False
+        try:
+            await self._show_redeem_outcome(message)
+        finally:
+            # After the result is up: set first, it redrew the confirmation (its busy line and
+            # keys) under the result about to cover it.
+            self.redeeming = False
+
+    async def _show_redeem_outcome(self, message: RedeemFinished) -> None:
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)

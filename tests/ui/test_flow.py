@@ -212,3 +212,29 @@ async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members:
         await k.pilot.pause()
         text = k.text()
         assert text.count("▏") == 1 and "scan the next card▏" not in text
+
+
+async def test_the_confirmation_under_the_result_is_not_redrawn_first(
+        start_kiosk, members: Members) -> None:
+    """When the answer comes the result goes up first; only then does the confirmation
+    underneath drop its "Waiting for Engage…" line and get its keys back (done the other way
+    round, the confirmation was restyled and laid out just before being covered)."""
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        confirm = k.app.screen
+        on_top_when_done: list[str] = []
+        watch = type(confirm).watch_redeeming
+
+        def noting(redeeming: bool) -> None:
+            if not redeeming:
+                on_top_when_done.append(type(k.app.screen).__name__)
+            watch(confirm, redeeming)
+
+        confirm.watch_redeeming = noting  # type: ignore[method-assign]
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        await k.wait_for(lambda: not k.app.redeeming, "the redeem over")
+        assert on_top_when_done == ["ResultScreen"]
+        assert "Give 20 % off" in k.text() and len(k.posts()) == 1

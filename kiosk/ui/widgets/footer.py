@@ -24,6 +24,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -115,6 +116,15 @@ class KioskFooter(Footer):
         self.styles.grid_size_columns = len(labels)
         for binding, enabled, key, description in labels:
             yield footer_key(binding, key, description, enabled=enabled, compact=self.compact)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # A screen under another (the offers list under the confirmation, whose own footer
+        # covers this one) redraws its keys when it is resumed, as Textual refreshes the
+        # bindings then, not each time they change while it is covered.
+        if self.is_attached and screen is self.screen and not screen.is_active:
+            self._bindings_ready = True
+            return
+        super().bindings_changed(screen)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._bindings_ready and self._choose_level(event.size.width) != self._level:
