@@ -336,19 +336,23 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
-        self.busy_text = ""
-        self.engage_state = EngageState.OK
         self.member = message.member
         again = self.visit is not None and self.visit.is_for(message.member)
         if not again:
             self.visit = Visit(message.member)
-        await self._unwind()
-        # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
-        offers = OffersScreen(message.member, message.offers, self.visit,
-                              cursor_blink=self.cursor_blink,
-                              guard=self.key_guard if again else 0.0, clock=self._clock)
-        offers.redeeming = self.redeeming
-        await self.push_screen(offers)
+        try:
+            await self._unwind()
+            # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
+            offers = OffersScreen(message.member, message.offers, self.visit,
+                                  cursor_blink=self.cursor_blink,
+                                  guard=self.key_guard if again else 0.0, clock=self._clock)
+            offers.redeeming = self.redeeming
+            await self.push_screen(offers)
+        finally:
+            # Once the list is up: cleared before, the scan screen's busy line and status were
+            # laid out again just before the list covered them.
+            self.busy_text = ""
+            self.engage_state = EngageState.OK
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:

@@ -238,3 +238,23 @@ async def test_the_confirmation_under_the_result_is_not_redrawn_first(
         await k.wait_for(lambda: not k.app.redeeming, "the redeem over")
         assert on_top_when_done == ["ResultScreen"]
         assert "Give 20 % off" in k.text() and len(k.posts()) == 1
+
+
+async def test_the_scan_screens_busy_line_is_cleared_under_the_offers(
+        start_kiosk, members: Members) -> None:
+    """"Looking up…" goes once the offers list is up: cleared first, the scan screen was laid
+    out again just before the list covered it."""
+    async with start_kiosk() as k:
+        on_top_when_cleared: list[str] = []
+        watch = type(k.app).watch_busy_text
+
+        def noting(text: str) -> None:
+            if not text:
+                on_top_when_cleared.append(type(k.app.screen).__name__)
+            watch(k.app, text)
+
+        k.app.watch_busy_text = noting  # type: ignore[method-assign]
+        await k.scan(ANNA)
+        await k.screen_is("OffersScreen")
+        assert on_top_when_cleared == ["OffersScreen"]
+        assert "Autumn 20" in k.text()
