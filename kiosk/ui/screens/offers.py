@@ -37,6 +37,7 @@ from kiosk.ui.widgets.rewards import (
     vouchers_count_text,
 )
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
+from kiosk.ui.widgets.visit_strip import VisitStrip
 from kiosk.visit import Visit
 
 
@@ -150,13 +151,12 @@ def greeting(member: Member) -> Text:
     return text
 
 
-def visit_strip(visit: Visit | None) -> Text:
-    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2" ("" before anything is redeemed)."""
+def visit_strip(visit: Visit | None) -> VisitStrip | Text:
+    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2", wrapped only between items (""
+    before anything is redeemed)."""
     if visit is None or not visit.redeemed:
         return Text("")
-    text = Text(_("This visit, apply:") + " ", style="bold")
-    text.append(visit.strip_text)
-    return text
+    return VisitStrip(_("This visit, apply:"), [o.value_text for o in visit.redeemed])
 
 
 @dataclass(frozen=True)
