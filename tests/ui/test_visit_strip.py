@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
@@ -45,3 +48,15 @@ def test_lines_fit_the_width_and_keep_every_item_whole() -> None:
         assert all(len(line) <= width for line in lines), (width, lines)
         assert " ".join(lines) == "This visit, apply: " + " · ".join(ITEMS), (width, lines)
         assert all(any(item in line for line in lines) for item in ITEMS), (width, lines)
+
+
+def test_centred_strip_centres_every_line() -> None:
+    """On the result the strip is centred like the lines around it, its second line too."""
+    console = Console(width=70, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(VisitStrip("This visit, apply:", ITEMS, justify="center"))
+    lines = [line for line in capture.get().splitlines() if line.strip()]
+    assert len(lines) == 2
+    for line in lines:
+        left, right = len(line) - len(line.lstrip()), 70 - len(line.rstrip())
+        assert abs(left - right) <= 1, lines

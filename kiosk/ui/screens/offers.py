@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -151,12 +152,14 @@ def greeting(member: Member) -> Text:
     return text
 
 
-def visit_strip(visit: Visit | None) -> VisitStrip | Text:
+def visit_strip(visit: Visit | None, *, justify: JustifyMethod | None = None
+                ) -> VisitStrip | Text:
     """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2", wrapped only between items (""
-    before anything is redeemed)."""
+    before anything is redeemed); ``justify`` aligns its lines."""
     if visit is None or not visit.redeemed:
         return Text("")
-    return VisitStrip(_("This visit, apply:"), [o.value_text for o in visit.redeemed])
+    return VisitStrip(_("This visit, apply:"), [o.value_text for o in visit.redeemed],
+                      justify=justify)
 
 
 @dataclass(frozen=True)

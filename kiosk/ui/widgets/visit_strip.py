@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, JustifyMethod, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
@@ -19,11 +19,17 @@ SEPARATOR = " · "
 
 
 class VisitStrip:
-    """A bold label, then the items separated by " · ", laid out to the width given."""
+    """A bold label, then the items separated by " · ", laid out to the width given.
 
-    def __init__(self, label: str, items: Sequence[str]) -> None:
+    ``justify`` aligns each line ("center" on the result): Textual's ``text-align`` reaches
+    text, not a renderable of our own.
+    """
+
+    def __init__(self, label: str, items: Sequence[str], *,
+                 justify: JustifyMethod | None = None) -> None:
         self.label = label
         self.items = list(items)
+        self.justify = justify
 
     def lines(self, width: int) -> list[Text]:
         """The strip as lines of at most ``width`` cells (bar an item wider than that)."""
@@ -46,7 +52,9 @@ class VisitStrip:
         return out
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.lines(options.max_width)
+        for line in self.lines(options.max_width):
+            line.justify = self.justify or options.justify
+            yield line
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         one_line = self.lines(10**6)[0].cell_len
