@@ -167,10 +167,18 @@ def _select_list(table: str) -> str:
 _SELECT = _select_list("redemptions")
 
 
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (name,)).fetchone() is not None
+
+
 def _add_kind(db: sqlite3.Connection) -> None:
     """Schema 3: ``kind`` on every redemption (existing rows are promotions)."""
-    names = {row[1] for row in db.execute("PRAGMA table_info(redemptions)")}
-    if "kind" not in names:
+    if not _has_column(db, "redemptions", "kind"):
         db.execute("ALTER TABLE redemptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'promotion'"
                    " CHECK (kind IN ('promotion', 'voucher'))")
 
@@ -185,9 +193,13 @@ _SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || 
 #: first (``ALTER TABLE ... ADD COLUMN`` only when the column is missing). All idempotent.
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
 
-#: Migrations safe to run again (idempotent, touching only their own column and table), for a
-#: journal whose version passed them while they were missing from the build that wrote it.
-_REPAIRABLE: tuple[int, ...] = (3,)
+#: Migrations safe to run again (idempotent, touching only their own columns and tables), for
+#: a journal whose version passed them while they were missing from the build that wrote it
+#: (e.g. 4 before 3 landed), each with the test that it is missing.
+_REPAIRABLE: dict[int, Callable[[sqlite3.Connection], bool]] = {
+    3: lambda db: not _has_column(db, "redemptions", "kind"),
+    4: lambda db: not _has_table(db, "fleet_outbox"),
+}
 
 _MIGRATIONS: dict[int, Migration] = {
     1: (
@@ -331,6 +343,21 @@ class Journal:
         if version > SCHEMA_VERSION:
             raise JournalError(f"journal {self.path.name} has schema {version}; this kiosk "
                                f"knows up to {SCHEMA_VERSION} (upgrade the kiosk)")
+        missed = [target for target, missing in _REPAIRABLE.items()
+                  if target <= version and missing(self._db)]
+        if missed:
+            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
+            # the idempotent migrations it missed run now, keeping the stored version, and
+            # before the versions above it.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for target in missed:
+                    for step in _MIGRATIONS[target]:
+                        step(self._db) if callable(step) else self._db.execute(step)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         for target in range(version + 1, SCHEMA_VERSION + 1):
             steps = _MIGRATIONS.get(target)
             if steps is None:  # a number reserved by another change that isn't here
@@ -349,22 +376,6 @@ class Journal:
                 raise
         if version < SCHEMA_VERSION:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if version >= min(_REPAIRABLE) and self._missing_kind():
-            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
-            # the idempotent migrations it missed run now, keeping the stored version.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for target in _REPAIRABLE:
-                    for step in _MIGRATIONS[target]:
-                        step(self._db) if callable(step) else self._db.execute(step)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def _missing_kind(self) -> bool:
-        names = {row[1] for row in self._db.execute("PRAGMA table_info(redemptions)")}
-        return "kind" not in names
 
     def check(self) -> None:
         """The start-up check: ``PRAGMA quick_check``, then one real fsynced write.

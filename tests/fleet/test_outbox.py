@@ -66,3 +66,18 @@ def test_every_change_moves_a_row_to_the_end_of_the_outbox(tmp_path: Path) -> No
         journal.mark_pushed(1)  # a slower push confirming less can't take the mark back
         assert journal.pushed_seq() == confirmed
         assert second not in [row.id for _, row in batch]
+
+
+def test_a_journal_that_passed_version_4_without_it_gets_the_outbox(tmp_path: Path) -> None:
+    """Written by a build whose schema went past 4 without having 4: opening it adds the
+    outbox (every row queued) before any later migration needs it; the version stays."""
+    path = tmp_path / "j.sqlite3"
+    _v1_journal(path, 2)
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {journal_module.SCHEMA_VERSION}")
+    db.commit()
+    db.close()
+    with Journal(path) as journal:
+        assert journal.schema_version == journal_module.SCHEMA_VERSION
+        assert uuid.UUID(journal.till_id()).version == 4
+        assert [e[1].id for e in journal.outbox(after=0, limit=10)] == [1, 2]
