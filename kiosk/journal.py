@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4  # 2 and 3 belong to other changes; the migration loop skips absent versions
+SCHEMA_VERSION = 5  # 2 has no entry (reserved by another change): the loop skips it
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -151,6 +151,16 @@ class ReactivationRow:
     note: str | None
 
 
+class OutboxEntry(NamedTuple):
+    """One row of the fleet push's outbox (schema 4): its change number, the row as it is now,
+    and what orders its undo's changes (the central database keeps only the latest)."""
+
+    seq: int
+    row: JournalRow
+    reactivation_attempts: int  # undo attempts so far (0: never undone); each new one counts up
+    reactivation_updated_at: str | None  # the latest undo's updated_at, if any
+
+
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
 _REACTIVATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReactivationRow))
 # ``reactivation`` is read from the reactivations table: the latest undo of the row.
@@ -264,6 +274,26 @@ _MIGRATIONS: dict[int, Migration] = {
         """INSERT OR IGNORE INTO fleet_outbox (row_id)
            SELECT id FROM redemptions ORDER BY id""",
     ),
+    # 5: a voucher's undo travels with its redemption (the fleet push sends the latest
+    # reactivation's state as part of the row), so an insert or change of a reactivation gives
+    # its redemption the next change number too. Vouchers already in the journal are queued
+    # once more, so that their kind and undo reach a fleet database that got them from a build
+    # which didn't send those; only while the triggers don't exist yet (running it again
+    # queues nothing).
+    5: (
+        """INSERT OR REPLACE INTO fleet_outbox (row_id)
+           SELECT id FROM redemptions
+           WHERE (kind = 'voucher' OR id IN (SELECT redemption_id FROM reactivations))
+             AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger'
+                             AND name = 'fleet_outbox_reactivation_insert')
+           ORDER BY id""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_reactivation_insert
+           AFTER INSERT ON reactivations
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.redemption_id); END""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_reactivation_update
+           AFTER UPDATE ON reactivations
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.redemption_id); END""",
+    ),
 }
 
 
@@ -348,7 +378,7 @@ class Journal:
         if missed:
             # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
             # the idempotent migrations it missed run now, keeping the stored version, and
-            # before the versions above it.
+            # before the versions above it (5's triggers are on 3's and 4's tables).
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for target in missed:
@@ -630,23 +660,30 @@ class Journal:
                                         ).fetchone()[0])
 
     @_db_errors
-    def outbox(self, after: int, limit: int, upto: int | None = None
-               ) -> list[tuple[int, JournalRow]]:
+    def outbox(self, after: int, limit: int, upto: int | None = None) -> list[OutboxEntry]:
         """Rows inserted or changed after change number ``after`` (and at most ``upto``),
-        oldest change first, each with its change number; one consistent read."""
+        oldest change first, each with its change number; one consistent read. A change of a
+        row's undo (schema 5) counts as a change of the row."""
         cols = _select_list("r")
         with self._lock:
             cur = self._db.cursor()
             cur.row_factory = None  # plain tuples: a year's outbox is 100,000 rows
             found = cur.execute(
-                f"SELECT o.seq, {cols} FROM fleet_outbox o JOIN redemptions r"
+                f"SELECT o.seq, {cols},"
+                " (SELECT COUNT(*) FROM reactivations x WHERE x.redemption_id = r.id),"
+                " (SELECT x.updated_at FROM reactivations x WHERE x.redemption_id = r.id"
+                "  ORDER BY x.id DESC LIMIT 1)"
+                " FROM fleet_outbox o JOIN redemptions r"
                 " ON r.id = o.row_id WHERE o.seq > ? AND o.seq <= ? ORDER BY o.seq LIMIT ?",
                 (after, upto if upto is not None else 2**62, limit)).fetchall()
         state = COLUMNS.index("state") + 1
         # Positional, in COLUMNS order (mypy can't count a slice's length).
         kind = COLUMNS.index("kind") + 1
-        return [(r[0], JournalRow(*r[1:state], JournalState(r[state]),  # type: ignore[call-arg]
-                                  *r[state + 1:kind], Kind(r[kind]), *r[kind + 1:]))
+        end = len(COLUMNS) + 1
+        return [OutboxEntry(r[0], JournalRow(*r[1:state],  # type: ignore[call-arg]
+                                             JournalState(r[state]), *r[state + 1:kind],
+                                             Kind(r[kind]), *r[kind + 1:end]),
+                            r[end], r[end + 1])
                 for r in found]
 
     @_db_errors
