@@ -104,7 +104,7 @@ WHERE (kiosk_state_rank(EXCLUDED.state), EXCLUDED.updated_at, EXCLUDED.reactivat
 #: Only the batch's non-promotions, by primary key (the upsert already holds their locks).
 _FIX_KIND = """
 UPDATE kiosk_redemptions SET kind = %(kind)s, pushed_at = now()
-WHERE till_id = %(till)s AND local_id = ANY(%(ids)s) AND kind IS DISTINCT FROM %(kind)s
+WHERE till_id = %(till)s AND local_id = ANY(%(ids)s::bigint[]) AND kind IS DISTINCT FROM %(kind)s
 """
 
 #: Journal columns sent, in the order of ``_COPY_BATCH`` (``id`` becomes ``local_id``).
