@@ -63,10 +63,12 @@ def classify(exc: BaseException) -> int:
 
 def _why(exc: BaseException, dsn: FleetDsn) -> str:
     state = getattr(exc, "sqlstate", None)
-    text = dsn.scrub(str(exc)) or type(exc).__name__
     if state in ("42P01", "42883", "42703"):  # no such table / function / column
-        text += (" (the fleet schema is missing or older than this kiosk: run `kiosk journal"
-                 " push --init` once)")
+        # The server's first line names what is missing; the rest quotes our SQL at IT.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return (f"{dsn.scrub(first) or type(exc).__name__} (the fleet schema is missing or "
+                "older than this kiosk: run `kiosk journal push --init` once)")[:400]
+    text = dsn.scrub(str(exc)) or type(exc).__name__
     return text[:400]
 
 
