@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -101,6 +102,7 @@ class RecallScreen(Screen[None]):
         super().__init__()
         self.rows = rows
         self.error = error
+        self._filled_for: Size | None = None  # the screen size the table was last fitted to
 
     def compose(self) -> ComposeResult:
         title = Text(_("Today at this till"), style="bold")
@@ -126,8 +128,13 @@ class RecallScreen(Screen[None]):
         self._fill()
 
     def _fill(self) -> None:
-        """The table's columns, fitted to the screen, and its rows."""
+        """The table's columns, fitted to the screen, and its rows (again only for a new size:
+        the Resize every screen gets as it appears emptied and refilled the table just filled,
+        and a frame could show it empty)."""
+        if self.app.size == self._filled_for:
+            return
         for table in self.query(DataTable):  # none when taken off before mounting
+            self._filled_for = self.app.size
             headers = [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
             width, height = self.app.size
             widths = fit_columns(headers, self.rows, width - TABLE_MARGIN, table.cell_padding)
