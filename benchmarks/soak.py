@@ -115,7 +115,20 @@ def outcome_event(outcome: Any, *, settled: bool) -> dict[str, Any]:
     kind = str(getattr(outcome.kind, "value", outcome.kind))
     return {"event": "told", "settled": settled, "kind": kind, "apply": bool(outcome.apply),
             "offer_id": outcome.offer.id, "journal_id": outcome.journal_id,
-            "final": kind != "checking"}
+            "final": kind != "checking", "at": _now_iso()}
+
+
+def _now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _shift(stamp: str, seconds: float) -> str:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat(
+        timespec="milliseconds")
 
 
 @dataclass
@@ -160,6 +173,11 @@ class Soak:
         self.refused_stale = 0
         self._settled: dict[tuple[str, int], asyncio.Future[None]] = {}
         self._holds: set[asyncio.Task[None]] = set()
+        self.trace: dict[str, list[str]] = {}  # offer id (or "member <id>") -> steps, in order
+
+    def note(self, offer_id: str, what: str) -> None:
+        """Remember one step for an offer (printed with an (a) event in ``details``)."""
+        self.trace.setdefault(offer_id, []).append(f"{_now_iso()} {what}")
 
     # --- set-up ---------------------------------------------------------------------------
     def seed(self) -> None:
@@ -181,6 +199,9 @@ class Soak:
     # --- what staff were told ---------------------------------------------------------------
     def tell(self, till: str, event: dict[str, Any]) -> None:
         self.told.append((till, event))
+        self.note(event["offer_id"], f"{till} told {event['kind']}"
+                  f"{' (settled)' if event['settled'] else ''} row {event['journal_id']}"
+                  f" (stamped {event.get('at')})")
         self.kinds[event["kind"] + (" (settled)" if event["settled"] else "")] += 1
         if event["final"] and event["journal_id"] is not None:
             fut = self._settled.get((till, event["journal_id"]))
@@ -202,10 +223,12 @@ class Soak:
             if free:
                 m = self.rng.choice(free)
                 m.busy = True
+                self.note("member " + m.contact_id, "taken")
                 return m
             await asyncio.sleep(0.005)
 
     def release(self, m: _Member) -> None:
+        self.note("member " + m.contact_id, "released")
         m.busy = False
         m.free_at = asyncio.get_running_loop().time() + self.cfg.member_gap
 
@@ -256,6 +279,7 @@ class Soak:
             else:
                 fault = Fault("status", status=r.choice([500, 503]), **post)
             self.sim.faults.add(fault)
+            self.note(offer_id, f"fault {kind} latency={fault.latency:.3f}")
         if r.random() < self.cfg.reread_fault_rate:
             kind = r.choice(["status", "malformed_json"])
             self.faults["reread " + kind] += 1
@@ -266,6 +290,7 @@ class Soak:
         from kiosk.redeem import RedeemInProgress
 
         self.started += 1
+        self.note(offer.id, f"{till} redeem call ({member.contact_id})")
         try:
             outcome = await redeemer.redeem(member, offer)
         except RedeemInProgress:
@@ -342,6 +367,7 @@ class Soak:
             env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.stdin is not None and proc.stdout is not None
         held: list[_Member] = []
+        sent: list[str] = []  # offers sent to this life of the child
         answered: dict[str, asyncio.Event] = {}
 
         async def read() -> None:
@@ -372,6 +398,8 @@ class Soak:
                     continue
                 self.inject(m, offer.id)
                 self.started += 1
+                self.note(offer.id, f"K job sent ({m.contact_id})")
+                sent.append(offer.id)
                 job = {"member": asdict(m.as_member()), "offer": asdict(offer)}
                 answered[offer.id] = asyncio.Event()
                 proc.stdin.write((json.dumps(job) + "\n").encode())  # type: ignore[union-attr]
@@ -384,6 +412,8 @@ class Soak:
                 await asyncio.shield(worker)
         await asyncio.sleep(max(0.0, kill_at - asyncio.get_running_loop().time()))
         proc.send_signal(signal.SIGKILL)
+        for offer_id in sent:
+            self.note(offer_id, "K SIGKILLed")
         self.kills += 1
         await proc.wait()
         worker.cancel()
@@ -470,6 +500,22 @@ class Soak:
 
         a = 0
         applies: Counter[str] = Counter()
+        details: list[dict[str, Any]] = []
+
+        def detail(why: str, till: str, ev: dict[str, Any]) -> dict[str, Any]:
+            iid = ev["offer_id"]
+            contact = next((r.contact_id for _, r in rows if r.offer_id == iid), None)
+            trace = self.trace.get(iid, [])
+            # The member's comings and goings around this offer's steps (ISO stamps sort).
+            span = (_shift(trace[0][:29], -5), _shift(trace[-1][:29], 5)) if trace else ("", "")
+            member = [x for x in self.trace.get(f"member {contact}", [])
+                      if span[0] <= x[:29] <= span[1]]
+            return {"why": why, "till": till, "event": ev,
+                    "rows": [{"till": t, **r.as_dict()} for t, r in rows if r.offer_id == iid],
+                    "engage": [{"redeemed_on": x.redeemed_on.isoformat(), "client": x.client}
+                               for x in self.sim.state.redemptions() if x.instance_id == iid],
+                    "trace": trace, "member": member}
+
         for till, ev in self.told:
             if not ev["apply"]:
                 continue
@@ -477,6 +523,9 @@ class Soak:
             red = truth.get(ev["offer_id"])
             if red is None or red.client != agent(till):
                 a += 1
+                details.append(detail("apply, not this till's redemption", till, ev))
+            elif applies[ev["offer_id"]] == 2:
+                details.append(detail("apply told twice", till, ev))
         a += sum(n - 1 for n in applies.values() if n > 1)
         b = sum(1 for iid, red in truth.items() if red.client in agents and iid not in claimed)
         c = 0
@@ -494,6 +543,7 @@ class Soak:
             "told": dict(sorted(self.kinds.items())), "faults": dict(sorted(self.faults.items())),
             "rows_by_state": dict(Counter(str(r.state) for _, r in rows)),
             "exceptions": self.exceptions[:10], "wall_s": round(wall, 1),
+            "details": details,
             "config": {k: v for k, v in asdict(self.cfg).items()},
         }
 
