@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, owner, seen_in
+from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, before, owner, seen_in
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import (
     BadRequest,
@@ -545,11 +545,13 @@ class Redeemer:
                 assert seen.redeemed_on is not None
                 when = seen.redeemed_on
                 attempts = [Attempt(r.id, _started(r)) for r in rows]
-                ours = owner(when, attempts, self.clock_margin)
+                ours = owner(when, attempts, self.clock_margin, self.settle_window)
                 if ours is None:
-                    for r in rows:
-                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
-                                           note=f"used before this attempt, on {_day(when)}")
+                    for r, a in zip(rows, attempts, strict=True):
+                        note = (f"used before this attempt, on {_day(when)}"
+                                if before(when, a, self.clock_margin) else
+                                f"used on {_day(when)}, after this attempt's settle window")
+                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED, note=note)
                     return result(OutcomeKind.ALREADY_USED, latest, redeemed_on=when)
                 for r in rows:
                     if r.id == ours.row_id:
