@@ -31,6 +31,13 @@ c. journal rows that say redeemed while Engage says the offer is not used, or th
    till used it;
 d. journal rows still ``pending``/``unknown`` once every settle window is over;
 e. exceptions (raised by ``redeem``/``reconcile``, or unhandled in a background task).
+
+Every (a) event, and every second "apply" for one offer, is printed in the report under
+``details``: the till and what it was told (with the time), every till's journal rows for the
+instance, the simulator's redemption record (time, client), the soak's steps for that offer
+(faults, redeem calls, jobs sent to K and its kills, everything told) and the member's comings
+and goings around them. ``--journal-delay S`` is a stress for reproducing races on a quiet
+machine (see :func:`open_journal`); the benchmark's figures are taken without it.
 """
 
 from __future__ import annotations
@@ -80,18 +87,39 @@ class SoakConfig:
     k_jobs_per_life: int = 4
     k_kill_within: float = 1.2  # seconds after the child is ready
     k_lives: int | None = None  # None: until the attempts are done
+    journal_delay: float = 0.0  # stress: see open_journal
 
     def child(self, url: str, api_key: str, journal: Path) -> dict[str, Any]:
         return {"url": url, "api_key": api_key, "journal": str(journal), "till": "K",
                 "agent": agent("K"), "redeem_timeout": self.redeem_timeout,
                 "settle_window": self.settle_window,
                 "recheck_delays": list(self.recheck_delays),
-                "clock_margin": self.clock_margin}
+                "clock_margin": self.clock_margin, "journal_delay": self.journal_delay}
 
 
 def agent(till: str) -> str:
     """The User-Agent a till sends: the simulator records it on each redemption it commits."""
     return f"kiosk-soak/{till}"
+
+
+def open_journal(path: Path, delay: float = 0.0) -> Any:
+    """A till's real journal. With ``delay`` > 0 (``--journal-delay``, a stress), every read of
+    an offer's attempts hands its rows back a random 0..``delay`` s after reading them, as the
+    thread pool of a loaded machine does: the window in which a redeem call used to act on a
+    stale read while a background check settled the same offer (two "apply"s; the 5,000-attempt
+    run showed it only under load, ``--journal-delay 0.05`` shows it at 1,000 on a quiet one)."""
+    from kiosk.journal import Journal
+
+    if delay <= 0:
+        return Journal(path)
+
+    class LateJournal(Journal):
+        def attempts(self, offer_id: str) -> Any:
+            rows = super().attempts(offer_id)
+            time.sleep(random.uniform(0, delay))
+            return rows
+
+    return LateJournal(path)
 
 
 def make_redeemer(client: Any, journal: Any, till: str, cfg: dict[str, Any],
@@ -324,14 +352,13 @@ class Soak:
 
     async def till_loop(self, till: str) -> None:
         from kiosk.engage.client import EngageClient
-        from kiosk.journal import Journal
 
         from .soak_till import cfg_timeouts
 
         cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path(till))
         async with EngageClient(self.sim.url, self.sim.api_key, user_agent=agent(till),
                                 timeouts=cfg_timeouts(cfg)) as client:
-            journal = Journal(self.journal_path(till))
+            journal = open_journal(self.journal_path(till), self.cfg.journal_delay)
             redeemer = make_redeemer(client, journal, till, cfg,
                                      on_settled=lambda o: self.tell(
                                          till, outcome_event(o, settled=True)))
@@ -430,14 +457,13 @@ class Soak:
         """A till (re)starts, or sees Engage back: reconcile its journal, and wait for the
         background checks that leaves."""
         from kiosk.engage.client import EngageClient
-        from kiosk.journal import Journal
 
         from .soak_till import cfg_timeouts
 
         cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path(till))
         if not self.journal_path(till).exists():
             return
-        journal = Journal(self.journal_path(till))
+        journal = open_journal(self.journal_path(till), self.cfg.journal_delay)
         client = EngageClient(self.sim.url, self.sim.api_key, user_agent=agent(till),
                               timeouts=cfg_timeouts(cfg))
         try:
@@ -564,10 +590,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle-window", type=float, default=SoakConfig.settle_window)
     parser.add_argument("--members", type=int, default=SoakConfig.members)
+    parser.add_argument("--journal-delay", type=float, default=0.0,
+                        help="stress: hand a read of a till's attempts back up to this many "
+                             "seconds late (as on a loaded machine)")
     args = parser.parse_args(argv)
     logging.getLogger().addHandler(logging.NullHandler())  # the kiosk's warnings are expected
     cfg = SoakConfig(attempts=args.attempts, seed=args.seed, settle_window=args.settle_window,
-                     members=args.members)
+                     members=args.members, journal_delay=args.journal_delay)
     result = run(cfg)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
