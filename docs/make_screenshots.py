@@ -2,8 +2,9 @@
 
 Runs the demo kiosk frozen in time (``kiosk.ui.showcase``) headless, drives it with real keys
 and saves what it shows as SVG: docs/scan.svg, docs/offers.svg, docs/result.svg and
-docs/voucher.svg (a reward voucher redeemed, with its undo key) at 120x40.
-``--all`` adds the confirmation and a failure; ``--size 80x24 --out /tmp/x`` for other sizes.
+docs/visit.svg (a second offer in one visit) and docs/voucher.svg (a reward voucher redeemed, with
+its undo key) at 120x40. ``--all`` adds the confirmation, a failure, the offers that can't be
+used and the shared-card chooser; ``--size 80x24 --out /tmp/x`` for other sizes.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ README_SHOTS: dict[str, Flow] = {
     "scan": showcase.scan_screen,
     "offers": showcase.offers_screen,
     "result": showcase.result_screen,
+    "visit": showcase.visit_result_screen,
     "voucher": showcase.voucher_result_screen,
 }
 MORE_SHOTS: dict[str, Flow] = {
     "confirm": showcase.confirm_screen,
     "not-found": showcase.not_found_screen,
+    "not-usable": showcase.not_usable_offers,
+    "chooser": showcase.chooser_screen,
 }
 
 
@@ -46,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent)
     parser.add_argument("--size", default="120x40", help="WIDTHxHEIGHT (default 120x40)")
-    parser.add_argument("--all", action="store_true", help="also the confirmation and a failure")
+    parser.add_argument("--all", action="store_true",
+                        help="also the confirmation, a failure and the visit screens")
     args = parser.parse_args(argv)
     os.environ.pop("NO_COLOR", None)  # the README pictures are in colour whatever the shell says
     width, height = (int(n) for n in args.size.lower().split("x"))

@@ -44,6 +44,7 @@ from kiosk.config_checks import (
 )
 from kiosk.errors import ConfigError
 from kiosk.i18n import N_, _
+from kiosk.scanner.typed import parse_typed_kinds
 from kiosk.staff_pin import PIN_RE, check_pin_hash, hash_pin, parse_pin_hash
 from kiosk.text import has_unsafe
 
@@ -145,9 +146,16 @@ class Settings(BaseSettings):
         "redemption's answer was lost; the last one repeats until the settle window ends.",
         json_schema_extra={"default_text": "`2,5,15,30,60,120`"})
     lookup_key: Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"] = Field(
-        "customKey", description="Engage key a scanned or typed value is looked up by: "
-        "`customKey` (the member card), `email`, `mobilePhone`, `socialSecurityNumber` or `any` "
+        "customKey", description="Engage key a scanned value (and a typed card number) is "
+        "looked up by: `customKey` (the member card), `email`, `mobilePhone`, "
+        "`socialSecurityNumber` or `any` "
         "(not recommended: may match several contacts).")
+    typed_lookup: str = Field(
+        "card,email,phone", description="What staff may type instead of scanning, "
+        "comma-separated: `card` (spaces and dashes ignored; looked up like a scan), `email` "
+        "(text with `@`, looked up by `email`), `phone` (`+` and 7-15 digits, or a Swedish "
+        "mobile `07x xxx xx xx`; looked up by `mobilePhone`). Never looked up by `any`. Empty: "
+        "typing is refused. Scans always use the lookup key.")
     promotion_redeem_api: Literal["v2", "v3"] = Field(
         "v2", description="Engage call that redeems an offer: `v2` "
         "(`POST /api/v2/promotions/codes/{id}/redeem`) or `v3` "
@@ -297,6 +305,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http://, https:// or socks5://")
         check_url(value, ("http", "https", "socks5"))
         return value
+
+    @field_validator("typed_lookup")
+    @classmethod
+    def _check_typed(cls, value: str) -> str:
+        return ",".join(parse_typed_kinds(value))
+
+    @property
+    def typed_kinds(self) -> frozenset[str]:
+        """The kinds in ``typed_lookup`` ("card", "email", "phone")."""
+        return frozenset(k for k in self.typed_lookup.split(",") if k)
 
     @field_validator("scanner_port")
     @classmethod

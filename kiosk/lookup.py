@@ -1,9 +1,11 @@
-"""Card -> member, active POS offers, reward vouchers and points, in few Engage round trips.
+"""Card -> member, all their offers, reward vouchers and points, in few Engage round trips.
 
 A new card costs two sequential round trips (card -> contactId, then contact, promotions,
 vouchers and point accounts fetched concurrently); a card seen recently costs one, because
 successful card -> contactId answers are cached (bounded LRU with a TTL). A failing voucher or
-points call never fails the lookup: the member's ``rewards`` say it couldn't be loaded.
+points call never fails the lookup: the member's ``rewards`` say it couldn't be loaded. A card
+several members share (409 ``MultipleMatches``) costs one more round trip: the listed contacts
+are fetched concurrently (at most ``MAX_CANDIDATES``) so staff can ask "which of you?".
 No Textual here.
 """
 
@@ -15,19 +17,47 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
-from kiosk.engage.errors import ContactNotFound, EngageError
+from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
 from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
-from kiosk.offers import Member, Offer, active_pos_offers, sanitize
+from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
 from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+#: At most this many members of a shared card are fetched and offered to choose from.
+MAX_CANDIDATES = 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One member sharing a card: only what staff need to ask "which of you?"."""
+
+    contact_id: str = field(repr=False)
+    first_name: str  # sanitized; "Member 2" when Engage has none
+
+
+class SharedCard(MultipleMatches):
+    """Several members have this card; ``candidates`` are theirs to choose from (in order).
+
+    A ``MultipleMatches``, so anything that doesn't offer a chooser still says what happened.
+    """
+
+    def __init__(self, card: str = "", candidates: list[Candidate] | None = None, *,
+                 more: int = 0) -> None:
+        candidates = candidates or []
+        super().__init__("several members share this card",
+                         matches=[c.contact_id for c in candidates])
+        self.card = card
+        self.candidates = candidates
+        self.more = more  # listed by Engage beyond MAX_CANDIDATES, not fetched
 
 
 class EngageLookupClient(Protocol):
@@ -37,7 +67,7 @@ class EngageLookupClient(Protocol):
                               contact_type: str | None = None,
                               deadline: float | None = None) -> str: ...
     async def get_contact(self, contact_id: str, *, deadline: float | None = None) -> Contact: ...
-    async def get_promotions(self, contact_id: str, channel: Any = "POS", *,
+    async def get_promotions(self, contact_id: str, channel: Any = None, *,
                              deadline: float | None = None) -> list[Promotion]: ...
     async def ping(self) -> float: ...
 
@@ -63,7 +93,7 @@ class LookupStats:
 
 
 class MemberLookup:
-    """Finds a member and their active POS offers by card (or by the configured lookup key)."""
+    """Finds a member and all their offers by card (or by the configured lookup key)."""
 
     def __init__(self, client: EngageLookupClient, *, key: LookupKey = "customKey",
                  breaker: CircuitBreaker | None = None, cache_size: int = 256,
@@ -83,14 +113,15 @@ class MemberLookup:
         self._now = now
         self._ids: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
 
-    # --- cache ------------------------------------------------------------------------------
-
     @functools.cached_property
     def rewards(self) -> bool:
         """Whether vouchers and points are read: asked at the first lookup, not at build time,
         so a deferred client is not built before the first frame (a client without the
         voucher calls reads none)."""
         return self._want_rewards and hasattr(self.client, "get_reward_vouchers")
+
+    # --- cache ------------------------------------------------------------------------------
+
     def _cached_id(self, ck: tuple[str, str]) -> str | None:
         hit = self._ids.get(ck)
         if hit is None:
@@ -134,11 +165,13 @@ class MemberLookup:
         if self.breaker is not None:
             self.breaker.check()
 
-    async def _member_and_offers(self, contact_id: str, card: str) -> tuple[Member, list[Offer]]:
+    async def _member_and_offers(self, contact_id: str, card: str
+                                 ) -> tuple[Member, MemberOffers]:
         self.stats.round_trips += 1
-        # Every GET at once; wait for all so none is left running unobserved.
+        # Every GET at once; wait for all so none is left running unobserved. All channels:
+        # an online-only offer is listed too, so staff can say why it can't be used here.
         calls: list[Any] = [self._call(lambda: self.client.get_contact(contact_id)),
-                            self._call(lambda: self.client.get_promotions(contact_id, "POS"))]
+                            self._call(lambda: self.client.get_promotions(contact_id, None))]
         if self.rewards:
             rc: RewardsClient = self.client  # type: ignore[assignment]
             calls += [rc.get_reward_vouchers(contact_id, "available"),
@@ -153,7 +186,7 @@ class MemberLookup:
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
                         or None, card=card, masked_card=mask_card(card),
                         rewards=self._rewards(results[2:], now) if self.rewards else None)
-        return member, active_pos_offers(promotions, now)
+        return member, classify_offers(promotions, now)
 
     def _rewards(self, results: list[Any], now: datetime) -> Rewards:
         """Vouchers and points from their answers; a failed call is None (never an error)."""
@@ -176,18 +209,47 @@ class MemberLookup:
         self._remember(ck, contact_id)
         return contact_id
 
-    async def lookup(self, card: str, key: LookupKey | None = None) -> tuple[Member, list[Offer]]:
-        """The member with this card (or e-mail/phone, per ``key``) and their active POS offers.
+    async def _candidates(self, card: str, error: MultipleMatches) -> SharedCard:
+        """The members Engage listed for a shared card, fetched concurrently (first names)."""
+        ids = list(dict.fromkeys(error.matches))  # Engage's order, each once
+        wanted = ids[:MAX_CANDIDATES]
+        self.stats.round_trips += 1
+        results = await asyncio.gather(
+            *(self._call(partial(self.client.get_contact, cid)) for cid in wanted),
+            return_exceptions=True)
+        candidates = []
+        for i, (cid, result) in enumerate(zip(wanted, results, strict=True), start=1):
+            if isinstance(result, ContactNotFound):
+                continue  # merged or deleted since Engage listed it
+            if isinstance(result, BaseException):
+                raise result
+            name = sanitize(result.first_name, limit=40) or f"Member {i}"
+            candidates.append(Candidate(cid, name))
+        return SharedCard(card, candidates, more=len(ids) - len(wanted))
 
-        Raises ``CircuitOpen`` at once while the breaker is open, otherwise the client's typed
-        errors (``ContactNotFound``, ``MultipleMatches``, ``EngageUnreachable``...).
+    async def lookup(self, card: str, key: LookupKey | None = None
+                     ) -> tuple[Member, MemberOffers]:
+        """The member with this card (or e-mail/phone, per ``key``) and all their offers.
+
+        Raises ``CircuitOpen`` at once while the breaker is open, ``SharedCard`` (with the
+        members to choose from) when several share the card, otherwise the client's typed
+        errors (``ContactNotFound``, ``EngageUnreachable``...).
         """
         self._check_breaker()
         self.stats.lookups += 1
         ck = (key or self.key, card)
         contact_id = self._cached_id(ck)
         if contact_id is None:
-            return await self._member_and_offers(await self._find_id(ck), card)
+            try:
+                contact_id = await self._find_id(ck)
+            except MultipleMatches as exc:
+                if not exc.matches:
+                    raise
+                shared = await self._candidates(card, exc)
+                if not shared.candidates:
+                    raise ContactNotFound("none of the listed contacts exists") from exc
+                raise shared from exc
+            return await self._member_and_offers(contact_id, card)
         self.stats.cache_hits += 1
         try:
             return await self._member_and_offers(contact_id, card)
@@ -196,6 +258,12 @@ class MemberLookup:
             self.stats.stale_ids += 1
             self._ids.pop(ck, None)
             return await self._member_and_offers(await self._find_id(ck), card)
+
+    async def member(self, contact_id: str, card: str) -> tuple[Member, MemberOffers]:
+        """A known member's offers read again (a shared card's choice, the next offer of a
+        visit): one round trip, no card lookup."""
+        self._check_breaker()
+        return await self._member_and_offers(contact_id, card)
 
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""

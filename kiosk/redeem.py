@@ -37,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -202,6 +202,7 @@ class RedeemOutcome(Generic[OfferT]):
     retry_allowed: bool = False  # NOT_REDEEMED: a manual retry is fine
     by_this_till: bool = False  # ALREADY_USED: this till's own earlier redemption
     masked_card: str = ""  # whose offer (for a notice when the member has gone)
+    contact_id: str = field(default="", repr=False)  # whose offer (the visit it belongs to)
     settled: bool = False  # True when a background check (not the redeem call) decided
 
     @property
@@ -369,7 +370,8 @@ class Redeemer:
 
     async def _redeem(self, member: MemberLike, offer: OfferT) -> RedeemOutcome[OfferT]:
         def outcome(kind: OutcomeKind, **kw: Any) -> RedeemOutcome[OfferT]:
-            return RedeemOutcome(kind, offer, masked_card=member.masked_card, **kw)
+            return RedeemOutcome(kind, offer, masked_card=member.masked_card,
+                                 contact_id=member.contact_id, **kw)
 
         # Read this till's attempts and mark the offer busy under the offer lock: a check that
         # is settling the offer finishes first (its claim is then read here, and refused), and
@@ -450,7 +452,7 @@ class Redeemer:
         await self._record(row_id, _S.REJECTED, code=_code(err), note=note)
         result: RedeemOutcome[OfferT] = RedeemOutcome(
             OutcomeKind.REJECTED, offer, error=err, journal_id=row_id,
-            masked_card=member.masked_card)
+            masked_card=member.masked_card, contact_id=member.contact_id)
         if not isinstance(err, PromotionAlreadyRedeemed | RewardVoucherAlreadyRedeemed):
             return result
         if not await self._open_rows(offer.id):
@@ -480,7 +482,7 @@ class Redeemer:
             return replace(settled, error=err)
         self._start_check(member.contact_id, offer, member.masked_card)
         return RedeemOutcome(OutcomeKind.CHECKING, offer, error=err, journal_id=row_id,
-                             masked_card=member.masked_card)
+                             masked_card=member.masked_card, contact_id=member.contact_id)
 
     # --- evidence ------------------------------------------------------------------------
 
@@ -527,7 +529,7 @@ class Redeemer:
 
             def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome[OfferT]:
                 return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
-                                     **kw)
+                                     contact_id=row.contact_id, **kw)
 
             claim = _claim(every)
             if claim is not None and seen.evidence is not Evidence.ACTIVE:
@@ -616,7 +618,8 @@ class Redeemer:
                                 "%d attempt(s) stay unknown", len(rows))
                     self._announce(RedeemOutcome(OutcomeKind.UNKNOWN, offer,
                                                  journal_id=rows[-1].id,
-                                                 masked_card=masked_card, settled=True))
+                                                 masked_card=masked_card,
+                                                 contact_id=rows[-1].contact_id, settled=True))
                 return
 
     def _announce(self, outcome: RedeemOutcome[Any]) -> None:

@@ -72,8 +72,9 @@ def test_every_message_has_a_translation(lang: str) -> None:
 def test_switching_language_translates_and_english_is_the_msgid() -> None:
     i18n.set_language("sv")
     assert i18n._("Redeem this offer?") == "Lösa in det här erbjudandet?"
-    assert i18n.ngettext("{n} offer to use in store", "{n} offers to use in store", 2) == \
-        "{n} erbjudanden att använda i butik"
+    assert i18n.ngettext("{n} redemption", "{n} redemptions", 1) == "{n} inlösen"
+    i18n.set_language("nb")
+    assert i18n.ngettext("{n} redemption", "{n} redemptions", 2) == "{n} innløsninger"
     i18n.set_language("fi")
     assert i18n._("Redeem") == "Lunasta"
     i18n.set_language("en")

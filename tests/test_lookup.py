@@ -10,7 +10,7 @@ import pytest
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.engage.errors import CircuitOpen, ContactNotFound, EngageUnreachable, MultipleMatches
-from kiosk.lookup import MemberLookup
+from kiosk.lookup import MAX_CANDIDATES, MemberLookup, SharedCard
 from kiosk.sim import Fault, Simulator
 
 CARD = "2000000000015"
@@ -42,7 +42,9 @@ async def test_new_card_two_round_trips_then_one_from_cache(sim: Simulator, anna
     member, offers = await lookup.lookup(CARD)
     assert member.contact_id == anna and member.first_name == "Anna"  # ESC sequence stripped
     assert member.masked_card == "•••• 0015" and member.card == CARD
-    assert [o.name for o in offers] == ["20 off"]
+    assert [o.name for o in offers.usable] == ["20 off"]
+    assert [(o.name, o.reason_text) for o in offers.not_usable] == [("web", "online only")]
+    assert sim.requests_to("GET", r"/promotions$")[-1].query == ""  # every channel
     assert lookup.stats.round_trips == 2 and lookups_of_id(sim) == 1
     await lookup.lookup(CARD)
     assert lookup.stats.round_trips == 3 and lookup.stats.cache_hits == 1
@@ -88,7 +90,7 @@ async def test_failing_vouchers_or_points_never_block_the_offers(
     sim.faults.add(Fault("status", path=r"/point-accounts", status=503, times=None))
     breaker = CircuitBreaker(failure_threshold=1, cooldown=60)
     member, offers = await MemberLookup(client, breaker=breaker).lookup(CARD)
-    assert [o.name for o in offers] == ["20 off"]
+    assert [o.name for o in offers.usable] == ["20 off"]
     assert member.rewards is not None
     assert member.rewards.vouchers is None and member.rewards.points is None
     assert breaker.state == "closed"  # a tenant without rewards is not an Engage outage
@@ -114,7 +116,7 @@ async def test_failed_lookups_are_not_cached(sim: Simulator, client: EngageClien
         await lookup.lookup(CARD)
     sim.state.add_contact(first_name="Late", card=CARD)
     member, offers = await lookup.lookup(CARD)
-    assert member.first_name == "Late" and offers == []
+    assert member.first_name == "Late" and offers.usable == () and offers.not_usable == ()
 
 
 async def test_cache_expires_after_ttl_and_is_bounded(sim: Simulator, anna: str,
@@ -144,11 +146,42 @@ async def test_lookup_by_email(sim: Simulator, anna: str, client: EngageClient) 
     assert member.contact_id == anna
 
 
-async def test_multiple_matches_is_raised(sim: Simulator, client: EngageClient) -> None:
-    sim.state.add_contact(first_name="A", card=OTHER)
-    sim.state.add_contact(first_name="B", card=OTHER)
-    with pytest.raises(MultipleMatches):
+async def test_shared_card_lists_first_names_then_the_chosen_members_offers(
+        sim: Simulator, client: EngageClient) -> None:
+    a = sim.state.add_contact(first_name="Lars", last_name="Berg", card=OTHER,
+                              email="lars@example.com")
+    b = sim.state.add_contact(first_name="Lena\x1b[31m", card=OTHER)
+    sim.state.add_offer(b, name="Lena's", value_type="PERCENT", value=10)
+    lookup = MemberLookup(client)
+    with pytest.raises(SharedCard) as caught:
+        await lookup.lookup(OTHER)
+    shared = caught.value
+    assert isinstance(shared, MultipleMatches)  # anything without a chooser still says why
+    assert [c.first_name for c in shared.candidates] == ["Lars", "Lena"]
+    assert [c.contact_id for c in shared.candidates] == [a, b] and shared.more == 0
+    assert "Berg" not in repr(shared.candidates) and a not in repr(shared.candidates)
+    assert len(sim.requests_to("GET", r"/api/v3/contacts/[0-9a-f-]+$")) == 2
+    member, offers = await lookup.member(b, OTHER)  # the chosen one: no new card lookup
+    assert member.first_name == "Lena" and [o.name for o in offers.usable] == ["Lena's"]
+    assert lookups_of_id(sim) == 1
+
+
+async def test_shared_card_fetches_at_most_ten_members_concurrently(
+        sim: Simulator, client: EngageClient) -> None:
+    for i in range(12):
+        sim.state.add_contact(first_name=None if i == 3 else f"M{i}", card=OTHER)
+    sim.faults.add(Fault("latency", method="GET", path=r"/contacts/[0-9a-f-]{36}$",
+                         latency=0.5, times=None))
+    with pytest.raises(SharedCard) as caught:
         await MemberLookup(client).lookup(OTHER)
+    names = [c.first_name for c in caught.value.candidates]
+    assert len(names) == MAX_CANDIDATES and caught.value.more == 2
+    assert names[3] == "Member 4"  # no first name in Engage: staff still get a line to pick
+    fetched = sim.requests_to("GET", r"/api/v3/contacts/[0-9a-f-]{36}$")
+    assert len(fetched) == MAX_CANDIDATES
+    # One after another would spread their arrivals over 9 latencies (4.5 s); the client's
+    # pool of 8 connections lets them arrive in two waves.
+    assert max(r.time for r in fetched) - min(r.time for r in fetched) < 1.4
 
 
 async def test_answers_from_engage_never_trip_the_breaker(sim: Simulator,

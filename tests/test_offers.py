@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 
+from kiosk import i18n
 from kiosk.engage.models import Money, Promotion
 from kiosk.offers import (
     NBSP,
     Member,
+    Offer,
     active_pos_offers,
+    classify_offers,
     format_money,
     format_percent,
     sanitize,
@@ -143,3 +146,56 @@ def test_member_repr_hides_card_and_contact() -> None:
                     masked_card="•••• 0015")
     assert "2000000000015" not in repr(member)
     assert "c-1" not in repr(member)
+
+
+def test_every_offer_is_classified_with_its_reason() -> None:
+    yesterday = NOW - timedelta(days=1)
+    used = promo("used", redeemed=True).model_copy(update={"redeemed_on": yesterday})
+    later = promo("later").model_copy(update={"valid_from": NOW + timedelta(days=10)})
+    offers = classify_offers([
+        promo("ok", name="A"),
+        used,
+        promo("old", expires_on=NOW - timedelta(days=3)),
+        later,
+        promo("web", channel="ECOM"),
+        promo("other", channel="OTHER"),
+        promo("swipe", value_type="SWIPE", value="x"),
+        promo("ok2", name="B", expires_on=NOW + timedelta(days=2)),
+    ], NOW)
+    assert [o.id for o in offers.usable] == ["ok2", "ok"]
+    assert [(o.id, o.reason_text) for o in offers.not_usable] == [
+        ("used", f"used {i18n.format_date(yesterday)}"),
+        ("web", "online only"),
+        ("later", f"not valid yet (from {i18n.format_date(NOW + timedelta(days=10))})"),
+        ("old", f"expired {i18n.format_date(NOW - timedelta(days=3))}"),
+        ("other", "not for use in store"),
+        ("swipe", "type not supported at this till"),
+    ]
+    assert offers.count_text == "2 to use · 6 not usable here"
+    assert all(not o.usable for o in offers.not_usable) and all(o.usable for o in offers.usable)
+    assert offers.find("web") is offers.not_usable[1] and offers.find("nope") is None
+
+
+def test_count_line_without_unusable_offers() -> None:
+    assert classify_offers([promo("a")], NOW).count_text == "1 to use"
+    assert classify_offers([], NOW).count_text == "0 to use"
+
+
+def test_conditions_are_sanitized_one_line_each() -> None:
+    p = promo("c").model_copy(update={
+        "heading": "[bold]Tack[/]\x1b[31m!", "description": "Vid köp\növer\t500 kr.\u202e"})
+    (offer,) = classify_offers([p], NOW).usable
+    assert offer.heading == "[bold]Tack[/]!"  # markup stays text; the UI never parses it
+    assert offer.description == "Vid köp över 500 kr."
+    assert offer.conditions == "[bold]Tack[/]!\nVid köp över 500 kr."
+    assert promo("none").heading is None and to_offer_plain().conditions == ""
+
+
+def to_offer_plain() -> Offer:
+    (offer,) = classify_offers([promo("plain")], NOW).usable
+    return offer
+
+
+def test_valid_from_that_is_not_a_date_is_ignored() -> None:
+    p = Promotion.model_validate({"id": "x", "validFrom": "soon", "redemptionChannels": []})
+    assert p.valid_from is None

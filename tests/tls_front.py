@@ -106,11 +106,20 @@ class TlsFront:
         self.url = f"https://{self._host}:{port}"
         return self
 
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        server = self._server
-        if server is not None:
-            self._loop.call_soon_threadsafe(server.close)
+        # Connections still piping are cancelled and finished on the loop's own thread: left
+        # suspended, they were closed later by the garbage collector on a closed loop
+        # ("Event loop is closed", an unraisable-exception warning in an unrelated test).
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()

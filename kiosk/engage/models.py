@@ -129,11 +129,25 @@ class Promotion(EngageModel):
     image_url: str | None = None
     link: str | None = None
     redemption_channels: list[RedemptionChannel] = Field(default_factory=list)
+    #: When the offer starts to be valid. Not in Engage's documented list model (§5.3 has only
+    #: ``expiresOn``); read if a tenant/version sends it, and sent by the simulator for an
+    #: offer whose start date lies ahead. Unreadable values are ignored, never fatal.
+    valid_from: datetime | None = None
 
     @field_validator("redemption_channels", mode="before")
     @classmethod
     def _channels(cls, v: Any) -> Any:
         return v if isinstance(v, list) else []
+
+    @field_validator("valid_from", mode="before")
+    @classmethod
+    def _valid_from(cls, v: Any) -> Any:
+        if isinstance(v, datetime) or v is None:
+            return v
+        try:
+            return datetime.fromisoformat(str(v))
+        except ValueError:
+            return None
 
     def channel(self, channel: Channel | str = Channel.POS) -> RedemptionChannel | None:
         """This promotion's channel of the given type, if it has one."""

@@ -142,6 +142,7 @@ class SimState:
 
     def _load(self, data: Mapping[str, Any]) -> None:
         self.currency = str(data.get("currency", self.currency))
+        self.include_expired = bool(data.get("includeExpired", self.include_expired))
         today = self.clock().date()
         self._ids = _Ids(seed="demo")
         try:
@@ -161,7 +162,9 @@ class SimState:
                         redeemed_on=redeemed, external_id=o.get("externalId"),
                         heading=o.get("heading"), description=o.get("description"),
                         link=o.get("link"), image_url=o.get("imageUrl"),
-                        start_date=today - timedelta(days=o.get("startedDaysAgo", 14)),
+                        start_date=today + timedelta(days=o["startsInDays"])
+                        if o.get("startsInDays") is not None
+                        else today - timedelta(days=o.get("startedDaysAgo", 14)),
                     )
                 self._load_rewards(cid, m, today)
         finally:
@@ -532,6 +535,9 @@ class SimState:
             "redeemedOn": inst.redeemed_on.isoformat() if inst.redeemed_on else None,
             "imageUrl": t.image_url,
             "link": t.presentation.get("link"),
+            # Not in Engage's documented list model: our assumption for an offer not started yet
+            **({"validFrom": start_of_day(t.start_date).isoformat()}
+               if t.start_date > self.clock().date() else {}),
             "redemptionChannels": [
                 {"type": ch["type"], "valueType": ch["valueType"],
                  "value": response_value(ch["valueType"], ch["value"], self.currency),

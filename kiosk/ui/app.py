@@ -10,9 +10,11 @@ Screens get their data through their constructors and the app sets what changes 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
@@ -25,10 +27,12 @@ from textual.screen import Screen
 
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
+from kiosk.engage.models import LookupKey
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
-from kiosk.offers import Member
+from kiosk.lookup import SharedCard
+from kiosk.offers import Member, Offer
 from kiosk.redeem import (
     OutcomeKind,
     RedeemInProgress,
@@ -40,6 +44,7 @@ from kiosk.redeem import (
 from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
+from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
 from kiosk.ui import heap, messages_text
 from kiosk.ui.console_theme import apply_console_theme
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
@@ -57,16 +62,20 @@ from kiosk.ui.messages import (
     UndoFinished,
 )
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
+from kiosk.ui.screens.chooser import ChooserScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
+from kiosk.ui.screens.recall import RecallScreen, recall_rows
 from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices, Scanner
 from kiosk.ui.widgets.footer import key_name
+from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
+from kiosk.visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +144,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.gate = ScanGate(rules)
         self.generation = 0
         self.member: Member | None = None
+        #: the member being served and what was redeemed for them (None between customers)
+        self.visit: Visit | None = None
+        #: what staff may type instead of scanning (KIOSK_TYPED_LOOKUP)
+        self.typed_kinds = settings.typed_kinds if settings is not None else frozenset(
+            TYPED_KINDS)
         self._clock = clock
         self._last_input = clock()
+        self._idle_warning_shown = False
         self._scanner: Scanner | None = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
@@ -152,7 +167,7 @@ class KioskApp(App[int], inherit_bindings=False):
         screen = ScanScreen(store_name=self.store_name, terminal_name=self.terminal_name,
                             lookup_key=settings.lookup_key if settings is not None
                             else "customKey", demo_cards=self.services.demo_cards,
-                            cursor_blink=self.cursor_blink)
+                            cursor_blink=self.cursor_blink, typed_kinds=self.typed_kinds)
         screen.set_reactive(ScanScreen.notices, tuple(self.services.notices))
         return screen
 
@@ -201,6 +216,7 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
+            self._hide_idle_warning()
         await super().on_event(event)
 
     def post_message(self, message: Message) -> bool:
@@ -238,9 +254,9 @@ class KioskApp(App[int], inherit_bindings=False):
     watch_engage_problem = _show_status
 
     def watch_busy_text(self, text: str) -> None:
-        base = self.screen_stack[0] if self.screen_stack else None
-        if isinstance(base, ScanScreen):
-            base.busy_text = text
+        for screen in self.screen_stack:
+            if isinstance(screen, ScanScreen | ResultScreen):
+                screen.busy_text = text
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
     def _serial_line(self, line: str) -> None:
@@ -268,29 +284,51 @@ class KioskApp(App[int], inherit_bindings=False):
     def on_raw_scan(self, message: RawScan) -> None:
         """Every scan source passes the same gate: barcode rules, then the debouncer."""
         self._last_input = self._clock()
-        result = self.gate.check(message.text)
+        text, key = message.text, None
+        if message.source == "typed":
+            routed = route_typed(text, self.typed_kinds)
+            if isinstance(routed, TypedRefused):
+                msg = messages_text.for_rejected_scan(routed.reason)
+                self.notify(msg.body, title=msg.title, severity="warning")
+                return
+            if routed.key is not None:  # an e-mail or phone number: its own key, never `any`
+                self.post_message(CardScanned(routed.value, message.source, routed.key))
+                return
+            text = routed.value  # a card number without the spaces/dashes printed on cards
+        result = self.gate.check(text)
         if result is None:
             return  # the same card again within the debounce window
         if isinstance(result, Rejected):
             msg = messages_text.for_rejected_scan(result.reason)
             self.notify(msg.body, title=msg.title, severity="warning")
             return
-        self.post_message(CardScanned(result.card, message.source))
+        self.post_message(CardScanned(result.card, message.source, key))
 
     async def on_card_scanned(self, message: CardScanned) -> None:
         """The one place a scan starts over: drop what was shown, look the card up."""
         self.generation += 1
         generation = self.generation
         self.member = None
+        self.visit = None  # a new scan is a new visit
         await self._unwind()
         self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
-        self._lookup(message.card, generation)
+        self._lookup(message.card, generation, message.key)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
-    async def _lookup(self, card: str, generation: int) -> None:
+    async def _lookup(self, card: str, generation: int, key: LookupKey | None = None) -> None:
         try:
-            member, offers = await self.services.lookup.lookup(card)
+            member, offers = await self.services.lookup.lookup(card, key)
         except Exception as exc:  # every failure becomes a staff message, never a crash
+            self.post_message(LookupFailed(generation, exc))
+        else:
+            self.post_message(LookupDone(generation, member, offers))
+
+    @work(group="lookup", exclusive=True, exit_on_error=False, description="member re-read")
+    async def _read_member(self, contact_id: str, card: str, generation: int) -> None:
+        """A known member's offers (a shared card's choice, the next offer of a visit)."""
+        try:
+            member, offers = await self.services.lookup.member(contact_id, card)
+        except Exception as exc:
             self.post_message(LookupFailed(generation, exc))
         else:
             self.post_message(LookupDone(generation, member, offers))
@@ -301,8 +339,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self.engage_state = EngageState.OK
         self.member = message.member
+        again = self.visit is not None and self.visit.is_for(message.member)
+        if not again:
+            self.visit = Visit(message.member)
         await self._unwind()
-        offers = OffersScreen(message.member, message.offers, cursor_blink=self.cursor_blink)
+        # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
+        offers = OffersScreen(message.member, message.offers, self.visit,
+                              cursor_blink=self.cursor_blink,
+                              guard=self.key_guard if again else 0.0, clock=self._clock)
         offers.redeeming = self.redeeming
         await self.push_screen(offers)
 
@@ -312,12 +356,38 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = ""
         self._note_engage_error(message.error)
         await self._unwind()
-        await self.push_screen(self._result(messages_text.for_error(message.error)))
+        error = message.error
+        if isinstance(error, SharedCard) and error.candidates:
+            await self._choose_member(error)
+            return
+        # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
+        visit = self.visit
+        await self.push_screen(self._result(messages_text.for_error(error),
+                                            visit.member if visit else None, visit=visit))
 
-    def _result(self, text: messages_text.StaffMessage, member: Member | None = None, *,
+    async def _choose_member(self, shared: SharedCard) -> None:
+        """A shared card: "which of you?"; the chosen member's offers, or start over."""
+        generation = self.generation
+
+        def chosen(contact_id: str | None) -> None:
+            if generation != self.generation:
+                return  # a new scan or the idle reset came first
+            if contact_id is None:
+                self.post_message(StartOver())  # Escape: continue the sale without offers
+                return
+            self.busy_text = _("Reading the member's offers…")
+            self._read_member(contact_id, shared.card, generation)
+
+        await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
+                                             shared.more, cursor_blink=self.cursor_blink),
+                               chosen)
+
+    def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
+                offer: Offer | None = None, visit: Visit | None = None, *,
                 offer_id: str | None = None, provisional: bool = False,
                 undoable: Undoable | None = None) -> ResultScreen:
-        return ResultScreen(text, member, undoable=undoable, cursor_blink=self.cursor_blink,
+        return ResultScreen(text, member, offer, visit, undoable=undoable,
+                            cursor_blink=self.cursor_blink,
                             guard=self.key_guard, clock=self._clock, offer_id=offer_id,
                             provisional=provisional)
 
@@ -449,13 +519,18 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
         provisional = not message.outcome.final
+        if text.severity == "success" and self.visit is not None \
+                and self.visit.is_for(message.member):
+            self.visit.add(message.offer)  # proven redeemed: listed with what to apply
         if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
-            await self.push_screen(self._result(text, message.member, offer_id=message.offer.id,
+            offer = message.offer
+            await self.push_screen(self._result(text, message.member,
+                                                offer if isinstance(offer, Offer) else None,
+                                                self.visit, offer_id=offer.id,
                                                 provisional=provisional,
-                                                undoable=_undoable(message.offer,
-                                                                   message.outcome)))
+                                                undoable=_undoable(offer, message.outcome)))
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
@@ -469,6 +544,9 @@ class KioskApp(App[int], inherit_bindings=False):
         otherwise as a notice on the scan screen (the member may have gone)."""
         outcome = message.outcome
         text = messages_text.for_outcome(outcome)
+        if text.severity == "success" and self.visit is not None \
+                and outcome.contact_id == self.visit.member.contact_id:
+            self.visit.add(outcome.offer)  # proven ours while the member is still here
         screen = self.screen
         if isinstance(screen, ResultScreen) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:
@@ -479,6 +557,39 @@ class KioskApp(App[int], inherit_bindings=False):
         self.add_notice(line)
         self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                     severity=_toast_severity(text.severity), timeout=30)
+
+    # --- the visit ------------------------------------------------------------------------------
+    @on(ResultScreen.NextOffer)
+    def _next_offer(self, message: ResultScreen.NextOffer) -> None:
+        """Enter after a result: the same member's offers, read again (no card lookup)."""
+        visit = self.visit
+        if visit is None or self.redeeming:
+            self.post_message(StartOver())
+            return
+        self.generation += 1
+        self.busy_text = (_("Reading {name}'s offers again…").format(
+            name=visit.member.first_name) if visit.member.first_name else
+            _("Reading the member's offers again…"))
+        self._read_member(visit.member.contact_id, visit.member.card, self.generation)
+
+    @on(ScanScreen.Recall)
+    def _recall(self, message: ScanScreen.Recall) -> None:
+        """F2: today's redemptions at this till, from the journal."""
+        if isinstance(self.screen, RecallScreen):
+            return
+        journal = self.services.journal
+        error, rows = "", []
+        if journal is None:
+            error = _("No journal at this till.")
+        else:
+            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
+            try:
+                rows = recall_rows(journal.rows(since=midnight), self.terminal_name)
+            except Exception as exc:  # a broken journal must not take the till down
+                log.error("recall: journal unreadable: %s", type(exc).__name__)
+                error = _("The journal can't be read now: tell IT.")
+        self.push_screen(RecallScreen(rows, error))
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     @on(ResultScreen.UndoRequested)
@@ -510,15 +621,18 @@ class KioskApp(App[int], inherit_bindings=False):
         except Exception as exc:
             log.error("undo raised %s", type(exc).__name__)
             outcome = UndoOutcome(UndoKind.UNKNOWN, error=exc)
-        self.post_message(UndoFinished(generation, member, undoable.name, outcome))
+        self.post_message(UndoFinished(generation, member, undoable.name, outcome,
+                                       undoable.item_id))
 
     async def on_undo_finished(self, message: UndoFinished) -> None:
         self.redeeming = False
         if message.outcome.kind is UndoKind.UNKNOWN:
             self._reconcile_due = True
         text = messages_text.for_undo(message.outcome, message.name)
+        if message.outcome.done and self.visit is not None and message.item_id:
+            self.visit.remove(message.item_id)  # given back: no longer to apply
         if message.generation == self.generation:
-            await self.push_screen(self._result(text, message.member))
+            await self.push_screen(self._result(text, message.member, visit=self.visit))
         else:
             self.notify(f"{message.name}: {text.body}", title=text.title,
                         severity=_toast_severity(text.severity), timeout=30)
@@ -537,6 +651,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.generation += 1  # answers still on their way are for a customer who has left
         self.workers.cancel_group(self, "lookup")
         self.member = None
+        self.visit = None
+        self._hide_idle_warning()
         self.busy_text = ""
         self.gate.debouncer.reset()
         await self._unwind()
@@ -544,12 +660,34 @@ class KioskApp(App[int], inherit_bindings=False):
             scan_input.clear()
 
     async def _check_idle(self) -> None:
-        if self.redeeming or self._clock() - self._last_input < self.idle_timeout:
+        left = self.idle_timeout - (self._clock() - self._last_input)
+        clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
+            or any(s.value for s in self.screen.query(ScanInput))
+        if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
+            self._hide_idle_warning()
             return
-        if self.member is not None or self.busy_text or len(self.screen_stack) > 1 or any(
-                s.value for s in self.screen.query(ScanInput)):
-            log.info("idle reset")
-            await self.start_over()
+        if left > 0:
+            self._show_idle_warning(math.ceil(left))
+            return
+        log.info("idle reset")
+        await self.start_over()
+
+    def _show_idle_warning(self, seconds: int) -> None:
+        """The countdown on top of the current screen (any key removes it and keeps the visit)."""
+        self._idle_warning_shown = True
+        warnings = self.screen.query(IdleWarning)
+        if warnings:
+            warnings.first().update(warning_text(seconds, self.glyphs.warn))
+        else:
+            self.screen.mount(IdleWarning(warning_text(seconds, self.glyphs.warn)))
+
+    def _hide_idle_warning(self) -> None:
+        if not self._idle_warning_shown:
+            return
+        self._idle_warning_shown = False
+        for screen in self.screen_stack:
+            for warning in screen.query(IdleWarning):
+                warning.remove()
 
     # --- staff keys (behind the PIN) ----------------------------------------------------------
     def _with_pin(self, purpose: str, then: Callable[[], object]) -> None:
@@ -592,7 +730,7 @@ def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | Non
     """A voucher this till just redeemed (and was told to apply) can be given back."""
     if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
         return None
-    return Undoable(outcome.journal_id, offer.name)
+    return Undoable(outcome.journal_id, offer.name, offer.id)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

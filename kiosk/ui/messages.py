@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from textual.message import Message
 
-from kiosk.offers import Member, Offer
+from kiosk.engage.models import LookupKey
+from kiosk.offers import Member, MemberOffers
 from kiosk.redeem import RedeemOutcome, UndoOutcome
 from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
@@ -26,6 +27,8 @@ class CardScanned(Message):
 
     card: str
     source: ScanSource
+    #: Engage key to look it up by; None: the configured one (KIOSK_LOOKUP_KEY)
+    key: LookupKey | None = None
 
 
 @dataclass
@@ -57,7 +60,7 @@ class LookupDone(Message):
 
     generation: int
     member: Member
-    offers: list[Offer]
+    offers: MemberOffers
 
 
 @dataclass
@@ -86,6 +89,7 @@ class UndoFinished(Message):
     member: Member | None
     name: str
     outcome: UndoOutcome
+    item_id: str = ""  # the voucher's id (a visit no longer lists it once given back)
 
 
 class StartOver(Message):

@@ -16,7 +16,7 @@ from kiosk.engage import errors as e
 from kiosk.i18n import N_, _, ngettext
 from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome, UndoKind, UndoOutcome
 from kiosk.rewards import Benefit
-from kiosk.scanner import barcode
+from kiosk.scanner import barcode, typed
 
 #: How a message looks: green tick, amber warning, red cross.
 Severity = Literal["success", "warning", "error"]
@@ -137,6 +137,11 @@ REJECTED_SCAN: dict[str, tuple[str, str]] = {
     barcode.UNREADABLE: (N_("Scan not read"), N_("Scan the card again, or type its number.")),
     barcode.BAD_CHECK_DIGIT: (N_("Card number not valid"),
                               N_("A misread or a typo: scan again, or type the number again.")),
+    typed.NOT_AN_EMAIL: (N_("Not a complete e-mail address"),
+                         N_("Check the address and type it again, or scan the card.")),
+    typed.EMAIL_OFF: (N_("E-mail lookup is off"), N_("Scan the card, or type the card number.")),
+    typed.PHONE_OFF: (N_("Phone lookup is off"), N_("Scan the card, or type the card number.")),
+    typed.CARD_OFF: (N_("Typing a card number is off"), N_("Scan the card.")),
 }
 
 

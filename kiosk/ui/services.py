@@ -6,8 +6,9 @@ lookup and redeemer, or any object with the same calls, without monkeypatching.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,9 +32,11 @@ class RedeemService(Protocol):
 
 
 class JournalCounts(Protocol):
-    """The journal, as diagnostics reads it (``kiosk.journal.Journal``)."""
+    """The journal, as diagnostics and F2 recall read it (``kiosk.journal.Journal``)."""
 
     def counts(self) -> dict[str, int]: ...
+    def rows(self, since: datetime | None = None,
+             states: Iterable[Any] | None = None) -> Sequence[Any]: ...
 
 
 class EngageConnection(Protocol):

@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 from kiosk.config import Settings
 from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal
+from kiosk.rewards import VOUCHER
 from kiosk.sim import Simulator, load_demo_data
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services
@@ -33,6 +34,7 @@ STORE = "Demo Store"
 TERMINAL = "Till 1"
 ANNA = "2004173000100"       # the demo member with one offer of each value type
 UNKNOWN_CARD = "2000000000039"  # a valid in-store EAN-13 that no demo member has
+SHARED_CARD = "2004173000582"  # the demo's family card (Lars and Lena)
 
 
 @contextmanager
@@ -40,17 +42,21 @@ def frozen_demo(language: str = "en") -> Iterator[Callable[[], KioskApp]]:
     """A started demo simulator at ``FROZEN_NOW``; yields a factory of fresh kiosk apps
     speaking ``language``.
 
-    Each app has its own Engage client (closed by the app) and shares one throwaway journal.
+    Each app has its own Engage client (closed by the app) and its own throwaway journal (an
+    earlier picture's redemptions must not make a later one's look already used).
     """
     with TemporaryDirectory(prefix="kiosk-showcase-") as tmp, \
             Simulator(load_demo_data(clock=lambda: FROZEN_NOW), rate_limit=None) as sim:
-        journal = Journal(Path(tmp) / "journal.sqlite3")
-        settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key, store_name=STORE,
-                            terminal_name=TERMINAL, journal_path=Path(tmp) / "journal.sqlite3",
-                            log_dir=Path(tmp) / "log", language=language)
+        journals: list[Journal] = []
 
         def make_app() -> KioskApp:
             sim.state.reset()  # each picture starts from the seed (no offer used yet)
+            path = Path(tmp) / f"journal-{len(journals)}.sqlite3"
+            settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key,
+                                store_name=STORE, terminal_name=TERMINAL, journal_path=path,
+                                log_dir=Path(tmp) / "log", language=language)
+            journal = Journal(path)
+            journals.append(journal)
             client = EngageClient(sim.url, sim.api_key)
             services = build_services(settings, client, journal,
                                       demo_cards=sim.state.demo_cards(), now=lambda: FROZEN_NOW)
@@ -59,7 +65,8 @@ def frozen_demo(language: str = "en") -> Iterator[Callable[[], KioskApp]]:
         try:
             yield make_app
         finally:
-            journal.close()
+            for journal in journals:
+                journal.close()
 
 
 async def wait_for(pilot: Pilot[Any], predicate: Callable[[], object], what: str,
@@ -110,7 +117,13 @@ async def result_screen(pilot: Pilot[Any], down: int = 2) -> None:
 async def voucher_result_screen(pilot: Pilot[Any]) -> None:
     """Anna's first reward voucher redeemed: what to take off, and F3 to give it back."""
     await offers_screen(pilot)
-    await pilot.press("end", "enter")  # vouchers come last; End reaches the last one
+    # the vouchers follow the usable offers: Down to the first one
+    for _ in range(40):
+        item = getattr(pilot.app.screen, "highlighted_offer", None)
+        if getattr(item, "kind", "") == VOUCHER:
+            break
+        await pilot.press("down")
+    await pilot.press("enter")
     await wait_for(pilot, _on(pilot, "ConfirmScreen"), "the voucher's confirmation")
     await pilot.press("enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the voucher's result")
@@ -121,6 +134,34 @@ async def not_found_screen(pilot: Pilot[Any]) -> None:
     await scan_screen(pilot)
     await pilot.press(*UNKNOWN_CARD, "enter")
     await wait_for(pilot, _on(pilot, "ResultScreen"), "the card-not-found result")
+
+
+async def not_usable_offers(pilot: Pilot[Any]) -> None:
+    """Anna's offers scrolled to the end: the ones she can't use here, each with its reason."""
+    await offers_screen(pilot)
+    await pilot.press("end")
+    await pilot.pause()
+
+
+async def visit_result_screen(pilot: Pilot[Any]) -> None:
+    """Two offers in one visit: the second result lists both under "This visit"."""
+    await result_screen(pilot)
+    await pilot.press("enter")  # back to Anna's offers, read again
+    app = cast(KioskApp, pilot.app)
+    await wait_for(pilot, lambda: _on(pilot, "OffersScreen")() and app.visit is not None
+                   and bool(app.visit.redeemed), "Anna's offers again")
+    await pilot.press("home", "enter")
+    await wait_for(pilot, _on(pilot, "ConfirmScreen"), "the confirmation")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: _on(pilot, "ResultScreen")() and app.visit is not None
+                   and len(app.visit.redeemed) == 2, "the second result")
+
+
+async def chooser_screen(pilot: Pilot[Any]) -> None:
+    """The family card two members share: "which of you?" by first name."""
+    await scan_screen(pilot)
+    await pilot.press(*SHARED_CARD, "enter")
+    await wait_for(pilot, _on(pilot, "ChooserScreen"), "the shared-card chooser")
 
 
 def screen_text(app: KioskApp) -> str:

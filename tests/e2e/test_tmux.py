@@ -11,12 +11,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from kiosk.ui.app import KEY_GUARD
 from tests.support import wait_until
 
 pytestmark = [
@@ -25,7 +27,7 @@ pytestmark = [
                        reason="tmux is not installed (.ci/run installs it)"),
 ]
 
-ANNA = "2004173000100"  # demo member: 100 kr, 20 %, free coffee, till code
+ANNA = "2004173000100"  # demo member: 100 kr, 20 %, free coffee, till code, and more
 SESSION = "kiosk"
 
 
@@ -48,6 +50,20 @@ class Terminal:
     def type(self, text: str) -> None:
         """Characters as typed (``-l``: literally, no key names)."""
         self.tmux("send-keys", "-t", SESSION, "-l", text)
+
+    def type_by_hand(self, text: str, gap: float = 0.12) -> None:
+        """Characters at a person's pace: the kiosk tells typing from a wedge scanner's burst
+        by the time between keys (``kiosk.scanner.wedge``), and typed text is routed by shape.
+        The pause is the input being simulated, not a wait for readiness."""
+        for ch in text:
+            self.type(ch)
+            time.sleep(gap)
+
+    def after_guard(self, key: str) -> None:
+        """Press ``key`` once the screen just seen has stopped ignoring keys (``KEY_GUARD``
+        from when it appeared, which is before the test saw it): a person reading it first."""
+        time.sleep(KEY_GUARD + 0.1)
+        self.keys(key)
 
     def keys(self, *names: str) -> None:
         """Named keys: Enter, Down, C-c, F10..."""
@@ -107,26 +123,63 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         term.tmux("kill-server")
 
 
-def test_demo_redeem_in_a_real_terminal(terminal: Terminal) -> None:
-    """Scan screen -> card typed -> offers -> 20 % chosen -> confirmed -> success; the lock
-    keys don't end the kiosk; F10 (no PIN in the demo) leaves it with exit status 0."""
+def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
+    """Scan screen -> card typed with spaces -> offers with conditions -> three offers redeemed
+    in one visit (Enter after each result goes back to the member's offers) -> Escape ends the
+    visit -> F2 recalls them -> Escape. The lock keys don't end the kiosk; F10 (no PIN in the
+    demo) leaves it with exit status 0."""
     terminal.wait_for("Scan the member's card", "Engage: connected", timeout=12)
 
     terminal.keys("C-c")
     terminal.keys("C-q")
-    terminal.type(ANNA)  # keys are delivered in order: if C-c/C-q had quit, nothing answers
-    terminal.keys("Enter")
-    offers = terminal.wait_for("4 offers to use in store")
+    terminal.type_by_hand("2004 1730 0010 0")  # as printed on the card; had C-c/C-q quit,
+    terminal.keys("Enter")                      # nothing would answer
+    offers = terminal.wait_for("4 to use · 4 not usable here", "Conditions: Fika på oss")
     assert "Anna" in offers and "0100" in offers and ANNA not in offers  # masked card only
+    assert "Conditions: Fika på oss" in offers  # the highlighted offer's conditions
     assert not terminal.exit_file.exists()
 
     terminal.keys("Down", "Down", "Enter")  # by expiry: coffee, 100 kr, 20 %, till code
     confirm = terminal.wait_for("Redeem this offer?")
     assert "20 % på hela köpet" in confirm and "Give 20 % off" in confirm
+    assert "Gäller ordinarie priser." in confirm
 
     result = terminal.press_until("Enter", "Redeemed. Apply at the till")
-    assert "Give 20 % off" in result
+    assert "Give 20 % off" in result and "This visit, apply: 20 %" in result
     assert "Nothing to apply" not in result
+
+    # Enter: Anna's offers again, read from Engage (the 20 % now listed as used). A result, a
+    # list reached by Enter and a confirmation each ignore keys for KEY_GUARD after they
+    # appear: after_guard() presses once when that is over (a repeated Enter could land on the
+    # next screen and open the wrong offer).
+    terminal.after_guard("Enter")
+    terminal.wait_for("3 to use · 5 not usable here", "Conditions: Fika på oss")
+    terminal.keys("Down")  # coffee, 100 kr, till code
+    terminal.wait_for("Conditions: 100 kr att handla för")  # the cursor has moved
+    terminal.after_guard("Enter")
+    confirm = terminal.wait_for("Redeem this offer?")
+    assert "100 kr rabatt" in confirm and "Vid köp över 500 kr." in confirm, confirm
+    terminal.after_guard("Enter")
+    terminal.wait_for("This visit, apply: 20 % · 100 kr")
+
+    terminal.after_guard("Enter")
+    terminal.wait_for("2 to use · 6 not usable here", "Conditions: Fika på oss")
+    terminal.keys("Down")  # coffee, till code
+    terminal.wait_for("Conditions: Billigaste paret ingår.")
+    terminal.after_guard("Enter")
+    terminal.wait_for("Redeem this offer?", "Slå in kampanjkod TILL-3FOR2 i kassan.")
+    terminal.after_guard("Enter")
+    result = terminal.wait_for("This visit, apply: 20 % · 100 kr · Code TILL-3FOR2")
+    assert "Slå in kampanjkod TILL-3FOR2 i kassan." in result
+
+    terminal.after_guard("Escape")
+    terminal.wait_for("Scan the member's card")  # the visit ends
+    terminal.keys("F2")
+    recall = terminal.wait_for("Today at this till", "3 redemptions")
+    for shown in ("20 % på hela köpet", "100 kr rabatt", "Code TILL-3FOR2", "•••• 0100"):
+        assert shown in recall
+    assert ANNA not in recall and "Anna" not in recall
+    terminal.press_until("Escape", "Scan the member's card")
 
     terminal.keys("F10")
     wait_until(terminal.exit_file.exists, timeout=8, interval=0.05, what="the kiosk to exit")

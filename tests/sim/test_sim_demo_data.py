@@ -43,6 +43,10 @@ def test_the_demo_covers_what_the_kiosk_must_handle(data: dict[str, Any]) -> Non
     pos_types = {c["valueType"] for o in offers for c in o["channels"] if c["type"] == "POS"}
     assert pos_types >= {"PERCENT", "MONEY", "MANUAL", "EXTERNALOFFER"}
     assert any(all(c["type"] == "ECOM" for c in o["channels"]) for o in offers)  # online only
+    assert any(o.get("startsInDays", 0) > 0 for o in offers)  # not valid yet
+    assert any(o.get("redeemedDaysAgo") is not None for o in offers)  # used
+    assert sum(bool(o.get("description")) for o in offers) >= 5  # conditions
+    assert data["includeExpired"] is True
     assert any((o.get("expiresInDays") or 0) < 0 for o in offers)  # expired
     assert any(o.get("redeemedDaysAgo") is not None for o in offers)  # already used
     assert any("[" in o["name"] and "[/" in o["name"] for o in offers)  # markup-looking
@@ -57,7 +61,9 @@ def test_demo_dates_are_relative_so_the_demo_never_rots(data: dict[str, Any]) ->
     in_ten_years = SimState(seed=data, clock=lambda: datetime(2036, 5, 1, 9, tzinfo=TZ))
     anna = in_ten_years.find_contact_id({"customKey": data["members"][0]["card"]})
     listed = in_ten_years.list_promotions(anna, "POS")
-    assert len(listed) == 5
+    assert len(listed) == 7  # 5 usable or used, one not valid yet, one expired (includeExpired)
+    (later,) = [p for p in listed if "validFrom" in p]
+    assert datetime.fromisoformat(later["validFrom"]).date() == date(2036, 5, 11)
     assert all(p["redeemed"] or datetime.fromisoformat(p["expiresOn"]).year == 2036
                for p in listed if p["expiresOn"])
 
@@ -116,6 +122,7 @@ def test_add_offer_makes_a_redeemable_offer_of_each_type(sim: Simulator,
 
 def test_add_offer_can_seed_used_and_expired_offers(sim: Simulator, api: httpx.Client) -> None:
     cid = sim.state.add_contact(first_name="Test")
+    sim.state.include_expired = False  # the demo lists them; Engage's default is assumed not to
     used = sim.state.add_offer(cid, name="used", value_type="PERCENT", value=5, redeemed=True)
     old = sim.state.add_offer(cid, name="old", value_type="PERCENT", value=5,
                               expires_on=date.today() - timedelta(days=2))

@@ -25,7 +25,8 @@ def by_name(items: list[Any]) -> dict[str, Any]:
 def test_pos_list_has_every_value_type_typed_as_engage_lists_them(offers: Offers) -> None:
     listed = by_name(offers(ANNA))
     assert set(listed) == {"20 % på hela köpet", "100 kr rabatt", "Gratis kaffe",
-                           "Vårkampanj: 3 för 2 på strumpor", "50 kr födelsedagspresent"}
+                           "Vårkampanj: 3 för 2 på strumpor", "50 kr födelsedagspresent",
+                           "Julklappsrabatt 15 %", "10 % på skor"}  # not valid yet, expired
     pos = {n: p["redemptionChannels"][0] for n, p in listed.items()}
     assert (pos["20 % på hela köpet"]["valueType"], pos["20 % på hela köpet"]["value"]) == \
         ("PERCENT", 20)
@@ -57,17 +58,24 @@ def test_redeemed_instances_are_listed_and_expired_ones_are_not(offers: Offers,
     used = listed["50 kr födelsedagspresent"]
     assert used["redeemed"] is True
     assert datetime.fromisoformat(used["redeemedOn"]) < datetime.now(TZ)
-    assert "10 % på skor" not in listed  # expired 3 days ago
-    sim.state.include_expired = True
-    assert "10 % på skor" in by_name(offers(ANNA))
+    assert "10 % på skor" in listed  # expired 3 days ago: the demo lists it (includeExpired)
+    sim.state.include_expired = False
+    assert "10 % på skor" not in by_name(offers(ANNA))
 
 
 def test_channel_filter_selects_promotions_having_that_channel(offers: Offers) -> None:
     ecom = by_name(offers(ANNA, "ECOM"))
     assert set(ecom) == {"100 kr rabatt", "Fri frakt på webben"}
-    assert len(offers(ANNA, None)) == 6  # all but the expired one
+    assert len(offers(ANNA, None)) == 8  # every one, the expired one too (includeExpired)
     assert offers(OMAR, "POS") == []
     assert offers(SARA, None) == []
+
+
+def test_an_offer_not_started_yet_carries_valid_from(offers: Offers) -> None:
+    listed = by_name(offers(ANNA))
+    later = datetime.fromisoformat(listed["Julklappsrabatt 15 %"]["validFrom"])
+    assert later.date() == datetime.now(TZ).date() + timedelta(days=10)
+    assert "validFrom" not in listed["20 % på hela köpet"]  # started: as Engage documents it
 
 
 def test_markup_looking_names_are_sent_verbatim(offers: Offers) -> None:

@@ -90,9 +90,8 @@ class Kiosk:
         self.burst(card)
         await self.wait_for(lambda: self.app.generation > generation and not self.app.busy_text,
                             f"lookup of {card[-4:]}")
-        await self.wait_for(lambda: type(self.app.screen).__name__ in ("OffersScreen",
-                                                                       "ResultScreen"),
-                            "offers or result screen")
+        await self.wait_for(lambda: type(self.app.screen).__name__ in (
+            "OffersScreen", "ResultScreen", "ChooserScreen"), "offers, result or chooser screen")
 
     def text(self) -> str:
         """Everything on screen now, as plain text."""

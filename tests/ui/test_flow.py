@@ -54,7 +54,10 @@ async def test_offers_screen_shows_name_masked_card_and_pos_offers_only(
         for shown in ("Autumn 20", "20 %", "Hundred off", "100 kr", "Till code",
                       "Code 10056", "Coffee"):
             assert shown in text
-        assert "Web only" not in text
+        assert "4 to use · 1 not usable here" in text
+        await k.pilot.press("end")  # the online-only offer is listed below, with its reason
+        text = k.text()
+        assert "Web only" in text and "online only" in text
 
 
 async def test_member_without_offers_or_first_name(start_kiosk, members: Members) -> None:
@@ -186,8 +189,15 @@ async def test_enter_mashed_neither_confirms_unread_nor_hides_the_result(
         assert "Redeemed" in k.text()
         assert len(k.posts()) == 1
         now[0] += 0.6
-        await k.pilot.press("enter")  # a deliberate key after the guard continues
-        await k.screen_is("ScanScreen")
+        await k.pilot.press("enter")  # a deliberate key after the guard continues the visit
+        await k.screen_is("OffersScreen")
+        await k.wait_for(lambda: "This visit" in k.text(), "the member's offers again")
+        k.burst("", "")  # the Enter mashed on: no confirmation opens unread
+        await k.pilot.pause()
+        assert type(k.app.screen).__name__ == "OffersScreen"
+        now[0] += 0.6
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
 
 
 async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members: Members

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any, ClassVar
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
 from kiosk.ui.widgets.footer import KioskFooter
-from tests.ui.kiosk_pilot import ANNA, Members
+from tests.ui.kiosk_pilot import ANNA, Members, _screen_text
 
 
 async def test_footer_keeps_its_key_widgets_when_the_keys_are_the_same(
@@ -28,3 +36,48 @@ async def test_footer_redraws_when_a_key_is_enabled_or_disabled(
         k.app.redeeming = True  # the offers screen's Redeem key is disabled while redeeming
         await k.wait_for(lambda: list(footer.children) != before, "keys redrawn")
         k.app.redeeming = False
+
+
+class _Keys(Screen[None]):
+    """A result screen's keys, the longest row of keys the kiosk draws."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "noop", "Anna's other offers"),
+        Binding("f3", "noop('b')", "Give the voucher back"),
+        Binding("escape", "noop('c')", "Done (new customer)"),
+        Binding("f10", "noop('d')", "Staff exit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield KioskFooter()
+
+    def action_noop(self, _which: str = "a") -> None:
+        """Nothing: only the footer is looked at."""
+
+
+async def _footer_line(width: int) -> tuple[str, list[Any], int]:
+    """The bottom row at ``width`` columns, the labels the footer chose and its level."""
+    app: App[None] = App()
+    async with app.run_test(size=(width, 6)) as pilot:
+        await app.push_screen(_Keys())
+        footer = app.screen.query_one(KioskFooter)
+        deadline = time.monotonic() + 10
+        while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
+            await pilot.pause()
+        await pilot.pause()
+        level = footer._choose_level(width)
+        return _screen_text(app).splitlines()[-1], footer._labels(level), level
+
+
+@pytest.mark.parametrize("style", [0, 1])
+async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int) -> None:
+    """Where the footer decides a style fits, every key of it is drawn whole (F10 last)."""
+    app: App[None] = App()
+    async with app.run_test(size=(200, 6)):
+        await app.push_screen(_Keys())
+        footer = app.screen.query_one(KioskFooter)
+        narrowest = min(w for w in range(30, 200) if footer._choose_level(w) == style)
+    line, labels, level = await _footer_line(narrowest)
+    assert level == style
+    for _binding, _enabled, key, description in labels:
+        assert f"{key} {description}" in line, (narrowest, line)

@@ -17,7 +17,7 @@ import pytest
 from textual.pilot import Pilot
 
 from kiosk import i18n
-from kiosk.i18n import _, ngettext
+from kiosk.i18n import _
 from kiosk.ui import showcase
 from kiosk.ui.app import KioskApp
 from kiosk.ui.screens.offers import shown_value
@@ -56,7 +56,8 @@ def _footer(*descriptions: str) -> list[str]:
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_scan_screen(language: str) -> None:
     screen, _shown = await _show(language, showcase.scan_screen)
-    for text in [_("Scan the member's card"), _("or type the card number and press Enter"),
+    for text in [_("Scan the member's card"),
+                 _("or type the card number, e-mail or mobile number and press Enter"),
                  _("Demo cards: type one and press Enter"), _("Scanner: keyboard"),
                  _("Engage: connected"), *_footer("Diagnostics", "Staff exit"), "F9", "F10"]:
         assert _whole_on_a_row(screen, text), f"{language}: {text!r} cut or missing\n{screen}"
@@ -68,8 +69,7 @@ async def test_scan_screen(language: str) -> None:
 async def test_offers_screen(language: str) -> None:
     screen, shown = await _show(language, showcase.offers_screen)
     offers = shown.offers
-    wanted = [ngettext("{n} offer to use in store", "{n} offers to use in store",
-                       len(offers)).format(n=len(offers)),
+    wanted = [shown.all_offers.count_text,
               _("scan the next card"), *_footer("Choose", "Redeem…", "Diagnostics",
                                                  "Staff exit"), "F9", "F10"]
     for offer in offers:
@@ -96,7 +96,7 @@ async def test_result_screen(language: str) -> None:
     for text in [_("Redeemed. Apply at the till:"), message.title,
                  *_footer("Continue", "Diagnostics", "Staff exit")]:
         assert _whole_on_a_row(screen, text), f"{language}: {text!r} cut or missing\n{screen}"
-    for paragraph in [message.body, _("Press any key to continue, or scan the next card.")]:
+    for paragraph in [message.body, shown._hint().plain]:
         assert _flat(paragraph) in _flat(screen), f"{language}: {paragraph!r}\n{screen}"
     assert "█" in screen  # "20 %" in large type
 

@@ -51,7 +51,7 @@ PERSONAL = ("anna.lindqvist@example.com", "lars.berg@example.com", "lena.berg@ex
 FIRST_NAMES = ("Anna", "Lars", "Lena")  # fine on screen, not in the log or the journal
 
 SCAN_PROMPT = "Scan the member's card"
-RESULT_HINT = "Press any key to continue"
+RESULT_HINT = "or scan"  # both hints: with a member (a visit) and without
 
 #: What a redeem hits: (label, Fault arguments). Each runs after a fresh scan, so a lookup
 #: succeeds between two failures and the breaker stays closed.
@@ -143,14 +143,16 @@ class Tour:
         before = list(self.app.screen_stack)
         self.keys(*card, "enter")
         await async_wait_until(lambda: self.app.screen not in before and type(
-            self.app.screen).__name__ in ("OffersScreen", "ResultScreen"),
+            self.app.screen).__name__ in ("OffersScreen", "ResultScreen", "ChooserScreen"),
             what=f"lookup of {card[-4:]}")
         if type(self.app.screen).__name__ == "OffersScreen":
             return await self.shows("OffersScreen", ANNA_MASKED, label)
+        if type(self.app.screen).__name__ == "ChooserScreen":
+            return await self.shows("ChooserScreen", "Which member is here?", label)
         return await self.shows("ResultScreen", RESULT_HINT, label)
 
     async def next_customer(self, label: str) -> None:
-        self.keys("enter")
+        self.keys("escape")  # ends the visit (Enter would go back to the member's offers)
         await self.shows("ScanScreen", SCAN_PROMPT, f"{label}: back to scan")
 
     async def start_redeem(self, label: str) -> None:
@@ -267,8 +269,9 @@ async def first_run(tour: Tour, sim: Simulator, home: Path, key_from: str) -> st
             sim.state.redeem(offer_id, {"redemptionChannel": "POS"})
             assert "Card not found" in await tour.scan(UNKNOWN_CARD, "card not found")
             await tour.next_customer("card not found")
-            assert "Several members share" in await tour.scan(SHARED_CARD, "multiple matches")
-            await tour.next_customer("multiple matches")
+            chooser = await tour.scan(SHARED_CARD, "multiple matches")
+            assert "Lars" in chooser and "Lena" in chooser and "Berg" not in chooser
+            await tour.next_customer("multiple matches")  # Escape: gives up
             toast = await tour.shows("ScanScreen", ANNA_MASKED, f"{label}: result as a toast")
             assert "is redeemed" in " ".join(toast.split())
             tour.app.clear_notifications()  # it would stay 30 s, over the next screens

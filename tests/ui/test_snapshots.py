@@ -33,7 +33,8 @@ def test_scan_screen_lists_demo_cards(snap_compare, make_app) -> None:
 
 
 def test_offers_screen_all_value_types(snap_compare, make_app) -> None:
-    """Anna's four POS offers: manual instruction, amount, percent, till code; with dates."""
+    """Anna's four POS offers: manual instruction, amount, percent, till code; with dates; the
+    count line and the highlighted offer's conditions under the list."""
     assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.offers_screen)
 
 
@@ -62,3 +63,30 @@ def test_result_voucher_with_undo(snap_compare, make_app) -> None:
 def test_result_card_not_found(snap_compare, make_app) -> None:
     """A failure: red, a cross, "Nothing to apply", and what to do next."""
     assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.not_found_screen)
+
+
+def test_offers_not_usable_here(snap_compare, make_app) -> None:
+    """The end of Anna's list: used (with the date), online only, not valid yet, expired;
+    dimmed, each with its reason, and the highlighted one's reason under the list."""
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.not_usable_offers)
+
+
+def test_offers_not_usable_here_120x40(snap_compare, make_app) -> None:
+    """The whole list in a roomy terminal: usable offers, then the section below."""
+    assert snap_compare(make_app(), terminal_size=LARGE, run_before=showcase.not_usable_offers)
+
+
+def test_second_result_in_a_visit(snap_compare, make_app) -> None:
+    """A second offer redeemed in one visit: what to apply, its conditions, and "This visit"
+    listing both; Enter/Esc say what comes next."""
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.visit_result_screen)
+
+
+def test_second_result_in_a_visit_120x40(snap_compare, make_app) -> None:
+    """The same in a roomy terminal."""
+    assert snap_compare(make_app(), terminal_size=LARGE, run_before=showcase.visit_result_screen)
+
+
+def test_shared_card_chooser(snap_compare, make_app) -> None:
+    """The family card: first names only, Up/Down + Enter, Esc gives up."""
+    assert snap_compare(make_app(), terminal_size=SMALL, run_before=showcase.chooser_screen)

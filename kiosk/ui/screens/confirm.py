@@ -17,10 +17,10 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
-from kiosk.offers import Member
+from kiosk.offers import Member, Offer
 from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.base import KeyGuard
-from kiosk.ui.screens.offers import shown_value
+from kiosk.ui.screens.offers import conditions_text, shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
@@ -67,6 +67,9 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
             if offer.expiry_text:
                 name.append(f"   {offer.expiry_text}", style="dim")
             yield Static(name, id="confirm-offer")
+            # in full: staff check them with the customer before redeeming
+            if isinstance(offer, Offer) and offer.conditions:
+                yield Static(conditions_text(offer, label=False), id="confirm-conditions")
             apply = Text(_("At the till:") + " ", style="dim")
             apply.append(offer.till_instruction, style="bold")
             yield Static(apply, id="confirm-apply")

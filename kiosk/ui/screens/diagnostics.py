@@ -6,6 +6,8 @@ set/not set), and Engage's URL from the client's ``base_url`` (no user info or q
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import ClassVar
 
 from rich.table import Table
@@ -24,6 +26,8 @@ from kiosk.ui.messages import RecheckEngage
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import KioskFooter
+
+log = logging.getLogger("kiosk.ui")
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
@@ -96,10 +100,23 @@ class DiagnosticsScreen(Screen[None]):
                 lookups=stats.lookups, hits=stats.cache_hits)),
         ]
         self.query_one("#diag-status", Static).update(_table(rows))
-        journal = services.journal
-        counts = journal.counts() if journal is not None else {}
-        self.query_one("#diag-journal", Static).update(
-            _table([(_("Journal"), "")] + [(f"  {k}", str(v)) for k, v in counts.items()]))
+        # Off the event loop: a year's journal takes a while to count, and the journal may be
+        # busy with a redemption's fsync; scans and keys go on meanwhile.
+        self.run_worker(self._show_journal(), group="journal", exclusive=True)
+
+    async def _show_journal(self) -> None:
+        journal = self.services.journal
+        rows: list[tuple[str, str]] = [(_("Journal"), "")]
+        if journal is not None:
+            try:
+                counts = await asyncio.to_thread(journal.counts)
+            except Exception as exc:  # a damaged or vanished file: say so, don't crash
+                log.warning("diagnostics: journal counts failed: %s", type(exc).__name__)
+                rows.append(("  " + _("could not be read"), type(exc).__name__))
+            else:
+                rows += [(f"  {k}", str(v)) for k, v in counts.items()]
+        for static in self.query("#diag-journal").results(Static):
+            static.update(_table(rows))
 
     def action_back(self) -> None:
         self.dismiss()

@@ -1,8 +1,17 @@
-"""The member's active in-store offers and reward vouchers: Up/Down to choose, Enter to redeem,
-Escape to finish. The header shows the member's points when Engage gave them."""
+"""The member's offers and reward vouchers: Up/Down to choose, Enter to redeem, Escape to finish.
+
+Usable offers come first, then the member's reward vouchers; below them, dimmed, the member's
+other offers with the reason they can't be used here (Enter on one says why and sends nothing).
+The highlighted offer's conditions (Engage's heading and description) are shown under the list.
+The header shows the member's points when Engage gave them. The list is built from sections
+(``Section``).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
@@ -12,14 +21,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from kiosk.i18n import N_, _, ngettext
-from kiosk.offers import Member, Offer
+from kiosk.i18n import N_, _
+from kiosk.offers import Member, MemberOffers, Offer
 from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.messages import StartOver
+from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList
 from kiosk.ui.widgets.rewards import (
@@ -28,6 +37,7 @@ from kiosk.ui.widgets.rewards import (
     vouchers_count_text,
 )
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
+from kiosk.visit import Visit
 
 
 def shown_value(offer: Benefit) -> str:
@@ -36,8 +46,21 @@ def shown_value(offer: Benefit) -> str:
     return offer.till_instruction if same and offer.redeemable else offer.value_text
 
 
-#: Rows of an ``offer_prompt``: the name, then value and expiry (one line each, never wrapped).
+#: Rows of an offer's prompt: the name, then value and expiry (one line each, never wrapped).
 OFFER_LINES = 2
+
+
+def _reverse(text: Text, width: int | None) -> Text:
+    """The whole option in reverse video, padded to ``width`` (selection without colours)."""
+    if width is None:
+        return text
+    lines = text.split("\n", allow_blank=True)
+    for line in lines:
+        line.truncate(width, overflow="ellipsis", pad=True)
+    text = Text("\n").join(lines)
+    text.no_wrap = True
+    text.stylize("reverse")
+    return text
 
 
 def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False) -> Text:
@@ -62,13 +85,50 @@ def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = F
         text.append(tail, style="dim")
     if not offer.redeemable:
         text.append("   " + _("(not redeemable at this till)"), style="dim italic")
-    if selected and width is not None:
-        lines = text.split("\n", allow_blank=True)
-        for line in lines:
-            line.truncate(width, overflow="ellipsis", pad=True)
-        text = Text("\n").join(lines)
-        text.no_wrap = True
-        text.stylize("reverse")
+    return _reverse(text, width) if selected else text
+
+
+def unusable_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
+    """Two dimmed lines: the name, then why it can't be used here."""
+    text = Text(offer.name, style="dim", no_wrap=True, overflow="ellipsis")
+    text.append("\n  ")
+    text.append(offer.reason_text, style="dim italic")
+    return _reverse(text, width) if selected else text
+
+
+def conditions_text(offer: Offer, *, label: bool = True) -> Text:
+    """The offer's conditions (heading bold, then the description); never markup."""
+    text = Text()
+    if label:
+        text.append(_("Conditions:") + " ", style="dim")
+    if offer.heading:
+        text.append(offer.heading, style="bold")
+        if offer.description:
+            text.append(" — " if label else "\n")
+    text.append(offer.description)
+    return text
+
+
+def usable(item: Benefit) -> bool:
+    """Can staff redeem this offer or voucher here?"""
+    return item.usable if isinstance(item, Offer) else item.redeemable
+
+
+def detail_text(offer: Benefit | None) -> Text:
+    """The pane under the list: conditions of the highlighted offer, or why it can't be used
+    (a reward voucher has no conditions: nothing)."""
+    if not isinstance(offer, Offer):
+        return Text("")
+    text = Text()
+    if not offer.usable:
+        text.append(_("Can't be used here: {reason}").format(reason=offer.reason_text),
+                    style="bold")
+        if offer.conditions:
+            text.append("\n")
+    if offer.conditions:
+        text.append_text(conditions_text(offer))
+    elif offer.usable:
+        text.append(_("No conditions given in Engage."), style="dim")
     return text
 
 
@@ -90,10 +150,41 @@ def greeting(member: Member) -> Text:
     return text
 
 
-class OffersScreen(Screen[None]):
+def visit_strip(visit: Visit | None) -> Text:
+    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2" ("" before anything is redeemed)."""
+    if visit is None or not visit.redeemed:
+        return Text("")
+    text = Text(_("This visit, apply:") + " ", style="bold")
+    text.append(visit.strip_text)
+    return text
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the list: a heading (None: no heading line), its items and their prompts."""
+
+    heading: str | None
+    items: Sequence[Benefit]
+    prompt: Callable[..., Text]  # (item, width, *, selected) -> Text
+
+
+def sections_for(offers: MemberOffers, vouchers: Sequence[Voucher] = ()) -> list[Section]:
+    """The offers list's sections, top to bottom: usable offers, reward vouchers, then the
+    offers that can't be used here."""
+    out = [Section(None, offers.usable, offer_prompt)]
+    if vouchers:
+        out.append(Section(_("Reward vouchers"), vouchers, offer_prompt))
+    if offers.not_usable:
+        out.append(Section(_("Not usable here"), offers.not_usable, unusable_prompt))
+    return out
+
+
+class OffersScreen(KeyGuard[None]):
     """One member's offers. A scan here starts over with the new card.
 
-    Posts ``Chosen`` for the offer under the cursor (Enter) and ``StartOver`` (Escape).
+    Posts ``Chosen`` for a usable offer under the cursor (Enter) and ``StartOver`` (Escape).
+    Reached by Enter on a result (``guard``), it ignores Enter for a moment: a mashed Enter
+    must not open a confirmation nobody read.
     """
 
     class Chosen(Message):
@@ -117,120 +208,145 @@ class OffersScreen(Screen[None]):
         Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
-    def __init__(self, member: Member, offers: list[Offer], *, cursor_blink: bool = True) -> None:
-        super().__init__()
+    def __init__(self, member: Member, offers: MemberOffers | Sequence[Offer],
+                 visit: Visit | None = None, *, cursor_blink: bool = True, guard: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(guard=guard, clock=clock)
         self.member = member
-        self.offers = offers
+        self.all_offers = offers if isinstance(offers, MemberOffers) else MemberOffers(
+            tuple(offers))
+        #: the usable offers, top to bottom
+        self.offers: list[Offer] = list(self.all_offers.usable)
+        self.visit = visit
         self.cursor_blink = cursor_blink
+        self._rows: list[Benefit | None] = []  # option index -> offer (None: a heading)
+        self._row_prompt: list[Callable[..., Text] | None] = []
         self._prompt_width = 0
         self._selected: int | None = None
         self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
         rewards = member.rewards
         self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
-        #: what the list's options stand for, by option id (offers, then vouchers)
-        self.items: list[Benefit] = [*offers, *self.vouchers]
+        #: what staff may redeem here: the usable offers, then the vouchers
+        self.items: list[Benefit] = [*self.offers, *self.vouchers]
 
     def _count_line(self) -> str:
-        count = len(self.offers)
-        parts = [ngettext("{n} offer to use in store", "{n} offers to use in store",
-                          count).format(n=count)] if count else []
+        """"4 to use · 4 not usable here  ·  2 reward vouchers"."""
         vouchers = vouchers_count_text(self.member)
+        parts = [self.all_offers.count_text]
         return "  ·  ".join([*parts, vouchers] if vouchers else parts)
 
     def compose(self) -> ComposeResult:
         yield Static(greeting(self.member), id="member")
-        if self.items:
-            yield Static(self._count_line(), id="count")
-            options: list[Option | None] = []
-            self._prompt_width = list_text_width(self.app.size.width)
-            for i, o in enumerate(self.offers):
-                # None draws a rule under the option before it (option ids are item indices)
-                # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
-                options += [LazyOption(partial(offer_prompt, o, self._prompt_width), OFFER_LINES,
-                                       id=str(i), disabled=not o.redeemable), None]
-            if self.vouchers:
-                options.append(Option(section_heading(_("Reward vouchers")), id="vouchers",
-                                      disabled=True))
-                for i, v in enumerate(self.vouchers, start=len(self.offers)):
-                    options += [LazyOption(partial(offer_prompt, v, self._prompt_width),
-                                           OFFER_LINES, id=str(i), disabled=not v.redeemable),
-                                None]
-            option_list = OfferList(*options[:-1], id="offers", markup=False)
-            option_list.can_focus = False  # keys stay with the scan input; bindings drive it
-            yield option_list
-        else:
+        yield Static(visit_strip(self.visit), id="visit",
+                     classes="" if self.visit and self.visit.redeemed else "hidden")
+        if not self.offers and not self.vouchers:
             text = (_("{name} has no offers to use in store right now.").format(
                 name=self.member.first_name) if self.member.first_name else
                 _("This member has no offers to use in store right now."))
-            yield Static(Text(text), id="no-offers")
-            if vouchers_count_text(self.member):
-                yield Static(Text(vouchers_count_text(self.member)), id="count")
+            yield Static(Text(text), id="no-offers",
+                         classes="short" if self.all_offers.not_usable else "")
+        if self.offers or self.vouchers or self.all_offers.not_usable:
+            yield Static(Text(self._count_line()), id="count")
+            self._prompt_width = list_text_width(self.app.size.width)
+            option_list = OfferList(*self._options(), id="offers", markup=False)
+            option_list.can_focus = False  # keys stay with the scan input; bindings drive it
+            yield option_list
+        yield Static("", id="detail", classes="hidden")
         yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
+    def _options(self) -> list[Option | None]:
+        options: list[Option | None] = []
+        for section in sections_for(self.all_offers, self.vouchers):
+            if not section.items:
+                continue
+            if section.heading is not None:
+                options.append(Option(section_heading(section.heading),
+                                      id=f"r{len(self._rows)}", disabled=True))
+                self._rows.append(None)
+                self._row_prompt.append(None)
+            for offer in section.items:
+                # None draws a rule under the option before it (it takes no index)
+                index = len(self._rows)
+                self._rows.append(offer)
+                self._row_prompt.append(section.prompt)
+                # built when drawn: a member with 5,000 offers shouldn't wait for 5,000 prompts
+                options += [LazyOption(partial(self._prompt, index), OFFER_LINES,
+                                       id=f"r{index}"), None]
+        return options[:-1] if options and options[-1] is None else options
+
     def on_mount(self) -> None:
         focus_scan_field(self)
+        self.arm_key_guard()
         self._reverse_select = self.app.has_class("-reverse-select")
-        if self.items:
-            option_list = self.query_one(OptionList)
-            first = next((i for i in range(option_list.option_count)
-                          if not option_list.get_option_at_index(i).disabled), None)
+        for option_list in self.query(OptionList):  # none when taken off before mounting
+            # The first usable offer; with none, the first other one, so its reason shows.
+            first = next((i for i, o in enumerate(self._rows) if o is not None and usable(o)),
+                         next((i for i, o in enumerate(self._rows) if o is not None), None))
             option_list.highlighted = first
+            self._show_detail()
 
     def on_screen_resume(self) -> None:
         focus_scan_field(self)
 
     def on_resize(self) -> None:
         """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
+        # Under 24 rows the greeting loses its padding, so the conditions pane costs no offer.
+        self.set_class(self.app.size.height < 24, "-short")
         width = list_text_width(self.app.size.width)
-        if not self.items or width == self._prompt_width:
+        if not self._rows or width == self._prompt_width:
             return
         self._prompt_width = width
         option_list = self.query_one(OptionList)
-        for i in range(len(self.items)):
-            option_list.replace_option_prompt(str(i), self._prompt(i))
+        for i, offer in enumerate(self._rows):
+            if offer is not None:
+                option_list.replace_option_prompt(f"r{i}", self._prompt(i))
 
     def _prompt(self, index: int) -> Text:
-        """The prompt of item ``index`` (its option id)."""
+        prompt = self._row_prompt[index]
+        offer = self._rows[index]
+        assert prompt is not None and offer is not None
         selected = self._reverse_select and index == self._selected
         # The reverse-video row spans the list's real text width once it is laid out.
-        laid_out = self.query_one(OptionList).scrollable_content_region.width
+        laid_out = self.query_one(OptionList).scrollable_content_region.width \
+            if selected and self.is_mounted else 0
         width = laid_out if selected and laid_out else self._prompt_width
-        return offer_prompt(self.items[index], width, selected=selected)
+        return prompt(offer, width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        """Without colours, the selection is the option's own text in reverse video."""
+        self._show_detail()
         if not self._reverse_select:
             return
-        option_id = event.option.id
-        before = self._selected
-        self._selected = int(option_id) if option_id and option_id.isdigit() else None
+        # Without colours, the selection is the option's own text in reverse video.
+        before, self._selected = self._selected, event.option_index
         option_list = self.query_one(OptionList)
         for index in (before, self._selected):
-            if index is not None:
-                option_list.replace_option_prompt(str(index), self._prompt(index))
+            if index is not None and self._rows[index] is not None:
+                option_list.replace_option_prompt(f"r{index}", self._prompt(index))
+
+    def _show_detail(self) -> None:
+        pane = self.query_one("#detail", Static)
+        text = detail_text(self.highlighted_offer)
+        pane.update(text)
+        pane.set_class(not text.plain, "hidden")
 
     @property
     def highlighted_offer(self) -> Benefit | None:
-        """The offer or voucher under the cursor, if any."""
-        if not self.items:
+        """The offer or voucher under the cursor, if any (usable or not)."""
+        if not self._rows:
             return None
-        option_list = self.query_one(OptionList)
-        index = option_list.highlighted
-        if index is None:
-            return None
-        option_id = option_list.get_option_at_index(index).id
-        return self.items[int(option_id)] if option_id and option_id.isdigit() else None
+        index = self.query_one(OptionList).highlighted
+        return self._rows[index] if index is not None and index < len(self._rows) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose":
             offer = self.highlighted_offer
             if offer is None:
-                return False if not self.items else None
+                return False if not self._rows else None
             return None if self.redeeming else True
         if action in ("cursor_up", "cursor_down", "page_up", "page_down", "first", "last"):
-            return bool(self.items)
+            return bool(self._rows)
         return True
 
     def _list(self) -> OptionList:
@@ -259,8 +375,19 @@ class OffersScreen(Screen[None]):
 
     def action_choose(self) -> None:
         offer = self.highlighted_offer
-        if offer is not None:
-            self.post_message(self.Chosen(offer))
+        if offer is None or self.guarding:
+            return
+        if isinstance(offer, Voucher):
+            if offer.redeemable:
+                self.post_message(self.Chosen(offer))
+            return
+        if not offer.usable:
+            # Says why, sends nothing.
+            self.notify(_("{name}: {reason}. Nothing was sent.").format(
+                name=offer.name, reason=offer.reason_text),
+                title=_("Can't be used here"), severity="warning")
+            return
+        self.post_message(self.Chosen(offer))
 
     def action_done(self) -> None:
         self.post_message(StartOver())

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
@@ -34,6 +37,10 @@ TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY (whole senten
     "socialSecurityNumber": N_("or type the member's personal number and press Enter"),
     "any": N_("or type the card number, e-mail or phone and press Enter"),
 }
+#: With the card key and typed e-mail/phone allowed (KIOSK_TYPED_LOOKUP, the default).
+TYPED_ALL_HINT = N_("or type the card number, e-mail or mobile number and press Enter")
+#: Opens today's redemptions at this till (a function key: no scanner can type it).
+RECALL_KEY = "f2"
 ENGAGE_TEXT = {
     "unknown": (N_("Engage: checking…"), "dim"),
     "ok": (N_("Engage: connected"), "ok"),
@@ -54,7 +61,15 @@ class ScanScreen(Screen[None]):
     """Waiting for a card. Also says when a lookup is under way.
 
     The app keeps ``status``, ``busy_text`` and ``notices`` up to date (attributes down).
+    F2 posts ``Recall`` (today's redemptions at this till).
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(RECALL_KEY, "recall", N_("Today's redemptions"), id="recall"),
+    ]
+
+    class Recall(Message):
+        """Staff asked for today's redemptions at this till (F2)."""
 
     #: Engage's and the scanner's state.
     status: reactive[KioskStatus] = reactive(KioskStatus, init=False)
@@ -65,8 +80,10 @@ class ScanScreen(Screen[None]):
 
     def __init__(self, *, store_name: str = "", terminal_name: str = "",
                  lookup_key: str = "customKey", demo_cards: Sequence[DemoCardLike] = (),
-                 cursor_blink: bool = True) -> None:
+                 cursor_blink: bool = True,
+                 typed_kinds: frozenset[str] = frozenset({"card"})) -> None:
         super().__init__()
+        self.typed_kinds = typed_kinds
         self.store_name = store_name
         self.terminal_name = terminal_name
         self.lookup_key = lookup_key
@@ -82,6 +99,8 @@ class ScanScreen(Screen[None]):
             with Center():
                 yield Static(_("Scan the member's card"), id="prompt")
             hint = TYPED_HINT.get(self.lookup_key, TYPED_HINT["customKey"])
+            if self.lookup_key == "customKey" and self.typed_kinds >= {"card", "email", "phone"}:
+                hint = TYPED_ALL_HINT
             yield Static(_(hint), id="prompt-sub")
             with Center():
                 yield ScanInput(_("card number"), cursor_blink=self.cursor_blink,
@@ -112,6 +131,9 @@ class ScanScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         focus_scan_field(self)
+
+    def action_recall(self) -> None:
+        self.post_message(self.Recall())
 
     def _part(self, selector: str) -> Static | None:
         """A part of this screen, or None before it is composed (on_mount shows it then)."""

@@ -39,8 +39,11 @@ KEY_NAMES = {
     "enter": N_("Enter"), "escape": N_("Esc"), "pageup": N_("PgUp"), "pagedown": N_("PgDn"),
     "home": N_("Home"), "end": N_("End"), "space": N_("Space"), "backspace": N_("Backspace"),
 }
-#: Columns between keys (FooterKey's padding) in the roomy and the compact style.
-_GAP = {False: 3, True: 1}
+#: Columns a key takes beyond its name and description: FooterKey's padding in the roomy style;
+#: the space between name and description plus Footer's ``margin-right: 1`` in the compact one
+#: (the last key's margin may fall off the edge).
+_GAP = {False: 3, True: 2}
+_TRAILING = {False: 0, True: 1}
 
 
 def key_name(binding: Binding) -> str | None:
@@ -82,8 +85,9 @@ class KioskFooter(Footer):
 
     def _fits(self, level: int, width: int) -> bool:
         labels = self._labels(level)
-        gap = _GAP[level >= 1]
-        return sum(len(k) + len(d) + gap for _b, _e, k, d in labels) <= width
+        compact = level >= 1
+        need = sum(len(k) + len(d) + _GAP[compact] for _b, _e, k, d in labels)
+        return need - (_TRAILING[compact] if labels else 0) <= width
 
     def _choose_level(self, width: int) -> int:
         return next((level for level in (0, 1) if self._fits(level, width)), 2)

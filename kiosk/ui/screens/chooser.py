@@ -1,0 +1,76 @@
+"""A card several members share: "which of you?" by first name only. Up/Down + Enter picks,
+Escape gives up (back to the scan screen). Dismisses with the chosen contact id or None."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from kiosk.i18n import N_, _
+from kiosk.lookup import Candidate
+from kiosk.ui.widgets.footer import KioskFooter
+from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
+
+
+class ChooserScreen(ModalScreen[str | None]):
+    """The members of a shared card, by first name; nothing else about them is shown."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
+        Binding("enter", "pick", N_("This member"), id="pick"),
+        Binding("escape", "give_up", N_("Give up"), id="give_up"),
+    ]
+
+    def __init__(self, masked_card: str, candidates: list[Candidate], more: int = 0, *,
+                 cursor_blink: bool = True) -> None:
+        super().__init__()
+        self.cursor_blink = cursor_blink
+        self.masked_card = masked_card
+        self.candidates = candidates
+        self.more = more
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="chooser-box"):
+            yield Static(Text(_("Card {card} is shared. Which member is here?").format(
+                card=self.masked_card)), id="chooser-title")
+            options = [Option(Text(c.first_name, style="bold")) for c in self.candidates]
+            option_list = OptionList(*options, id="chooser-list", markup=False)
+            option_list.can_focus = False  # keys stay with the scan input; bindings drive it
+            yield option_list
+            if self.more:
+                yield Static(Text(_("(and {n} more in Engage, not shown)").format(n=self.more),
+                                  style="dim"))
+            yield Static(Text(_("Ask for the first name, choose it and press Enter. Esc: "
+                                "continue without offers."), style="dim"), id="chooser-hint")
+            yield ScanInput(cursor_blink=self.cursor_blink, id="chooser-scan")
+        yield KioskFooter()
+
+    def on_mount(self) -> None:
+        focus_scan_field(self)
+        for option_list in self.query(OptionList):  # none when taken off before mounting
+            option_list.highlighted = 0 if self.candidates else None
+
+    def _list(self) -> OptionList:
+        return self.query_one(OptionList)
+
+    def action_cursor_up(self) -> None:
+        self._list().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._list().action_cursor_down()
+
+    def action_pick(self) -> None:
+        index = self._list().highlighted
+        if index is not None and index < len(self.candidates):
+            self.dismiss(self.candidates[index].contact_id)
+
+    def action_give_up(self) -> None:
+        self.dismiss(None)

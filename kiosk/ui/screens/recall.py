@@ -1,0 +1,106 @@
+"""F2 on the scan screen: this till's redemptions of the day, from the journal, newest first.
+
+Time, masked card, offer, what to apply and the state, so a till code lost to the idle reset
+can be called back. No names and no full card numbers (the journal holds neither). Escape
+closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from kiosk.i18n import N_, _, ngettext
+from kiosk.offers import sanitize
+from kiosk.ui.widgets.footer import KioskFooter
+
+#: Journal state -> (what staff read (msgid), whether the value may be applied).
+STATE_TEXT: dict[str, tuple[str, bool]] = {
+    "redeemed": (N_("redeemed"), True),
+    "verified-redeemed": (N_("redeemed (verified)"), True),
+    "rejected": (N_("refused: don't apply"), False),
+    "verified-not-redeemed": (N_("not redeemed: don't apply"), False),
+    "pending": (N_("not verified: check"), False),
+    "unknown": (N_("not verified: check"), False),
+}
+
+
+def local_time(stamp: str) -> str:
+    """"14:05" for a journal's UTC timestamp (local time of the till)."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%H:%M")
+    except ValueError:
+        return "?"
+
+
+def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
+    """Table rows (newest first) for journal rows of ``terminal`` ("" = every terminal)."""
+    out: list[tuple[Text, ...]] = []
+    for row in sorted(rows, key=lambda r: r.created_at, reverse=True):
+        if terminal and row.terminal != terminal:
+            continue
+        msgid, apply_ok = STATE_TEXT.get(str(row.state), (sanitize(str(row.state)), False))
+        state = _(msgid)
+        out.append((
+            Text(local_time(row.created_at)),
+            Text(sanitize(row.masked_card, limit=12)),
+            Text(sanitize(row.offer_name, limit=60), no_wrap=True, overflow="ellipsis"),
+            Text(sanitize(row.value_applied, limit=40), style="bold" if apply_ok else "dim strike"),
+            Text(state, style="" if apply_ok else "bold"),
+        ))
+    return out
+
+
+class RecallScreen(Screen[None]):
+    """Today's redemptions at this till. Escape closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", N_("Close"), id="close"),
+        Binding("up", "cursor_up", N_("Up"), show=False),
+        Binding("down", "cursor_down", N_("Scroll"), key_display="↑↓"),
+    ]
+
+    def __init__(self, rows: list[tuple[Text, ...]], error: str = "") -> None:
+        super().__init__()
+        self.rows = rows
+        self.error = error
+
+    def compose(self) -> ComposeResult:
+        title = Text(_("Today at this till"), style="bold")
+        n = len(self.rows)
+        title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
+                     style="dim")
+        yield Static(title, id="recall-title")
+        if self.error:
+            yield Static(Text(self.error), id="recall-empty")
+        elif not self.rows:
+            yield Static(Text(_("No redemptions at this till today.")), id="recall-empty")
+        else:
+            table: DataTable[Text] = DataTable(id="recall-table", cursor_type="row",
+                                               zebra_stripes=True)
+            table.can_focus = False
+            yield table
+        yield KioskFooter()
+
+    def on_mount(self) -> None:
+        for table in self.query(DataTable):  # none when taken off before mounting
+            table.add_columns(_("Time"), _("Card"), _("Offer"), _("Apply"), _("State"))
+            table.add_rows(self.rows)
+
+    def action_cursor_up(self) -> None:
+        if self.rows:
+            self.query_one(DataTable).action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.rows:
+            self.query_one(DataTable).action_cursor_down()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
