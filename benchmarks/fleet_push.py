@@ -7,6 +7,9 @@ it from the repository root) and removes it afterwards.
 Figures: rows/s and seconds to push a till's full year (``--rows``, default 100,000 attempts
 in every state) from an empty outbox position, per batch size; and the wall time of a typical
 timer run (``kiosk journal push`` as a new process: start, settings, connect, 60 changed rows).
+``--voucher-every N`` makes every N-th attempt a reward voucher (redeemed; every 10th of those
+given back), so the undo's part of the push is measured too (default 0: promotions only, as
+the figures before vouchers were pushed).
 The year's journal is written directly in one SQLite transaction (the outbox triggers fill
 the outbox as the kiosk's writes would); each repeat pushes it under a new till identity, so
 every run inserts every row (into emptied tables, when the cluster is the benchmark's own).
@@ -34,8 +37,9 @@ STATES = ("redeemed", "redeemed", "rejected", "verified-redeemed", "verified-not
           "redeemed", "unknown", "pending")
 
 
-def year_journal(path: Path, rows: int) -> None:
-    """A journal with ``rows`` attempts spread over a year, in one transaction."""
+def year_journal(path: Path, rows: int, voucher_every: int = 0) -> None:
+    """A journal with ``rows`` attempts spread over a year, in one transaction; every
+    ``voucher_every``-th a redeemed reward voucher, every 10th of those given back."""
     from kiosk.journal import Journal
 
     Journal(path).close()  # the schema (with the outbox triggers)
@@ -53,6 +57,14 @@ def year_journal(path: Path, rows: int) -> None:
               STATES[n % len(STATES)])
              for n in range(rows)
              for stamp in [(start + step * n).isoformat(timespec="milliseconds")]))
+        if voucher_every > 0:
+            db.execute("UPDATE redemptions SET kind = 'voucher', promotion_id = NULL,"
+                       " offer_name = 'Bonus check 100 kr', value_applied = '100,00 SEK',"
+                       " state = 'redeemed' WHERE id % ? = 0", (voucher_every,))
+            db.execute("INSERT INTO reactivations (created_at, updated_at, redemption_id,"
+                       " voucher_id, state) SELECT updated_at, updated_at, id, offer_id,"
+                       " 'reactivated' FROM redemptions WHERE id % ? = 0",
+                       (voucher_every * 10,))
     db.close()
 
 
@@ -110,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batches", default="500,2000", help="batch sizes, comma-separated")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--voucher-every", type=int, default=0, metavar="N",
+                        help="every N-th attempt a reward voucher (0: none)")
     parser.add_argument("--dsn", help="an existing database with the fleet schema "
                                       "(default: a throwaway cluster)")
     parser.add_argument("--out", type=Path, help="write the results as JSON here too")
@@ -129,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                 init_schema(conn)
         template = work / "year.sqlite3"
         t0 = time.perf_counter()
-        year_journal(template, args.rows)
+        year_journal(template, args.rows, args.voucher_every)
         built = time.perf_counter() - t0
-        results: dict[str, Any] = {"rows": args.rows, "journal_build_s": round(built, 2),
+        results: dict[str, Any] = {"rows": args.rows, "voucher_every": args.voucher_every,
+                                   "journal_build_s": round(built, 2),
                                    "journal_mb": round(template.stat().st_size / 1e6, 1),
                                    "full_year": {}}
         sizes = [int(b) for b in args.batches.split(",")]

@@ -53,7 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true",
                         help="also the confirmation, a failure and the visit screens")
     args = parser.parse_args(argv)
-    os.environ.pop("NO_COLOR", None)  # the README pictures are in colour whatever the shell says
+    # The README pictures are in colour with the normal theme whatever the shell says: a plain
+    # TERM=xterm (16 colours) or TERM=linux would draw them with the Linux console's theme.
+    os.environ.pop("NO_COLOR", None)
+    os.environ["TERM"] = "xterm-256color"
     width, height = (int(n) for n in args.size.lower().split("x"))
     shots = {**README_SHOTS, **(MORE_SHOTS if args.all else {})}
     args.out.mkdir(parents=True, exist_ok=True)

@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4  # 2 and 3 belong to other changes; the migration loop skips absent versions
+SCHEMA_VERSION = 5  # 2 has no entry (reserved by another change): the loop skips it
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -151,6 +151,16 @@ class ReactivationRow:
     note: str | None
 
 
+class OutboxEntry(NamedTuple):
+    """One row of the fleet push's outbox (schema 4): its change number, the row as it is now,
+    and what orders its undo's changes (the central database keeps only the latest)."""
+
+    seq: int
+    row: JournalRow
+    reactivation_attempts: int  # undo attempts so far (0: never undone); each new one counts up
+    reactivation_updated_at: str | None  # the latest undo's updated_at, if any
+
+
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(JournalRow))
 _REACTIVATION_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(ReactivationRow))
 # ``reactivation`` is read from the reactivations table: the latest undo of the row.
@@ -167,10 +177,18 @@ def _select_list(table: str) -> str:
 _SELECT = _select_list("redemptions")
 
 
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                      (name,)).fetchone() is not None
+
+
 def _add_kind(db: sqlite3.Connection) -> None:
     """Schema 3: ``kind`` on every redemption (existing rows are promotions)."""
-    names = {row[1] for row in db.execute("PRAGMA table_info(redemptions)")}
-    if "kind" not in names:
+    if not _has_column(db, "redemptions", "kind"):
         db.execute("ALTER TABLE redemptions ADD COLUMN kind TEXT NOT NULL DEFAULT 'promotion'"
                    " CHECK (kind IN ('promotion', 'voucher'))")
 
@@ -185,9 +203,13 @@ _SQL_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || 
 #: first (``ALTER TABLE ... ADD COLUMN`` only when the column is missing). All idempotent.
 Migration = Sequence[str | Callable[[sqlite3.Connection], None]]
 
-#: Migrations safe to run again (idempotent, touching only their own column and table), for a
-#: journal whose version passed them while they were missing from the build that wrote it.
-_REPAIRABLE: tuple[int, ...] = (3,)
+#: Migrations safe to run again (idempotent, touching only their own columns and tables), for
+#: a journal whose version passed them while they were missing from the build that wrote it
+#: (e.g. 4 before 3 landed), each with the test that it is missing.
+_REPAIRABLE: dict[int, Callable[[sqlite3.Connection], bool]] = {
+    3: lambda db: not _has_column(db, "redemptions", "kind"),
+    4: lambda db: not _has_table(db, "fleet_outbox"),
+}
 
 _MIGRATIONS: dict[int, Migration] = {
     1: (
@@ -251,6 +273,26 @@ _MIGRATIONS: dict[int, Migration] = {
            BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.id); END""",
         """INSERT OR IGNORE INTO fleet_outbox (row_id)
            SELECT id FROM redemptions ORDER BY id""",
+    ),
+    # 5: a voucher's undo travels with its redemption (the fleet push sends the latest
+    # reactivation's state as part of the row), so an insert or change of a reactivation gives
+    # its redemption the next change number too. Vouchers already in the journal are queued
+    # once more, so that their kind and undo reach a fleet database that got them from a build
+    # which didn't send those; only while the triggers don't exist yet (running it again
+    # queues nothing).
+    5: (
+        """INSERT OR REPLACE INTO fleet_outbox (row_id)
+           SELECT id FROM redemptions
+           WHERE (kind = 'voucher' OR id IN (SELECT redemption_id FROM reactivations))
+             AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'trigger'
+                             AND name = 'fleet_outbox_reactivation_insert')
+           ORDER BY id""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_reactivation_insert
+           AFTER INSERT ON reactivations
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.redemption_id); END""",
+        """CREATE TRIGGER IF NOT EXISTS fleet_outbox_reactivation_update
+           AFTER UPDATE ON reactivations
+           BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.redemption_id); END""",
     ),
 }
 
@@ -331,6 +373,21 @@ class Journal:
         if version > SCHEMA_VERSION:
             raise JournalError(f"journal {self.path.name} has schema {version}; this kiosk "
                                f"knows up to {SCHEMA_VERSION} (upgrade the kiosk)")
+        missed = [target for target, missing in _REPAIRABLE.items()
+                  if target <= version and missing(self._db)]
+        if missed:
+            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
+            # the idempotent migrations it missed run now, keeping the stored version, and
+            # before the versions above it (5's triggers are on 3's and 4's tables).
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for target in missed:
+                    for step in _MIGRATIONS[target]:
+                        step(self._db) if callable(step) else self._db.execute(step)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         for target in range(version + 1, SCHEMA_VERSION + 1):
             steps = _MIGRATIONS.get(target)
             if steps is None:  # a number reserved by another change that isn't here
@@ -349,22 +406,6 @@ class Journal:
                 raise
         if version < SCHEMA_VERSION:
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if version >= min(_REPAIRABLE) and self._missing_kind():
-            # Written by a build that skipped a version it didn't have (e.g. 4 before 3 landed):
-            # the idempotent migrations it missed run now, keeping the stored version.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for target in _REPAIRABLE:
-                    for step in _MIGRATIONS[target]:
-                        step(self._db) if callable(step) else self._db.execute(step)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def _missing_kind(self) -> bool:
-        names = {row[1] for row in self._db.execute("PRAGMA table_info(redemptions)")}
-        return "kind" not in names
 
     def check(self) -> None:
         """The start-up check: ``PRAGMA quick_check``, then one real fsynced write.
@@ -619,23 +660,30 @@ class Journal:
                                         ).fetchone()[0])
 
     @_db_errors
-    def outbox(self, after: int, limit: int, upto: int | None = None
-               ) -> list[tuple[int, JournalRow]]:
+    def outbox(self, after: int, limit: int, upto: int | None = None) -> list[OutboxEntry]:
         """Rows inserted or changed after change number ``after`` (and at most ``upto``),
-        oldest change first, each with its change number; one consistent read."""
+        oldest change first, each with its change number; one consistent read. A change of a
+        row's undo (schema 5) counts as a change of the row."""
         cols = _select_list("r")
         with self._lock:
             cur = self._db.cursor()
             cur.row_factory = None  # plain tuples: a year's outbox is 100,000 rows
             found = cur.execute(
-                f"SELECT o.seq, {cols} FROM fleet_outbox o JOIN redemptions r"
+                f"SELECT o.seq, {cols},"
+                " (SELECT COUNT(*) FROM reactivations x WHERE x.redemption_id = r.id),"
+                " (SELECT x.updated_at FROM reactivations x WHERE x.redemption_id = r.id"
+                "  ORDER BY x.id DESC LIMIT 1)"
+                " FROM fleet_outbox o JOIN redemptions r"
                 " ON r.id = o.row_id WHERE o.seq > ? AND o.seq <= ? ORDER BY o.seq LIMIT ?",
                 (after, upto if upto is not None else 2**62, limit)).fetchall()
         state = COLUMNS.index("state") + 1
         # Positional, in COLUMNS order (mypy can't count a slice's length).
         kind = COLUMNS.index("kind") + 1
-        return [(r[0], JournalRow(*r[1:state], JournalState(r[state]),  # type: ignore[call-arg]
-                                  *r[state + 1:kind], Kind(r[kind]), *r[kind + 1:]))
+        end = len(COLUMNS) + 1
+        return [OutboxEntry(r[0], JournalRow(*r[1:state],  # type: ignore[call-arg]
+                                             JournalState(r[state]), *r[state + 1:kind],
+                                             Kind(r[kind]), *r[kind + 1:end]),
+                            r[end], r[end + 1])
                 for r in found]
 
     @_db_errors

@@ -6,7 +6,8 @@ line on stderr when it didn't, and an exit status systemd can show:
 * 0 - pushed (or nothing to push, or no journal yet);
 * 1 - the local journal can't be read or written;
 * 2 - configuration: no or bad DSN, psycopg missing, wrong password, no such database,
-  no permission, or the schema isn't there (run ``--init``); retrying won't help;
+  no permission, or the schema isn't there or is older than this kiosk's (run ``--init``,
+  e.g. after an upgrade that added columns); retrying won't help;
 * 75 (EX_TEMPFAIL) - the database couldn't be reached or the connection was lost; the next
   timer run retries, and the outbox still holds every row not confirmed.
 
@@ -62,9 +63,12 @@ def classify(exc: BaseException) -> int:
 
 def _why(exc: BaseException, dsn: FleetDsn) -> str:
     state = getattr(exc, "sqlstate", None)
+    if state in ("42P01", "42883", "42703"):  # no such table / function / column
+        # The server's first line names what is missing; the rest quotes our SQL at IT.
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return (f"{dsn.scrub(first) or type(exc).__name__} (the fleet schema is missing or "
+                "older than this kiosk: run `kiosk journal push --init` once)")[:400]
     text = dsn.scrub(str(exc)) or type(exc).__name__
-    if state in ("42P01", "42883"):
-        text += " (the fleet schema is missing: run `kiosk journal push --init` once)"
     return text[:400]
 
 

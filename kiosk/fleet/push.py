@@ -5,7 +5,10 @@ Every insert or change of a journal row gives it the next *change number* (schem
 mark, oldest change first, in batches; each batch is one PostgreSQL transaction of
 ``INSERT … ON CONFLICT (till_id, local_id) DO UPDATE … WHERE`` the incoming row is in a later
 state (``kiosk_state_rank`` in ``assets/fleet.sql``: pending < unknown < final) or the same
-state updated later. Only after the commit does the journal's mark move on.
+state updated later, or - the redemption being the same - its undo (a reward voucher given back
+after a cancelled sale, journal schema 5) is a later attempt, in a later state
+(``kiosk_reactivation_rank``, the same order) or updated later. Only after the commit does the
+journal's mark move on.
 
 So a push is at-least-once and idempotent: killed between the commit and the mark, the next
 push sends that batch again and changes nothing; two pushes of one till at once send
@@ -25,7 +28,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from kiosk import __version__
-from kiosk.journal import Journal, JournalRow
+from kiosk.journal import Journal, Kind, OutboxEntry
 
 if TYPE_CHECKING:
     import psycopg
@@ -56,21 +59,27 @@ CREATE TEMPORARY TABLE IF NOT EXISTS kiosk_push_batch (
     local_id bigint, store text, terminal text, created_at timestamptz,
     updated_at timestamptz, masked_card text, contact_id text, offer_id text,
     promotion_id text, offer_name text, value_applied text, state text, engage_code text,
-    note text
+    note text, kind text, reactivation text, reactivation_attempts integer,
+    reactivation_updated_at timestamptz
 ) ON COMMIT DELETE ROWS
 """
 
 _COPY_BATCH = """
 COPY kiosk_push_batch (local_id, store, terminal, created_at, updated_at, masked_card,
-    contact_id, offer_id, promotion_id, offer_name, value_applied, state, engage_code, note)
+    contact_id, offer_id, promotion_id, offer_name, value_applied, state, engage_code, note,
+    kind, reactivation, reactivation_attempts, reactivation_updated_at)
 FROM STDIN
 """
 
 # ORDER BY local_id: concurrent pushes of one till lock their rows in the same order.
+# The WHERE orders a row's changes: the redemption first (an undo exists only once it is
+# final, and a final redemption never changes), then its undo - a later attempt, a later
+# state of the same attempt, or the same state updated later (unknown -> unknown).
 _UPSERT_ROWS = """
 INSERT INTO kiosk_redemptions AS r (
     till_id, local_id, store, terminal, created_at, updated_at, masked_card, contact_id,
-    offer_id, promotion_id, offer_name, value_applied, state, engage_code, note)
+    offer_id, promotion_id, offer_name, value_applied, state, engage_code, note, kind,
+    reactivation, reactivation_attempts, reactivation_updated_at)
 SELECT %(till)s::uuid, b.* FROM kiosk_push_batch b ORDER BY b.local_id
 ON CONFLICT (till_id, local_id) DO UPDATE SET
     store = EXCLUDED.store, terminal = EXCLUDED.terminal, created_at = EXCLUDED.created_at,
@@ -78,15 +87,30 @@ ON CONFLICT (till_id, local_id) DO UPDATE SET
     contact_id = EXCLUDED.contact_id, offer_id = EXCLUDED.offer_id,
     promotion_id = EXCLUDED.promotion_id, offer_name = EXCLUDED.offer_name,
     value_applied = EXCLUDED.value_applied, state = EXCLUDED.state,
-    engage_code = EXCLUDED.engage_code, note = EXCLUDED.note, pushed_at = now()
-WHERE (kiosk_state_rank(EXCLUDED.state), EXCLUDED.updated_at)
-    > (kiosk_state_rank(r.state), r.updated_at)
+    engage_code = EXCLUDED.engage_code, note = EXCLUDED.note, kind = EXCLUDED.kind,
+    reactivation = EXCLUDED.reactivation,
+    reactivation_attempts = EXCLUDED.reactivation_attempts,
+    reactivation_updated_at = EXCLUDED.reactivation_updated_at, pushed_at = now()
+WHERE (kiosk_state_rank(EXCLUDED.state), EXCLUDED.updated_at, EXCLUDED.reactivation_attempts,
+       kiosk_reactivation_rank(EXCLUDED.reactivation),
+       COALESCE(EXCLUDED.reactivation_updated_at, '-infinity'))
+    > (kiosk_state_rank(r.state), r.updated_at, r.reactivation_attempts,
+       kiosk_reactivation_rank(r.reactivation), COALESCE(r.reactivation_updated_at, '-infinity'))
+"""
+
+#: A row that reached the database from a kiosk that didn't send ``kind`` got the column's
+#: default ('promotion'); ``kind`` never changes on the till, so the one it sends now is right,
+#: whether or not the row's state moved (the upsert's WHERE leaves an unchanged row alone).
+#: Only the batch's non-promotions, by primary key (the upsert already holds their locks).
+_FIX_KIND = """
+UPDATE kiosk_redemptions SET kind = %(kind)s, pushed_at = now()
+WHERE till_id = %(till)s AND local_id = ANY(%(ids)s::bigint[]) AND kind IS DISTINCT FROM %(kind)s
 """
 
 #: Journal columns sent, in the order of ``_COPY_BATCH`` (``id`` becomes ``local_id``).
 _SENT = ("store", "terminal", "created_at", "updated_at", "masked_card", "contact_id",
          "offer_id", "promotion_id", "offer_name", "value_applied", "state", "engage_code",
-         "note")
+         "note", "kind", "reactivation")
 
 
 @dataclass(frozen=True)
@@ -123,17 +147,29 @@ def connect(dsn: str, *, application_name: str = "kiosk journal push") -> psycop
 
 _FIELDS = operator.attrgetter("id", *_SENT)
 _STATE = 1 + _SENT.index("state")
+_KIND = 1 + _SENT.index("kind")
 
 
-def _record(row: JournalRow) -> list[Any]:
-    """One journal row as the COPY sends it (the state as its text)."""
-    record = list(_FIELDS(row))
+def _record(entry: OutboxEntry) -> list[Any]:
+    """One outbox entry as the COPY sends it (state and kind as their text)."""
+    record = list(_FIELDS(entry.row))
     record[_STATE] = str(record[_STATE])
+    record[_KIND] = str(record[_KIND])
+    record += [entry.reactivation_attempts, entry.reactivation_updated_at]
     return record
 
 
+def _not_promotions(entries: Sequence[OutboxEntry]) -> dict[str, list[int]]:
+    """The batch's local ids by kind, other than the database's default kind."""
+    out: dict[str, list[int]] = {}
+    for entry in entries:
+        if entry.row.kind != Kind.PROMOTION:
+            out.setdefault(str(entry.row.kind), []).append(entry.row.id)
+    return out
+
+
 def _send(conn: psycopg.Connection[Any], till: str, store: str, terminal: str,
-          rows: Sequence[JournalRow], last_seq: int) -> int:
+          entries: Sequence[OutboxEntry], last_seq: int) -> int:
     """One batch in one transaction; returns rows inserted or updated.
 
     A lost race between concurrent pushes (deadlock, serialization) is retried; any other
@@ -141,7 +177,8 @@ def _send(conn: psycopg.Connection[Any], till: str, store: str, terminal: str,
     """
     import psycopg
 
-    records = [_record(r) for r in rows]
+    records = [_record(e) for e in entries]
+    kinds = _not_promotions(entries)
     for attempt in range(RACE_RETRIES + 1):
         try:
             with conn.transaction():
@@ -153,7 +190,11 @@ def _send(conn: psycopg.Connection[Any], till: str, store: str, terminal: str,
                         for record in records:
                             copy.write_row(record)
                     cur.execute(_UPSERT_ROWS, {"till": till})
-                    return max(cur.rowcount, 0)
+                    changed = max(cur.rowcount, 0)
+                    for kind, ids in kinds.items():
+                        cur.execute(_FIX_KIND, {"till": till, "kind": kind, "ids": ids})
+                        changed += max(cur.rowcount, 0)
+                    return changed
         except psycopg.errors.OperationalError as exc:
             if exc.sqlstate not in _RACES or attempt == RACE_RETRIES:
                 raise
@@ -180,8 +221,8 @@ def push(journal: Journal, conn: psycopg.Connection[Any], *, store: str, termina
         batch = journal.outbox(after=mark, limit=batch_size, upto=upto)
         if not batch:
             break
-        last = batch[-1][0]
-        changed += _send(conn, till, store, terminal, [row for _, row in batch], last)
+        last = batch[-1].seq
+        changed += _send(conn, till, store, terminal, batch, last)
         journal.mark_pushed(last)
         mark, sent, batches = last, sent + len(batch), batches + 1
         if after_batch is not None:

@@ -13,13 +13,14 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
@@ -46,7 +47,7 @@ from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
 from kiosk.ui import heap, messages_text
-from kiosk.ui.console_theme import apply_console_theme
+from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
@@ -160,6 +161,12 @@ class KioskApp(App[int], inherit_bindings=False):
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
+        greyscale filter would draw black on the VT's black)."""
+        filters = super().get_line_filters()
+        return no_color_filters(filters) if self.console_mode and self.no_color else filters
 
     # --- lifecycle --------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[None]:

@@ -6,14 +6,18 @@ invisible on tty1. Here every colour is a base ANSI colour written as such (``an
 blending into RGB that would be rounded to a bright colour), the selection is reverse video,
 and the stylesheet rules under ``KioskApp.-console`` replace the tinted panels of the normal
 theme with plain ones. ``NO_COLOR`` keeps the normal theme but also selects in reverse video
-(``KioskApp.-reverse-select``), since its greys are nearly equal.
+(``KioskApp.-reverse-select``), since its greys are nearly equal. On the console with
+``NO_COLOR`` there is no colour at all: the terminal's own foreground and background
+(``no_color_filters``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from textual.app import App
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.theme import Theme
 
@@ -93,3 +97,17 @@ def apply_console_theme(app: App[Any], *, console: bool, no_color: bool) -> None
         app.add_class("-console")
     if console or no_color:
         app.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by
+
+
+_NO_COLOR = NoColor()
+
+
+def no_color_filters(filters: Sequence[LineFilter]) -> list[LineFilter]:
+    """``filters`` with Textual's greyscale NO_COLOR filter swapped for the one that leaves
+    the terminal's own colours.
+
+    Textual chooses between them once, for the theme it starts with (not ANSI: greyscale);
+    under the console theme the greyscale one turns "the terminal's default colour" into RGB
+    black, for text and background alike, and a VT draws black on black.
+    """
+    return [_NO_COLOR if isinstance(f, Monochrome) else f for f in filters]

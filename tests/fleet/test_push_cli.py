@@ -8,8 +8,12 @@ import psycopg
 import pytest
 
 from kiosk.cli import main
-from tests.fleet.tills import make_till
+from kiosk.journal import Journal
+from tests.fleet.tills import make_till, voucher
 from tests.pg_cluster import PUSH_PASSWORD, PgCluster
+
+#: assets/fleet.sql as shipped before vouchers were pushed.
+OLD_FLEET_SQL = Path(__file__).parents[1] / "fixtures" / "fleet-schema-1.sql"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -96,3 +100,43 @@ def test_no_dsn_names_the_settings(capsys: pytest.CaptureFixture[str],
                                    journal_path: Path) -> None:
     code, _, err = _run(capsys, "--path", str(journal_path))
     assert code == 2 and "KIOSK_FLEET_DSN" in err
+
+
+def test_a_database_from_an_older_fleet_sql_says_run_init_then_init_upgrades_it(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, pg: PgCluster) -> None:
+    """The fleet database was made by the fleet.sql before vouchers were pushed and holds a
+    till's rows; a till with this kiosk refuses to push into it (one line, saying --init), and
+    ``--init`` adds the columns in place: the old rows are promotions without an undo."""
+    pg.create_database("older")
+    url = pg.url("older")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(OLD_FLEET_SQL.read_text(encoding="utf-8"))
+        conn.execute("INSERT INTO kiosk_tills (till_id, store, terminal) VALUES"
+                     " ('00000000-0000-4000-8000-000000000001', 'S', 'T')")
+        conn.execute("INSERT INTO kiosk_redemptions (till_id, local_id, store, terminal,"
+                     " created_at, updated_at, masked_card, contact_id, offer_id, offer_name,"
+                     " value_applied, state) VALUES ('00000000-0000-4000-8000-000000000001', 1,"
+                     " 'S', 'T', now(), now(), '•••• 1234', 'c', 'i', 'o', '10 %', 'redeemed')")
+    path = tmp_path / "journal.sqlite3"
+    with Journal(path) as journal:
+        voucher(journal, 1)
+    code, out, err = _run(capsys, "--path", str(path), "--dsn", url)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "older than this kiosk: run `kiosk journal push --init` once" in err
+    assert 'column "kind"' in err and "LINE" not in err  # what is missing, not our SQL
+    assert "1 row(s) wait in the outbox" in err
+
+    code, out, _ = _run(capsys, "--init", "--dsn", url)
+    assert code == 0 and "fleet schema ready" in out
+    code, out, _ = _run(capsys, "--path", str(path), "--dsn", url)
+    assert code == 0 and "pushed 1 row(s)" in out
+    with psycopg.connect(pg.dsn("older")) as admin:
+        rows = admin.execute("SELECT local_id, kind, reactivation, reactivation_attempts"
+                             " FROM kiosk_redemptions ORDER BY till_id").fetchall()
+        assert rows == [(1, "promotion", None, 0), (1, "voucher", None, 0)]
+        day = admin.execute("SELECT * FROM kiosk_store_day WHERE store = 'S'").fetchone()
+        names = [c.name for c in admin.execute("SELECT * FROM kiosk_store_day").description]
+    # The old view's columns stay where they were; the new ones come after them.
+    assert names[:9] == ["store", "day", "attempts", "redeemed", "rejected", "not_redeemed",
+                         "open", "tills", "members"]
+    assert day[2:4] == (1, 1)

@@ -240,3 +240,29 @@ async def test_a_slow_re_read_says_so_on_the_result(start_kiosk, sim, members: M
         await k.wait_for(lambda: "Reading Anna's offers again…" in k.text(), "the busy line")
         assert type(k.app.screen).__name__ == "ResultScreen"
         await k.screen_is("OffersScreen")
+
+
+async def test_f2_keeps_every_state_in_view_at_80_columns(
+        start_kiosk, journal, members: Members) -> None:
+    """A long offer name and a long till code (Engage allows both) must not push the state
+    column — the one that says "don't apply" — off an 80-column screen (the table has no
+    sideways key), nor cut the code."""
+    for i, (state, name, value) in enumerate((
+            ("redeemed", "Vårkampanj: 3 för 2 på strumpor i kampanjhyllan, alla storlekar",
+             "Code SPRING-2026-SOCKS-3FOR2-CAMPAIGN"),
+            ("rejected", "Höstrea 25 % på ytterkläder", "25 %"),
+            ("verified-not-redeemed", "Present: tygkasse", "Tygkasse"))):
+        row = journal.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
+                            contact_id="c1", offer_id=f"o{i}", promotion_id=None,
+                            offer_name=name, value_applied=value)
+        journal.set_state(row, state)
+    async with start_kiosk(size=(80, 24)) as k:
+        await k.pilot.press("f2")
+        await k.screen_is("RecallScreen")
+        await k.pilot.pause()
+        rows = [line for line in k.text().splitlines() if "•••• 0015" in line]
+        assert [line.rstrip().endswith(end) for line, end in zip(rows, (
+            "not redeemed: don't apply", "refused: don't apply", "redeemed"), strict=True)] == [
+            True] * 3, rows
+        text = k.text()  # what to key in: wrapped if it must be, never cut
+        assert "SPRING-20" in text and "CAMPAI" in text and "SPRING-20…" not in text

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar
 
+from rich.console import JustifyMethod
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -37,6 +38,7 @@ from kiosk.ui.widgets.rewards import (
     vouchers_count_text,
 )
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
+from kiosk.ui.widgets.visit_strip import VisitStrip
 from kiosk.visit import Visit
 
 
@@ -150,13 +152,14 @@ def greeting(member: Member) -> Text:
     return text
 
 
-def visit_strip(visit: Visit | None) -> Text:
-    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2" ("" before anything is redeemed)."""
+def visit_strip(visit: Visit | None, *, justify: JustifyMethod | None = None
+                ) -> VisitStrip | Text:
+    """"This visit, apply: 20 % · 100 kr · Code TILL-3FOR2", wrapped only between items (""
+    before anything is redeemed); ``justify`` aligns its lines."""
     if visit is None or not visit.redeemed:
         return Text("")
-    text = Text(_("This visit, apply:") + " ", style="bold")
-    text.append(visit.strip_text)
-    return text
+    return VisitStrip(_("This visit, apply:"), [o.value_text for o in visit.redeemed],
+                      justify=justify)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Time, masked card, offer, what to apply and the state, so a till code lost to the idle reset
 can be called back. No names and no full card numbers (the journal holds neither). Escape
-closes.
+closes. The columns fit the screen (``fit_columns``): the state stays whole, what to apply
+wraps onto a second line rather than being cut, the offer's name gives way.
 """
 
 from __future__ import annotations
@@ -52,10 +53,39 @@ def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
             Text(local_time(row.created_at)),
             Text(sanitize(row.masked_card, limit=12)),
             Text(sanitize(row.offer_name, limit=60), no_wrap=True, overflow="ellipsis"),
-            Text(sanitize(row.value_applied, limit=40), style="bold" if apply_ok else "dim strike"),
+            Text(sanitize(row.value_applied, limit=40), style="bold" if apply_ok else "dim strike",
+                 overflow="fold"),  # a till code is keyed in: wrapped, never cut
             Text(state, style="" if apply_ok else "bold"),
         ))
     return out
+
+
+#: Columns of the table: time, card, offer, apply, state (``OFFER`` and ``APPLY`` may shrink).
+OFFER, APPLY = 2, 3
+#: Narrowest the offer and apply columns get before anything else gives way.
+MIN_OFFER, MIN_APPLY = 12, 10
+#: The table's margin (``#recall-table``) in columns; a vertical scrollbar takes 2 more.
+TABLE_MARGIN, SCROLLBAR = 2, 2
+#: Rows of the screen that aren't table rows: the title, the table's header, the footer.
+NOT_ROWS = 3 + 1 + 1
+
+
+def fit_columns(headers: Sequence[str], rows: Sequence[tuple[Text, ...]], width: int,
+                padding: int = 1) -> list[int]:
+    """Column widths that fit ``width`` (cells, ``padding`` on each side of each column).
+
+    Time, card and state keep their full width (the state says whether to apply); when the
+    rest doesn't fit, the offer's name is cut first (down to ``MIN_OFFER``), then what to
+    apply gets narrower (down to ``MIN_APPLY``; it wraps), then the name again.
+    """
+    widths = [max([Text(h).cell_len, *(row[i].cell_len for row in rows)])
+              for i, h in enumerate(headers)]
+    excess = sum(widths) + 2 * padding * len(widths) - width
+    for column, floor in ((OFFER, MIN_OFFER), (APPLY, MIN_APPLY), (OFFER, 1)):
+        cut = max(0, min(excess, widths[column] - floor))
+        widths[column] -= cut
+        excess -= cut
+    return widths
 
 
 class RecallScreen(Screen[None]):
@@ -90,9 +120,26 @@ class RecallScreen(Screen[None]):
         yield KioskFooter()
 
     def on_mount(self) -> None:
+        self._fill()
+
+    def on_resize(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
+        """The table's columns, fitted to the screen, and its rows."""
         for table in self.query(DataTable):  # none when taken off before mounting
-            table.add_columns(_("Time"), _("Card"), _("Offer"), _("Apply"), _("State"))
-            table.add_rows(self.rows)
+            headers = [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
+            width, height = self.app.size
+            widths = fit_columns(headers, self.rows, width - TABLE_MARGIN, table.cell_padding)
+            lines = sum(-(-row[APPLY].cell_len // max(widths[APPLY], 1)) for row in self.rows)
+            if lines > height - NOT_ROWS:  # a scrollbar will take its columns
+                widths = fit_columns(headers, self.rows, width - TABLE_MARGIN - SCROLLBAR,
+                                     table.cell_padding)
+            table.clear(columns=True)
+            for header, width in zip(headers, widths, strict=True):
+                table.add_column(header, width=width)
+            for row in self.rows:
+                table.add_row(*row, height=None)  # a wrapped value makes its row taller
 
     def action_cursor_up(self) -> None:
         if self.rows:

@@ -126,7 +126,7 @@ class ResultScreen(KeyGuard[None]):
                 card = _("card {card}").format(card=self.member.masked_card)
                 yield Static(Text(f"{who} · {card}", style="dim"), id="result-member")
             if self.visit is not None and self.visit.redeemed:
-                yield Static(visit_strip(self.visit), id="result-visit")
+                yield Static(visit_strip(self.visit, justify="center"), id="result-visit")
             yield Static(self._hint(), id="result-hint",
                          classes="" if self.member is None else "visit")
             if self.undoable is not None:
