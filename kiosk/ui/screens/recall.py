@@ -101,6 +101,7 @@ class RecallScreen(Screen[None]):
         super().__init__()
         self.rows = rows
         self.error = error
+        self._widths: list[int] = []  # the columns the table has now
 
     def compose(self) -> ComposeResult:
         title = Text(_("Today at this till"), style="bold")
@@ -135,6 +136,9 @@ class RecallScreen(Screen[None]):
             if lines > height - NOT_ROWS:  # a scrollbar will take its columns
                 widths = fit_columns(headers, self.rows, width - TABLE_MARGIN - SCROLLBAR,
                                      table.cell_padding)
+            if widths == self._widths:
+                continue  # the Resize every new screen gets: the table drawn already stays
+            self._widths = widths
             table.clear(columns=True)
             for header, width in zip(headers, widths, strict=True):
                 table.add_column(header, width=width)
