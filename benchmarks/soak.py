@@ -290,28 +290,31 @@ class Soak:
 
     def inject(self, m: _Member, offer_id: str) -> None:
         from kiosk.sim import Fault
+        from kiosk.sim.faults import FaultKind
 
         r = self.rng
         if r.random() < self.cfg.fault_rate:
             kind = r.choice(["latency", "latency", "commit_then_504", "drop_commit",
                              "drop_nocommit", "status"])
             self.faults[kind] += 1
-            post = {"method": "POST", "instance_id": offer_id}
             if kind == "latency":
-                fault = Fault("latency", latency=r.uniform(0.05, self.cfg.max_latency), **post)
+                fault = Fault("latency", method="POST", instance_id=offer_id,
+                              latency=r.uniform(0.05, self.cfg.max_latency))
             elif kind == "commit_then_504":
-                fault = Fault("commit_then_504", latency=r.uniform(0, 0.1), **post)
+                fault = Fault("commit_then_504", method="POST", instance_id=offer_id,
+                              latency=r.uniform(0, 0.1))
             elif kind.startswith("drop"):
-                fault = Fault("drop_after_read", commit=kind == "drop_commit",
-                              latency=r.uniform(0, 0.1), **post)
+                fault = Fault("drop_after_read", method="POST", instance_id=offer_id,
+                              commit=kind == "drop_commit", latency=r.uniform(0, 0.1))
             else:
-                fault = Fault("status", status=r.choice([500, 503]), **post)
+                fault = Fault("status", method="POST", instance_id=offer_id,
+                              status=r.choice([500, 503]))
             self.sim.faults.add(fault)
             self.note(offer_id, f"fault {kind} latency={fault.latency:.3f}")
         if r.random() < self.cfg.reread_fault_rate:
-            kind = r.choice(["status", "malformed_json"])
-            self.faults["reread " + kind] += 1
-            self.sim.faults.add(Fault(kind, method="GET", status=503, times=r.randint(1, 3),
+            reread: FaultKind = r.choice(["status", "malformed_json"])
+            self.faults["reread " + reread] += 1
+            self.sim.faults.add(Fault(reread, method="GET", status=503, times=r.randint(1, 3),
                                       path=f"/contacts/{m.contact_id}/promotions$"))
 
     async def redeem(self, till: str, redeemer: Any, member: Any, offer: Any) -> Any | None:
