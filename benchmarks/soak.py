@@ -31,6 +31,13 @@ c. journal rows that say redeemed while Engage says the offer is not used, or th
    till used it;
 d. journal rows still ``pending``/``unknown`` once every settle window is over;
 e. exceptions (raised by ``redeem``/``reconcile``, or unhandled in a background task).
+
+Every (a) event, and every second "apply" for one offer, is printed in the report under
+``details``: the till and what it was told (with the time), every till's journal rows for the
+instance, the simulator's redemption record (time, client), the soak's steps for that offer
+(faults, redeem calls, jobs sent to K and its kills, everything told) and the member's comings
+and goings around them. ``--journal-delay S`` is a stress for reproducing races on a quiet
+machine (see :func:`open_journal`); the benchmark's figures are taken without it.
 """
 
 from __future__ import annotations
@@ -80,18 +87,39 @@ class SoakConfig:
     k_jobs_per_life: int = 4
     k_kill_within: float = 1.2  # seconds after the child is ready
     k_lives: int | None = None  # None: until the attempts are done
+    journal_delay: float = 0.0  # stress: see open_journal
 
     def child(self, url: str, api_key: str, journal: Path) -> dict[str, Any]:
         return {"url": url, "api_key": api_key, "journal": str(journal), "till": "K",
                 "agent": agent("K"), "redeem_timeout": self.redeem_timeout,
                 "settle_window": self.settle_window,
                 "recheck_delays": list(self.recheck_delays),
-                "clock_margin": self.clock_margin}
+                "clock_margin": self.clock_margin, "journal_delay": self.journal_delay}
 
 
 def agent(till: str) -> str:
     """The User-Agent a till sends: the simulator records it on each redemption it commits."""
     return f"kiosk-soak/{till}"
+
+
+def open_journal(path: Path, delay: float = 0.0) -> Any:
+    """A till's real journal. With ``delay`` > 0 (``--journal-delay``, a stress), every read of
+    an offer's attempts hands its rows back a random 0..``delay`` s after reading them, as the
+    thread pool of a loaded machine does: the window in which a redeem call used to act on a
+    stale read while a background check settled the same offer (two "apply"s; the 5,000-attempt
+    run showed it only under load, ``--journal-delay 0.05`` shows it at 1,000 on a quiet one)."""
+    from kiosk.journal import Journal
+
+    if delay <= 0:
+        return Journal(path)
+
+    class LateJournal(Journal):
+        def attempts(self, offer_id: str) -> Any:
+            rows = super().attempts(offer_id)
+            time.sleep(random.uniform(0, delay))
+            return rows
+
+    return LateJournal(path)
 
 
 def make_redeemer(client: Any, journal: Any, till: str, cfg: dict[str, Any],
@@ -115,7 +143,20 @@ def outcome_event(outcome: Any, *, settled: bool) -> dict[str, Any]:
     kind = str(getattr(outcome.kind, "value", outcome.kind))
     return {"event": "told", "settled": settled, "kind": kind, "apply": bool(outcome.apply),
             "offer_id": outcome.offer.id, "journal_id": outcome.journal_id,
-            "final": kind != "checking"}
+            "final": kind != "checking", "at": _now_iso()}
+
+
+def _now_iso() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _shift(stamp: str, seconds: float) -> str:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(stamp) + timedelta(seconds=seconds)).isoformat(
+        timespec="milliseconds")
 
 
 @dataclass
@@ -160,6 +201,11 @@ class Soak:
         self.refused_stale = 0
         self._settled: dict[tuple[str, int], asyncio.Future[None]] = {}
         self._holds: set[asyncio.Task[None]] = set()
+        self.trace: dict[str, list[str]] = {}  # offer id (or "member <id>") -> steps, in order
+
+    def note(self, offer_id: str, what: str) -> None:
+        """Remember one step for an offer (printed with an (a) event in ``details``)."""
+        self.trace.setdefault(offer_id, []).append(f"{_now_iso()} {what}")
 
     # --- set-up ---------------------------------------------------------------------------
     def seed(self) -> None:
@@ -181,6 +227,9 @@ class Soak:
     # --- what staff were told ---------------------------------------------------------------
     def tell(self, till: str, event: dict[str, Any]) -> None:
         self.told.append((till, event))
+        self.note(event["offer_id"], f"{till} told {event['kind']}"
+                  f"{' (settled)' if event['settled'] else ''} row {event['journal_id']}"
+                  f" (stamped {event.get('at')})")
         self.kinds[event["kind"] + (" (settled)" if event["settled"] else "")] += 1
         if event["final"] and event["journal_id"] is not None:
             fut = self._settled.get((till, event["journal_id"]))
@@ -202,10 +251,12 @@ class Soak:
             if free:
                 m = self.rng.choice(free)
                 m.busy = True
+                self.note("member " + m.contact_id, "taken")
                 return m
             await asyncio.sleep(0.005)
 
     def release(self, m: _Member) -> None:
+        self.note("member " + m.contact_id, "released")
         m.busy = False
         m.free_at = asyncio.get_running_loop().time() + self.cfg.member_gap
 
@@ -239,33 +290,38 @@ class Soak:
 
     def inject(self, m: _Member, offer_id: str) -> None:
         from kiosk.sim import Fault
+        from kiosk.sim.faults import FaultKind
 
         r = self.rng
         if r.random() < self.cfg.fault_rate:
             kind = r.choice(["latency", "latency", "commit_then_504", "drop_commit",
                              "drop_nocommit", "status"])
             self.faults[kind] += 1
-            post = {"method": "POST", "instance_id": offer_id}
             if kind == "latency":
-                fault = Fault("latency", latency=r.uniform(0.05, self.cfg.max_latency), **post)
+                fault = Fault("latency", method="POST", instance_id=offer_id,
+                              latency=r.uniform(0.05, self.cfg.max_latency))
             elif kind == "commit_then_504":
-                fault = Fault("commit_then_504", latency=r.uniform(0, 0.1), **post)
+                fault = Fault("commit_then_504", method="POST", instance_id=offer_id,
+                              latency=r.uniform(0, 0.1))
             elif kind.startswith("drop"):
-                fault = Fault("drop_after_read", commit=kind == "drop_commit",
-                              latency=r.uniform(0, 0.1), **post)
+                fault = Fault("drop_after_read", method="POST", instance_id=offer_id,
+                              commit=kind == "drop_commit", latency=r.uniform(0, 0.1))
             else:
-                fault = Fault("status", status=r.choice([500, 503]), **post)
+                fault = Fault("status", method="POST", instance_id=offer_id,
+                              status=r.choice([500, 503]))
             self.sim.faults.add(fault)
+            self.note(offer_id, f"fault {kind} latency={fault.latency:.3f}")
         if r.random() < self.cfg.reread_fault_rate:
-            kind = r.choice(["status", "malformed_json"])
-            self.faults["reread " + kind] += 1
-            self.sim.faults.add(Fault(kind, method="GET", status=503, times=r.randint(1, 3),
+            reread: FaultKind = r.choice(["status", "malformed_json"])
+            self.faults["reread " + reread] += 1
+            self.sim.faults.add(Fault(reread, method="GET", status=503, times=r.randint(1, 3),
                                       path=f"/contacts/{m.contact_id}/promotions$"))
 
     async def redeem(self, till: str, redeemer: Any, member: Any, offer: Any) -> Any | None:
         from kiosk.redeem import RedeemInProgress
 
         self.started += 1
+        self.note(offer.id, f"{till} redeem call ({member.contact_id})")
         try:
             outcome = await redeemer.redeem(member, offer)
         except RedeemInProgress:
@@ -299,14 +355,13 @@ class Soak:
 
     async def till_loop(self, till: str) -> None:
         from kiosk.engage.client import EngageClient
-        from kiosk.journal import Journal
 
         from .soak_till import cfg_timeouts
 
         cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path(till))
         async with EngageClient(self.sim.url, self.sim.api_key, user_agent=agent(till),
                                 timeouts=cfg_timeouts(cfg)) as client:
-            journal = Journal(self.journal_path(till))
+            journal = open_journal(self.journal_path(till), self.cfg.journal_delay)
             redeemer = make_redeemer(client, journal, till, cfg,
                                      on_settled=lambda o: self.tell(
                                          till, outcome_event(o, settled=True)))
@@ -342,6 +397,7 @@ class Soak:
             env={**os.environ, "PYTHONPATH": str(ROOT)})
         assert proc.stdin is not None and proc.stdout is not None
         held: list[_Member] = []
+        sent: list[str] = []  # offers sent to this life of the child
         answered: dict[str, asyncio.Event] = {}
 
         async def read() -> None:
@@ -372,6 +428,8 @@ class Soak:
                     continue
                 self.inject(m, offer.id)
                 self.started += 1
+                self.note(offer.id, f"K job sent ({m.contact_id})")
+                sent.append(offer.id)
                 job = {"member": asdict(m.as_member()), "offer": asdict(offer)}
                 answered[offer.id] = asyncio.Event()
                 proc.stdin.write((json.dumps(job) + "\n").encode())  # type: ignore[union-attr]
@@ -384,6 +442,8 @@ class Soak:
                 await asyncio.shield(worker)
         await asyncio.sleep(max(0.0, kill_at - asyncio.get_running_loop().time()))
         proc.send_signal(signal.SIGKILL)
+        for offer_id in sent:
+            self.note(offer_id, "K SIGKILLed")
         self.kills += 1
         await proc.wait()
         worker.cancel()
@@ -400,14 +460,13 @@ class Soak:
         """A till (re)starts, or sees Engage back: reconcile its journal, and wait for the
         background checks that leaves."""
         from kiosk.engage.client import EngageClient
-        from kiosk.journal import Journal
 
         from .soak_till import cfg_timeouts
 
         cfg = self.cfg.child(self.sim.url, self.sim.api_key, self.journal_path(till))
         if not self.journal_path(till).exists():
             return
-        journal = Journal(self.journal_path(till))
+        journal = open_journal(self.journal_path(till), self.cfg.journal_delay)
         client = EngageClient(self.sim.url, self.sim.api_key, user_agent=agent(till),
                               timeouts=cfg_timeouts(cfg))
         try:
@@ -470,6 +529,22 @@ class Soak:
 
         a = 0
         applies: Counter[str] = Counter()
+        details: list[dict[str, Any]] = []
+
+        def detail(why: str, till: str, ev: dict[str, Any]) -> dict[str, Any]:
+            iid = ev["offer_id"]
+            contact = next((r.contact_id for _, r in rows if r.offer_id == iid), None)
+            trace = self.trace.get(iid, [])
+            # The member's comings and goings around this offer's steps (ISO stamps sort).
+            span = (_shift(trace[0][:29], -5), _shift(trace[-1][:29], 5)) if trace else ("", "")
+            member = [x for x in self.trace.get(f"member {contact}", [])
+                      if span[0] <= x[:29] <= span[1]]
+            return {"why": why, "till": till, "event": ev,
+                    "rows": [{"till": t, **r.as_dict()} for t, r in rows if r.offer_id == iid],
+                    "engage": [{"redeemed_on": x.redeemed_on.isoformat(), "client": x.client}
+                               for x in self.sim.state.redemptions() if x.instance_id == iid],
+                    "trace": trace, "member": member}
+
         for till, ev in self.told:
             if not ev["apply"]:
                 continue
@@ -477,6 +552,9 @@ class Soak:
             red = truth.get(ev["offer_id"])
             if red is None or red.client != agent(till):
                 a += 1
+                details.append(detail("apply, not this till's redemption", till, ev))
+            elif applies[ev["offer_id"]] == 2:
+                details.append(detail("apply told twice", till, ev))
         a += sum(n - 1 for n in applies.values() if n > 1)
         b = sum(1 for iid, red in truth.items() if red.client in agents and iid not in claimed)
         c = 0
@@ -494,6 +572,7 @@ class Soak:
             "told": dict(sorted(self.kinds.items())), "faults": dict(sorted(self.faults.items())),
             "rows_by_state": dict(Counter(str(r.state) for _, r in rows)),
             "exceptions": self.exceptions[:10], "wall_s": round(wall, 1),
+            "details": details,
             "config": {k: v for k, v in asdict(self.cfg).items()},
         }
 
@@ -514,10 +593,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle-window", type=float, default=SoakConfig.settle_window)
     parser.add_argument("--members", type=int, default=SoakConfig.members)
+    parser.add_argument("--journal-delay", type=float, default=0.0,
+                        help="stress: hand a read of a till's attempts back up to this many "
+                             "seconds late (as on a loaded machine)")
     args = parser.parse_args(argv)
     logging.getLogger().addHandler(logging.NullHandler())  # the kiosk's warnings are expected
     cfg = SoakConfig(attempts=args.attempts, seed=args.seed, settle_window=args.settle_window,
-                     members=args.members)
+                     members=args.members, journal_delay=args.journal_delay)
     result = run(cfg)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")

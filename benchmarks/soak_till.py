@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.engage.client import EngageClient
-from kiosk.journal import Journal
 from kiosk.offers import Member, Offer
 
-from .soak import make_redeemer, outcome_event
+from .soak import make_redeemer, open_journal, outcome_event
 
 
 def _say(event: dict[str, Any]) -> None:
@@ -33,7 +32,7 @@ async def _main(cfg: dict[str, Any]) -> None:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     async with EngageClient(cfg["url"], cfg["api_key"], user_agent=cfg["agent"],
                             timeouts=cfg_timeouts(cfg)) as client:
-        journal = Journal(Path(cfg["journal"]))
+        journal = open_journal(Path(cfg["journal"]), cfg.get("journal_delay", 0.0))
         redeemer = make_redeemer(client, journal, cfg["till"], cfg,
                                  on_settled=lambda o: _say(outcome_event(o, settled=True)))
         _say({"event": "ready"})

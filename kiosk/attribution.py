@@ -4,9 +4,11 @@ When the answer to a redeem is lost, re-reading the member's offers shows *that*
 is used, not *who* used it: another till, an earlier visit or our own request may have.
 Engage's ``redeemedOn`` says *when*; an attempt can only have used it after its POST left. So
 a used instance is ours only when its ``redeemedOn`` lies inside one of our open attempts'
-windows (from just before the POST left, minus :data:`CLOCK_MARGIN`, until the re-read); a
-``redeemedOn`` before every window means someone else used it; no ``redeemedOn`` (or the
-instance no longer listed) proves nothing, and is never "apply". Pure functions, no I/O.
+windows (from just before the POST left, minus :data:`CLOCK_MARGIN`, until the settle window
+after it, the time Engage may still commit it, plus the margin; the re-read comes within that
+window, or later when Engage was unreachable for all of it); a ``redeemedOn`` outside every
+window means someone else used it; no ``redeemedOn`` (or the instance no longer listed) proves
+nothing, and is never "apply". Pure functions, no I/O.
 
 The margin: ``redeemedOn`` is stamped by Engage's clock, the window by the till's. An
 NTP-synced till and Engage agree within tens of milliseconds; one second allows for a till
@@ -72,9 +74,21 @@ class Attempt:
 
 
 def owner(redeemed_on: datetime, attempts: Sequence[Attempt],
-          margin: float = CLOCK_MARGIN) -> Attempt | None:
+          margin: float = CLOCK_MARGIN, window: float | None = None) -> Attempt | None:
     """The attempt whose window holds ``redeemed_on``: the latest one started by then (less the
-    margin); None if it was used before every attempt."""
+    margin), if its window (``window`` seconds after it started, plus the margin; unbounded
+    when None) had not ended by then; None if it was used before every attempt, or after the
+    window of the latest one that had started."""
     slack = timedelta(seconds=margin)
     started = [a for a in attempts if a.started - slack <= redeemed_on]
-    return max(started, key=lambda a: a.started) if started else None
+    if not started:
+        return None
+    latest = max(started, key=lambda a: a.started)
+    if window is not None and redeemed_on > latest.started + timedelta(seconds=window) + slack:
+        return None  # used after Engage could still commit our attempt: someone else's
+    return latest
+
+
+def before(redeemed_on: datetime, attempt: Attempt, margin: float = CLOCK_MARGIN) -> bool:
+    """Was the instance used before ``attempt``'s window opened (rather than after it closed)?"""
+    return redeemed_on < attempt.started - timedelta(seconds=margin)

@@ -475,9 +475,11 @@ def is_loopback(host: str) -> bool:
 
 def _clean_key(text: str) -> str:
     key = text.strip()
-    # a newline or space in a header value makes httpx raise with the value in the message
-    if any(c.isspace() or not c.isprintable() for c in key):
-        raise ValueError("must be one word without spaces or control characters")
+    # a newline or space in a header value makes httpx raise with the value in the message;
+    # a header is ASCII (httpx encodes it so: 'é' would fail at the first request, not here)
+    if any(c.isspace() or not c.isprintable() or not c.isascii() for c in key):
+        raise ValueError("must be one word of ASCII letters, digits and punctuation, without "
+                         "spaces or control characters")
     return key
 
 

@@ -8,7 +8,9 @@ a 60 s client timeout). So the rules are:
   leaves; if the row can't be written nothing is sent (:attr:`OutcomeKind.JOURNAL_FAILED`);
 * exactly one redeem runs per terminal at a time (:class:`RedeemInProgress` otherwise);
 * an offer this till already redeemed (a ``redeemed``/``verified-redeemed`` row) is refused
-  before any POST;
+  before any POST; and since Engage redeems an instance once, an open attempt is never
+  settled as ours once another of this till's attempts holds the redemption (a redeem that
+  read the journal just before a background check settled the offer);
 * the POST is never repeated by us. An ambiguous answer (timeout, connection lost after
   sending, 504, other 5xx) leaves the row ``unknown``, and the answer is settled by evidence
   (:mod:`kiosk.attribution`): used with ``redeemedOn`` inside this attempt's window -> ours,
@@ -40,7 +42,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, owner, seen_in
+from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, before, owner, seen_in
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import (
     BadRequest,
@@ -278,6 +280,13 @@ def _started(row: JournalRow) -> datetime:
     return datetime.fromisoformat(row.created_at)
 
 
+def _claim(rows: Sequence[JournalRow]) -> JournalRow | None:
+    """This till's attempt that redeemed the instance, if one did (the latest such row; a
+    voucher given back by an undo no longer counts: it may be redeemed again)."""
+    claims = [r for r in rows if r.state in _CLAIMED and r.reactivation not in _GIVEN_BACK]
+    return claims[-1] if claims else None
+
+
 def _day(dt: datetime) -> str:
     return dt.isoformat(timespec="seconds")
 
@@ -364,25 +373,30 @@ class Redeemer:
             return RedeemOutcome(kind, offer, masked_card=member.masked_card,
                                  contact_id=member.contact_id, **kw)
 
-        try:
-            earlier = await self._io(self._journal.attempts, offer.id)
-        except JournalError as exc:
-            log.error("redeem not sent: the journal can't be read (%s)", exc)
-            return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
-        # A voucher given back (undo) is the member's again: that redemption no longer claims it.
-        mine = [r for r in earlier if r.state in _CLAIMED and r.reactivation not in _GIVEN_BACK]
-        if mine:  # this till already redeemed it: never a second POST, never a second discount
-            return outcome(OutcomeKind.ALREADY_USED, journal_id=mine[-1].id,
-                           redeemed_on=datetime.fromisoformat(mine[-1].updated_at),
-                           by_this_till=True)
-
-        try:
-            if self._breaker is not None:
-                self._breaker.check()  # before the journal: a refused attempt isn't one
-        except CircuitOpen as error:
-            return outcome(OutcomeKind.REJECTED, error=error)
-        # While this call works on the offer, background checks leave its rows to it.
-        self._busy.add(offer.id)
+        # Read this till's attempts and mark the offer busy under the offer lock: a check that
+        # is settling the offer finishes first (its claim is then read here, and refused), and
+        # a check that comes after finds the offer busy and leaves its rows to this call. An
+        # unlocked read could be stale by the time it is acted on: a check's "apply" for an
+        # earlier attempt, then this call's own POST and a second "apply".
+        async with self._offer_lock(offer.id):
+            try:
+                earlier = await self._io(self._journal.attempts, offer.id)
+            except JournalError as exc:
+                log.error("redeem not sent: the journal can't be read (%s)", exc)
+                return outcome(OutcomeKind.JOURNAL_FAILED, error=exc)
+            # A voucher given back (undo) is the member's again: no longer this till's claim.
+            mine = _claim(earlier)
+            if mine is not None:  # already redeemed here: no second POST, no second discount
+                return outcome(OutcomeKind.ALREADY_USED, journal_id=mine.id,
+                               redeemed_on=datetime.fromisoformat(mine.updated_at),
+                               by_this_till=True)
+            try:
+                if self._breaker is not None:
+                    self._breaker.check()  # before the journal: a refused attempt isn't one
+            except CircuitOpen as error:
+                return outcome(OutcomeKind.REJECTED, error=error)
+            # While this call works on the offer, background checks leave its rows to it.
+            self._busy.add(offer.id)
         try:
             return await self._attempt(member, offer, outcome)
         finally:
@@ -507,7 +521,8 @@ class Redeemer:
             # committed after our re-read; its own answer decides (else two "apply"s).
             if not mine and offer.id in self._busy:
                 return None
-            rows = await self._open_rows(offer.id)
+            every = await self._rows(offer.id)
+            rows = [r for r in every if r.state in _OPEN]
             if not rows:
                 return None  # settled meanwhile (a retry's answer, another check)
             latest = rows[-1]
@@ -516,15 +531,29 @@ class Redeemer:
                 return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
                                      contact_id=row.contact_id, **kw)
 
+            claim = _claim(every)
+            if claim is not None and seen.evidence is not Evidence.ACTIVE:
+                # Engage redeems an instance once, and one of this till's attempts already
+                # holds that redemption (settled while these were open: a redeem call that
+                # read the journal before a check claimed the offer sends one more attempt).
+                # None of the open ones redeemed it: never a second "apply".
+                for r in rows:
+                    await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
+                                       note=f"attempt {claim.id} redeemed it")
+                return result(OutcomeKind.ALREADY_USED, latest, by_this_till=True,
+                              redeemed_on=seen.redeemed_on
+                              or datetime.fromisoformat(claim.updated_at))
             if seen.evidence is Evidence.USED_DATED:
                 assert seen.redeemed_on is not None
                 when = seen.redeemed_on
                 attempts = [Attempt(r.id, _started(r)) for r in rows]
-                ours = owner(when, attempts, self.clock_margin)
+                ours = owner(when, attempts, self.clock_margin, self.settle_window)
                 if ours is None:
-                    for r in rows:
-                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
-                                           note=f"used before this attempt, on {_day(when)}")
+                    for r, a in zip(rows, attempts, strict=True):
+                        note = (f"used before this attempt, on {_day(when)}"
+                                if before(when, a, self.clock_margin) else
+                                f"used on {_day(when)}, after this attempt's settle window")
+                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED, note=note)
                     return result(OutcomeKind.ALREADY_USED, latest, redeemed_on=when)
                 for r in rows:
                     if r.id == ours.row_id:
@@ -745,14 +774,17 @@ class Redeemer:
     def _offer_lock(self, offer_id: str) -> asyncio.Lock:
         return self._offer_locks.setdefault(offer_id, asyncio.Lock())
 
-    async def _open_rows(self, offer_id: str) -> list[JournalRow]:
-        """This till's attempts at ``offer_id`` still ``pending``/``unknown``, oldest first."""
+    async def _rows(self, offer_id: str) -> list[JournalRow]:
+        """This till's attempts at ``offer_id``, oldest first ([] if the journal can't be read)."""
         try:
-            rows = await self._io(self._journal.attempts, offer_id)
+            return await self._io(self._journal.attempts, offer_id)
         except JournalError as exc:
             log.error("journal: could not read attempts (%s)", exc)
             return []
-        return [r for r in rows if r.state in _OPEN]
+
+    async def _open_rows(self, offer_id: str) -> list[JournalRow]:
+        """This till's attempts at ``offer_id`` still ``pending``/``unknown``, oldest first."""
+        return [r for r in await self._rows(offer_id) if r.state in _OPEN]
 
     async def _record(self, row_id: int, state: JournalState, *, code: str | None = None,
                       note: str | None = None) -> None:

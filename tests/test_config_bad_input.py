@@ -59,6 +59,9 @@ def one_line_error() -> str:
     ("KIOSK_IDLE_TIMEOUT", "nan", "must be a number greater than 0 and at most 86400"),
     ("KIOSK_ENGAGE_TIMEOUT", "-inf", "must be a number greater than 0"),
     ("KIOSK_BREAKER_COOLDOWN", "NaN", "must be a number greater than 0"),
+    # an API key goes into a header, which is ASCII: refused at start, not at the first scan
+    ("KIOSK_ENGAGE_API_KEY", "nyckel-\u00e5\u00e4\u00f6", "must be one word of ASCII"),
+    ("KIOSK_ENGAGE_API_KEY", "\u00a1", "must be one word of ASCII"),
 ])
 def test_bad_values_are_one_line(engage_env: None, monkeypatch: pytest.MonkeyPatch, var: str,
                                  value: str, expected: str) -> None:

@@ -175,7 +175,7 @@ def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
     terminal.after_guard("Escape")
     terminal.wait_for("Scan the member's card")  # the visit ends
     terminal.keys("F2")
-    recall = terminal.wait_for("Today at this till", "3 redemptions")
+    recall = terminal.wait_for("Today at this till", "3 redemptions", "20 % på hela köpet")
     for shown in ("20 % på hela köpet", "100 kr rabatt", "Code TILL-3FOR2", "•••• 0100"):
         assert shown in recall
     assert ANNA not in recall and "Anna" not in recall

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -102,7 +101,7 @@ class RecallScreen(Screen[None]):
         super().__init__()
         self.rows = rows
         self.error = error
-        self._filled_for: Size | None = None  # the screen size the table was last fitted to
+        self._widths: list[int] = []  # the columns the table has now
 
     def compose(self) -> ComposeResult:
         title = Text(_("Today at this till"), style="bold")
@@ -128,13 +127,8 @@ class RecallScreen(Screen[None]):
         self._fill()
 
     def _fill(self) -> None:
-        """The table's columns, fitted to the screen, and its rows (again only for a new size:
-        the Resize every screen gets as it appears emptied and refilled the table just filled,
-        and a frame could show it empty)."""
-        if self.app.size == self._filled_for:
-            return
+        """The table's columns, fitted to the screen, and its rows."""
         for table in self.query(DataTable):  # none when taken off before mounting
-            self._filled_for = self.app.size
             headers = [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
             width, height = self.app.size
             widths = fit_columns(headers, self.rows, width - TABLE_MARGIN, table.cell_padding)
@@ -142,6 +136,9 @@ class RecallScreen(Screen[None]):
             if lines > height - NOT_ROWS:  # a scrollbar will take its columns
                 widths = fit_columns(headers, self.rows, width - TABLE_MARGIN - SCROLLBAR,
                                      table.cell_padding)
+            if widths == self._widths:
+                continue  # the Resize every new screen gets: the table drawn already stays
+            self._widths = widths
             table.clear(columns=True)
             for header, width in zip(headers, widths, strict=True):
                 table.add_column(header, width=width)
