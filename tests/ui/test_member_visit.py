@@ -158,6 +158,7 @@ async def test_f2_recalls_todays_redemptions_without_names_or_full_cards(
         await k.pilot.press("f2")
         await k.screen_is("RecallScreen")
         assert "No redemptions at this till today." in k.text()
+        assert "0 redemptions" not in k.text()  # said once, in words
         await k.pilot.press("escape")
         await k.screen_is("ScanScreen")
         await k.scan(ANNA)

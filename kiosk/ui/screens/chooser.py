@@ -26,7 +26,7 @@ class ChooserScreen(ModalScreen[str | None]):
         Binding("up", "cursor_up", N_("Up"), show=False),
         Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
         Binding("enter", "pick", N_("This member"), id="pick"),
-        Binding("escape", "give_up", N_("Give up"), id="give_up"),
+        Binding("escape", "give_up", N_("Without offers"), id="give_up"),
     ]
 
     def __init__(self, masked_card: str, candidates: list[Candidate], more: int = 0, *,

@@ -106,8 +106,9 @@ class RecallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         title = Text(_("Today at this till"), style="bold")
         n = len(self.rows)
-        title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
-                     style="dim")
+        if n:  # none: the line below says so
+            title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
+                         style="dim")
         yield Static(title, id="recall-title")
         if self.error:
             yield Static(Text(self.error), id="recall-empty")
