@@ -161,6 +161,9 @@ async def confirm_to_result(sim: SimProcess, runs: int, warmup: int) -> dict[str
                 confirm = k.probe.expect_screen("ConfirmScreen")
                 k.key("enter", "\r")
                 await k.wait(confirm, "the confirm screen")
+                # Staff read the confirmation before pressing Enter: its follow-up work (the
+                # footer's keys) is done by then, as a scan starts from a settled scan screen.
+                await k.pilot.pause()
                 marks = Marks()
                 k.hooks.append(marks)
                 shown_f = k.probe.expect_screen("ResultScreen")

@@ -31,6 +31,7 @@ async def _redeem(k: Kiosk, card: str) -> None:
     confirm = k.probe.expect_screen("ConfirmScreen")
     k.key("enter", "\r")
     await k.wait(confirm, "the confirm screen")
+    await k.pilot.pause()  # read before Enter, as in the benchmark
     result = k.probe.expect_screen("ResultScreen")
     k.key("enter", "\r")
     await k.wait(result, "the result screen")

@@ -259,15 +259,17 @@ def active_pos_offers(promotions: list[Promotion], now: datetime) -> list[Offer]
     return [offer for _key, offer in keyed]
 
 
-def _why_not(promo: Promotion, now: datetime) -> NotUsable | None:
-    """The first reason a promotion can't be used at a till now (None: it can)."""
+def _why_not(promo: Promotion, now: datetime, pos: RedemptionChannel | None
+             ) -> NotUsable | None:
+    """The first reason a promotion can't be used at a till now (None: it can); ``pos`` is
+    its POS channel."""
     if promo.redeemed:
         return NotUsable.USED
     if promo.expires_on is not None and _aware(promo.expires_on) <= now:
         return NotUsable.EXPIRED
     if promo.valid_from is not None and _aware(promo.valid_from) > now:
         return NotUsable.NOT_YET_VALID
-    if promo.channel(Channel.POS) is None:
+    if pos is None:
         return NotUsable.ONLINE_ONLY if promo.channel(Channel.ECOM) else NotUsable.NOT_IN_STORE
     return None
 
@@ -285,17 +287,22 @@ def classify_offers(promotions: list[Promotion], now: datetime) -> MemberOffers:
     not valid yet, expired, other channel, unsupported type), then by name.
     """
     now = _aware(now)
-    usable = [o for o in active_pos_offers(promotions, now) if o.usable]
+    far = datetime.max.replace(tzinfo=UTC)
+    # One pass, each promotion turned into an offer once (5,000 promotions: half the parse).
+    usable: list[tuple[tuple[Any, ...], Offer]] = []
     others: list[tuple[tuple[Any, ...], Offer]] = []
     for promo in promotions:
-        reason = _why_not(promo, now)
         channel = promo.channel(Channel.POS)
+        reason = _why_not(promo, now, channel)
         if reason is None:
             if channel is None:
                 continue  # pragma: no cover  (no POS channel always has a reason)
             offer = to_offer(promo, channel)
-            if offer.usable:
-                continue  # listed above
+            if offer.usable:  # active_pos_offers' order
+                expires = _aware(promo.expires_on) if promo.expires_on is not None else far
+                usable.append(((not offer.redeemable, expires, _name_key(offer.name),
+                                offer.id), offer))
+                continue
         else:
             channel = channel or (promo.redemption_channels[0] if promo.redemption_channels
                                   else RedemptionChannel(type="OTHER", value_type="MANUAL"))
@@ -303,8 +310,9 @@ def classify_offers(promotions: list[Promotion], now: datetime) -> MemberOffers:
         assert offer.not_usable is not None
         others.append(((_REASON_ORDER[offer.not_usable], _name_key(offer.name), offer.id),
                        offer))
+    usable.sort(key=itemgetter(0))  # by the keys alone: Offers don't compare
     others.sort(key=itemgetter(0))
-    return MemberOffers(tuple(usable), tuple(o for _, o in others))
+    return MemberOffers(tuple(o for _, o in usable), tuple(o for _, o in others))
 
 
 def _name_key(name: str) -> list[str | int]:

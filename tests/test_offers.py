@@ -199,3 +199,28 @@ def to_offer_plain() -> Offer:
 def test_valid_from_that_is_not_a_date_is_ignored() -> None:
     p = Promotion.model_validate({"id": "x", "validFrom": "soon", "redemptionChannels": []})
     assert p.valid_from is None
+
+
+def test_each_promotion_becomes_an_offer_once_in_the_usable_order(monkeypatch) -> None:
+    """classify_offers builds each offer once (it used to build the usable ones twice: half
+    the parse of a 5,000-offer member), and keeps active_pos_offers' order for them."""
+    import kiosk.offers as offers_module
+
+    promotions = [promo(f"p{i}", name=f"Offer {i % 7}",
+                        expires_on=NOW + timedelta(days=i % 5) if i % 3 else None,
+                        channel="ECOM" if i % 11 == 0 else "POS",
+                        value_type="SWIPE" if i % 13 == 0 else "PERCENT")
+                  for i in range(60)]
+    expected = [o for o in active_pos_offers(promotions, NOW) if o.usable]
+    built: list[str] = []
+    to_offer = offers_module.to_offer
+
+    def counting(promotion: Promotion, *args: Any) -> Offer:
+        built.append(promotion.id)
+        return to_offer(promotion, *args)
+
+    monkeypatch.setattr(offers_module, "to_offer", counting)
+    offers = classify_offers(promotions, NOW)
+    assert offers.usable == tuple(expected)
+    assert sorted(built) == sorted(p.id for p in promotions)  # once each
+    assert len(offers.usable) + len(offers.not_usable) == len(promotions)

@@ -343,19 +343,23 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
-        self.busy_text = ""
-        self.engage_state = EngageState.OK
         self.member = message.member
         again = self.visit is not None and self.visit.is_for(message.member)
         if not again:
             self.visit = Visit(message.member)
-        await self._unwind()
-        # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
-        offers = OffersScreen(message.member, message.offers, self.visit,
-                              cursor_blink=self.cursor_blink,
-                              guard=self.key_guard if again else 0.0, clock=self._clock)
-        offers.redeeming = self.redeeming
-        await self.push_screen(offers)
+        try:
+            await self._unwind()
+            # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
+            offers = OffersScreen(message.member, message.offers, self.visit,
+                                  cursor_blink=self.cursor_blink,
+                                  guard=self.key_guard if again else 0.0, clock=self._clock)
+            offers.redeeming = self.redeeming
+            await self.push_screen(offers)
+        finally:
+            # Once the list is up: cleared before, the scan screen's busy line and status were
+            # laid out again just before the list covered them.
+            self.busy_text = ""
+            self.engage_state = EngageState.OK
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:
@@ -521,7 +525,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.post_message(RedeemFinished(generation, member, offer, outcome))
 
     async def on_redeem_finished(self, message: RedeemFinished) -> None:
-        self.redeeming = False
+        try:
+            await self._show_redeem_outcome(message)
+        finally:
+            # After the result is up: set first, it redrew the confirmation (its busy line and
+            # keys) under the result about to cover it.
+            self.redeeming = False
+
+    async def _show_redeem_outcome(self, message: RedeemFinished) -> None:
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)

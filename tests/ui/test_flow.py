@@ -212,3 +212,49 @@ async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members:
         await k.pilot.pause()
         text = k.text()
         assert text.count("▏") == 1 and "scan the next card▏" not in text
+
+
+async def test_the_confirmation_under_the_result_is_not_redrawn_first(
+        start_kiosk, members: Members) -> None:
+    """When the answer comes the result goes up first; only then does the confirmation
+    underneath drop its "Waiting for Engage…" line and get its keys back (done the other way
+    round, the confirmation was restyled and laid out just before being covered)."""
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        confirm = k.app.screen
+        on_top_when_done: list[str] = []
+        watch = type(confirm).watch_redeeming
+
+        def noting(redeeming: bool) -> None:
+            if not redeeming:
+                on_top_when_done.append(type(k.app.screen).__name__)
+            watch(confirm, redeeming)
+
+        confirm.watch_redeeming = noting  # type: ignore[method-assign]
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        await k.wait_for(lambda: not k.app.redeeming, "the redeem over")
+        assert on_top_when_done == ["ResultScreen"]
+        assert "Give 20 % off" in k.text() and len(k.posts()) == 1
+
+
+async def test_the_scan_screens_busy_line_is_cleared_under_the_offers(
+        start_kiosk, members: Members) -> None:
+    """"Looking up…" goes once the offers list is up: cleared first, the scan screen was laid
+    out again just before the list covered it."""
+    async with start_kiosk() as k:
+        on_top_when_cleared: list[str] = []
+        watch = type(k.app).watch_busy_text
+
+        def noting(text: str) -> None:
+            if not text:
+                on_top_when_cleared.append(type(k.app.screen).__name__)
+            watch(k.app, text)
+
+        k.app.watch_busy_text = noting  # type: ignore[method-assign]
+        await k.scan(ANNA)
+        await k.screen_is("OffersScreen")
+        assert on_top_when_cleared == ["OffersScreen"]
+        assert "Autumn 20" in k.text()

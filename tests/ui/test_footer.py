@@ -81,3 +81,57 @@ async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int)
     assert level == style
     for _binding, _enabled, key, description in labels:
         assert f"{key} {description}" in line, (narrowest, line)
+
+
+@pytest.mark.parametrize("width", [200, 60])
+async def test_keys_are_born_in_the_footers_style_without_a_restyle(width: int) -> None:
+    """Each key widget starts with the footer's compact class: mounting it restyles nothing
+    (bound with ``data_bind`` as Textual's Footer does, each key was restyled once or twice)."""
+    app: App[None] = App()
+    restyled: list[object] = []
+    async with app.run_test(size=(width, 6)) as pilot:
+        update_styles = app.update_styles
+
+        def spy(node: Any = None, animate: bool = True) -> None:
+            restyled.append(node)
+            update_styles(node, animate=animate)
+
+        app.update_styles = spy  # type: ignore[method-assign]
+        await app.push_screen(_Keys())
+        footer = app.screen.query_one(KioskFooter)
+        deadline = time.monotonic() + 10
+        while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
+            await pilot.pause()
+        await pilot.pause()
+        keys = list(footer.children)
+        assert len(keys) == len(_Keys.BINDINGS)
+        assert footer.compact is (width == 60)
+        assert all(key.has_class("-compact") is footer.compact for key in keys)
+        assert not [node for node in restyled if node in keys]
+
+
+async def test_a_covered_screens_footer_redraws_when_it_is_shown_again(
+        start_kiosk, members: Members) -> None:
+    """Under the confirmation (whose own footer covers it) the offers list's footer keeps its
+    key widgets while the bindings change; back on top it draws the keys as they are now."""
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        offers = k.app.screen
+        footer = offers.query_one(KioskFooter)
+        await k.wait_for(lambda: "Redeem" in k.text().splitlines()[-1], "Redeem offered")
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.pause()
+        before = list(footer.children)
+        offers.redeeming = True  # the list's Redeem key is disabled (as while one runs)
+        await k.pilot.pause()
+        await k.pilot.pause()
+        assert list(footer.children) == before  # covered: not redrawn
+        k.app.pop_screen()
+        await k.screen_is("OffersScreen")
+        await k.wait_for(lambda: list(footer.children) != before, "keys redrawn on top")
+        redeem = next(key for key in footer.children if getattr(key, "action", "") == "choose")
+        assert redeem.has_class("-disabled")
+        offers.redeeming = False
+        await k.wait_for(lambda: not [key for key in footer.children
+                                      if key.has_class("-disabled")], "Redeem back")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from textual.widgets import Static
+
 from kiosk import i18n
 from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
@@ -241,6 +243,36 @@ async def test_a_slow_re_read_says_so_on_the_result(start_kiosk, sim, members: M
         await k.wait_for(lambda: "Reading Anna's offers again…" in k.text(), "the busy line")
         assert type(k.app.screen).__name__ == "ResultScreen"
         await k.screen_is("OffersScreen")
+
+
+async def test_the_first_offers_conditions_are_composed_then_follow_the_cursor(
+        start_kiosk, sim, members: Members, monkeypatch) -> None:
+    """The first frame already shows the highlighted offer's conditions: the pane isn't
+    filled in after mounting (each update was another layout before the list settled)."""
+    sim.state.add_offer(members.anna, name="Big spender", value_type="MONEY", value=100,
+                        heading="Shop for 100 kr", description="Over 500 kr only.",
+                        expires_on=date.today() + timedelta(days=1))
+    updates: list[str] = []
+    update = Static.update
+
+    def spy(self: Static, *args: object, **kwargs: object) -> None:
+        if self.id == "detail":
+            updates.append(str(args[0]) if args else "")
+        update(self, *args, **kwargs)
+
+    monkeypatch.setattr(Static, "update", spy)
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        screen = k.app.screen
+        assert isinstance(screen, OffersScreen)
+        await k.wait_for(lambda: "Redeem" in k.text().splitlines()[-1], "the keys")
+        assert "Shop for 100 kr — Over 500 kr only." in k.text()
+        assert updates == []  # composed with it, never redrawn for the same offer
+        await k.pilot.press("down")
+        await k.wait_for(lambda: "Over 500 kr only." not in k.text(), "the next offer's pane")
+        assert len(updates) == 1
+        await k.pilot.press("up")
+        await k.wait_for(lambda: "Over 500 kr only." in k.text(), "back to the first")
 
 
 async def test_f2_keeps_every_state_in_view_at_80_columns(

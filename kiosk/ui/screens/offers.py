@@ -226,7 +226,8 @@ class OffersScreen(KeyGuard[None]):
         self._row_prompt: list[Callable[..., Text] | None] = []
         self._prompt_width = 0
         self._selected: int | None = None
-        self._reverse_select = False  # set on mount from the app (console, NO_COLOR)
+        self._shown_row: int | None = None  # the row the detail (and selection) are drawn for
+        self._reverse_select = False  # set in compose from the app (console, NO_COLOR)
         rewards = member.rewards
         self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
         #: what staff may redeem here: the usable offers, then the vouchers
@@ -238,23 +239,42 @@ class OffersScreen(KeyGuard[None]):
         parts = [self.all_offers.count_text]
         return "  ·  ".join([*parts, vouchers] if vouchers else parts)
 
+    def _first_row(self) -> int | None:
+        """The row highlighted at first: the first usable offer; with none, the first other
+        one, so its reason shows."""
+        rows = self._rows
+        return next((i for i, o in enumerate(rows) if o is not None and usable(o)),
+                    next((i for i, o in enumerate(rows) if o is not None), None))
+
     def compose(self) -> ComposeResult:
+        # Everything the first frame shows is decided here (highlight, its detail, reverse
+        # video): set after mounting, each was another restyle and layout before that frame.
         yield Static(greeting(self.member), id="member")
-        yield Static(visit_strip(self.visit), id="visit",
-                     classes="" if self.visit and self.visit.redeemed else "hidden")
+        if self.visit is not None and self.visit.redeemed:
+            yield Static(visit_strip(self.visit), id="visit")
         if not self.offers and not self.vouchers:
             text = (_("{name} has no offers to use in store right now.").format(
                 name=self.member.first_name) if self.member.first_name else
                 _("This member has no offers to use in store right now."))
             yield Static(Text(text), id="no-offers",
                          classes="short" if self.all_offers.not_usable else "")
+        detail = Text("")
         if self.offers or self.vouchers or self.all_offers.not_usable:
             yield Static(Text(self._count_line()), id="count")
             self._prompt_width = list_text_width(self.app.size.width)
-            option_list = OfferList(*self._options(), id="offers", markup=False)
+            self._reverse_select = self.app.has_class("-reverse-select")  # console, NO_COLOR
+            options = self._options()
+            first = self._first_row()
+            if self._reverse_select:
+                self._selected = first  # its prompt is built (reverse) when first drawn
+            option_list = OfferList(*options, id="offers", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
+            # Set before mounting (no watcher runs): the detail is composed for it.
+            option_list.set_reactive(OptionList.highlighted, first)
+            detail = detail_text(self._rows[first] if first is not None else None)
+            self._shown_row = first
             yield option_list
-        yield Static("", id="detail", classes="hidden")
+        yield Static(detail, id="detail", classes="" if detail.plain else "hidden")
         yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
 
@@ -281,13 +301,6 @@ class OffersScreen(KeyGuard[None]):
     def on_mount(self) -> None:
         focus_scan_field(self)
         self.arm_key_guard()
-        self._reverse_select = self.app.has_class("-reverse-select")
-        for option_list in self.query(OptionList):  # none when taken off before mounting
-            # The first usable offer; with none, the first other one, so its reason shows.
-            first = next((i for i, o in enumerate(self._rows) if o is not None and usable(o)),
-                         next((i for i, o in enumerate(self._rows) if o is not None), None))
-            option_list.highlighted = first
-            self._show_detail()
 
     def on_screen_resume(self) -> None:
         focus_scan_field(self)
@@ -317,12 +330,18 @@ class OffersScreen(KeyGuard[None]):
         return prompt(offer, width, selected=selected)
 
     @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def _highlighted(self) -> None:
+        # The list's highlight now: OptionList also announces the one its constructor chose,
+        # before the one composed here was set.
+        index = self.query_one(OptionList).highlighted
+        if index == self._shown_row:
+            return  # shown already (composed so)
+        self._shown_row = index
         self._show_detail()
         if not self._reverse_select:
             return
         # Without colours, the selection is the option's own text in reverse video.
-        before, self._selected = self._selected, event.option_index
+        before, self._selected = self._selected, index
         option_list = self.query_one(OptionList)
         for index in (before, self._selected):
             if index is not None and self._rows[index] is not None:

@@ -151,8 +151,10 @@ class ResultScreen(KeyGuard[None]):
 
     def on_resize(self) -> None:
         # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
+        shown = self.app.size.height >= BIG_MIN_HEIGHT
         for big in self.query(BigText):
-            big.display = self.app.size.height >= BIG_MIN_HEIGHT
+            if big.display != shown:  # setting it at all lays the screen out again
+                big.display = shown
 
     def _hint(self) -> Text:
         if self.member is None:

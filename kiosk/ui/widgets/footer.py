@@ -9,7 +9,9 @@ the footer first drops the padding around them (compact), then uses the short de
 Textual's ``Footer`` binds each new key widget's ``compact`` to itself on every recompose and
 never drops the old widgets' watchers (Textualize/textual#6666). A footer that lives all shift
 (the scan screen's) recomposes on every screen change and kept ~126 KB per customer: +121 MB
-over 1,000 customers in the endurance benchmark.
+over 1,000 customers in the endurance benchmark. Here the keys are created in the footer's
+style instead (``footer_key``, no binding: no watcher, and no restyle as each key mounts), and
+the watchers of removed widgets are still pruned after each recompose.
 
 It also rebuilds every key widget (a CSS restyle each) whenever the screen's bindings *may*
 have changed: focus moves, a screen is resumed, ``redeeming`` flips: ~19 times per customer
@@ -22,6 +24,7 @@ from __future__ import annotations
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -55,6 +58,18 @@ def key_name(binding: Binding) -> str | None:
     if binding.key[:1] == "f" and binding.key[1:].isdigit():
         return binding.key.upper()
     return None
+
+
+def footer_key(binding: Binding, key: str, description: str, *, enabled: bool,
+               compact: bool) -> FooterKey:
+    """A key widget born in the footer's style. Not bound to the footer's ``compact`` with
+    ``data_bind`` as Footer does: the keys are rebuilt whenever the style changes anyway, and the
+    binding restyled each new key once or twice as it mounted (FooterKey starts compact) and
+    left a watcher on the footer."""
+    widget = FooterKey(binding.key, key, description, binding.action, disabled=not enabled,
+                       classes="-compact" if compact else "")
+    widget.set_reactive(FooterKey.compact, compact)
+    return widget
 
 
 class KioskFooter(Footer):
@@ -100,8 +115,16 @@ class KioskFooter(Footer):
         labels = self._labels(self._level)
         self.styles.grid_size_columns = len(labels)
         for binding, enabled, key, description in labels:
-            yield FooterKey(binding.key, key, description, binding.action,
-                            disabled=not enabled).data_bind(compact=Footer.compact)
+            yield footer_key(binding, key, description, enabled=enabled, compact=self.compact)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # A screen under another (the offers list under the confirmation, whose own footer
+        # covers this one) redraws its keys when it is resumed, as Textual refreshes the
+        # bindings then, not each time they change while it is covered.
+        if self.is_attached and screen is self.screen and not screen.is_active:
+            self._bindings_ready = True
+            return
+        super().bindings_changed(screen)
 
     def on_resize(self, event: events.Resize) -> None:
         if self._bindings_ready and self._choose_level(event.size.width) != self._level:
