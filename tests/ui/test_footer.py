@@ -55,16 +55,22 @@ class _Keys(Screen[None]):
         """Nothing: only the footer is looked at."""
 
 
+async def _keys_drawn(app: App[None], pilot: Any) -> KioskFooter:
+    """The screen's footer once its keys are drawn (polled with a deadline)."""
+    footer = app.screen.query_one(KioskFooter)
+    deadline = time.monotonic() + 10
+    while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
+        await pilot.pause()
+    await pilot.pause()
+    return footer
+
+
 async def _footer_line(width: int) -> tuple[str, list[Any], int]:
     """The bottom row at ``width`` columns, the labels the footer chose and its level."""
     app: App[None] = App()
     async with app.run_test(size=(width, 6)) as pilot:
         await app.push_screen(_Keys())
-        footer = app.screen.query_one(KioskFooter)
-        deadline = time.monotonic() + 10
-        while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
-            await pilot.pause()
-        await pilot.pause()
+        footer = await _keys_drawn(app, pilot)
         level = footer._choose_level(width)
         return _screen_text(app).splitlines()[-1], footer._labels(level), level
 
@@ -98,11 +104,7 @@ async def test_keys_are_born_in_the_footers_style_without_a_restyle(width: int) 
 
         app.update_styles = spy  # type: ignore[method-assign]
         await app.push_screen(_Keys())
-        footer = app.screen.query_one(KioskFooter)
-        deadline = time.monotonic() + 10
-        while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
-            await pilot.pause()
-        await pilot.pause()
+        footer = await _keys_drawn(app, pilot)
         keys = list(footer.children)
         assert len(keys) == len(_Keys.BINDINGS)
         assert footer.compact is (width == 60)
