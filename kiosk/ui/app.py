@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 from textual import events, on, work
@@ -91,6 +92,11 @@ KEY_GUARD = 0.5
 #: screen before the last customer's garbage is collected.
 SETTLE_HEAP_AFTER = 2.0
 IDLE_COLLECT_AFTER = 3.0
+#: Seconds a settled answer stays on the scan screen as a notice (with its time): long enough
+#: for staff to call the member back, short enough that the next customers' staff don't read
+#: an old "apply" as theirs. F2 (today's redemptions) keeps it for the day.
+SETTLE_NOTICE_TTL = 15 * 60.0
+
 
 class KioskApp(App[int], inherit_bindings=False):
     """The till kiosk. Leave it only through the staff key (``STAFF_EXIT_KEY``) and the PIN."""
@@ -158,6 +164,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
         self._settle_notices: list[str] = []
+        self.settle_notice_ttl = SETTLE_NOTICE_TTL
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
@@ -452,13 +459,21 @@ class KioskApp(App[int], inherit_bindings=False):
         self._refresh_notices()
 
     def add_notice(self, text: str, *, keep: int = 5) -> None:
-        """A one-line warning for the scan screen (settled answers: the latest ``keep``)."""
+        """A one-line warning for the scan screen, with the time it came (settled answers: the
+        latest ``keep``, each for ``settle_notice_ttl`` seconds)."""
+        text = f"{datetime.now().strftime('%H:%M')} {text}"
         self.services.notices.append(text)
         self._settle_notices.append(text)
         while len(self._settle_notices) > keep:
-            old = self._settle_notices.pop(0)
-            if old in self.services.notices:
-                self.services.notices.remove(old)
+            self._drop_notice(self._settle_notices[0])
+        self.set_timer(self.settle_notice_ttl, partial(self._drop_notice, text))
+        self._refresh_notices()
+
+    def _drop_notice(self, text: str) -> None:
+        if text in self._settle_notices:
+            self._settle_notices.remove(text)
+        if text in self.services.notices:
+            self.services.notices.remove(text)
         self._refresh_notices()
 
     def _refresh_notices(self) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
+
+from textual.widgets import Static
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.client import ClientTimeouts, EngageClient
@@ -286,15 +289,24 @@ async def test_a_settled_answer_after_the_member_left_is_a_scan_screen_notice(
         svc = services_for(fast, services, settle_window=20.0)
         svc.redeemer.recheck_delays = (0.3,)
         async with start_kiosk(services_=svc, notifications=True) as k:
+            k.app.settle_notice_ttl = 4.0  # 15 min at a till
             await redeem_first(k)
             await k.wait_for(lambda: "Not confirmed yet — don't apply; checking…"
                              in " ".join(k.text().split()), "not confirmed yet")
             await k.pilot.press("escape")  # the next customer
             await k.screen_is("ScanScreen")
-            await k.wait_for(lambda: "Give 20 % off" in k.text(), "the settled notice",
+
+            def notices() -> str:
+                return str(k.app.screen.query_one("#notices", Static).render())
+
+            await k.wait_for(lambda: "•••• 0015" in notices(), "the settled notice",
                              timeout=20)
-            assert "•••• 0015" in k.text()
+            assert re.search(r"\d\d:\d\d •••• 0015, Autumn 20: Give 20 % off", notices()), \
+                notices()  # with the time it came
+            assert "Give 20 % off" in k.text()
             assert len(k.posts()) == 1
+            # Later customers' staff must not read an old "apply" as theirs: it goes.
+            await k.wait_for(lambda: "•••• 0015" not in notices(), "the notice gone")
     finally:
         await fast.aclose()
 
