@@ -38,14 +38,19 @@ def test_app_picks_theme_and_glyphs_from_the_terminal(
         assert (app.theme == "kiosk-console") is console
 
 
-async def test_no_color_on_the_console_draws_in_the_terminals_own_colours(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """TERM=linux with NO_COLOR: no colour at all, so the VT's own white on black. Textual
-    picks its NO_COLOR filter for the theme it starts with (greys, not ANSI); once the console
-    theme is on, those greys came out as black text on the VT's black: a blank till."""
+@pytest.fixture
+def linux_console_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Linux console (TERM=linux) with NO_COLOR set."""
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setenv("TERM", "linux")
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+async def test_no_color_on_the_console_draws_in_the_terminals_own_colours(
+        linux_console_no_color: None) -> None:
+    """TERM=linux with NO_COLOR: no colour at all, so the VT's own white on black. Textual
+    picks its NO_COLOR filter for the theme it starts with (greys, not ANSI); once the console
+    theme is on, those greys came out as black text on the VT's black: a blank till."""
     with showcase.frozen_demo() as make_app:
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:
@@ -72,13 +77,10 @@ def _bold(app: object, words: str) -> bool:
 
 
 async def test_offers_that_cant_be_used_stand_apart_without_colour_or_dim(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        linux_console_no_color: None) -> None:
     """On the Linux console dim may not show and with NO_COLOR nothing is coloured: the rows
     that can't be used must still differ in words and weight. Usable offers are bold; below a
     bold heading the others are not, and each says why instead of a value and a date."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     with showcase.frozen_demo() as make_app:
         app = make_app()
         async with app.run_test(size=(80, 24)) as pilot:

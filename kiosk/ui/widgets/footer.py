@@ -46,7 +46,6 @@ KEY_NAMES = {
 #: the space between name and description plus Footer's ``margin-right: 1`` in the compact one
 #: (the last key's margin may fall off the edge).
 _GAP = {False: 3, True: 2}
-_TRAILING = {False: 0, True: 1}
 
 
 def key_name(binding: Binding) -> str | None:
@@ -102,7 +101,9 @@ class KioskFooter(Footer):
         labels = self._labels(level)
         compact = level >= 1
         need = sum(len(k) + len(d) + _GAP[compact] for _b, _e, k, d in labels)
-        return need - (_TRAILING[compact] if labels else 0) <= width
+        if compact and labels:
+            need -= 1  # the last key's margin may fall off the edge
+        return need <= width
 
     def _choose_level(self, width: int) -> int:
         return next((level for level in (0, 1) if self._fits(level, width)), 2)
