@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -29,7 +29,6 @@ from textual.screen import Screen
 
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
-from kiosk.engage.models import LookupKey
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
@@ -78,6 +77,9 @@ from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
 from kiosk.visit import Visit
+
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import LookupKey
 
 log = logging.getLogger(__name__)
 
