@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -46,7 +47,7 @@ from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text
+from kiosk.ui import heap, messages_text, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -63,23 +64,20 @@ from kiosk.ui.messages import (
     UndoFinished,
 )
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
-from kiosk.ui.screens.chooser import ChooserScreen
-from kiosk.ui.screens.confirm import ConfirmScreen
-from kiosk.ui.screens.diagnostics import DiagnosticsScreen
-from kiosk.ui.screens.offers import OffersScreen
-from kiosk.ui.screens.pin import PinScreen
-from kiosk.ui.screens.recall import RecallScreen, recall_rows
-from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices, Scanner
 from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
-from kiosk.visit import Visit
 
-if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+if TYPE_CHECKING:
+    # Engage's models (pydantic) come with the first Engage payload; the other screens and
+    # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
+    from kiosk.ui.screens.confirm import ConfirmScreen
+    from kiosk.ui.screens.offers import OffersScreen
+    from kiosk.ui.screens.result import ResultScreen, Undoable
+    from kiosk.visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +201,14 @@ class KioskApp(App[int], inherit_bindings=False):
         self.services.redeemer.add_listener(self._settled)
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
+        # And what the first customer needs, imported while the till waits for them.
+        self.call_after_refresh(warm.warm_up, self.call_later)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
         if self.tune_gc:
             heap.tune()
+            self.call_after_refresh(heap.release)  # `kiosk run` held it for the start-up
             # After the first frame and the start-up checks: what lives now lives all shift.
             self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
             self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
@@ -243,8 +244,9 @@ class KioskApp(App[int], inherit_bindings=False):
         return super().post_message(message)
 
     def watch_redeeming(self, redeeming: bool) -> None:
+        shows_it = (_loaded("offers", "OffersScreen"), _loaded("confirm", "ConfirmScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, OffersScreen | ConfirmScreen):
+            if isinstance(screen, shows_it):
                 screen.redeeming = redeeming
         self.screen.refresh_bindings()
 
@@ -262,16 +264,18 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _show_status(self) -> None:
         status = self.status
+        shows_it = (ScanScreen, _loaded("diagnostics", "DiagnosticsScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, ScanScreen | DiagnosticsScreen):
+            if isinstance(screen, shows_it):
                 screen.status = status
 
     watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
     watch_engage_problem = _show_status
 
     def watch_busy_text(self, text: str) -> None:
+        shows_it = (ScanScreen, _loaded("result", "ResultScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, ScanScreen | ResultScreen):
+            if isinstance(screen, shows_it):
                 screen.busy_text = text
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
@@ -352,6 +356,9 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
+        from kiosk.ui.screens.offers import OffersScreen
+        from kiosk.visit import Visit
+
         self.member = message.member
         again = self.visit is not None and self.visit.is_for(message.member)
         if not again:
@@ -398,6 +405,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self.busy_text = _("Reading the member's offers…")
             self._read_member(contact_id, shared.card, generation)
 
+        from kiosk.ui.screens.chooser import ChooserScreen
+
         await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
                                              shared.more, cursor_blink=self.cursor_blink),
                                chosen)
@@ -406,6 +415,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 offer: Offer | None = None, visit: Visit | None = None, *,
                 offer_id: str | None = None, provisional: bool = False,
                 undoable: Undoable | None = None) -> ResultScreen:
+        from kiosk.ui.screens.result import ResultScreen
+
         return ResultScreen(text, member, offer, visit, undoable=undoable,
                             cursor_blink=self.cursor_blink,
                             guard=self.key_guard, clock=self._clock, offer_id=offer_id,
@@ -506,9 +517,10 @@ class KioskApp(App[int], inherit_bindings=False):
             self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
-    @on(OffersScreen.Chosen)
-    def _chosen(self, message: OffersScreen.Chosen) -> None:
+    def on_offers_screen_chosen(self, message: OffersScreen.Chosen) -> None:
         """Staff picked an offer: ask before anything is sent."""
+        from kiosk.ui.screens.confirm import ConfirmScreen
+
         offer = message.offer
         if self.member is None or self.redeeming:
             return
@@ -518,8 +530,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
                                        guard=self.key_guard, clock=self._clock))
 
-    @on(ConfirmScreen.Confirmed)
-    def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
+    def on_confirm_screen_confirmed(self, message: ConfirmScreen.Confirmed) -> None:
         """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
         if self.redeeming or self.member is None:
             return
@@ -557,7 +568,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if text.severity == "success" and self.visit is not None \
                 and self.visit.is_for(message.member):
             self.visit.add(message.offer)  # proven redeemed: listed with what to apply
-        if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
+        if message.generation == self.generation and isinstance(
+                self.screen, _loaded("confirm", "ConfirmScreen")):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             offer = message.offer
@@ -583,7 +595,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 and outcome.contact_id == self.visit.member.contact_id:
             self.visit.add(outcome.offer)  # proven ours while the member is still here
         screen = self.screen
-        if isinstance(screen, ResultScreen) and screen.provisional \
+        if isinstance(screen, _loaded("result", "ResultScreen")) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:
             await screen.show(text)
             return
@@ -594,8 +606,7 @@ class KioskApp(App[int], inherit_bindings=False):
                     severity=_toast_severity(text.severity), timeout=30)
 
     # --- the visit ------------------------------------------------------------------------------
-    @on(ResultScreen.NextOffer)
-    def _next_offer(self, message: ResultScreen.NextOffer) -> None:
+    def on_result_screen_next_offer(self, message: ResultScreen.NextOffer) -> None:
         """Enter after a result: the same member's offers, read again (no card lookup)."""
         visit = self.visit
         if visit is None or self.redeeming:
@@ -610,6 +621,8 @@ class KioskApp(App[int], inherit_bindings=False):
     @on(ScanScreen.Recall)
     def _recall(self, message: ScanScreen.Recall) -> None:
         """F2: today's redemptions at this till, from the journal."""
+        from kiosk.ui.screens.recall import RecallScreen, recall_rows
+
         if isinstance(self.screen, RecallScreen):
             return
         journal = self.services.journal
@@ -627,9 +640,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self.push_screen(RecallScreen(rows, error))
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
-    @on(ResultScreen.UndoRequested)
-    def _undo_requested(self, message: ResultScreen.UndoRequested) -> None:
+    def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
         """F3 on a voucher's result: the staff PIN, then a confirmation, then reactivate."""
+        from kiosk.ui.screens.undo import UndoScreen
+
         if self.redeeming or isinstance(self.screen, UndoScreen):
             return
         undoable = message.undoable
@@ -731,6 +745,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if guard is None or not guard.required:
             then()
             return
+        from kiosk.ui.screens.pin import PinScreen
+
         if isinstance(self.screen, PinScreen):
             return
 
@@ -746,6 +762,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def action_diagnostics(self) -> None:
         """Diagnostics for IT, behind the PIN."""
+        from kiosk.ui.screens.diagnostics import DiagnosticsScreen
+
         if not isinstance(self.screen, DiagnosticsScreen):
             self._with_pin("open diagnostics", lambda: self.push_screen(
                 DiagnosticsScreen(self.services, self.status)))
@@ -758,14 +776,26 @@ class KioskApp(App[int], inherit_bindings=False):
         if action in ("staff_exit", "diagnostics") and self.redeeming:
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
-        return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+        return not (action == "diagnostics"
+                    and isinstance(self.screen, _loaded("diagnostics", "DiagnosticsScreen")))
 
 
 def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
     """A voucher this till just redeemed (and was told to apply) can be given back."""
     if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
         return None
+    from kiosk.ui.screens.result import Undoable
+
     return Undoable(outcome.journal_id, offer.name, offer.id)
+
+
+def _loaded(module: str, name: str) -> Any:
+    """The class ``name`` of ``kiosk.ui.screens.<module>`` if that module has been imported,
+    else ``()``, which no ``isinstance`` matches: no such screen can be on the stack yet. (The
+    screens the first frame doesn't show are imported when first pushed or warmed up after it,
+    and watchers run at mount must not import them.)"""
+    loaded = sys.modules.get(f"kiosk.ui.screens.{module}")
+    return () if loaded is None else getattr(loaded, name)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

@@ -1,0 +1,81 @@
+"""``kiosk run`` paints its scan screen before importing what only a customer needs: Engage's
+models (pydantic), httpx, and the screens after the scan screen; a scan that comes before the
+warm-up after the first frame has imported them is still answered.
+
+Both run ``kiosk run`` in a fresh interpreter (``benchmarks/coldstart_child.py`` and
+``firstscan_child.py``: the CLI's own start, headless), since in this process every module is
+long imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kiosk.sim.server import Simulator
+from kiosk.ui import warm
+from tests.ui.kiosk_pilot import ANNA, Members
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+#: Never imported before the first frame (the deferred client keeps httpx away).
+NOT_BEFORE_FIRST_FRAME = {
+    "kiosk.engage.models", "kiosk.engage.client", "httpx", "httpcore", "kiosk.visit",
+    "kiosk.ui.screens.offers", "kiosk.ui.screens.confirm", "kiosk.ui.screens.result",
+    "kiosk.ui.screens.chooser", "kiosk.ui.screens.pin", "kiosk.ui.screens.undo",
+    "kiosk.ui.screens.recall", "kiosk.ui.screens.diagnostics",
+    "textual.widgets._data_table",  # F2's table
+}
+PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
+
+
+def _env(tmp_path: Path, url: str, api_key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(KIOSK_ENGAGE_URL=url, KIOSK_ENGAGE_API_KEY=api_key,
+               KIOSK_JOURNAL_PATH=str(tmp_path / "data" / "journal.sqlite3"),
+               KIOSK_LOG_DIR=str(tmp_path / "log"), KIOSK_TERMINAL_NAME="Till 1",
+               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return env
+
+
+def _settings_need_pydantic() -> bool:
+    """Whether ``kiosk.config`` alone imports pydantic (until it doesn't, pydantic is allowed
+    before the first frame: the settings are loaded first; nothing else may import it)."""
+    probe = f"import sys, kiosk.config; print(any(m in sys.modules for m in {PYDANTIC!r}))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60)
+    return out.stdout.strip() == "True"
+
+
+def test_the_first_frame_imports_no_models_httpx_or_later_screens(tmp_path: Path) -> None:
+    modules_file = tmp_path / "modules.txt"
+    env = _env(tmp_path, "http://127.0.0.1:9", "k-" + "1" * 30)
+    env.update(BENCH_EXIT_AT_READY="1", BENCH_MODULES_OUT=str(modules_file))
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "coldstart_child.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("READY"), done.stderr[-2000:]
+    modules = set(modules_file.read_text().split())
+    assert "kiosk.ui.screens.scan" in modules  # the list is the first frame's
+    assert NOT_BEFORE_FIRST_FRAME & modules == set()
+    if not _settings_need_pydantic():
+        assert {m for m in modules if m.partition(".")[0] in PYDANTIC} == set()
+    # The warm-up imports every screen the app can push after the first frame.
+    later = {m for m in NOT_BEFORE_FIRST_FRAME if m.startswith("kiosk.ui.screens.")}
+    assert later <= set(warm.MODULES)
+
+
+def test_a_scan_in_the_first_frame_is_answered(
+        sim: Simulator, members: Members, tmp_path: Path) -> None:
+    env = _env(tmp_path, sim.url, sim.api_key)
+    env.update(BENCH_SCAN_DELAY="0", BENCH_SCAN_CARD=ANNA)
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "firstscan_child.py")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("FIRSTSCAN")), "")
+    assert line, done.stderr[-2000:]
+    fields = dict(f.split("=", 1) for f in line.split()[1:])
+    assert fields["models_at_scan"] == "0"  # the scan came before the warm-up imported them
+    assert fields["member"] == "Anna"
+    assert set(fields["offers"].split("|")) == {"Autumn_20", "Hundred_off", "Coffee",
+                                                "Till_code"}
