@@ -10,6 +10,7 @@ the offers screen's first frame is painted, then exit:
 the warm-up after the first frame had got that far). ``BENCH_WARM`` (an experiment knob):
 ``loop`` (the code as it is), ``off`` (no warm-up: everything imported inside the first scan),
 ``thread`` (the same imports in a background thread instead of loop callbacks).
+``BENCH_PROFILE=FILE``: cProfile from the scan to the offers' first frame.
 """
 
 import time
@@ -22,12 +23,18 @@ import threading  # noqa: E402
 from types import ModuleType  # noqa: E402
 from typing import Any  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import coldstart_child  # noqa: E402  (its import hook: kiosk's own import order, no [sim])
+if os.environ.get("BENCH_PROFILE"):
+    HERE = sys.path.pop(0)  # this script's directory: its profile.py shadows the stdlib's
+    import cProfile
+
+    sys.path.insert(0, HERE)
+import coldstart_child  # noqa: E402  (beside this script: its import hook, kiosk's import order)
 
 DELAY = float(os.environ.get("BENCH_SCAN_DELAY", "0"))
 CARD = os.environ.get("BENCH_SCAN_CARD", "2004173000100")  # Anna in the demo data
 WARM = os.environ.get("BENCH_WARM", "loop")
+#: cProfile the scan (from the keys to the offers' first frame) into this file.
+PROFILE = os.environ.get("BENCH_PROFILE")
 marks: dict[str, Any] = {}
 
 
@@ -39,6 +46,9 @@ def _probe(textual_app: ModuleType) -> None:
     run = App.run
 
     def burst(app: Any) -> None:
+        if PROFILE:
+            marks["profile"] = cProfile.Profile()
+            marks["profile"].enable()
         marks["scan"] = time.perf_counter()
         marks["models"] = int("kiosk.engage.models" in sys.modules)
         for ch in CARD:
@@ -58,6 +68,9 @@ def _probe(textual_app: ModuleType) -> None:
                 burst(self)
         elif name == "OffersScreen" and "offers" not in marks:
             marks["offers"] = time.perf_counter()
+            if PROFILE:
+                marks["profile"].disable()
+                marks["profile"].dump_stats(PROFILE)
             names = "|".join(o.name for o in screen.offers)
             print(f"FIRSTSCAN frame={(marks['frame'] - STARTED) * 1000:.1f} "
                   f"scan_to_offers={(marks['offers'] - marks['scan']) * 1000:.1f} "
@@ -80,12 +93,12 @@ def _warm_variant() -> None:
     if WARM == "off":
         warm.warm_up = lambda *args, **kwargs: None  # type: ignore[assignment]
     elif WARM == "thread":
-        def import_all(modules: tuple[str, ...]) -> None:
+        def import_all(modules: tuple[Any, ...]) -> None:
             for name in modules:
-                warm.import_one(name)
+                warm.run_step(name)
 
-        def in_thread(call_later: Any, modules: tuple[str, ...] = warm.MODULES) -> None:
-            threading.Thread(target=import_all, args=(modules,), daemon=True,
+        def in_thread(call_later: Any, steps: tuple[Any, ...] = warm.STEPS) -> None:
+            threading.Thread(target=import_all, args=(steps,), daemon=True,
                              name="warm-up").start()
 
         warm.warm_up = in_thread

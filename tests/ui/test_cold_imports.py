@@ -79,3 +79,19 @@ def test_a_scan_in_the_first_frame_is_answered(
     assert fields["member"] == "Anna"
     assert set(fields["offers"].split("|")) == {"Autumn_20", "Hundred_off", "Coffee",
                                                 "Till_code"}
+
+
+def test_the_warm_up_runs_one_step_per_loop_callback() -> None:
+    """A scan queued behind the warm-up waits for one step at most."""
+    done: list[str] = []
+    queue: list[tuple[object, ...]] = []
+    steps = tuple(lambda n=n: done.append(n) for n in "abc")
+    warm.warm_up(lambda *call: queue.append(call), steps)
+    assert done == ["a"] and len(queue) == 1
+    while queue:
+        callback, *args = queue.pop(0)
+        before = len(done)
+        callback(*args)  # type: ignore[operator]
+        assert len(done) == before + 1
+    assert done == ["a", "b", "c"]
+    assert "kiosk.engage.models" in warm.STEPS[:1] and warm.formats in warm.FIRST_CUSTOMER
