@@ -88,7 +88,10 @@ def _probe(textual_app: ModuleType) -> None:
 
 
 def _warm_variant() -> None:
-    from kiosk.ui import warm
+    try:
+        from kiosk.ui import warm
+    except ImportError:  # a kiosk from before the warm-up (for before/after figures)
+        return
 
     if WARM == "off":
         warm.warm_up = lambda *args, **kwargs: None  # type: ignore[assignment]
