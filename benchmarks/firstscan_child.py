@@ -100,7 +100,7 @@ def _warm_variant() -> None:
             for name in modules:
                 warm.run_step(name)
 
-        def in_thread(call_later: Any, steps: tuple[Any, ...] = warm.STEPS) -> None:
+        def in_thread(host: Any, idle: Any, steps: tuple[Any, ...] = warm.STEPS) -> None:
             threading.Thread(target=import_all, args=(steps,), daemon=True,
                              name="warm-up").start()
 

@@ -96,6 +96,8 @@ IDLE_COLLECT_AFTER = 3.0
 #: for staff to call the member back, short enough that the next customers' staff don't read
 #: an old "apply" as theirs. F2 (today's redemptions) keeps it for the day.
 SETTLE_NOTICE_TTL = 15 * 60.0
+#: Seconds without a key before the warm-up after start goes on (a scan's keys come ~ms apart).
+QUIET_AFTER_KEY = 0.3
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -158,6 +160,7 @@ class KioskApp(App[int], inherit_bindings=False):
             TYPED_KINDS)
         self._clock = clock
         self._last_input = clock()
+        self._last_key = -math.inf
         self._idle_warning_shown = False
         self._scanner: Scanner | None = None
         self._last_ping = clock()
@@ -202,7 +205,7 @@ class KioskApp(App[int], inherit_bindings=False):
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
         # And what the first customer needs, imported while the till waits for them.
-        self.call_after_refresh(warm.warm_up, self.call_later)
+        self.call_after_refresh(warm.warm_up, self, self._quiet)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
@@ -212,6 +215,12 @@ class KioskApp(App[int], inherit_bindings=False):
             # After the first frame and the start-up checks: what lives now lives all shift.
             self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
             self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _quiet(self) -> bool:
+        """No customer being served: no key for ``QUIET_AFTER_KEY`` s, no lookup or
+        redemption running (the warm-up after start waits for this)."""
+        return not self.busy_text and not self.redeeming \
+            and self._clock() - self._last_key >= QUIET_AFTER_KEY
 
     def _collect_when_idle(self) -> None:
         """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
@@ -232,7 +241,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._last_input = self._clock()  # any key counts as activity for the idle reset
+            self._last_input = self._last_key = self._clock()  # activity for the idle reset
             self._hide_idle_warning()
         await super().on_event(event)
 

@@ -6,8 +6,8 @@ Babel has loaded the staff's locale. So that the first customer doesn't pay for 
 the first scan, the app does them in idle time right after the first frame, in the order a
 customer needs them: the models a lookup parses, the locale's number and date formats, the
 offers, confirmation and result screens, then the rarer screens. One step per loop callback,
-so a key or a scan that arrives meanwhile waits for one step at most, never for all of them
-(against a background thread, which slowed a scan at start: notes/perf-lazy.md).
+so a key that arrives meanwhile waits for one step at most, and none while a customer is being
+served (measured against a background thread and no warm-up: notes/perf-lazy.md).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from functools import partial
+from typing import Any, Protocol
 
 from kiosk import i18n
 
@@ -76,11 +78,27 @@ def run_step(step: Step) -> None:
         log.exception("warm-up: %s failed", step)
 
 
-def warm_up(call_later: Callable[..., object], steps: tuple[Step, ...] = STEPS) -> None:
-    """Run ``steps`` one per ``call_later`` callback (the app's: queued behind any event
-    already waiting, so a scan never waits for more than one step)."""
+class Host(Protocol):
+    """Where the warm-up runs: the app (its message queue and timers)."""
+
+    def call_later(self, callback: Callable[..., object], *args: Any) -> object: ...
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> object: ...
+
+
+#: Seconds between looks at a busy till (a customer's keys, lookup or redemption).
+BUSY_RETRY = 0.25
+
+
+def warm_up(host: Host, idle: Callable[[], bool], steps: tuple[Step, ...] = STEPS) -> None:
+    """Run ``steps`` one per ``host.call_later`` callback (queued behind any event already
+    waiting, so a key waits for one step at most), and only while ``idle()``: a customer's
+    scan comes first (interleaved with the steps, a scan in the warm-up took ~2x as long as
+    one that imported what it needed itself); the steps go on once the till is quiet."""
     if not steps:
+        return
+    if not idle():
+        host.set_timer(BUSY_RETRY, partial(warm_up, host, idle, steps))
         return
     run_step(steps[0])
     if steps[1:]:
-        call_later(warm_up, call_later, steps[1:])
+        host.call_later(warm_up, host, idle, steps[1:])

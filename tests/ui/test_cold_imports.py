@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from kiosk.sim.server import Simulator
 from kiosk.ui import warm
@@ -81,17 +82,34 @@ def test_a_scan_in_the_first_frame_is_answered(
                                                 "Till_code"}
 
 
-def test_the_warm_up_runs_one_step_per_loop_callback() -> None:
-    """A scan queued behind the warm-up waits for one step at most."""
+def test_the_warm_up_runs_one_step_per_loop_callback_and_waits_while_busy() -> None:
+    """A key queued behind the warm-up waits for one step at most; while a customer is being
+    served (not idle) no step runs, and the steps go on once the till is quiet."""
     done: list[str] = []
-    queue: list[tuple[object, ...]] = []
+    later: list[tuple[Any, ...]] = []
+    timers: list[tuple[float, Any]] = []
+    idle = [True]
+
+    class Host:
+        def call_later(self, callback: Any, *args: Any) -> None:
+            later.append((callback, *args))
+
+        def set_timer(self, delay: float, callback: Any) -> None:
+            timers.append((delay, callback))
+
     steps = tuple(lambda n=n: done.append(n) for n in "abc")
-    warm.warm_up(lambda *call: queue.append(call), steps)
-    assert done == ["a"] and len(queue) == 1
-    while queue:
-        callback, *args = queue.pop(0)
-        before = len(done)
-        callback(*args)  # type: ignore[operator]
-        assert len(done) == before + 1
-    assert done == ["a", "b", "c"]
+    warm.warm_up(Host(), lambda: idle[0], steps)
+    assert done == ["a"] and len(later) == 1
+    callback, *args = later.pop()
+    callback(*args)
+    assert done == ["a", "b"]
+    idle[0] = False  # a scan came
+    callback, *args = later.pop()
+    callback(*args)
+    assert done == ["a", "b"] and not later and timers[0][0] == warm.BUSY_RETRY
+    timers.pop()[1]()  # still busy: look again later
+    assert done == ["a", "b"] and len(timers) == 1
+    idle[0] = True
+    timers.pop()[1]()
+    assert done == ["a", "b", "c"] and not later
     assert "kiosk.engage.models" in warm.STEPS[:5] and warm.formats in warm.FIRST_CUSTOMER
