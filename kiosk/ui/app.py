@@ -205,7 +205,7 @@ class KioskApp(App[int], inherit_bindings=False):
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
         # And what the first customer needs, imported while the till waits for them.
-        self.call_after_refresh(warm.warm_up, self, self._quiet)
+        self.call_after_refresh(warm.warm_up, self, self._may_warm_up)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
@@ -216,11 +216,13 @@ class KioskApp(App[int], inherit_bindings=False):
             self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
             self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
 
-    def _quiet(self) -> bool:
-        """No customer being served: no key for ``QUIET_AFTER_KEY`` s, no lookup or
-        redemption running (the warm-up after start waits for this)."""
-        return not self.busy_text and not self.redeeming \
-            and self._clock() - self._last_key >= QUIET_AFTER_KEY
+    def _may_warm_up(self) -> bool:
+        """Whether the warm-up after start may take a step now: the start-up check has built
+        the Engage client (httpx and Engage's models: it goes first, a scan needs it), and no
+        customer is being served (no key for ``QUIET_AFTER_KEY`` s, no lookup or redemption
+        running)."""
+        return getattr(self.services.engage, "built", True) and not self.busy_text \
+            and not self.redeeming and self._clock() - self._last_key >= QUIET_AFTER_KEY
 
     def _collect_when_idle(self) -> None:
         """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
