@@ -260,10 +260,10 @@ def test_lookup_key_any_warns(engage_env: None, monkeypatch: pytest.MonkeyPatch)
 def test_settings_table_lists_every_setting_with_meaning() -> None:
     table = settings_table_markdown()
     rows = [line for line in table.splitlines() if line.startswith("| `KIOSK_")]
-    assert len(rows) == len(Settings.model_fields)
+    assert len(rows) == len(Settings.fields)
     assert "| `KIOSK_IDLE_TIMEOUT` | `60.0` |" in table
     assert "| `KIOSK_LOOKUP_KEY` | `customKey` |" in table
-    for name, info in Settings.model_fields.items():
+    for name, info in Settings.fields.items():
         assert info.description, f"{name} has no description"
 
 
@@ -279,7 +279,7 @@ def test_example_config_loads_and_documents_every_setting(tmp_path: Path) -> Non
     write_toml(path, text)
     settings = load_settings(path)
     assert settings.api_key() == KEY and settings.warnings() == []
-    for name in Settings.model_fields:
+    for name in Settings.fields:
         assert re.search(rf"^(# ?)?{name}\b", text, re.MULTILINE), f"{name} not in the example"
 
 
@@ -288,6 +288,6 @@ def test_example_config_shows_the_real_defaults() -> None:
                        re.MULTILINE)
     assert len(shown) > 10
     for name, value in shown:
-        info = Settings.model_fields[name]
+        info = Settings.fields[name]
         if info.default_factory is None and info.default not in (None, ""):
             assert tomllib.loads(f"x = {value}")["x"] == info.default, name
