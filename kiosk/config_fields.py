@@ -33,7 +33,7 @@ _WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u200
                "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|"
                        r"[+-]?(?i:inf|infinity|nan)")
-_INT_RE = re.compile(r"[+-]?[0-9]+")
+_INT_RE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")  # underscores only between digits
 _BOOLS = {"0": False, "off": False, "f": False, "false": False, "n": False, "no": False,
           "1": True, "on": True, "t": True, "true": True, "y": True, "yes": True}
 _I64 = 2.0 ** 63
@@ -195,6 +195,8 @@ def _unicode(value: str) -> str:
 def _text(field: Field, value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid("input should be a valid string", value)
+    if field.max_length is None and field.pattern is None:
+        return value  # (a lone surrogate goes on to the field's checks, as it did)
     _unicode(value)
     if field.max_length is not None and len(value) > field.max_length:
         raise Invalid(f"string should have at most {field.max_length} characters", value)
@@ -241,8 +243,8 @@ def _strip_underscores(text: str) -> str | None:
 
 
 def _parse_float(text: str) -> float | None:
-    text = text.strip(_WHITESPACE)
-    for candidate in (text, _strip_underscores(text)):
+    # the text without surrounding whitespace, else (whitespace and all) without underscores
+    for candidate in (text.strip(_WHITESPACE), _strip_underscores(text)):
         if candidate is not None and _FLOAT_RE.fullmatch(candidate):
             return float(candidate)
     return None
@@ -276,13 +278,17 @@ def _parse_int(text: str) -> int | None:
     text = text.strip(_WHITESPACE)
     if len(text.encode("utf-8", "surrogatepass")) > 4300:
         return None
-    head, dot, zeros = text.partition(".")
-    candidates = [text, head if dot and zeros and not zeros.strip("0") else None,
-                  _strip_underscores(text)]
-    for candidate in candidates:
+    whole = _whole_part(text)  # (1_0.0 is 10; 1_0.0_0 is refused)
+    for candidate in (text, whole):
         if candidate is not None and _INT_RE.fullmatch(candidate):
-            return int(candidate)
+            return int(candidate.replace("_", ""))
     return None
+
+
+def _whole_part(text: str) -> str | None:
+    """``5`` for ``5.0`` or ``5.000``; None for anything else."""
+    head, dot, zeros = text.partition(".")
+    return head if dot and zeros and not zeros.strip("0") else None
 
 
 def whole_number(value: Any) -> int:
