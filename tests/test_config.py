@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -291,3 +294,22 @@ def test_example_config_shows_the_real_defaults() -> None:
         info = Settings.fields[name]
         if info.default_factory is None and info.default not in (None, ""):
             assert tomllib.loads(f"x = {value}")["x"] == info.default, name
+
+
+def test_loading_settings_imports_no_pydantic(tmp_path: Path) -> None:
+    """The settings are checked before the first frame: they must not pay for pydantic (or
+    pydantic-settings, python-dotenv...), which was the largest import of `kiosk run`'s start."""
+    code = ("import sys\nfrom kiosk.config import load_settings\n"
+            "settings = load_settings(None)\nassert settings.api_key()\n"
+            "print(sorted(m for m in sys.modules if m.partition('.')[0] in {'pydantic', "
+            "'pydantic_core', 'pydantic_settings', 'dotenv', 'annotated_types', "
+            "'typing_inspection'}))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(KIOSK_ENGAGE_URL="http://127.0.0.1:9", KIOSK_ENGAGE_API_KEY=KEY,
+               KIOSK_CONFIG=str(write_toml(tmp_path / "kiosk.toml", 'store_name = "x"\n')),
+               KIOSK_JOURNAL_PATH=str(tmp_path / "journal.sqlite3"),
+               KIOSK_LOG_DIR=str(tmp_path / "log"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
