@@ -394,7 +394,7 @@ class Settings:
             return NotImplemented
         return all(getattr(self, n) == getattr(other, n) for n in self.fields)
 
-    __hash__ = None  # type: ignore[assignment]  # equal settings may still change by copy
+    __hash__ = None  # type: ignore[assignment]  # a list setting: unhashable, as the model was
 
     def _shown_items(self) -> list[tuple[str, object]]:
         """(name, value) pairs safe to show: secrets are :class:`Secret` (masked), a proxy's
