@@ -14,7 +14,9 @@ import pytest
 
 from kiosk.config import (
     ConfigError,
+    Secret,
     Settings,
+    SettingsError,
     default_config_path,
     load_settings,
     settings_table_markdown,
@@ -313,3 +315,30 @@ def test_loading_settings_imports_no_pydantic(tmp_path: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_with_changes_checks_the_changed_values(engage_env: None) -> None:
+    settings = load_settings(None)
+    changed = settings.with_changes(typed_lookup="card, phone", engage_api_key=Secret("k3y-2"))
+    assert changed.typed_lookup == "card,phone" and changed.api_key() == "k3y-2"
+    assert settings.typed_lookup == "card,email,phone" and settings.api_key() == KEY
+    assert changed.store_name == settings.store_name
+    for bad, message in (({"idle_timeout": "0"}, "KIOSK_IDLE_TIMEOUT: must be a number greater "
+                          "than 0 and at most 86400 (got '0')"),
+                         ({"idle_timout": 5}, "idle_timout: extra inputs are not permitted"),
+                         ({"engage_api_key": "two words"}, "KIOSK_ENGAGE_API_KEY: must be one "
+                          "word of ASCII letters, digits and punctuation, without spaces or "
+                          "control characters")):
+        with pytest.raises(SettingsError) as info:
+            settings.with_changes(**bad)
+        assert str(info.value).startswith(message)
+        assert isinstance(info.value, ConfigError) and isinstance(info.value, ValueError)
+
+
+def test_settings_are_read_only_and_secrets_masked(engage_env: None) -> None:
+    settings = load_settings(None)
+    with pytest.raises(AttributeError):
+        settings.store_name = "x"  # type: ignore[misc]
+    assert repr(Secret(KEY)) == "Secret('**********')" and str(Secret("")) == ""
+    assert '"engage_api_key": "**********"' in settings.as_json()
+    assert settings == Settings() and settings != settings.with_changes(store_name="Other")
