@@ -176,8 +176,6 @@ def _check_pin(value: Secret | None) -> Secret | None:
     return Secret(text)
 
 
-_PATH_CHECKS = (_expand_path,)
-
 
 class Settings:
     """Everything a store's IT configures. Build it with :func:`load_settings`.
@@ -201,7 +199,7 @@ class Settings:
     engage_api_key_file: Path | None = setting(
         None, description="File holding the API key (whitespace stripped; a regular file of at "
         "most 4 KiB). Keep it mode 0600, owned by the kiosk user; the kiosk warns when group or "
-        "others can read it.", checks=_PATH_CHECKS)
+        "others can read it.", checks=[_expand_path])
     engage_ca_bundle: Path | None = setting(
         None, description="PEM file (or a directory of hashed certificates, as `openssl rehash` "
         "leaves it) of CA certificates to trust instead of the system store, e.g. for a "
@@ -287,11 +285,11 @@ class Settings:
     journal_path: Path = setting(
         default_factory=_default_journal, description="SQLite journal of redemption attempts.",
         default_text="`journal.sqlite3` in the user data dir (`~/.local/share/kiosk`)",
-        checks=_PATH_CHECKS)
+        checks=[_expand_path])
     log_dir: Path = setting(
         default_factory=_default_log_dir, description="Directory of the rotating log file "
         "`kiosk.log` (created mode 0700).",
-        default_text="the user log dir (`~/.local/state/kiosk/log`)", checks=_PATH_CHECKS)
+        default_text="the user log dir (`~/.local/state/kiosk/log`)", checks=[_expand_path])
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = setting(
         "INFO", description="Least severe messages written to the log: DEBUG, INFO, WARNING "
         "or ERROR.", before=_upper_level)
@@ -310,7 +308,7 @@ class Settings:
         "`fleet_dsn_file` when it holds a password (never shown or logged).")
     fleet_dsn_file: Path | None = setting(
         None, description="File holding the fleet connection string (mode 0600, like the API "
-        "key file).", checks=_PATH_CHECKS)
+        "key file).", checks=[_expand_path])
     metrics_file: Path | None = setting(
         None, description="Prometheus metrics file the kiosk rewrites every few seconds for "
         "node_exporter's textfile collector (name ending `.prom`). Unset: no metrics.",
@@ -348,8 +346,7 @@ class Settings:
             object.__setattr__(self, name, _checked(field, raw, where))
         for name, value in init.items():
             if name not in self.fields:
-                raise SettingsError(describe(name, None, Invalid(
-                    "extra inputs are not permitted", value), secret=False))
+                raise _unknown(name, value)
         object.__setattr__(self, "_file_key", None)
         object.__setattr__(self, "_warnings", [])
         self._after_checks(self.fields)
@@ -375,8 +372,7 @@ class Settings:
         for name, value in changes.items():
             field = self.fields.get(name)
             if field is None:
-                raise SettingsError(describe(name, None, Invalid(
-                    "extra inputs are not permitted", value), secret=False))
+                raise _unknown(name, value)
             object.__setattr__(copy, name, _checked(field, value, env_name))
         if {"engage_api_key", "engage_api_key_file"} & changes.keys():
             object.__setattr__(copy, "_file_key", None)
@@ -715,6 +711,12 @@ def _checked(field: Field, value: Any, where: Callable[[str], str]) -> Any:
     except (Invalid, ValueError) as exc:
         raise SettingsError(describe(where(field.name), field, exc,
                                      secret=field.name in _SECRET_FIELDS)) from None
+
+
+def _unknown(name: str, value: object) -> SettingsError:
+    """The error for a keyword argument that is no setting (worded as pydantic worded it)."""
+    return SettingsError(describe(name, None, Invalid("extra inputs are not permitted", value),
+                                  secret=False))
 
 
 def _env_values() -> dict[str, str]:
