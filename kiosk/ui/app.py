@@ -168,6 +168,8 @@ class KioskApp(App[int], inherit_bindings=False):
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
+        #: no automatic collection from a scan or Enter until its answer is painted
+        self._gc_hold = heap.FlowHold(self)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
@@ -219,7 +221,18 @@ class KioskApp(App[int], inherit_bindings=False):
             self._garbage_since_collect = False
             heap.collect()
 
+    def _hold_gc(self) -> None:
+        """A flow starts (a scan, a confirmed redemption): no collection until it's painted."""
+        if self.tune_gc:
+            self._gc_hold.hold()
+
+    def _release_gc_after_paint(self) -> None:
+        """Collection back on once the screen now on top has been painted."""
+        if self._gc_hold.held:
+            self.screen.call_after_refresh(self._gc_hold.release)
+
     async def on_unmount(self) -> None:
+        self._gc_hold.release()
         if self._scanner is not None:
             self._scanner.stop()
         # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
@@ -231,6 +244,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if isinstance(event, events.Key):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
             self._hide_idle_warning()
+            if self.tune_gc and _starts_flow(self.screen, event):
+                self._gc_hold.hold()  # from the key on, not from the message it leads to
         await super().on_event(event)
 
     def post_message(self, message: Message) -> bool:
@@ -320,6 +335,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_card_scanned(self, message: CardScanned) -> None:
         """The one place a scan starts over: drop what was shown, look the card up."""
+        self._hold_gc()
         self.generation += 1
         generation = self.generation
         self.member = None
@@ -363,6 +379,7 @@ class KioskApp(App[int], inherit_bindings=False):
             offers.redeeming = self.redeeming
             await self.push_screen(offers)
         finally:
+            self._release_gc_after_paint()
             # Once the list is up: cleared before, the scan screen's busy line and status were
             # laid out again just before the list covered them.
             self.busy_text = ""
@@ -377,11 +394,13 @@ class KioskApp(App[int], inherit_bindings=False):
         error = message.error
         if isinstance(error, SharedCard) and error.candidates:
             await self._choose_member(error)
+            self._release_gc_after_paint()
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
         visit = self.visit
         await self.push_screen(self._result(messages_text.for_error(error),
                                             visit.member if visit else None, visit=visit))
+        self._release_gc_after_paint()
 
     async def _choose_member(self, shared: SharedCard) -> None:
         """A shared card: "which of you?"; the chosen member's offers, or start over."""
@@ -522,6 +541,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
+        self._hold_gc()
         self._redeem(self.member, message.offer, self.generation)
 
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
@@ -543,6 +563,7 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             await self._show_redeem_outcome(message)
         finally:
+            self._release_gc_after_paint()
             # After the result is up: set first, it redrew the confirmation (its busy line and
             # keys) under the result about to cover it.
             self.redeeming = False
@@ -599,6 +620,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if visit is None or self.redeeming:
             self.post_message(StartOver())
             return
+        self._hold_gc()
         self.generation += 1
         self.busy_text = (_("Reading {name}'s offers again…").format(
             name=visit.member.first_name) if visit.member.first_name else
@@ -757,6 +779,14 @@ class KioskApp(App[int], inherit_bindings=False):
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
         return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+
+
+def _starts_flow(screen: Screen[Any], key: events.Key) -> bool:
+    """Enter on a confirmation, or a card's first characters typed on a screen with the scan
+    field: what may end in a redemption or a lookup (kiosk.ui.heap's hold)."""
+    if isinstance(screen, ConfirmScreen):
+        return key.key == "enter"
+    return key.is_printable and isinstance(screen, ScanScreen | ResultScreen)
 
 
 def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
