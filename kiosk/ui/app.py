@@ -63,6 +63,7 @@ from kiosk.ui.messages import (
     StartOver,
     UndoFinished,
 )
+from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.chooser import ChooserScreen
 from kiosk.ui.screens.confirm import ConfirmScreen
@@ -170,6 +171,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._garbage_since_collect = False
         #: no automatic collection from a scan or Enter until its answer is painted
         self._gc_hold = heap.FlowHold(self)
+        #: the success result built while staff read the confirmation (kiosk.ui.prepared)
+        self._prepared = PreparedResult(self)
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
@@ -233,6 +236,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_unmount(self) -> None:
         self._gc_hold.release()
+        self._prepared.discard()
         if self._scanner is not None:
             self._scanner.stop()
         # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
@@ -532,8 +536,26 @@ class KioskApp(App[int], inherit_bindings=False):
         if not offer.redeemable:
             self.notify(offer.till_instruction, title=_("Can't redeem here"), severity="warning")
             return
-        self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
-                                       guard=self.key_guard, clock=self._clock))
+        confirm = ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
+                                guard=self.key_guard, clock=self._clock)
+        # Escape drops the result prepared for it; other ways off the stack go through _unwind
+        self.push_screen(confirm, lambda _: self._prepared.discard())
+        confirm.call_after_refresh(self._prepare_result, confirm)
+
+    def _prepare_result(self, confirm: ConfirmScreen) -> None:
+        """While staff read the confirmation: the result a success would show, built off the
+        stack (kiosk.ui.prepared). Not for a voucher (its result offers the undo)."""
+        member, offer, visit = confirm.member, confirm.offer, self.visit
+        if self.screen is not confirm or self.redeeming or visit is None \
+                or not visit.is_for(member) or not isinstance(offer, Offer) \
+                or kind_of(offer) is Kind.VOUCHER:
+            return
+        ahead = Visit(visit.member, list(visit.redeemed))
+        ahead.add(offer)  # as the answer will: the strip lists it
+        text = messages_text.success(offer)
+        self._prepared.prepare(confirm, self._result(text, member, offer, ahead,
+                                                     offer_id=offer.id),
+                               Built(text, member, offer, tuple(ahead.redeemed), False, False))
 
     @on(ConfirmScreen.Confirmed)
     def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
@@ -580,11 +602,20 @@ class KioskApp(App[int], inherit_bindings=False):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             offer = message.offer
-            await self.push_screen(self._result(text, message.member,
-                                                offer if isinstance(offer, Offer) else None,
-                                                self.visit, offer_id=offer.id,
-                                                provisional=provisional,
-                                                undoable=_undoable(offer, message.outcome)))
+            undoable = _undoable(offer, message.outcome)
+            result = self._prepared.take(self.screen, Built(
+                text, message.member, offer if isinstance(offer, Offer) else None,
+                tuple(self.visit.redeemed) if self.visit is not None else (), provisional,
+                undoable is not None))
+            if result is not None:  # built while staff read the confirmation, from the same
+                result.visit = self.visit
+                result.arm_key_guard()  # from now, not from when it was built
+            else:
+                result = self._result(text, message.member,
+                                      offer if isinstance(offer, Offer) else None, self.visit,
+                                      offer_id=offer.id, provisional=provisional,
+                                      undoable=undoable)
+            await self.push_screen(result)
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
@@ -695,6 +726,7 @@ class KioskApp(App[int], inherit_bindings=False):
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
         """Back to the scan screen, dropping every screen above it."""
+        self._prepared.discard()
         # One batch: screens uncovered on the way down (offers, confirm) are never painted.
         with self.batch_update():
             while len(self.screen_stack) > 1:
