@@ -66,7 +66,7 @@ from kiosk.ui.messages import (
 from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.chooser import ChooserScreen
-from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.confirm import BUSY_DRAWN_AFTER, ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
@@ -263,7 +263,14 @@ class KioskApp(App[int], inherit_bindings=False):
         for screen in self.screen_stack:
             if isinstance(screen, OffersScreen | ConfirmScreen):
                 screen.redeeming = redeeming
-        self.screen.refresh_bindings()
+        if redeeming:  # greyed when the POST has left (kiosk.ui.screens.confirm); refused now
+            self.set_timer(BUSY_DRAWN_AFTER, self._draw_busy_keys)
+        else:
+            self.screen.refresh_bindings()
+
+    def _draw_busy_keys(self) -> None:
+        if self.redeeming:  # still waiting (an answer since then redrew the keys itself)
+            self.screen.refresh_bindings()
 
     def action_ignore(self) -> None:
         """The locked keys land here: nothing happens."""
