@@ -617,6 +617,7 @@ class KioskApp(App[int], inherit_bindings=False):
             if result is not None:  # built while staff read the confirmation, from the same
                 result.visit = self.visit
                 result.arm_key_guard()  # from now, not from when it was built
+                result.styled_ahead = True
             else:
                 result = self._result(text, message.member,
                                       offer if isinstance(offer, Offer) else None, self.visit,
