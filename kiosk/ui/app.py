@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
@@ -168,6 +169,8 @@ class KioskApp(App[int], inherit_bindings=False):
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
+        #: an empty offers screen made while the scan screen is idle, for the next answer
+        self._prepared: tuple[OffersScreen, AwaitMount] | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
@@ -201,6 +204,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.services.redeemer.add_listener(self._settled)
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
+        self.call_after_refresh(self._prepare_offers)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
@@ -347,6 +351,25 @@ class KioskApp(App[int], inherit_bindings=False):
         else:
             self.post_message(LookupDone(generation, member, offers))
 
+    def _prepare_offers(self) -> None:
+        """The next member's offers screen, made empty (composed, mounted and styled, not shown)
+        while the scan screen is idle, so an answer costs only filling it in. Used once: a
+        screen shows one member (``OffersScreen.show``) and goes when it is popped."""
+        if self._prepared is not None or not self.is_running:
+            return
+        screen = OffersScreen(cursor_blink=self.cursor_blink, clock=self._clock)
+        # What push_screen does first: registered and started (compose, mount), on no stack.
+        _, mounted = self._get_screen(screen)
+        self._prepared = (screen, mounted)
+
+    async def _take_prepared(self) -> OffersScreen | None:
+        """The screen prepared empty, mounted, now for one member; None when there is none."""
+        prepared, self._prepared = self._prepared, None
+        if prepared is None:
+            return None
+        await prepared[1]
+        return prepared[0]
+
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
@@ -357,9 +380,14 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             await self._unwind()
             # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
-            offers = OffersScreen(message.member, message.offers, self.visit,
-                                  cursor_blink=self.cursor_blink,
-                                  guard=self.key_guard if again else 0.0, clock=self._clock)
+            guard = self.key_guard if again else 0.0
+            offers = await self._take_prepared()
+            if offers is None:
+                offers = OffersScreen(message.member, message.offers, self.visit,
+                                      cursor_blink=self.cursor_blink, guard=guard,
+                                      clock=self._clock)
+            else:
+                offers.show(message.member, message.offers, self.visit, guard=guard)
             offers.redeeming = self.redeeming
             await self.push_screen(offers)
         finally:
@@ -691,6 +719,7 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         for scan_input in self.screen.query(ScanInput):
             scan_input.clear()
+        self.call_after_refresh(self._prepare_offers)  # once the scan screen is painted
 
     async def _check_idle(self) -> None:
         left = self.idle_timeout - (self._clock() - self._last_input)
