@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from rich.console import JustifyMethod
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -226,6 +226,7 @@ class OffersScreen(KeyGuard[None]):
         self._shown_row: int | None = None  # the row the detail (and selection) are drawn for
         self._reverse_select = False  # set from the app when filled (console, NO_COLOR)
         self._parts: dict[str, Static] = {}
+        self._shown_once = False  # resumed (pushed) before
         self._offer_list: OfferList | None = None
         #: the member shown; None until ``show`` fills a screen prepared empty
         self.member: Member | None = None
@@ -364,7 +365,12 @@ class OffersScreen(KeyGuard[None]):
         if self.member is not None:  # a screen prepared empty arms it when ``show`` fills it
             self.arm_key_guard()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._shown_once:
+            # Styled as it was mounted (and each part again as ``show`` changed its classes):
+            # the restyle of every widget Textual does on a resume has nothing to change yet.
+            self._shown_once = True
+            event.refresh_styles = False
         focus_scan_field(self)
 
     def on_resize(self) -> None:
