@@ -122,8 +122,9 @@ class KioskApp(App[int], inherit_bindings=False):
     engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
-    #: "" or "Looking up •••• 4931…" while a lookup runs.
-    busy_text: reactive[str] = reactive("")
+    #: "" or "Looking up •••• 4931…" while a lookup runs. Its watcher shows it; no repaint of
+    #: the whole screen (that was a full frame of the scan screen on every scan).
+    busy_text: reactive[str] = reactive("", repaint=False)
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
