@@ -280,17 +280,18 @@ class OffersScreen(KeyGuard[None]):
                     next((i for i, o in enumerate(rows) if o is not None), None))
 
     def compose(self) -> ComposeResult:
-        # Every part, empty and hidden until the member's data fills it (``_fill``): before
-        # mounting when the data came with the constructor, else when ``show`` brings it.
+        # Every part, empty until the member's data fills it (``_fill``): before mounting when
+        # the data came with the constructor, else when ``show`` brings it (before it is shown).
+        # Shown or hidden as most members' screens are (offers, no visit yet): a prepared
+        # screen's parts mostly keep their styles when filled (each change is a restyle).
         parts = self._parts = {name: Static(Text(""), id=name, classes=classes)
                                for name, classes in (("member", ""), ("visit", "hidden"),
-                                                     ("no-offers", "hidden"),
-                                                     ("count", "hidden"))}
+                                                     ("no-offers", "hidden"), ("count", ""))}
         yield from parts.values()
-        option_list = self._offer_list = OfferList(id="offers", markup=False, classes="hidden")
+        option_list = self._offer_list = OfferList(id="offers", markup=False)
         option_list.can_focus = False  # keys stay with the scan input; bindings drive it
         yield option_list
-        yield parts.setdefault("detail", Static(Text(""), id="detail", classes="hidden"))
+        yield parts.setdefault("detail", Static(Text(""), id="detail"))
         yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
         yield KioskFooter()
         if self.member is not None:
@@ -335,9 +336,11 @@ class OffersScreen(KeyGuard[None]):
                 self._selected = first  # its prompt is built (reverse) when first drawn
             # Set without its watcher (no announcement): the detail is composed for it.
             option_list.set_reactive(OptionList.highlighted, first)
-            show(option_list, True)
             detail = detail_text(self._rows[first] if first is not None else None)
             self._shown_row = first
+        else:
+            show(parts["count"], False)
+        show(option_list, bool(self._rows))
         put("detail", detail if detail.plain else None)
 
     def _options(self) -> list[Option | None]:
