@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import ssl
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -11,7 +14,9 @@ import pytest
 
 from kiosk.config import (
     ConfigError,
+    Secret,
     Settings,
+    SettingsError,
     default_config_path,
     load_settings,
     settings_table_markdown,
@@ -260,10 +265,10 @@ def test_lookup_key_any_warns(engage_env: None, monkeypatch: pytest.MonkeyPatch)
 def test_settings_table_lists_every_setting_with_meaning() -> None:
     table = settings_table_markdown()
     rows = [line for line in table.splitlines() if line.startswith("| `KIOSK_")]
-    assert len(rows) == len(Settings.model_fields)
+    assert len(rows) == len(Settings.fields)
     assert "| `KIOSK_IDLE_TIMEOUT` | `60.0` |" in table
     assert "| `KIOSK_LOOKUP_KEY` | `customKey` |" in table
-    for name, info in Settings.model_fields.items():
+    for name, info in Settings.fields.items():
         assert info.description, f"{name} has no description"
 
 
@@ -279,7 +284,7 @@ def test_example_config_loads_and_documents_every_setting(tmp_path: Path) -> Non
     write_toml(path, text)
     settings = load_settings(path)
     assert settings.api_key() == KEY and settings.warnings() == []
-    for name in Settings.model_fields:
+    for name in Settings.fields:
         assert re.search(rf"^(# ?)?{name}\b", text, re.MULTILINE), f"{name} not in the example"
 
 
@@ -288,6 +293,52 @@ def test_example_config_shows_the_real_defaults() -> None:
                        re.MULTILINE)
     assert len(shown) > 10
     for name, value in shown:
-        info = Settings.model_fields[name]
+        info = Settings.fields[name]
         if info.default_factory is None and info.default not in (None, ""):
             assert tomllib.loads(f"x = {value}")["x"] == info.default, name
+
+
+def test_loading_settings_imports_no_pydantic(tmp_path: Path) -> None:
+    """The settings are checked before the first frame: they must not pay for pydantic (or
+    pydantic-settings, python-dotenv...), which was the largest import of `kiosk run`'s start."""
+    code = ("import sys\nfrom kiosk.config import load_settings\n"
+            "settings = load_settings(None)\nassert settings.api_key()\n"
+            "print(sorted(m for m in sys.modules if m.partition('.')[0] in {'pydantic', "
+            "'pydantic_core', 'pydantic_settings', 'dotenv', 'annotated_types', "
+            "'typing_inspection'}))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env.update(KIOSK_ENGAGE_URL="http://127.0.0.1:9", KIOSK_ENGAGE_API_KEY=KEY,
+               KIOSK_CONFIG=str(write_toml(tmp_path / "kiosk.toml", 'store_name = "x"\n')),
+               KIOSK_JOURNAL_PATH=str(tmp_path / "journal.sqlite3"),
+               KIOSK_LOG_DIR=str(tmp_path / "log"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_with_changes_checks_the_changed_values(engage_env: None) -> None:
+    settings = load_settings(None)
+    changed = settings.with_changes(typed_lookup="card, phone", engage_api_key=Secret("k3y-2"))
+    assert changed.typed_lookup == "card,phone" and changed.api_key() == "k3y-2"
+    assert settings.typed_lookup == "card,email,phone" and settings.api_key() == KEY
+    assert changed.store_name == settings.store_name
+    for bad, message in (({"idle_timeout": "0"}, "KIOSK_IDLE_TIMEOUT: must be a number greater "
+                          "than 0 and at most 86400 (got '0')"),
+                         ({"idle_timout": 5}, "idle_timout: extra inputs are not permitted"),
+                         ({"engage_api_key": "two words"}, "KIOSK_ENGAGE_API_KEY: must be one "
+                          "word of ASCII letters, digits and punctuation, without spaces or "
+                          "control characters")):
+        with pytest.raises(SettingsError) as info:
+            settings.with_changes(**bad)
+        assert str(info.value).startswith(message)
+        assert isinstance(info.value, ConfigError) and isinstance(info.value, ValueError)
+
+
+def test_settings_are_read_only_and_secrets_masked(engage_env: None) -> None:
+    settings = load_settings(None)
+    with pytest.raises(AttributeError):
+        settings.store_name = "x"  # type: ignore[misc]
+    assert repr(Secret(KEY)) == "Secret('**********')" and str(Secret("")) == ""
+    assert '"engage_api_key": "**********"' in settings.as_json()
+    assert settings == Settings() and settings != settings.with_changes(store_name="Other")

@@ -22,10 +22,10 @@ from tests.fuzz import NUMBER_TEXT, hostile_text
 KEY = "k3y-property-test-000001"
 URL = "https://acme.voyado.com"
 PASSWORD = "Pr0pertyPassw0rd"
-FIELDS = list(Settings.model_fields)
+FIELDS = list(Settings.fields)
 PATH_FIELDS = ["engage_api_key_file", "engage_ca_bundle", "journal_path", "log_dir"]
 URL_FIELDS = ["engage_url", "engage_proxy"]
-NUMBER_FIELDS = [n for n, f in Settings.model_fields.items() if f.annotation in (int, float)]
+NUMBER_FIELDS = [n for n, f in Settings.fields.items() if f.type in (int, float)]
 
 
 def special_paths(tmp: Path) -> dict[str, str]:
@@ -75,7 +75,7 @@ def env_values(paths: dict[str, str]) -> st.SearchStrategy[dict[str, str]]:
             "scanner_port": "auto", "staff_pin": "2468", "log_level": "debug",
             "store_name": "Gränden 4", "terminal_name": "Till 3", "scanner_check_ean": "no"}
     per_field: dict[str, st.SearchStrategy[str]] = {}
-    for name, info in Settings.model_fields.items():
+    for name, info in Settings.fields.items():
         valid = good.get(name, str(info.default))
         if name in PATH_FIELDS:
             bad: st.SearchStrategy[str] = st.one_of(st.sampled_from(sorted(paths.values())), text)

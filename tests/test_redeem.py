@@ -159,7 +159,7 @@ async def test_pending_is_on_disk_before_the_post_leaves(shop: Shop, journal: Jo
 def test_the_redeem_timeout_defaults_to_60_s() -> None:
     # Voyado: Engage may finish a redeem long after 4.5 s; clients should wait >= 60 s.
     assert ClientTimeouts().redeem_read == 60.0
-    assert Settings.model_fields["engage_redeem_timeout"].default == 60.0
+    assert Settings.fields["engage_redeem_timeout"].default == 60.0
 
 
 async def test_a_slow_engage_within_the_default_timeout_is_a_plain_redeem(

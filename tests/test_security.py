@@ -43,9 +43,9 @@ def private_file(path: Path, text: str, mode: int = 0o600) -> Path:
 # --- the API key ------------------------------------------------------------------------------
 
 def assert_hidden(settings: Settings) -> None:
-    shown = [repr(settings), str(settings), str(settings.model_dump()),
-             settings.model_dump_json(), repr(settings.public_items()),
-             repr(settings.__pydantic_private__)]
+    shown = [repr(settings), str(settings), str(settings.as_dict()),
+             settings.as_json(), repr(settings.public_items()),
+             repr(vars(settings))]
     for text in shown:
         assert KEY not in text
     assert ("KIOSK_ENGAGE_API_KEY", "set") in settings.public_items() or (
@@ -170,7 +170,7 @@ def test_plain_pin_is_hashed_in_memory_and_warned(monkeypatch: pytest.MonkeyPatc
     assert settings.staff_pin.get_secret_value().startswith("pbkdf2_sha256$")
     assert verify_pin(settings, "135790") and not verify_pin(settings, "135791")
     assert any("PIN is set in plain text" in w and "kiosk pin" in w for w in settings.warnings())
-    assert "135790" not in repr(settings) + repr(settings.model_dump())
+    assert "135790" not in repr(settings) + repr(settings.as_dict())
 
 
 def test_no_pin_configured_means_no_prompt() -> None:

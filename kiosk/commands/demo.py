@@ -12,9 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from kiosk.config import Settings, load_settings
+from kiosk.config import Secret, Settings, load_settings
 from kiosk.logs import configure_logging
 from kiosk.sim import Simulator, load_demo_data
 from kiosk.ui.launch import start
@@ -32,17 +30,17 @@ def _demo_dir() -> Iterator[Path]:
 
 def demo_settings(settings: Settings, url: str, api_key: str, journal_path: Path) -> Settings:
     """The user's settings (store name, scanner, PIN...) pointed at the embedded simulator."""
-    return settings.model_copy(update={
-        "engage_url": url, "engage_api_key": SecretStr(api_key), "engage_api_key_file": None,
-        "engage_ca_bundle": None, "journal_path": journal_path,
-    })
+    return settings.with_changes(
+        engage_url=url, engage_api_key=Secret(api_key), engage_api_key_file=None,
+        engage_ca_bundle=None, journal_path=journal_path,
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     """``kiosk demo``: the simulator in-process with demo members, and the kiosk against it."""
     base = load_settings(getattr(args, "config", None), require_engage=False)
     if getattr(args, "language", None):  # --language wins over KIOSK_LANGUAGE and the file
-        base = base.model_copy(update={"language": args.language})
+        base = base.with_changes(language=args.language)
     with _demo_dir() as tmp, Simulator(load_demo_data()) as sim:
         settings = demo_settings(base, sim.url, sim.api_key, tmp / "demo-journal.sqlite3")
         log_path = configure_logging(settings, secrets=[sim.api_key])

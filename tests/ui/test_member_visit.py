@@ -208,7 +208,7 @@ async def test_typed_card_with_spaces_email_and_phone_go_to_their_own_keys(
 
 async def test_typed_kinds_not_allowed_are_refused_before_engage(
         start_kiosk, settings, services, members: Members) -> None:
-    services.settings = settings.model_copy(update={"typed_lookup": "card"})
+    services.settings = settings.with_changes(typed_lookup="card")
     async with start_kiosk(notifications=True) as k:
         await k.type_card("anna@example.com")
         await k.wait_for(lambda: "E-mail lookup is off" in " ".join(k.text().split()),
