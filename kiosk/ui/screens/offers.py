@@ -256,8 +256,8 @@ class OffersScreen(KeyGuard[None]):
     def show(self, member: Member, offers: MemberOffers | Sequence[Offer],
              visit: Visit | None = None, *, guard: float = 0.0) -> None:
         """Fill a screen made empty (``OffersScreen()``, composed and mounted ahead while the
-        lookup waited) with one member's offers, once; it then looks exactly as one made with
-        them."""
+        scan screen was idle) with one member's offers, once, before it is pushed; it then
+        looks exactly as one made with them."""
         self.key_guard = guard
         self._take(member, offers, visit)
         if self._parts:  # composed: fill it now (else compose does)
@@ -309,9 +309,9 @@ class OffersScreen(KeyGuard[None]):
             part = parts[name]
             if content is not None:
                 part.update(content)
-            show(part, content is not None, short=short)
+            toggle(part, content is not None, short=short)
 
-        def show(part: Widget, shown: bool, *, short: bool = False) -> None:
+        def toggle(part: Widget, shown: bool, *, short: bool = False) -> None:
             if part.has_class("hidden") == shown:
                 part.set_class(not shown, "hidden", update=live)
             if short and not part.has_class("short"):
@@ -339,8 +339,8 @@ class OffersScreen(KeyGuard[None]):
             detail = detail_text(self._rows[first] if first is not None else None)
             self._shown_row = first
         else:
-            show(parts["count"], False)
-        show(option_list, bool(self._rows))
+            toggle(parts["count"], False)
+        toggle(option_list, bool(self._rows))
         put("detail", detail if detail.plain else None)
 
     def _options(self) -> list[Option | None]:
