@@ -64,9 +64,10 @@ from kiosk.ui.messages import (
     StartOver,
     UndoFinished,
 )
+from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.chooser import ChooserScreen
-from kiosk.ui.screens.confirm import ConfirmScreen
+from kiosk.ui.screens.confirm import BUSY_DRAWN_AFTER, ConfirmScreen
 from kiosk.ui.screens.diagnostics import DiagnosticsScreen
 from kiosk.ui.screens.offers import OffersScreen
 from kiosk.ui.screens.pin import PinScreen
@@ -170,8 +171,12 @@ class KioskApp(App[int], inherit_bindings=False):
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
         self._garbage_since_collect = False
+        #: no automatic collection from a scan or Enter until its answer is painted
+        self._gc_hold = heap.FlowHold(self)
+        #: the success result built while staff read the confirmation (kiosk.ui.prepared)
+        self._prepared = PreparedResult(self)
         #: an empty offers screen made while the scan screen is idle, for the next answer
-        self._prepared: tuple[OffersScreen, AwaitMount] | None = None
+        self._prepared_offers: tuple[OffersScreen, AwaitMount] | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
@@ -224,7 +229,19 @@ class KioskApp(App[int], inherit_bindings=False):
             self._garbage_since_collect = False
             heap.collect()
 
+    def _hold_gc(self) -> None:
+        """A flow starts (a scan, a confirmed redemption): no collection until it's painted."""
+        if self.tune_gc:
+            self._gc_hold.hold()
+
+    def _release_gc_after_paint(self) -> None:
+        """Collection back on once the screen now on top has been painted."""
+        if self._gc_hold.held:
+            self.screen.call_after_refresh(self._gc_hold.release)
+
     async def on_unmount(self) -> None:
+        self._gc_hold.release()
+        self._prepared.discard()
         if self._scanner is not None:
             self._scanner.stop()
         # Background checks stop; their rows stay 'unknown' and the next start reconciles them.
@@ -236,6 +253,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if isinstance(event, events.Key):
             self._last_input = self._clock()  # any key counts as activity for the idle reset
             self._hide_idle_warning()
+            if self.tune_gc and _starts_flow(self.screen, event):
+                self._gc_hold.hold()  # from the key on, not from the message it leads to
         await super().on_event(event)
 
     def post_message(self, message: Message) -> bool:
@@ -249,7 +268,14 @@ class KioskApp(App[int], inherit_bindings=False):
         for screen in self.screen_stack:
             if isinstance(screen, OffersScreen | ConfirmScreen):
                 screen.redeeming = redeeming
-        self.screen.refresh_bindings()
+        if redeeming:  # greyed when the POST has left (kiosk.ui.screens.confirm); refused now
+            self.set_timer(BUSY_DRAWN_AFTER, self._draw_busy_keys)
+        else:
+            self.screen.refresh_bindings()
+
+    def _draw_busy_keys(self) -> None:
+        if self.redeeming:  # still waiting (an answer since then redrew the keys itself)
+            self.screen.refresh_bindings()
 
     def action_ignore(self) -> None:
         """The locked keys land here: nothing happens."""
@@ -325,6 +351,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_card_scanned(self, message: CardScanned) -> None:
         """The one place a scan starts over: drop what was shown, look the card up."""
+        self._hold_gc()
         self.generation += 1
         generation = self.generation
         self.member = None
@@ -356,16 +383,16 @@ class KioskApp(App[int], inherit_bindings=False):
         """The next member's offers screen, made empty (composed, mounted and styled, not shown)
         while the scan screen is idle, so an answer costs only filling it in. Used once: a
         screen shows one member (``OffersScreen.show``) and goes when it is popped."""
-        if self._prepared is not None or not self.is_running:
+        if self._prepared_offers is not None or not self.is_running:
             return
         screen = OffersScreen(cursor_blink=self.cursor_blink, clock=self._clock)
         # What push_screen does first: registered and started (compose, mount), on no stack.
         _, mounted = self._get_screen(screen)
-        self._prepared = (screen, mounted)
+        self._prepared_offers = (screen, mounted)
 
-    async def _take_prepared(self) -> OffersScreen | None:
+    async def _take_prepared_offers(self) -> OffersScreen | None:
         """The screen prepared empty, mounted, now for one member; None when there is none."""
-        prepared, self._prepared = self._prepared, None
+        prepared, self._prepared_offers = self._prepared_offers, None
         if prepared is None:
             return None
         await prepared[1]
@@ -382,7 +409,7 @@ class KioskApp(App[int], inherit_bindings=False):
             await self._unwind()
             # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
             guard = self.key_guard if again else 0.0
-            offers = await self._take_prepared()
+            offers = await self._take_prepared_offers()
             if offers is None:
                 offers = OffersScreen(message.member, message.offers, self.visit,
                                       cursor_blink=self.cursor_blink, guard=guard,
@@ -392,6 +419,7 @@ class KioskApp(App[int], inherit_bindings=False):
             offers.redeeming = self.redeeming
             await self.push_screen(offers)
         finally:
+            self._release_gc_after_paint()
             # Once the list is up: cleared before, the scan screen's busy line and status were
             # laid out again just before the list covered them.
             self.busy_text = ""
@@ -406,11 +434,13 @@ class KioskApp(App[int], inherit_bindings=False):
         error = message.error
         if isinstance(error, SharedCard) and error.candidates:
             await self._choose_member(error)
+            self._release_gc_after_paint()
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
         visit = self.visit
         await self.push_screen(self._result(messages_text.for_error(error),
                                             visit.member if visit else None, visit=visit))
+        self._release_gc_after_paint()
 
     async def _choose_member(self, shared: SharedCard) -> None:
         """A shared card: "which of you?"; the chosen member's offers, or start over."""
@@ -542,8 +572,26 @@ class KioskApp(App[int], inherit_bindings=False):
         if not offer.redeemable:
             self.notify(offer.till_instruction, title=_("Can't redeem here"), severity="warning")
             return
-        self.push_screen(ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
-                                       guard=self.key_guard, clock=self._clock))
+        confirm = ConfirmScreen(self.member, offer, cursor_blink=self.cursor_blink,
+                                guard=self.key_guard, clock=self._clock)
+        # Escape drops the result prepared for it; other ways off the stack go through _unwind
+        self.push_screen(confirm, lambda _: self._prepared.discard())
+        confirm.call_after_refresh(self._prepare_result, confirm)
+
+    def _prepare_result(self, confirm: ConfirmScreen) -> None:
+        """While staff read the confirmation: the result a success would show, built off the
+        stack (kiosk.ui.prepared). Not for a voucher (its result offers the undo)."""
+        member, offer, visit = confirm.member, confirm.offer, self.visit
+        if self.screen is not confirm or self.redeeming or visit is None \
+                or not visit.is_for(member) or not isinstance(offer, Offer) \
+                or kind_of(offer) is Kind.VOUCHER:
+            return
+        ahead = Visit(visit.member, list(visit.redeemed))
+        ahead.add(offer)  # as the answer will: the strip lists it
+        text = messages_text.success(offer)
+        self._prepared.prepare(confirm, self._result(text, member, offer, ahead,
+                                                     offer_id=offer.id),
+                               Built(text, member, offer, tuple(ahead.redeemed), False, False))
 
     @on(ConfirmScreen.Confirmed)
     def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
@@ -551,6 +599,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or self.member is None:
             return
         self.redeeming = True  # set before the worker starts: a second Enter finds it busy
+        self._hold_gc()
         self._redeem(self.member, message.offer, self.generation)
 
     # Not exclusive, and in a group nothing cancels: a new scan or the idle reset must not
@@ -572,6 +621,7 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             await self._show_redeem_outcome(message)
         finally:
+            self._release_gc_after_paint()
             # After the result is up: set first, it redrew the confirmation (its busy line and
             # keys) under the result about to cover it.
             self.redeeming = False
@@ -588,11 +638,21 @@ class KioskApp(App[int], inherit_bindings=False):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             offer = message.offer
-            await self.push_screen(self._result(text, message.member,
-                                                offer if isinstance(offer, Offer) else None,
-                                                self.visit, offer_id=offer.id,
-                                                provisional=provisional,
-                                                undoable=_undoable(offer, message.outcome)))
+            undoable = _undoable(offer, message.outcome)
+            result = self._prepared.take(self.screen, Built(
+                text, message.member, offer if isinstance(offer, Offer) else None,
+                tuple(self.visit.redeemed) if self.visit is not None else (), provisional,
+                undoable is not None))
+            if result is not None:  # built while staff read the confirmation, from the same
+                result.visit = self.visit
+                result.arm_key_guard()  # from now, not from when it was built
+                result.styled_ahead = True
+            else:
+                result = self._result(text, message.member,
+                                      offer if isinstance(offer, Offer) else None, self.visit,
+                                      offer_id=offer.id, provisional=provisional,
+                                      undoable=undoable)
+            await self.push_screen(result)
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
             self.notify(f"{message.member.masked_card}, {message.offer.name}: {text.body}",
@@ -628,6 +688,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if visit is None or self.redeeming:
             self.post_message(StartOver())
             return
+        self._hold_gc()
         self.generation += 1
         self.busy_text = (_("Reading {name}'s offers again…").format(
             name=visit.member.first_name) if visit.member.first_name else
@@ -702,6 +763,7 @@ class KioskApp(App[int], inherit_bindings=False):
     # --- starting over --------------------------------------------------------------------------
     async def _unwind(self) -> None:
         """Back to the scan screen, dropping every screen above it."""
+        self._prepared.discard()
         # One batch: screens uncovered on the way down (offers, confirm) are never painted.
         with self.batch_update():
             while len(self.screen_stack) > 1:
@@ -787,6 +849,14 @@ class KioskApp(App[int], inherit_bindings=False):
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
         return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+
+
+def _starts_flow(screen: Screen[Any], key: events.Key) -> bool:
+    """Enter on a confirmation, or a card's first characters typed on a screen with the scan
+    field: what may end in a redemption or a lookup (kiosk.ui.heap's hold)."""
+    if isinstance(screen, ConfirmScreen):
+        return key.key == "enter"
+    return key.is_printable and isinstance(screen, ScanScreen | ResultScreen)
 
 
 def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:

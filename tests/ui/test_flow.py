@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
 from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
 
@@ -96,6 +97,24 @@ async def test_enter_five_times_on_confirm_sends_one_post(start_kiosk, members: 
         await k.pilot.pause()
         assert len(k.posts()) == 1
         assert len(k.journal.rows()) == 1
+
+
+async def test_escape_right_after_enter_on_confirm_cancels_nothing(
+        start_kiosk, members: Members, sim) -> None:
+    """The busy line and greyed keys are drawn a moment after Enter (once the POST has left),
+    but Escape is refused from Enter on: the redemption goes on and its result is shown."""
+    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=0.5))
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        k.burst("", end="enter")
+        await k.wait_for(lambda: k.app.redeeming, "the redemption started")
+        k.burst("", end="escape")  # at once: most likely before anything is redrawn
+        await k.screen_is("ResultScreen")
+        assert "Give 20 % off" in k.text()
+        await k.app.workers.wait_for_complete()
+        assert len(k.posts()) == 1
 
 
 async def test_after_a_result_any_key_starts_over(start_kiosk, members: Members) -> None:

@@ -73,3 +73,83 @@ async def test_tests_and_tools_keep_pythons_defaults(start_kiosk, members: Membe
         await k.scan(ANNA)
         assert gc.get_freeze_count() == 0
         assert gc.get_threshold() == thresholds
+
+
+@pytest.fixture
+def gc_seen_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bool]]:
+    """Whether automatic collection was on when a lookup's or a redemption's answer came
+    (the answer is then painted: that is the window kept free of collections)."""
+    seen: dict[str, bool] = {}
+    done, finished = app_module.KioskApp.on_lookup_done, app_module.KioskApp.on_redeem_finished
+
+    async def lookup_done(self: app_module.KioskApp, message: Any) -> None:
+        seen["lookup"] = gc.isenabled()
+        await done(self, message)
+
+    async def redeem_finished(self: app_module.KioskApp, message: Any) -> None:
+        seen["redeem"] = gc.isenabled()
+        await finished(self, message)
+
+    monkeypatch.setattr(app_module.KioskApp, "on_lookup_done", lookup_done)
+    monkeypatch.setattr(app_module.KioskApp, "on_redeem_finished", redeem_finished)
+    yield seen
+    gc.enable()  # whatever a failing test left
+
+
+async def test_no_collection_from_a_scan_or_enter_until_the_answer_is_painted(
+        start_kiosk, members: Members, full_collections: list[float],
+        gc_seen_at: dict[str, bool]) -> None:
+    async with start_kiosk(tune_gc=True) as k:
+        await k.wait_for(lambda: gc.get_freeze_count() > 0, "start-up heap frozen")
+        await k.scan(ANNA)
+        await k.screen_is("OffersScreen")
+        assert gc_seen_at["lookup"] is False  # held from the card's first key
+        await k.wait_for(gc.isenabled, "collection back on once the offers are painted")
+
+        await k.pilot.press("enter")  # the first offer: confirm it
+        await k.screen_is("ConfirmScreen")
+        assert gc.isenabled()  # reading the confirmation is not a flow
+        await k.pilot.press("enter")
+        await k.screen_is("ResultScreen")
+        assert "Redeemed" in k.text()
+        assert gc_seen_at["redeem"] is False  # held from Enter to the painted result
+        await k.wait_for(gc.isenabled, "collection back on once the result is painted")
+
+
+async def test_a_flow_that_never_ends_gets_collection_back(
+        start_kiosk, members: Members, full_collections: list[float],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setattr(heap, "HOLD_AT_MOST", 0.3)
+    async with start_kiosk(tune_gc=True) as k:
+        await k.wait_for(lambda: gc.get_freeze_count() > 0, "start-up heap frozen")
+        before = time.monotonic()
+        await k.pilot.press("2", "0")  # a card's first digits, and nothing more
+        assert not gc.isenabled()
+        await k.pilot.press("0")  # more keys don't move the deadline on
+        await k.wait_for(gc.isenabled, "collection back on after HOLD_AT_MOST")
+        assert time.monotonic() - before >= 0.3
+
+
+async def test_collection_turned_off_elsewhere_stays_off(
+        start_kiosk, members: Members, full_collections: list[float]) -> None:
+    async with start_kiosk(tune_gc=True) as k:
+        await k.wait_for(lambda: gc.get_freeze_count() > 0, "start-up heap frozen")
+        gc.disable()
+        try:
+            await k.scan(ANNA)
+            await k.screen_is("OffersScreen")
+            await k.pilot.pause()
+            assert not gc.isenabled()  # not the kiosk's to turn back on
+        finally:
+            gc.enable()
+
+
+async def test_unmount_leaves_collection_on(start_kiosk, members: Members,
+                                            full_collections: list[float]) -> None:
+    async with start_kiosk(tune_gc=True) as k:
+        await k.wait_for(lambda: gc.get_freeze_count() > 0, "start-up heap frozen")
+        await k.pilot.press("2")
+        assert not gc.isenabled()
+    assert gc.isenabled()  # the app left with a flow half way: collection on again

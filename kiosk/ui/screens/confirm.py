@@ -24,6 +24,12 @@ from kiosk.ui.screens.offers import conditions_text, shown_value
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
+#: Seconds from Enter to the busy line and the greyed keys on screen. Refused at once (the
+#: keys check ``redeeming``), but drawn once the POST has left: drawn at once, their layout and
+#: paint held the journal's answer, and so the POST, back. An answer sooner than this covers
+#: the confirmation with the result, and the busy line is never drawn at all.
+BUSY_DRAWN_AFTER = 0.05
+
 
 class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
     """Enter redeems (once), Escape cancels and sends nothing. A scan here starts over.
@@ -55,6 +61,7 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         self.cursor_blink = cursor_blink
         self._since = 0.0
         self._ticker: Timer | None = None
+        self._busy_drawn: Timer | None = None
 
     def compose(self) -> ComposeResult:
         offer = self.offer
@@ -95,11 +102,23 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
         if redeeming and self._ticker is None:
             self._since = time.monotonic()
             self._ticker = self.set_interval(1.0, self._tick)
-        elif not redeeming and self._ticker is not None:
+            self._busy_drawn = self.set_timer(BUSY_DRAWN_AFTER, self._draw_busy)
+            return
+        if not redeeming and self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+        if self._busy_drawn is not None:  # the answer came first: nothing drawn to take back
+            self._busy_drawn.stop()
+            self._busy_drawn = None
+            return
         self._tick()
         self.refresh_bindings()
+
+    def _draw_busy(self) -> None:
+        self._busy_drawn = None
+        if self.redeeming and self.is_current:  # not under the result that just covered it
+            self._tick()
+            self.refresh_bindings()
 
     def _tick(self) -> None:
         text: Text | str = ""

@@ -105,6 +105,8 @@ class ResultScreen(KeyGuard[None]):
         #: the offer this result is about, and whether a settled answer is still to come
         self.offer_id = offer_id
         self.provisional = provisional
+        #: built ahead and styled at mount (kiosk.ui.prepared): its first resume restyles nothing
+        self.styled_ahead = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="result-box"):
@@ -148,6 +150,12 @@ class ResultScreen(KeyGuard[None]):
         await self.recompose()
         self.on_resize()
         focus_scan_field(self)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self.styled_ahead:  # styled when it was mounted, and nothing it depends on changed
+            self.styled_ahead = False
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def on_resize(self) -> None:
         # Large type only with room for it: under BIG_MIN_HEIGHT rows the words come first.
