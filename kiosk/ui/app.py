@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import AwaitMount
 
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
@@ -124,8 +125,9 @@ class KioskApp(App[int], inherit_bindings=False):
     engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
-    #: "" or "Looking up •••• 4931…" while a lookup runs.
-    busy_text: reactive[str] = reactive("")
+    #: "" or "Looking up •••• 4931…" while a lookup runs. Its watcher shows it; no repaint of
+    #: the whole screen (that was a full frame of the scan screen on every scan).
+    busy_text: reactive[str] = reactive("", repaint=False)
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
@@ -176,6 +178,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._gc_hold = heap.FlowHold(self)
         #: the success result built while staff read the confirmation (kiosk.ui.prepared)
         self._prepared = PreparedResult(self)
+        #: an empty offers screen made while the scan screen is idle, for the next answer
+        self._prepared_offers: tuple[OffersScreen, AwaitMount] | None = None
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's filters; on the console with NO_COLOR, the terminal's own colours (its
@@ -209,6 +213,7 @@ class KioskApp(App[int], inherit_bindings=False):
         self.services.redeemer.add_listener(self._settled)
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
+        self.call_after_refresh(self._prepare_offers)
         # And what the first customer needs, imported while the till waits for them.
         self.call_after_refresh(warm.warm_up, self, self._may_warm_up)
         if self.ping_interval:
@@ -393,6 +398,27 @@ class KioskApp(App[int], inherit_bindings=False):
         else:
             self.post_message(LookupDone(generation, member, offers))
 
+    def _prepare_offers(self) -> None:
+        """The next member's offers screen, made empty (composed, mounted and styled, not shown)
+        while the scan screen is idle, so an answer costs only filling it in. Used once: a
+        screen shows one member (``OffersScreen.show``) and goes when it is popped."""
+        if self._prepared_offers is not None or not self.is_running:
+            return
+        from kiosk.ui.screens.offers import OffersScreen  # after the first frame
+
+        screen = OffersScreen(cursor_blink=self.cursor_blink, clock=self._clock)
+        # What push_screen does first: registered and started (compose, mount), on no stack.
+        _, mounted = self._get_screen(screen)
+        self._prepared_offers = (screen, mounted)
+
+    async def _take_prepared_offers(self) -> OffersScreen | None:
+        """The screen prepared empty, mounted, now for one member; None when there is none."""
+        prepared, self._prepared_offers = self._prepared_offers, None
+        if prepared is None:
+            return None
+        await prepared[1]
+        return prepared[0]
+
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
@@ -406,9 +432,14 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             await self._unwind()
             # Reached by Enter on a result: a mashed Enter must not open a confirmation unread.
-            offers = OffersScreen(message.member, message.offers, self.visit,
-                                  cursor_blink=self.cursor_blink,
-                                  guard=self.key_guard if again else 0.0, clock=self._clock)
+            guard = self.key_guard if again else 0.0
+            offers = await self._take_prepared_offers()
+            if offers is None:
+                offers = OffersScreen(message.member, message.offers, self.visit,
+                                      cursor_blink=self.cursor_blink, guard=guard,
+                                      clock=self._clock)
+            else:
+                offers.show(message.member, message.offers, self.visit, guard=guard)
             offers.redeeming = self.redeeming
             await self.push_screen(offers)
         finally:
@@ -784,6 +815,7 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         for scan_input in self.screen.query(ScanInput):
             scan_input.clear()
+        self.call_after_refresh(self._prepare_offers)  # once the scan screen is painted
 
     async def _check_idle(self) -> None:
         left = self.idle_timeout - (self._clock() - self._last_input)

@@ -17,11 +17,13 @@ from typing import ClassVar
 
 from rich.console import JustifyMethod
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive
+from textual.visual import VisualType
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -211,30 +213,61 @@ class OffersScreen(KeyGuard[None]):
         Binding("escape", "done", N_("Done (new customer)"), id="done"),
     ]
 
-    def __init__(self, member: Member, offers: MemberOffers | Sequence[Offer],
-                 visit: Visit | None = None, *, cursor_blink: bool = True, guard: float = 0.0,
+    def __init__(self, member: Member | None = None,
+                 offers: MemberOffers | Sequence[Offer] = (), visit: Visit | None = None, *,
+                 cursor_blink: bool = True, guard: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(guard=guard, clock=clock)
-        self.member = member
-        self.all_offers = offers if isinstance(offers, MemberOffers) else MemberOffers(
-            tuple(offers))
-        #: the usable offers, top to bottom
-        self.offers: list[Offer] = list(self.all_offers.usable)
-        self.visit = visit
         self.cursor_blink = cursor_blink
         self._rows: list[Benefit | None] = []  # option index -> offer (None: a heading)
         self._row_prompt: list[Callable[..., Text] | None] = []
         self._prompt_width = 0
         self._selected: int | None = None
         self._shown_row: int | None = None  # the row the detail (and selection) are drawn for
-        self._reverse_select = False  # set in compose from the app (console, NO_COLOR)
-        rewards = member.rewards
-        self.vouchers: list[Voucher] = list(rewards.vouchers or ()) if rewards else []
+        self._reverse_select = False  # set from the app when filled (console, NO_COLOR)
+        self._parts: dict[str, Static] = {}
+        self._shown_once = False  # resumed (pushed) before
+        self._offer_list: OfferList | None = None
+        #: the member shown; None until ``show`` fills a screen prepared empty
+        self.member: Member | None = None
+        self.all_offers = MemberOffers(())
+        #: the usable offers, top to bottom
+        self.offers: list[Offer] = []
+        self.visit: Visit | None = None
+        self.vouchers: list[Voucher] = []
         #: what staff may redeem here: the usable offers, then the vouchers
-        self.items: list[Benefit] = [*self.offers, *self.vouchers]
+        self.items: list[Benefit] = []
+        if member is not None:
+            self._take(member, offers, visit)
+
+    def _take(self, member: Member, offers: MemberOffers | Sequence[Offer],
+              visit: Visit | None) -> None:
+        if self.member is not None:  # one member per screen: never refilled with another's
+            raise RuntimeError("an offers screen shows one member only")
+        self.member = member
+        self.all_offers = offers if isinstance(offers, MemberOffers) else MemberOffers(
+            tuple(offers))
+        self.offers = list(self.all_offers.usable)
+        self.visit = visit
+        rewards = member.rewards
+        self.vouchers = list(rewards.vouchers or ()) if rewards else []
+        self.items = [*self.offers, *self.vouchers]
+
+    def show(self, member: Member, offers: MemberOffers | Sequence[Offer],
+             visit: Visit | None = None, *, guard: float = 0.0) -> None:
+        """Fill a screen made empty (``OffersScreen()``, composed and mounted ahead while the
+        scan screen was idle) with one member's offers, once, before it is pushed; it then
+        looks exactly as one made with them."""
+        self.key_guard = guard
+        self._take(member, offers, visit)
+        if self._parts:  # composed: fill it now (else compose does)
+            self._fill()
+        if self.is_mounted:
+            self.arm_key_guard()
 
     def _count_line(self) -> str:
         """"4 to use · 4 not usable here  ·  2 reward vouchers"."""
+        assert self.member is not None
         vouchers = vouchers_count_text(self.member)
         parts = [self.all_offers.count_text]
         return "  ·  ".join([*parts, vouchers] if vouchers else parts)
@@ -247,36 +280,68 @@ class OffersScreen(KeyGuard[None]):
                     next((i for i, o in enumerate(rows) if o is not None), None))
 
     def compose(self) -> ComposeResult:
-        # Everything the first frame shows is decided here (highlight, its detail, reverse
-        # video): set after mounting, each was another restyle and layout before that frame.
-        yield Static(greeting(self.member), id="member")
-        if self.visit is not None and self.visit.redeemed:
-            yield Static(visit_strip(self.visit), id="visit")
-        if not self.offers and not self.vouchers:
-            text = (_("{name} has no offers to use in store right now.").format(
-                name=self.member.first_name) if self.member.first_name else
-                _("This member has no offers to use in store right now."))
-            yield Static(Text(text), id="no-offers",
-                         classes="short" if self.all_offers.not_usable else "")
+        # Every part, empty until the member's data fills it (``_fill``): before mounting when
+        # the data came with the constructor, else when ``show`` brings it (before it is shown).
+        # Shown or hidden as most members' screens are (offers, no visit yet): a prepared
+        # screen's parts mostly keep their styles when filled (each change is a restyle).
+        parts = self._parts = {name: Static(Text(""), id=name, classes=classes)
+                               for name, classes in (("member", ""), ("visit", "hidden"),
+                                                     ("no-offers", "hidden"), ("count", ""))}
+        yield from parts.values()
+        option_list = self._offer_list = OfferList(id="offers", markup=False)
+        option_list.can_focus = False  # keys stay with the scan input; bindings drive it
+        yield option_list
+        yield parts.setdefault("detail", Static(Text(""), id="detail"))
+        yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
+        yield KioskFooter()
+        if self.member is not None:
+            self._fill()
+
+    def _fill(self) -> None:
+        """The member's data into the composed parts, before the screen is shown. Everything
+        the first frame shows is decided here (highlight, its detail, reverse video): set after
+        the screen is shown, each was another restyle and layout before that frame."""
+        member, parts, option_list = self.member, self._parts, self._offer_list
+        assert member is not None and option_list is not None
+        live = self.is_mounted  # restyle a part whose classes change once it has styles
+
+        def put(name: str, content: VisualType | None, *, short: bool = False) -> None:
+            part = parts[name]
+            if content is not None:
+                part.update(content)
+            toggle(part, content is not None, short=short)
+
+        def toggle(part: Widget, shown: bool, *, short: bool = False) -> None:
+            if part.has_class("hidden") == shown:
+                part.set_class(not shown, "hidden", update=live)
+            if short and not part.has_class("short"):
+                part.add_class("short", update=live)
+
+        put("member", greeting(member))
+        put("visit", visit_strip(self.visit) if self.visit is not None and self.visit.redeemed
+            else None)
+        nothing = not self.offers and not self.vouchers
+        put("no-offers", Text(_("{name} has no offers to use in store right now.").format(
+            name=member.first_name) if member.first_name else
+            _("This member has no offers to use in store right now.")) if nothing else None,
+            short=nothing and bool(self.all_offers.not_usable))
         detail = Text("")
-        if self.offers or self.vouchers or self.all_offers.not_usable:
-            yield Static(Text(self._count_line()), id="count")
+        if not nothing or self.all_offers.not_usable:
+            put("count", Text(self._count_line()))
             self._prompt_width = list_text_width(self.app.size.width)
             self._reverse_select = self.app.has_class("-reverse-select")  # console, NO_COLOR
-            options = self._options()
+            option_list.add_options(self._options())
             first = self._first_row()
             if self._reverse_select:
                 self._selected = first  # its prompt is built (reverse) when first drawn
-            option_list = OfferList(*options, id="offers", markup=False)
-            option_list.can_focus = False  # keys stay with the scan input; bindings drive it
-            # Set before mounting (no watcher runs): the detail is composed for it.
+            # Set without its watcher (no announcement): the detail is composed for it.
             option_list.set_reactive(OptionList.highlighted, first)
             detail = detail_text(self._rows[first] if first is not None else None)
             self._shown_row = first
-            yield option_list
-        yield Static(detail, id="detail", classes="" if detail.plain else "hidden")
-        yield ScanInput(_("scan the next card"), cursor_blink=self.cursor_blink)
-        yield KioskFooter()
+        else:
+            toggle(parts["count"], False)
+        toggle(option_list, bool(self._rows))
+        put("detail", detail if detail.plain else None)
 
     def _options(self) -> list[Option | None]:
         options: list[Option | None] = []
@@ -300,9 +365,15 @@ class OffersScreen(KeyGuard[None]):
 
     def on_mount(self) -> None:
         focus_scan_field(self)
-        self.arm_key_guard()
+        if self.member is not None:  # a screen prepared empty arms it when ``show`` fills it
+            self.arm_key_guard()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._shown_once:
+            # Styled as it was mounted (and each part again as ``show`` changed its classes):
+            # the restyle of every widget Textual does on a resume has nothing to change yet.
+            self._shown_once = True
+            event.refresh_styles = False
         focus_scan_field(self)
 
     def on_resize(self) -> None:

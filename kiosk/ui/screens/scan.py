@@ -73,8 +73,9 @@ class ScanScreen(Screen[None]):
 
     #: Engage's and the scanner's state.
     status: reactive[KioskStatus] = reactive(KioskStatus, init=False)
-    #: "" or "Looking up •••• 4931…" while a lookup runs.
-    busy_text: reactive[str] = reactive("", init=False)
+    #: "" or "Looking up •••• 4931…" while a lookup runs (its line redraws itself: no repaint
+    #: of the whole screen).
+    busy_text: reactive[str] = reactive("", init=False, repaint=False)
     #: One-line warnings (unverified redemptions, a readable key file...).
     notices: reactive[tuple[str, ...]] = reactive((), init=False)
 

@@ -59,6 +59,7 @@ class ScanInput(Widget, can_focus=True):
         self.placeholder = placeholder
         self.cursor_blink = cursor_blink
         self._buffer = WedgeBuffer(max_length=max_length)
+        self._echo_due = False  # an echo of typed keys is queued (``_echo_later``)
 
     def on_mount(self) -> None:
         if self.cursor_blink:
@@ -140,7 +141,19 @@ class ScanInput(Widget, can_focus=True):
             event.stop()
             event.prevent_default()
             self._buffer.feed(event.character, event.time)
-            self._shown = self._buffer.text
+            self._echo_later()
+
+    def _echo_later(self) -> None:
+        """Show what was typed once the keys already queued are handled: a wedge burst (13
+        digits and Enter back to back) ends before its echo is due, and the field, empty
+        before and after, is not redrawn for it; a person's key is echoed at once."""
+        if not self._echo_due:
+            self._echo_due = True
+            self.call_later(self._echo)
+
+    def _echo(self) -> None:
+        self._echo_due = False
+        self._shown = self._buffer.text
 
 
 def focus_scan_field(screen: Widget) -> None:
