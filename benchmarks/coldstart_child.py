@@ -20,6 +20,8 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 EXIT_AT_READY = bool(os.environ.get("BENCH_EXIT_AT_READY"))
+#: A file to write the names of the modules imported by the first frame to (one a line).
+MODULES_OUT = os.environ.get("BENCH_MODULES_OUT")
 from types import ModuleType  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -40,6 +42,9 @@ def _probe(textual_app: ModuleType) -> None:
         if getattr(self, "_bench_ready", False):
             return
         self._bench_ready = True
+        if MODULES_OUT:
+            with open(MODULES_OUT, "w", encoding="utf-8") as out:
+                out.write("".join(f"{name}\n" for name in sorted(sys.modules)))
         print(f"READY {time.perf_counter():.6f} started={STARTED:.6f} "
               f"run={run_called[0]:.6f} cpu={time.process_time() * 1000:.1f}", flush=True)
         if EXIT_AT_READY:  # instruction counts (valgrind) up to this frame only

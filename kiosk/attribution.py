@@ -30,8 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from kiosk.engage.models import Promotion
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import Promotion
 
 #: Seconds Engage's clock may lag this till's (see the module docstring).
 CLOCK_MARGIN = 1.0

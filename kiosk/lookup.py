@@ -20,14 +20,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
-from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
 from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
 from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_card
+
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -17,11 +17,12 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from kiosk import i18n
-from kiosk.engage.models import Channel, Money, Promotion, RedemptionChannel, ValueType
+from kiosk.engage.codes import Channel, ValueType
 from kiosk.i18n import _
 from kiosk.text import one_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic models: imported by whoever made the payloads (after the first frame)
+    from kiosk.engage.models import Money, Promotion, RedemptionChannel
     from kiosk.rewards import Rewards
 
 #: No-break space: CLDR's thousands separator and gap before "%" and "kr" (never wraps apart).
@@ -176,6 +177,14 @@ class Member:
     rewards: Rewards | None = field(default=None, repr=False, compare=False)
 
 
+def _models() -> Any:
+    """``kiosk.engage.models`` (pydantic): already imported whenever there are promotions, so
+    this is a dictionary look-up; not imported with this module, which the scan screen needs."""
+    from kiosk.engage import models
+
+    return models
+
+
 def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool, str]:
     """(value_text, till_instruction, redeemable, apply_text) for one POS channel."""
     vtype = channel.value_type.upper()
@@ -184,7 +193,7 @@ def _value_and_instruction(channel: RedemptionChannel) -> tuple[str, str, bool, 
     if vtype == ValueType.PERCENT and isinstance(value, Decimal):
         text = format_percent(value)
         return text, _("Give {value} off").format(value=text), True, text
-    if vtype == ValueType.MONEY and isinstance(value, Money):
+    if vtype == ValueType.MONEY and isinstance(value, _models().Money):
         text = format_money(value)
         return text, _("Take {amount} off").format(amount=text), True, text
     if vtype == ValueType.EXTERNALOFFER:
@@ -305,7 +314,8 @@ def classify_offers(promotions: list[Promotion], now: datetime) -> MemberOffers:
                 continue
         else:
             channel = channel or (promo.redemption_channels[0] if promo.redemption_channels
-                                  else RedemptionChannel(type="OTHER", value_type="MANUAL"))
+                                  else _models().RedemptionChannel(type="OTHER",
+                                                                   value_type="MANUAL"))
             offer = to_offer(promo, channel, reason)
         assert offer.not_usable is not None
         others.append(((_REASON_ORDER[offer.not_usable], _name_key(offer.name), offer.id),

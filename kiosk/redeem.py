@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, before, owner, seen_in
 from kiosk.breaker import CircuitBreaker
@@ -56,7 +56,6 @@ from kiosk.engage.errors import (
     RewardVoucherAlreadyActivated,
     RewardVoucherAlreadyRedeemed,
 )
-from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
 from kiosk.journal import (
     Journal,
     JournalError,
@@ -67,6 +66,9 @@ from kiosk.journal import (
     ReactivationState,
     utc_now,
 )
+
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
 
 log = logging.getLogger(__name__)
 
@@ -496,7 +498,7 @@ class Redeemer:
             self._tell_breaker(err)
             raise
         self._tell_breaker(None)
-        return cast(list[Promotion], list(items))
+        return cast("list[Promotion]", list(items))
 
     async def _reread(self, contact_id: str, offer_id: str,
                       kind: Kind = Kind.PROMOTION) -> Seen | None:

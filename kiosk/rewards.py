@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from kiosk import i18n
-from kiosk.engage.models import PointAccount, RewardVoucher
 from kiosk.i18n import _, ngettext
 from kiosk.offers import Offer, format_expiry, format_money, sanitize
+
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import PointAccount, RewardVoucher
 
 VOUCHER = "voucher"
 

@@ -8,11 +8,9 @@ URLs, card numbers or the API key: they are safe to log and to show to IT.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from kiosk.text import one_line
@@ -326,6 +324,8 @@ def parse_error_body(
         return None, None, None
     data: Any = None
     if text[:1] in "{[\"":
+        import json  # here: only an error body needs it (the scan screen comes up without)
+
         try:
             data = json.loads(text)
         except ValueError:
@@ -358,6 +358,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
         pass
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
+    from email.utils import parsedate_to_datetime  # ~5 ms of email.* for a rare header
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

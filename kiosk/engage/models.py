@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+
+# Re-exported: their home is kiosk.engage.codes (no pydantic, needed before the first frame).
+from kiosk.engage.codes import Channel as Channel
+from kiosk.engage.codes import ValueType as ValueType
 
 
 def _money_list(v: Any) -> list[Any]:
@@ -30,20 +33,6 @@ class EngageModel(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         """The JSON body Engage expects (camelCase keys, no unset optionals)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-class Channel(StrEnum):
-    POS = "POS"
-    ECOM = "ECOM"
-    OTHER = "OTHER"
-
-
-class ValueType(StrEnum):
-    PERCENT = "PERCENT"
-    MONEY = "MONEY"
-    EXTERNALOFFER = "EXTERNALOFFER"
-    MANUAL = "MANUAL"
-    SWIPE = "SWIPE"
 
 
 LookupKey = Literal["customKey", "email", "mobilePhone", "socialSecurityNumber", "any"]

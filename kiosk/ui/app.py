@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events, on, work
 from textual.app import App
@@ -30,7 +31,6 @@ from textual.widget import AwaitMount
 
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
-from kiosk.engage.models import LookupKey
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
@@ -48,7 +48,7 @@ from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text
+from kiosk.ui import heap, messages_text, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -66,20 +66,20 @@ from kiosk.ui.messages import (
 )
 from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
-from kiosk.ui.screens.chooser import ChooserScreen
-from kiosk.ui.screens.confirm import BUSY_DRAWN_AFTER, ConfirmScreen
-from kiosk.ui.screens.diagnostics import DiagnosticsScreen
-from kiosk.ui.screens.offers import OffersScreen
-from kiosk.ui.screens.pin import PinScreen
-from kiosk.ui.screens.recall import RecallScreen, recall_rows
-from kiosk.ui.screens.result import ResultScreen, Undoable
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.screens.undo import UndoScreen
 from kiosk.ui.services import KioskServices, Scanner
 from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
-from kiosk.visit import Visit
+
+if TYPE_CHECKING:
+    # Engage's models (pydantic) come with the first Engage payload; the other screens and
+    # the visit when first shown, or warmed up just after the first frame (``warm_up``).
+    from kiosk.engage.models import LookupKey
+    from kiosk.ui.screens.confirm import ConfirmScreen
+    from kiosk.ui.screens.offers import OffersScreen
+    from kiosk.ui.screens.result import ResultScreen, Undoable
+    from kiosk.visit import Visit
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,8 @@ IDLE_COLLECT_AFTER = 3.0
 #: for staff to call the member back, short enough that the next customers' staff don't read
 #: an old "apply" as theirs. F2 (today's redemptions) keeps it for the day.
 SETTLE_NOTICE_TTL = 15 * 60.0
+#: Seconds without a key before the warm-up after start goes on (a scan's keys come ~ms apart).
+QUIET_AFTER_KEY = 0.3
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -161,6 +163,7 @@ class KioskApp(App[int], inherit_bindings=False):
             TYPED_KINDS)
         self._clock = clock
         self._last_input = clock()
+        self._last_key = -math.inf
         self._idle_warning_shown = False
         self._scanner: Scanner | None = None
         self._last_ping = clock()
@@ -211,14 +214,25 @@ class KioskApp(App[int], inherit_bindings=False):
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
         self.call_after_refresh(self._prepare_offers)
+        # And what the first customer needs, imported while the till waits for them.
+        self.call_after_refresh(warm.warm_up, self, self._may_warm_up)
         if self.ping_interval:
             # Check often while Engage is away (the breaker keeps it cheap), rarely when fine.
             self.set_interval(min(5.0, self.ping_interval), self._maybe_ping)
         if self.tune_gc:
             heap.tune()
+            self.call_after_refresh(heap.release)  # `kiosk run` held it for the start-up
             # After the first frame and the start-up checks: what lives now lives all shift.
             self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
             self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _may_warm_up(self) -> bool:
+        """Whether the warm-up after start may take a step now: the start-up check has built
+        the Engage client (httpx and Engage's models: it goes first, a scan needs it), and no
+        customer is being served (no key for ``QUIET_AFTER_KEY`` s, no lookup or redemption
+        running)."""
+        return getattr(self.services.engage, "built", True) and not self.busy_text \
+            and not self.redeeming and self._clock() - self._last_key >= QUIET_AFTER_KEY
 
     def _collect_when_idle(self) -> None:
         """Collect the last customer's garbage while nobody is waiting (kiosk.ui.heap)."""
@@ -251,7 +265,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
-            self._last_input = self._clock()  # any key counts as activity for the idle reset
+            self._last_input = self._last_key = self._clock()  # activity for the idle reset
             self._hide_idle_warning()
             if self.tune_gc and _starts_flow(self.screen, event):
                 self._gc_hold.hold()  # from the key on, not from the message it leads to
@@ -265,10 +279,13 @@ class KioskApp(App[int], inherit_bindings=False):
         return super().post_message(message)
 
     def watch_redeeming(self, redeeming: bool) -> None:
+        shows_it = (_loaded("offers", "OffersScreen"), _loaded("confirm", "ConfirmScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, OffersScreen | ConfirmScreen):
+            if isinstance(screen, shows_it):
                 screen.redeeming = redeeming
         if redeeming:  # greyed when the POST has left (kiosk.ui.screens.confirm); refused now
+            from kiosk.ui.screens.confirm import BUSY_DRAWN_AFTER  # loaded: confirmed there
+
             self.set_timer(BUSY_DRAWN_AFTER, self._draw_busy_keys)
         else:
             self.screen.refresh_bindings()
@@ -291,16 +308,18 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _show_status(self) -> None:
         status = self.status
+        shows_it = (ScanScreen, _loaded("diagnostics", "DiagnosticsScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, ScanScreen | DiagnosticsScreen):
+            if isinstance(screen, shows_it):
                 screen.status = status
 
     watch_engage_rtt = watch_scanner_state = watch_scanner_detail = _show_status
     watch_engage_problem = _show_status
 
     def watch_busy_text(self, text: str) -> None:
+        shows_it = (ScanScreen, _loaded("result", "ResultScreen"))
         for screen in self.screen_stack:
-            if isinstance(screen, ScanScreen | ResultScreen):
+            if isinstance(screen, shows_it):
                 screen.busy_text = text
 
     # --- serial scanner thread -> messages (called from its thread: post only) ---------------
@@ -385,6 +404,8 @@ class KioskApp(App[int], inherit_bindings=False):
         screen shows one member (``OffersScreen.show``) and goes when it is popped."""
         if self._prepared_offers is not None or not self.is_running:
             return
+        from kiosk.ui.screens.offers import OffersScreen  # after the first frame
+
         screen = OffersScreen(cursor_blink=self.cursor_blink, clock=self._clock)
         # What push_screen does first: registered and started (compose, mount), on no stack.
         _, mounted = self._get_screen(screen)
@@ -401,6 +422,9 @@ class KioskApp(App[int], inherit_bindings=False):
     async def on_lookup_done(self, message: LookupDone) -> None:
         if message.generation != self.generation:
             return  # an answer for an earlier scan
+        from kiosk.ui.screens.offers import OffersScreen
+        from kiosk.visit import Visit
+
         self.member = message.member
         again = self.visit is not None and self.visit.is_for(message.member)
         if not again:
@@ -455,6 +479,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self.busy_text = _("Reading the member's offers…")
             self._read_member(contact_id, shared.card, generation)
 
+        from kiosk.ui.screens.chooser import ChooserScreen
+
         await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
                                              shared.more, cursor_blink=self.cursor_blink),
                                chosen)
@@ -463,6 +489,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 offer: Offer | None = None, visit: Visit | None = None, *,
                 offer_id: str | None = None, provisional: bool = False,
                 undoable: Undoable | None = None) -> ResultScreen:
+        from kiosk.ui.screens.result import ResultScreen
+
         return ResultScreen(text, member, offer, visit, undoable=undoable,
                             cursor_blink=self.cursor_blink,
                             guard=self.key_guard, clock=self._clock, offer_id=offer_id,
@@ -563,9 +591,10 @@ class KioskApp(App[int], inherit_bindings=False):
             self.engage_rtt = rtt
 
     # --- offers -> confirm -> redeem -> result ---------------------------------------------------
-    @on(OffersScreen.Chosen)
-    def _chosen(self, message: OffersScreen.Chosen) -> None:
+    def on_offers_screen_chosen(self, message: OffersScreen.Chosen) -> None:
         """Staff picked an offer: ask before anything is sent."""
+        from kiosk.ui.screens.confirm import ConfirmScreen
+
         offer = message.offer
         if self.member is None or self.redeeming:
             return
@@ -586,6 +615,8 @@ class KioskApp(App[int], inherit_bindings=False):
                 or not visit.is_for(member) or not isinstance(offer, Offer) \
                 or kind_of(offer) is Kind.VOUCHER:
             return
+        from kiosk.visit import Visit  # loaded: the offers screen came with a visit
+
         ahead = Visit(visit.member, list(visit.redeemed))
         ahead.add(offer)  # as the answer will: the strip lists it
         text = messages_text.success(offer)
@@ -593,8 +624,7 @@ class KioskApp(App[int], inherit_bindings=False):
                                                      offer_id=offer.id),
                                Built(text, member, offer, tuple(ahead.redeemed), False, False))
 
-    @on(ConfirmScreen.Confirmed)
-    def _confirmed(self, message: ConfirmScreen.Confirmed) -> None:
+    def on_confirm_screen_confirmed(self, message: ConfirmScreen.Confirmed) -> None:
         """Confirmed: redeem in a worker no scan or idle reset cancels (money is at stake)."""
         if self.redeeming or self.member is None:
             return
@@ -634,7 +664,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if text.severity == "success" and self.visit is not None \
                 and self.visit.is_for(message.member):
             self.visit.add(message.offer)  # proven redeemed: listed with what to apply
-        if message.generation == self.generation and isinstance(self.screen, ConfirmScreen):
+        if message.generation == self.generation and isinstance(
+                self.screen, _loaded("confirm", "ConfirmScreen")):
             # On top, not after unwinding: unwinding first painted the offers list and the scan
             # screen before the result (~170 ms); ``start_over`` drops them all when staff continue.
             offer = message.offer
@@ -670,7 +701,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 and outcome.contact_id == self.visit.member.contact_id:
             self.visit.add(outcome.offer)  # proven ours while the member is still here
         screen = self.screen
-        if isinstance(screen, ResultScreen) and screen.provisional \
+        if isinstance(screen, _loaded("result", "ResultScreen")) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:
             await screen.show(text)
             return
@@ -681,8 +712,7 @@ class KioskApp(App[int], inherit_bindings=False):
                     severity=_toast_severity(text.severity), timeout=30)
 
     # --- the visit ------------------------------------------------------------------------------
-    @on(ResultScreen.NextOffer)
-    def _next_offer(self, message: ResultScreen.NextOffer) -> None:
+    def on_result_screen_next_offer(self, message: ResultScreen.NextOffer) -> None:
         """Enter after a result: the same member's offers, read again (no card lookup)."""
         visit = self.visit
         if visit is None or self.redeeming:
@@ -698,6 +728,8 @@ class KioskApp(App[int], inherit_bindings=False):
     @on(ScanScreen.Recall)
     def _recall(self, message: ScanScreen.Recall) -> None:
         """F2: today's redemptions at this till, from the journal."""
+        from kiosk.ui.screens.recall import RecallScreen, recall_rows
+
         if isinstance(self.screen, RecallScreen):
             return
         journal = self.services.journal
@@ -715,9 +747,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self.push_screen(RecallScreen(rows, error))
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
-    @on(ResultScreen.UndoRequested)
-    def _undo_requested(self, message: ResultScreen.UndoRequested) -> None:
+    def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
         """F3 on a voucher's result: the staff PIN, then a confirmation, then reactivate."""
+        from kiosk.ui.screens.undo import UndoScreen
+
         if self.redeeming or isinstance(self.screen, UndoScreen):
             return
         undoable = message.undoable
@@ -821,6 +854,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if guard is None or not guard.required:
             then()
             return
+        from kiosk.ui.screens.pin import PinScreen
+
         if isinstance(self.screen, PinScreen):
             return
 
@@ -836,6 +871,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def action_diagnostics(self) -> None:
         """Diagnostics for IT, behind the PIN."""
+        from kiosk.ui.screens.diagnostics import DiagnosticsScreen
+
         if not isinstance(self.screen, DiagnosticsScreen):
             self._with_pin("open diagnostics", lambda: self.push_screen(
                 DiagnosticsScreen(self.services, self.status)))
@@ -848,22 +885,35 @@ class KioskApp(App[int], inherit_bindings=False):
         if action in ("staff_exit", "diagnostics") and self.redeeming:
             return None  # don't leave with a redemption in flight
         # Already on diagnostics: f9 isn't offered in the footer there.
-        return not (action == "diagnostics" and isinstance(self.screen, DiagnosticsScreen))
+        return not (action == "diagnostics"
+                    and isinstance(self.screen, _loaded("diagnostics", "DiagnosticsScreen")))
 
 
 def _starts_flow(screen: Screen[Any], key: events.Key) -> bool:
     """Enter on a confirmation, or a card's first characters typed on a screen with the scan
     field: what may end in a redemption or a lookup (kiosk.ui.heap's hold)."""
-    if isinstance(screen, ConfirmScreen):
+    if isinstance(screen, _loaded("confirm", "ConfirmScreen")):
         return key.key == "enter"
-    return key.is_printable and isinstance(screen, ScanScreen | ResultScreen)
+    return key.is_printable and isinstance(screen, (ScanScreen, _loaded("result",
+                                                                         "ResultScreen")))
 
 
 def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
     """A voucher this till just redeemed (and was told to apply) can be given back."""
     if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
         return None
+    from kiosk.ui.screens.result import Undoable
+
     return Undoable(outcome.journal_id, offer.name, offer.id)
+
+
+def _loaded(module: str, name: str) -> Any:
+    """The class ``name`` of ``kiosk.ui.screens.<module>`` if that module has been imported,
+    else ``()``, which no ``isinstance`` matches: no such screen can be on the stack yet. (The
+    screens the first frame doesn't show are imported when first pushed or warmed up after it,
+    and watchers run at mount must not import them.)"""
+    loaded = sys.modules.get(f"kiosk.ui.screens.{module}")
+    return () if loaded is None else getattr(loaded, name)
 
 
 def _toast_severity(severity: str) -> SeverityLevel:

@@ -93,7 +93,20 @@ def apply_console_theme(app: App[Any], *, console: bool, no_color: bool) -> None
     ScrollBar.renderer = ConsoleScrollBarRender if console else ScrollBarRender
     if console:
         app.register_theme(CONSOLE_THEME)
-        app.theme = CONSOLE_THEME.name
+        if app.is_running:
+            app.theme = CONSOLE_THEME.name
+        else:
+            # Not started yet (``KioskApp.__init__``): set without Textual's watcher, which
+            # queues a second parse of the whole stylesheet and a restyle before the first
+            # frame (~10 ms): the first parse gets this theme's variables instead. What the
+            # watcher would do besides: the classes and the filter below (Textual 8's
+            # ``App._watch_theme``; tests/e2e/test_console.py checks the SGR a VT gets).
+            app.set_reactive(App.theme, CONSOLE_THEME.name)
+            app.stylesheet.set_variables(app.get_css_variables())  # nothing parsed yet
+            app.add_class(f"-theme-{CONSOLE_THEME.name}")
+            app.set_class(CONSOLE_THEME.dark, "-dark-mode")
+            app.set_class(not CONSOLE_THEME.dark, "-light-mode")
+            app._refresh_truecolor_filter(app.ansi_theme)  # ANSI colours stay ANSI
         app.add_class("-console")
     if console or no_color:
         app.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by

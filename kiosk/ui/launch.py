@@ -172,6 +172,9 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
 
 def run(args: argparse.Namespace) -> int:
     """``kiosk run``: the production kiosk against the configured Engage tenant."""
+    from kiosk.ui import heap
+
+    heap.hold()  # no garbage collection before the first frame (kiosk.ui.heap)
     settings = load_settings(getattr(args, "config", None))
     from kiosk.logs import configure_logging
 

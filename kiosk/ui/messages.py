@@ -7,15 +7,17 @@ or ``StartOver`` below; the app handles them. Nothing below the app calls the ap
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
-from kiosk.engage.models import LookupKey
 from kiosk.offers import Member, MemberOffers
 from kiosk.redeem import RedeemOutcome, UndoOutcome
 from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
+
+if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.models import LookupKey
 
 #: Where a scan came from.
 ScanSource = Literal["serial", "wedge", "typed"]

@@ -17,7 +17,7 @@ At most one screen is prepared, for one confirmation; leaving the confirmation a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.screen import Screen
@@ -25,7 +25,9 @@ from textual.screen import Screen
 from kiosk.offers import Member, Offer
 from kiosk.rewards import Benefit
 from kiosk.ui.messages_text import StaffMessage
-from kiosk.ui.screens.result import ResultScreen
+
+if TYPE_CHECKING:  # imported when first shown, or warmed up after the first frame
+    from kiosk.ui.screens.result import ResultScreen
 
 
 @dataclass(frozen=True)

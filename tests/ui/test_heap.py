@@ -75,6 +75,20 @@ async def test_tests_and_tools_keep_pythons_defaults(start_kiosk, members: Membe
         assert gc.get_threshold() == thresholds
 
 
+async def test_no_collection_from_kiosk_run_s_hold_until_the_first_frame(
+        start_kiosk, members: Members, full_collections: list[float]) -> None:
+    """``kiosk run`` turns the collector off before its settings (``heap.hold``); the app
+    freezes what start-up made and turns it on again after the first frame."""
+    heap.hold()
+    try:
+        assert not gc.isenabled()
+        async with start_kiosk(tune_gc=True) as k:
+            await k.wait_for(gc.isenabled, "collector on again after the first frame")
+            assert gc.get_freeze_count() > 10_000  # start-up's heap, never walked
+    finally:
+        gc.enable()
+
+
 @pytest.fixture
 def gc_seen_at(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, bool]]:
     """Whether automatic collection was on when a lookup's or a redemption's answer came
