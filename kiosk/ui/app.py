@@ -267,8 +267,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if isinstance(event, events.Key):
             self._last_input = self._last_key = self._clock()  # activity for the idle reset
             self._hide_idle_warning()
-            if self.tune_gc and _starts_flow(self.screen, event):
-                self._gc_hold.hold()  # from the key on, not from the message it leads to
+            if _starts_flow(self.screen, event):
+                self._hold_gc()  # from the key on, not from the message it leads to
         await super().on_event(event)
 
     def post_message(self, message: Message) -> bool:
