@@ -48,7 +48,7 @@ from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text, warm
+from kiosk.ui import heap, messages_text, styles, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -213,6 +213,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.services.redeemer.add_listener(self._settled)
         # After the first frame: the scan screen is up before the Engage client is even built.
         self.call_after_refresh(self._reconcile)
+        # The other screens' rules (kiosk.ui.styles), before the first of them is made.
+        self.call_after_refresh(styles.add_screen_rules, self)
         self.call_after_refresh(self._prepare_offers)
         # And what the first customer needs, imported while the till waits for them.
         self.call_after_refresh(warm.warm_up, self, self._may_warm_up)
