@@ -33,12 +33,14 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
     offers have expired (a fixed instant for pictures; default the real time). With
-    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it."""
+    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it. The redeemer is
+    built on first use (``kiosk.redeem`` is imported after the scan screen's first frame, when
+    the app reconciles the journal); its settings were checked with the others."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
+    from kiosk.engage.deferred import DeferredClient
     from kiosk.lookup import MemberLookup
-    from kiosk.redeem import Redeemer
     from kiosk.ui.services import KioskServices
 
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
@@ -46,10 +48,16 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
                           now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
                           currency=settings.currency)
-    redeemer = Redeemer(client, journal, store=settings.store_name,
+
+    def redeemer_now() -> Any:
+        from kiosk.redeem import Redeemer
+
+        return Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker,
                         settle_window=settings.redeem_settle_window,
                         recheck_delays=settings.redeem_recheck_delays)
+
+    redeemer = DeferredClient(redeemer_now)  # the client's stand-in serves the redeemer too
     factory = None
     if settings.scanner_port:  # pyserial is imported only for a serial scanner
         from kiosk.scanner.serial_reader import scanner_from_settings

@@ -29,6 +29,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.ui.screens.recall", "kiosk.ui.screens.diagnostics",
     "textual.widgets._data_table",  # F2's table
     "email.utils",  # an error's Retry-After date only
+    "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
