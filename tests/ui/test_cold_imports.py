@@ -54,6 +54,8 @@ def test_the_first_frame_imports_no_pydantic_httpx_or_later_screens(tmp_path: Pa
     assert "kiosk.ui.screens.scan" in modules  # the list is the first frame's
     assert NOT_BEFORE_FIRST_FRAME & modules == set()
     assert {m for m in modules if m.partition(".")[0] in PYDANTIC} == set()
+    # No config file and no staff PIN here: neither TOML's parser nor the PIN's hashing
+    assert {"tomllib", "hashlib", "hmac", "secrets", "json"} & modules == set()
     # The warm-up imports every screen the app can push after the first frame.
     later = {m for m in NOT_BEFORE_FIRST_FRAME if m.startswith("kiosk.ui.screens.")}
     assert later <= set(warm.MODULES)
