@@ -34,10 +34,8 @@ from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
-from kiosk.lookup import SharedCard
 from kiosk.offers import Member, Offer
 from kiosk.redeem_errors import RedeemInProgress
-from kiosk.rewards import Benefit
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
@@ -69,7 +67,9 @@ if TYPE_CHECKING:
     # Engage's models (pydantic) come with the first Engage payload; the other screens and
     # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
+    from kiosk.lookup import SharedCard
     from kiosk.redeem import RedeemOutcome, UndoOutcome
+    from kiosk.rewards import Benefit
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
     from kiosk.ui.screens.result import ResultScreen, Undoable
@@ -456,6 +456,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._note_engage_error(message.error)
         await self._unwind()
         error = message.error
+        from kiosk.lookup import SharedCard  # loaded: the error came from the lookup
+
         if isinstance(error, SharedCard) and error.candidates:
             await self._choose_member(error)
             self._release_gc_after_paint()

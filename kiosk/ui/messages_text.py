@@ -15,11 +15,11 @@ from kiosk import i18n
 from kiosk.engage import errors as e
 from kiosk.i18n import N_, _, ngettext
 from kiosk.redeem_errors import RedeemInProgress
-from kiosk.rewards import Benefit
 from kiosk.scanner import barcode, typed
 
 if TYPE_CHECKING:  # the flow is imported when the redeemer is built, after the first frame
     from kiosk.redeem import RedeemOutcome, UndoOutcome
+    from kiosk.rewards import Benefit
 
 #: How a message looks: green tick, amber warning, red cross.
 Severity = Literal["success", "warning", "error"]

@@ -30,6 +30,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "textual.widgets._data_table",  # F2's table
     "email.utils",  # an error's Retry-After date only
     "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
+    "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
