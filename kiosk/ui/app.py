@@ -384,7 +384,9 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             member, offers = await self.services.lookup.lookup(card, key)
         except Exception as exc:  # every failure becomes a staff message, never a crash
-            self.post_message(LookupFailed(generation, exc))
+            # by the key it went by: a typed e-mail's "not found" says e-mail, not card
+            self.post_message(LookupFailed(generation, exc,
+                                           key or getattr(self.services.lookup, "key", None)))
         else:
             self.post_message(LookupDone(generation, member, offers))
 
@@ -462,7 +464,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
         visit = self.visit
-        await self.push_screen(self._result(messages_text.for_error(error),
+        await self.push_screen(self._result(messages_text.for_error(error, message.key),
                                             visit.member if visit else None, visit=visit))
         self._release_gc_after_paint()
 
