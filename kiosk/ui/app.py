@@ -170,6 +170,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
         self._settle_notices: list[str] = []
+        #: of those, the ones about attempts still unresolved: F4 doesn't hide them
+        self._open_notices: set[str] = set()
         self.settle_notice_ttl = SETTLE_NOTICE_TTL
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
@@ -547,12 +549,15 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str, *, keep: int = 5) -> None:
+    def add_notice(self, text: str, *, keep: int = 5, hideable: bool = True) -> None:
         """A one-line warning for the scan screen, with the time it came (settled answers: the
-        latest ``keep``, each for ``settle_notice_ttl`` seconds)."""
+        latest ``keep``, each for ``settle_notice_ttl`` seconds). ``hideable``: F4 may hide it
+        (not for an attempt still unresolved: hiding it would read as settled)."""
         text = f"{datetime.now().strftime('%H:%M')} {text}"
         self.services.notices.append(text)
         self._settle_notices.append(text)
+        if not hideable:
+            self._open_notices.add(text)
         while len(self._settle_notices) > keep:
             self._drop_notice(self._settle_notices[0])
         self.set_timer(self.settle_notice_ttl, partial(self._drop_notice, text))
@@ -561,14 +566,30 @@ class KioskApp(App[int], inherit_bindings=False):
     def _drop_notice(self, text: str) -> None:
         if text in self._settle_notices:
             self._settle_notices.remove(text)
+            if text not in self._settle_notices:  # (the same line twice in one minute)
+                self._open_notices.discard(text)
         if text in self.services.notices:
             self.services.notices.remove(text)
         self._refresh_notices()
+
+    def _hideable_notices(self) -> list[str]:
+        return [n for n in self._settle_notices if n not in self._open_notices]
 
     def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
             base.notices = tuple(self.services.notices)
+            base.hideable = len(self._hideable_notices())
+
+    @on(ScanScreen.HideNotices)
+    def _hide_notices(self) -> None:
+        """F4: the notices of settled answers leave the scan screen (the journal and F2 keep
+        every attempt). A notice about an attempt still unresolved stays, as do the start-up
+        warnings and "earlier redemptions not verified"."""
+        hidden = self._hideable_notices()
+        for text in hidden:
+            self._drop_notice(text)
+        log.info("staff hid %d settled-answer notice(s)", len(hidden))
 
     # --- Engage reachability ------------------------------------------------------------------
     def _maybe_ping(self) -> None:
@@ -709,7 +730,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         line = _("{card}, {offer}: {answer}").format(
             card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
-        self.add_notice(line)
+        self.add_notice(line, hideable=not outcome.unresolved)
         self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                     severity=_toast_severity(text.severity), timeout=30)
 
