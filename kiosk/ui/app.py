@@ -9,6 +9,7 @@ Screens get their data through their constructors and the app sets what changes 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -751,10 +752,15 @@ class KioskApp(App[int], inherit_bindings=False):
     @on(ScanScreen.Recall)
     def _recall(self, message: ScanScreen.Recall) -> None:
         """F2: today's redemptions at this till, from the journal."""
+        if not isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            self._read_recall(self.generation)
+
+    @work(group="recall", exclusive=True, exit_on_error=False, description="today's redemptions")
+    async def _read_recall(self, generation: int) -> None:
+        """The day's journal rows, read in a thread (its one connection may be busy with a
+        redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
         from kiosk.ui.screens.recall import RecallScreen, recall_rows
 
-        if isinstance(self.screen, RecallScreen):
-            return
         journal = self.services.journal
         error, rows = "", []
         if journal is None:
@@ -763,11 +769,14 @@ class KioskApp(App[int], inherit_bindings=False):
             midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
                                                            microsecond=0)
             try:
-                rows = recall_rows(journal.rows(since=midnight), self.terminal_name)
+                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
+                                   self.terminal_name)
             except Exception as exc:  # a broken journal must not take the till down
                 log.error("recall: journal unreadable: %s", type(exc).__name__)
                 error = _("The journal can't be read now: tell IT.")
-        self.push_screen(RecallScreen(rows, error))
+        if generation != self.generation or not isinstance(self.screen, ScanScreen):
+            return  # a scan, the idle reset or another key came first: F2 was for the idle till
+        await self.push_screen(RecallScreen(rows, error))
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
