@@ -462,7 +462,7 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         error = message.error
         if isinstance(error, SharedCard) and error.candidates:
-            await self._choose_member(error)
+            await self._choose_member(error, message.key)
             self._release_gc_after_paint()
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
@@ -471,8 +471,9 @@ class KioskApp(App[int], inherit_bindings=False):
                                             visit.member if visit else None, visit=visit))
         self._release_gc_after_paint()
 
-    async def _choose_member(self, shared: SharedCard) -> None:
-        """A shared card: "which of you?"; the chosen member's offers, or start over."""
+    async def _choose_member(self, shared: SharedCard, key: str | None = None) -> None:
+        """A shared card (or typed e-mail address / mobile number, by ``key``): "which of
+        you?"; the chosen member's offers, or start over."""
         generation = self.generation
 
         def chosen(contact_id: str | None) -> None:
@@ -487,8 +488,8 @@ class KioskApp(App[int], inherit_bindings=False):
         from kiosk.ui.screens.chooser import ChooserScreen
 
         await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
-                                             shared.more, cursor_blink=self.cursor_blink),
-                               chosen)
+                                             shared.more, cursor_blink=self.cursor_blink,
+                                             key=key), chosen)
 
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
                 offer: Offer | None = None, visit: Visit | None = None, *,

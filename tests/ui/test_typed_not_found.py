@@ -1,6 +1,6 @@
-"""A typed e-mail address or mobile number no member has: staff read what they typed ("No
-member has this e-mail address"), never "this card"; a scanned or typed card keeps the card's
-words. The address or number is never shown or logged in full."""
+"""A typed e-mail address or mobile number no member has (or several have): staff read what
+they typed ("No member has this e-mail address"), never "this card"; a scanned or typed card
+keeps the card's words. The address or number is never shown or logged in full."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import logging
 import pytest
 
 from kiosk import i18n
+from kiosk.engage.errors import ContactNotFound, MultipleMatches
 from kiosk.i18n import _
 from kiosk.ui import messages_text
+from kiosk.ui.screens import chooser
 from tests.ui.kiosk_pilot import NOBODY, Kiosk, Members
 
 UNKNOWN_EMAIL = "nobody.here@example.com"
@@ -34,6 +36,12 @@ async def _typed_result(k: Kiosk, typed: str) -> str:
     await k.wait_for(lambda: k.app.generation > generation and not k.app.busy_text
                      and type(k.app.screen).__name__ == "ResultScreen", "the result")
     return k.text()
+
+
+def not_found(key: str) -> tuple[str, str]:
+    """The headline and advice (msgids) for "no member" by ``key``."""
+    return next((title, body) for cls, by, title, body in messages_text.BY_KEY
+                if by == key and cls is ContactNotFound)
 
 
 def _kiosk_log(caplog: pytest.LogCaptureFixture) -> str:
@@ -87,7 +95,7 @@ async def test_not_found_by_email_or_phone_whole_at_80x24(
     async with start_kiosk() as k:
         for typed, key in ((UNKNOWN_EMAIL, "email"), (UNKNOWN_PHONE, "mobilePhone")):
             text = await _typed_result(k, typed)
-            title, body = messages_text.NOT_FOUND_BY_KEY[key]
+            title, body = not_found(key)
             assert _whole_on_a_row(text, _(title)), f"{language}: {_(title)!r}\n{text}"
             assert _flat(_(body)) in _flat(text), f"{language}: {_(body)!r}\n{text}"
             await k.pilot.press("escape")
@@ -104,7 +112,56 @@ async def test_not_found_by_email_on_the_linux_console_without_colour(
     async with start_kiosk() as k:
         assert k.app.console_mode and k.app.no_color
         text = await _typed_result(k, UNKNOWN_EMAIL)
-        title, body = messages_text.NOT_FOUND_BY_KEY["email"]
+        title, body = not_found("email")
         assert _whole_on_a_row(text, title), text
         assert _flat(body) in _flat(text), text
         assert not set(text) & set("✔✘⚠⏎"), text  # only what a console font has
+
+
+FAMILY_EMAIL, FAMILY_PHONE = "family.berg@example.com", "+46701112233"
+
+
+async def _chooser_text(k: Kiosk, typed: str) -> str:
+    await k.type_card(typed)
+    await k.screen_is("ChooserScreen")
+    await k.wait_for(lambda: "Maja" in k.text(), "the first names")
+    return _flat(k.text())
+
+
+async def test_typed_email_or_phone_several_members_have_asks_which_of_you(
+        start_kiosk, members: Members, sim, services, settings) -> None:
+    """A family sharing one e-mail address or mobile number: "which of you?" in those words
+    (no "card", no masked address); the chosen member's offers follow. In every language at
+    80x24, the question whole."""
+    maja = sim.state.add_contact(first_name="Maja", email=FAMILY_EMAIL,
+                                 mobile_phone=FAMILY_PHONE)
+    sim.state.add_contact(first_name="Mikael", email=FAMILY_EMAIL, mobile_phone=FAMILY_PHONE)
+    sim.state.add_offer(maja, name="Maja's ten", value_type="PERCENT", value=10)
+    for language in i18n.LANGUAGES:
+        services.settings = settings.with_changes(language=language)
+        async with start_kiosk() as k:
+            for typed, key in ((FAMILY_EMAIL, "email"), (FAMILY_PHONE, "mobilePhone")):
+                text = await _chooser_text(k, typed)
+                question = _(chooser.TITLE_BY_KEY[key])
+                assert _flat(question) in text, f"{language}: {question!r}\n{text}"
+                assert "Mikael" in text and "family.berg" not in text and "1112233" not in text
+                assert _("Card {card} is shared. Which member is here?").split("{")[0] \
+                    not in text
+                await k.pilot.press("escape")
+                await k.screen_is("ScanScreen")
+            if language == "en":
+                await _chooser_text(k, FAMILY_EMAIL)
+                await k.pilot.press("enter")  # Maja, the first
+                await k.screen_is("OffersScreen")
+                assert "Maja" in k.text() and "Maja's ten" in k.text()
+
+
+def test_several_members_without_their_ids_say_what_was_typed() -> None:
+    """Engage's 409 without the list of contacts: no chooser, a message in the same words."""
+    error = MultipleMatches("more than one", matches=[])
+    assert messages_text.for_error(error, "email").title \
+        == "Several members have this e-mail address"
+    assert messages_text.for_error(error, "mobilePhone").title \
+        == "Several members have this mobile number"
+    assert messages_text.for_error(error, "customKey").title == "Several members share this card"
+    assert messages_text.for_error(error).title == "Several members share this card"
