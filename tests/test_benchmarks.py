@@ -58,6 +58,8 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
         assert run["cycles"] > 0
         assert run["rss_end_mb"] > 0 and len(run["fds"]) == 4
         assert run["connections_opened_total"] >= 1
+    # the UI's customers are followed by the kiosk's own between-customer collection
+    assert r["endurance"]["ui"]["between_customers"]["idle_collections"] > 0
     assert r["serial"]["pty_to_card_scanned_ms"]["n"] > 0
     storm = r["endurance"]["core"]["storm"]
     assert storm["scans"] > 0 and storm["pool_settled"]["connections"] >= 0
