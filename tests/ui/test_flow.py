@@ -288,7 +288,7 @@ async def test_a_known_card_shows_looking_up_until_its_offers_are_up(
         await k.pilot.press("escape")
         await k.screen_is("ScanScreen")
         sim.faults.add(Fault("latency", method="GET", path=members.anna + "/promotions",
-                             latency=0.5))
+                             latency=1.0))  # long enough to see the line on a loaded machine
         lookups = len(sim.requests_to("GET", members.anna + "/promotions"))
         k.burst(ANNA)
         await k.wait_for(lambda: "Looking up" in k.text(), "the busy line")
