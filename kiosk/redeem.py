@@ -186,6 +186,9 @@ OfferT = TypeVar("OfferT", bound=OfferLike)
 APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 #: Outcomes that are not the last word: a settled one follows for the same offer.
 PROVISIONAL = frozenset({OutcomeKind.CHECKING})
+#: Outcomes that leave the attempt unresolved in the journal (``unknown``): a person has to
+#: check it in Engage (``kiosk journal``); the next reconciliation tries again.
+UNRESOLVED_OUTCOMES = frozenset({OutcomeKind.USED_CHECK, OutcomeKind.UNKNOWN})
 
 
 @dataclass(frozen=True)
@@ -216,6 +219,12 @@ class RedeemOutcome(Generic[OfferT]):
     def final(self) -> bool:
         """False while Engage may still commit (a settled outcome follows)."""
         return self.kind not in PROVISIONAL
+
+    @property
+    def unresolved(self) -> bool:
+        """True when the journal keeps the attempt open (``unknown``): nobody knows yet whether
+        it redeemed the offer."""
+        return self.kind in UNRESOLVED_OUTCOMES
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Screens get their data through their constructors and the app sets what changes 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import os
@@ -170,6 +171,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
         self._reconcile_notice: str | None = None
         self._settle_notices: list[str] = []
+        #: of those, the ones about attempts still unresolved: F4 doesn't hide them
+        self._open_notices: set[str] = set()
         self.settle_notice_ttl = SETTLE_NOTICE_TTL
         #: ``kiosk run``: freeze the start-up heap, collect between customers (kiosk.ui.heap)
         self.tune_gc = tune_gc
@@ -386,7 +389,9 @@ class KioskApp(App[int], inherit_bindings=False):
         try:
             member, offers = await self.services.lookup.lookup(card, key)
         except Exception as exc:  # every failure becomes a staff message, never a crash
-            self.post_message(LookupFailed(generation, exc))
+            # by the key it went by: a typed e-mail's "not found" says e-mail, not card
+            self.post_message(LookupFailed(generation, exc,
+                                           key or getattr(self.services.lookup, "key", None)))
         else:
             self.post_message(LookupDone(generation, member, offers))
 
@@ -459,17 +464,18 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         error = message.error
         if isinstance(error, SharedCard) and error.candidates:
-            await self._choose_member(error)
+            await self._choose_member(error, message.key)
             self._release_gc_after_paint()
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
         visit = self.visit
-        await self.push_screen(self._result(messages_text.for_error(error),
+        await self.push_screen(self._result(messages_text.for_error(error, message.key),
                                             visit.member if visit else None, visit=visit))
         self._release_gc_after_paint()
 
-    async def _choose_member(self, shared: SharedCard) -> None:
-        """A shared card: "which of you?"; the chosen member's offers, or start over."""
+    async def _choose_member(self, shared: SharedCard, key: str | None = None) -> None:
+        """A shared card (or typed e-mail address / mobile number, by ``key``): "which of
+        you?"; the chosen member's offers, or start over."""
         generation = self.generation
 
         def chosen(contact_id: str | None) -> None:
@@ -484,8 +490,8 @@ class KioskApp(App[int], inherit_bindings=False):
         from kiosk.ui.screens.chooser import ChooserScreen
 
         await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
-                                             shared.more, cursor_blink=self.cursor_blink),
-                               chosen)
+                                             shared.more, cursor_blink=self.cursor_blink,
+                                             key=key), chosen)
 
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
                 offer: Offer | None = None, visit: Visit | None = None, *,
@@ -547,12 +553,15 @@ class KioskApp(App[int], inherit_bindings=False):
             self.services.notices.append(self._reconcile_notice)
         self._refresh_notices()
 
-    def add_notice(self, text: str, *, keep: int = 5) -> None:
+    def add_notice(self, text: str, *, keep: int = 5, hideable: bool = True) -> None:
         """A one-line warning for the scan screen, with the time it came (settled answers: the
-        latest ``keep``, each for ``settle_notice_ttl`` seconds)."""
+        latest ``keep``, each for ``settle_notice_ttl`` seconds). ``hideable``: F4 may hide it
+        (not for an attempt still unresolved: hiding it would read as settled)."""
         text = f"{datetime.now().strftime('%H:%M')} {text}"
         self.services.notices.append(text)
         self._settle_notices.append(text)
+        if not hideable:
+            self._open_notices.add(text)
         while len(self._settle_notices) > keep:
             self._drop_notice(self._settle_notices[0])
         self.set_timer(self.settle_notice_ttl, partial(self._drop_notice, text))
@@ -561,14 +570,30 @@ class KioskApp(App[int], inherit_bindings=False):
     def _drop_notice(self, text: str) -> None:
         if text in self._settle_notices:
             self._settle_notices.remove(text)
+            if text not in self._settle_notices:  # (the same line twice in one minute)
+                self._open_notices.discard(text)
         if text in self.services.notices:
             self.services.notices.remove(text)
         self._refresh_notices()
+
+    def _hideable_notices(self) -> list[str]:
+        return [n for n in self._settle_notices if n not in self._open_notices]
 
     def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
             base.notices = tuple(self.services.notices)
+            base.hideable = len(self._hideable_notices())
+
+    @on(ScanScreen.HideNotices)
+    def _hide_notices(self) -> None:
+        """F4: the notices of settled answers leave the scan screen (the journal and F2 keep
+        every attempt). A notice about an attempt still unresolved stays, as do the start-up
+        warnings and "earlier redemptions not verified"."""
+        hidden = self._hideable_notices()
+        for text in hidden:
+            self._drop_notice(text)
+        log.info("staff hid %d settled-answer notice(s)", len(hidden))
 
     # --- Engage reachability ------------------------------------------------------------------
     def _maybe_ping(self) -> None:
@@ -709,7 +734,7 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         line = _("{card}, {offer}: {answer}").format(
             card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
-        self.add_notice(line)
+        self.add_notice(line, hideable=not outcome.unresolved)
         self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                     severity=_toast_severity(text.severity), timeout=30)
 
@@ -730,10 +755,15 @@ class KioskApp(App[int], inherit_bindings=False):
     @on(ScanScreen.Recall)
     def _recall(self, message: ScanScreen.Recall) -> None:
         """F2: today's redemptions at this till, from the journal."""
+        if not isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            self._read_recall(self.generation)
+
+    @work(group="recall", exclusive=True, exit_on_error=False, description="today's redemptions")
+    async def _read_recall(self, generation: int) -> None:
+        """The day's journal rows, read in a thread (its one connection may be busy with a
+        redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
         from kiosk.ui.screens.recall import RecallScreen, recall_rows
 
-        if isinstance(self.screen, RecallScreen):
-            return
         journal = self.services.journal
         error, rows = "", []
         if journal is None:
@@ -742,11 +772,14 @@ class KioskApp(App[int], inherit_bindings=False):
             midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
                                                            microsecond=0)
             try:
-                rows = recall_rows(journal.rows(since=midnight), self.terminal_name)
+                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
+                                   self.terminal_name)
             except Exception as exc:  # a broken journal must not take the till down
                 log.error("recall: journal unreadable: %s", type(exc).__name__)
                 error = _("The journal can't be read now: tell IT.")
-        self.push_screen(RecallScreen(rows, error))
+        if generation != self.generation or not isinstance(self.screen, ScanScreen):
+            return  # a scan, the idle reset or another key came first: F2 was for the idle till
+        await self.push_screen(RecallScreen(rows, error))
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:

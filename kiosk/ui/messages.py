@@ -71,6 +71,9 @@ class LookupFailed(Message):
 
     generation: int
     error: BaseException
+    #: the Engage key the value was looked up by ("email" for a typed e-mail address...);
+    #: None: a member read again by id (no card, e-mail or number was looked up)
+    key: LookupKey | None = None
 
 
 @dataclass

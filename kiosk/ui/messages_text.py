@@ -116,8 +116,33 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
 ]
 
 
-def for_error(exc: BaseException) -> StaffMessage:
-    """The staff message for a typed error (anything unexpected gets a safe generic one)."""
+#: No member, or several, by a typed e-mail address or mobile number (the Engage key looked
+#: up): staff read what they typed, not "card" (headline, what to do; msgids). First match wins.
+BY_KEY: list[tuple[type[BaseException], str, str, str]] = [
+    (e.ContactNotFound, "email", N_("E-mail address not found"),
+     N_("No member has this e-mail address. Check the spelling with the customer and type it "
+        "again, scan the card, or continue the sale without offers.")),
+    (e.ContactNotFound, "mobilePhone", N_("Mobile number not found"),
+     N_("No member has this mobile number. Check the number with the customer and type it "
+        "again, scan the card, or continue the sale without offers.")),
+    (e.MultipleMatches, "email", N_("Several members have this e-mail address"),
+     N_("Engage can't tell which member it is. Scan the member's card, or continue the sale "
+        "without offers.")),
+    (e.MultipleMatches, "mobilePhone", N_("Several members have this mobile number"),
+     N_("Engage can't tell which member it is. Scan the member's card, or continue the sale "
+        "without offers.")),
+]
+
+
+def for_error(exc: BaseException, key: str | None = None) -> StaffMessage:
+    """The staff message for a typed error (anything unexpected gets a safe generic one).
+
+    ``key``: the Engage key a lookup went by; "no such member" (or several) by a typed e-mail
+    address or mobile number says so instead of "card".
+    """
+    for cls, by, headline, advice in BY_KEY:
+        if by == key and isinstance(exc, cls):
+            return StaffMessage(_(headline), _(advice))
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
             text = body(exc) if callable(body) else _(body)

@@ -219,11 +219,18 @@ async def test_pasted_card_number_with_line_break_is_looked_up(start_kiosk, memb
 
 async def test_idle_reset_waits_for_a_redemption_in_flight(start_kiosk, sim, members: Members
                                                            ) -> None:
+    # The kiosk's idle clock is the test's: a slow lookup on a loaded machine can't pass for
+    # idleness before the redemption starts (it did with a real 1 s timeout).
+    now = [1000.0]
     sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=2.5))
-    async with start_kiosk(idle_timeout=1.0) as k:
+    async with start_kiosk(idle_timeout=1.0, clock=lambda: now[0]) as k:
         await k.scan(ANNA)
         await k.pilot.press("enter", "enter")
         await k.wait_for(lambda: k.app.redeeming, "redeem started")
+        now[0] += 600  # long idle, with the redemption in flight (≥ 2 s: the client's read)
+        await k.app._check_idle()  # what the idle timer runs: it must wait
+        assert k.app.redeeming, "the check ran while the redemption was in flight"
+        assert type(k.app.screen).__name__ == "ConfirmScreen" and k.app.member is not None
         await k.wait_for(lambda: not k.app.redeeming, "redeem finished", timeout=10)
         # The answer was shown as the result for this customer, not pushed aside as a toast.
         results = [m for m in k.messages if type(m).__name__ == "Mount"

@@ -163,13 +163,18 @@ async def test_a_confirmation_left_without_an_answer_drops_its_prepared_result(
 
 async def test_a_prepared_result_still_ignores_keys_right_after_it_appears(
         start_kiosk, members: Members) -> None:
-    async with start_kiosk(key_guard=0.5) as k:
+    # The guards' clock is the test's: a loaded machine's slow poll can't outlast the 0.5 s
+    # guard between the result appearing and the check (it did with the real clock).
+    now = [1000.0]
+    async with start_kiosk(key_guard=0.5, clock=lambda: now[0]) as k:
         await k.scan(ANNA)
+        now[0] += 1.0
         await k.wait_for(lambda: not k.app.screen.guarding, "the offers list's guard over")
         await k.pilot.press("enter")
         await k.screen_is("ConfirmScreen")
-        await k.wait_for(lambda: not k.app.screen.guarding, "the confirmation's guard over")
         prepared = await prepared_ready(k.pilot)
+        now[0] += 1.0  # after it was built: a guard armed then would be over
+        await k.wait_for(lambda: not k.app.screen.guarding, "the confirmation's guard over")
         await k.pilot.press("enter")
         await k.screen_is("ResultScreen")
         assert k.app.screen is prepared

@@ -18,6 +18,13 @@ from kiosk.lookup import Candidate
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
+#: The question when several members have a typed e-mail address or mobile number (by the
+#: Engage key looked up); a card's names its masked number.
+TITLE_BY_KEY = {
+    "email": N_("Several members have this e-mail address. Which member is here?"),
+    "mobilePhone": N_("Several members have this mobile number. Which member is here?"),
+}
+
 
 class ChooserScreen(ModalScreen[str | None]):
     """The members of a shared card, by first name; nothing else about them is shown."""
@@ -30,17 +37,20 @@ class ChooserScreen(ModalScreen[str | None]):
     ]
 
     def __init__(self, masked_card: str, candidates: list[Candidate], more: int = 0, *,
-                 cursor_blink: bool = True) -> None:
+                 cursor_blink: bool = True, key: str | None = None) -> None:
         super().__init__()
         self.cursor_blink = cursor_blink
         self.masked_card = masked_card
+        self.key = key  # the Engage key looked up ("email" for a typed e-mail address...)
         self.candidates = candidates
         self.more = more
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser-box"):
-            yield Static(Text(_("Card {card} is shared. Which member is here?").format(
-                card=self.masked_card)), id="chooser-title")
+            title = (_(TITLE_BY_KEY[self.key]) if self.key in TITLE_BY_KEY else
+                     _("Card {card} is shared. Which member is here?").format(
+                         card=self.masked_card))
+            yield Static(Text(title), id="chooser-title")
             options = [Option(Text(c.first_name, style="bold")) for c in self.candidates]
             option_list = OptionList(*options, id="chooser-list", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it

@@ -41,6 +41,9 @@ TYPED_HINT = {  # what staff may type instead, by KIOSK_LOOKUP_KEY (whole senten
 TYPED_ALL_HINT = N_("or type the card number, e-mail or mobile number and press Enter")
 #: Opens today's redemptions at this till (a function key: no scanner can type it).
 RECALL_KEY = "f2"
+#: Hides the notices of settled answers: a function key (no scanner or typed lookup can send
+#: it; Esc already clears the typing and ends a visit, so a second Esc must not hide them).
+HIDE_NOTICES_KEY = "f4"
 ENGAGE_TEXT = {
     "unknown": (N_("Engage: checking…"), "dim"),
     "ok": (N_("Engage: connected"), "ok"),
@@ -60,16 +63,21 @@ def status_line(label: str, kind: str, glyphs: Glyphs = UNICODE) -> Text:
 class ScanScreen(Screen[None]):
     """Waiting for a card. Also says when a lookup is under way.
 
-    The app keeps ``status``, ``busy_text`` and ``notices`` up to date (attributes down).
-    F2 posts ``Recall`` (today's redemptions at this till).
+    The app keeps ``status``, ``busy_text``, ``notices`` and ``hideable`` up to date
+    (attributes down). F2 posts ``Recall`` (today's redemptions at this till); F4, offered only
+    while some notices may be hidden, posts ``HideNotices``.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(RECALL_KEY, "recall", N_("Today's redemptions"), id="recall"),
+        Binding(HIDE_NOTICES_KEY, "hide_notices", N_("Hide notices"), id="hide_notices"),
     ]
 
     class Recall(Message):
         """Staff asked for today's redemptions at this till (F2)."""
+
+    class HideNotices(Message):
+        """Staff asked to hide the notices of settled answers (F4)."""
 
     #: Engage's and the scanner's state.
     status: reactive[KioskStatus] = reactive(KioskStatus, init=False)
@@ -78,6 +86,8 @@ class ScanScreen(Screen[None]):
     busy_text: reactive[str] = reactive("", init=False, repaint=False)
     #: One-line warnings (unverified redemptions, a readable key file...).
     notices: reactive[tuple[str, ...]] = reactive((), init=False)
+    #: How many of ``notices`` staff may hide (settled answers); 0: F4 is not offered.
+    hideable: reactive[int] = reactive(0, init=False)
 
     def __init__(self, *, store_name: str = "", terminal_name: str = "",
                  lookup_key: str = "customKey", demo_cards: Sequence[DemoCardLike] = (),
@@ -135,6 +145,17 @@ class ScanScreen(Screen[None]):
 
     def action_recall(self) -> None:
         self.post_message(self.Recall())
+
+    def action_hide_notices(self) -> None:
+        if self.hideable:
+            self.post_message(self.HideNotices())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # F4 shows in the footer only while there is a notice it would hide.
+        return self.hideable > 0 if action == "hide_notices" else True
+
+    def watch_hideable(self) -> None:
+        self.refresh_bindings()
 
     def _part(self, selector: str) -> Static | None:
         """A part of this screen, or None before it is composed (on_mount shows it then)."""

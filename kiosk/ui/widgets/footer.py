@@ -34,6 +34,7 @@ from kiosk.i18n import N_, _
 SHORT = {
     "Done (new customer)": N_("Done"),
     "Re-check Engage": N_("Re-check"),
+    "Hide notices": N_("Hide"),
 }
 #: Keys left out when even the short descriptions don't fit (the list shows what they do).
 OPTIONAL_ACTIONS = frozenset({"cursor_down", "cursor_up"})
