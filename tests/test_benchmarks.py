@@ -47,6 +47,10 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
             assert scan["floor_http_ms"]["median"] > 0
             assert scan["floor_paint_ms"]["median"] > 0
             assert scan["ratio_to_floor"]["median"] > 0
+            # the kiosk's own time above both floors, and where it goes
+            assert scan["over_floors_ms"]["median"] is not None
+            assert scan["scanned_to_request_sent_ms"]["median"] is not None
+            assert scan["data_to_lookup_done_ms"]["median"] is not None
     for latency in (0, 50):
         assert r["confirm_to_result"][f"redeem_{latency}ms"]["total_ms"]["median"] > 0
     for n in (50, 500, 5000):
