@@ -8,7 +8,12 @@ stays valid, as for a regular customer) plus one fresh offer with a new id, due 
 it is listed first and redeemed. Every redemption is of a new offer instance, as in a store
 (re-redeeming one id would make the journal's per-offer history grow without end).
 
-- ``ui``: the headless app, a wedge scan, Enter, Enter, result painted, Enter back to scan.
+- ``ui``: the headless app, a wedge scan, Enter, Enter, result painted, Esc back to scan;
+  then a quiet moment on the scan screen until the kiosk's own between-customer collection
+  has run (``kiosk.ui.heap.collect``: Python's collector and Textual's widget-keyed caches),
+  as between a till's customers. Time is compressed: the quiet it waits for is
+  ``QUIET_S`` instead of the till's ``IDLE_COLLECT_AFTER`` (3 s). ``--back-to-back`` leaves
+  the quiet moments out (customers 0.2 s apart, never idle: the runs before 2026-11-29).
 - ``core``: ``MemberLookup.lookup`` + ``Redeemer.redeem`` as the app wires them, no UI.
 """
 
@@ -38,6 +43,11 @@ from .harness import (
 from .simproc import SimProcess
 from .stats import summary
 
+#: Seconds of quiet on the scan screen before the kiosk collects (the till: 3 s), and the
+#: longest wait for that collection after a customer (a customer too short for the kiosk's
+#: check to see a screen over the scan screen leaves nothing to collect).
+QUIET_S = 0.1
+QUIET_AT_MOST = 1.0
 DEMO_CARD = "2004173000100"  # Anna in the demo data: four active POS offers, one fresh added
 OTHER_CARD = "2004173000278"  # Erik in the demo data (the storm alternates the two)
 WARMUP = 50
@@ -47,8 +57,8 @@ class Recorder:
     """RSS, file descriptors and the simulator's accepted connections at checkpoints.
 
     Checkpoints: before the first cycle, after ``WARMUP`` cycles (connection pool filled,
-    caches and lazy imports done: the baseline growth is measured from), after 1,000, and
-    at the end.
+    caches and lazy imports done: the baseline growth is measured from), every 250 (the
+    curve), after 1,000, and at the end.
     """
 
     def __init__(self, sim: SimProcess, cycles: int) -> None:
@@ -60,7 +70,7 @@ class Recorder:
         self.cycle_ms: list[float] = []
 
     def mark(self, done: int) -> None:
-        if done in (0, self.warm, self.mid, self.cycles):
+        if done in (0, self.warm, self.mid, self.cycles) or done % 250 == 0:
             gc.collect()  # sample live memory, not garbage waiting for the next collection
             self.points[done] = {"rss_kb": rss_kb(), "fds": open_fds(),
                                  "connections_opened": self.sim.connections_opened()}
@@ -111,18 +121,64 @@ async def _ui_cycle(k: Kiosk, sim: SimProcess) -> None:
         raise RuntimeError(f"cycle ended with outcome {kind!r}, not the fresh offer redeemed")
 
 
-async def run_ui(cycles: int) -> dict[str, Any]:
-    with SimProcess() as sim:
-        async with running_kiosk(sim) as k:
-            rec = Recorder(sim, cycles)
-            start = perf_counter()
-            rec.mark(0)
-            for done in range(1, cycles + 1):
-                t0 = perf_counter()
-                await _ui_cycle(k, sim)
-                rec.cycle_ms.append((perf_counter() - t0) * 1000)
-                rec.mark(done)
-            return rec.result(perf_counter() - start)
+class IdleCollections:
+    """Times of the kiosk's between-customer collections (wraps ``kiosk.ui.heap.collect``,
+    which the app calls through the module; restored on exit)."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def __enter__(self) -> IdleCollections:
+        from kiosk.ui import heap
+
+        self._heap, self._collect = heap, heap.collect
+
+        def collect() -> None:
+            self._collect()
+            self.times.append(perf_counter())
+
+        heap.collect = collect  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._heap.collect = self._collect  # type: ignore[method-assign]
+
+    async def after(self, t0: float) -> bool:
+        """Wait until one has run after ``t0``, at most ``QUIET_AT_MOST`` s; whether it did."""
+        deadline = t0 + QUIET_AT_MOST
+        while not (self.times and self.times[-1] > t0):
+            if perf_counter() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+
+async def run_ui(cycles: int, quiet: bool = True) -> dict[str, Any]:
+    from kiosk.ui import app as app_module
+
+    idle_after = app_module.IDLE_COLLECT_AFTER
+    if quiet:  # before the app starts: its check runs every IDLE_COLLECT_AFTER / 2
+        app_module.IDLE_COLLECT_AFTER = QUIET_S
+    try:
+        with SimProcess() as sim, IdleCollections() as idle:
+            async with running_kiosk(sim) as k:
+                rec = Recorder(sim, cycles)
+                start = perf_counter()
+                rec.mark(0)
+                collected = 0
+                for done in range(1, cycles + 1):
+                    t0 = perf_counter()
+                    await _ui_cycle(k, sim)
+                    rec.cycle_ms.append((perf_counter() - t0) * 1000)
+                    if quiet:
+                        collected += await idle.after(perf_counter())
+                    rec.mark(done)
+                result = rec.result(perf_counter() - start)
+                result["between_customers"] = {
+                    "quiet_s": QUIET_S if quiet else None, "idle_collections": collected}
+                return result
+    finally:
+        app_module.IDLE_COLLECT_AFTER = idle_after
 
 
 def open_sockets() -> int:
@@ -217,9 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cycles", type=int, required=True)
     parser.add_argument("--storm-s", type=float, default=10.0,
                         help="core: seconds of the 200 scans/s storm after the cycles")
+    parser.add_argument("--back-to-back", action="store_true",
+                        help="ui: no quiet moment between customers (never idle)")
     args = parser.parse_args(argv)
     if args.mode == "ui":
-        result = asyncio.run(run_ui(args.cycles))
+        result = asyncio.run(run_ui(args.cycles, quiet=not args.back_to_back))
     else:
         result = asyncio.run(run_core(args.cycles, args.storm_s))
     json.dump(result, sys.stdout)

@@ -7,9 +7,10 @@ the target screen (see ``harness.FrameProbe``).
 Every sample is followed by its floors, measured in the same process at the same injected
 latency: ``floor_http`` (a bare ``httpx.AsyncClient`` replaying the sample's GETs, see
 ``harness.BareHttp``) and ``floor_paint`` (an empty screen pushed onto the same app to its
-first frame); ``ratio`` is total / (floor_http + floor_paint), per sample. ``cpu`` is this
-process's CPU time during the sample (the simulator runs in another process), which the
-machine's load moves far less than the wall time.
+first frame); ``ratio`` is total / (floor_http + floor_paint), per sample, and
+``over_floors`` is total - floor_http - floor_paint, the kiosk's own time above both.
+``cpu`` is this process's CPU time during the sample (the simulator runs in another
+process), which the machine's load moves far less than the wall time.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from textual.message import Message
 
 from kiosk.ui.messages import CardScanned, LookupDone, RedeemFinished
 
-from .harness import BareHttp, Kiosk, bench_card, running_kiosk, sequential_round_trips
+from .harness import BareHttp, Exchange, Kiosk, bench_card, running_kiosk, sequential_round_trips
 from .simproc import SimProcess
 from .stats import ratio_summary, summary
 
@@ -54,6 +55,19 @@ def _ms(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else (b - a) * 1000
 
 
+def _idle_between(exchanges: list[Exchange]) -> float | None:
+    """Milliseconds between the first request sent and the last body read during which no
+    exchange was running: the kiosk's own work between one answer and the next request."""
+    if not exchanges:
+        return None
+    gaps, reach = 0.0, None
+    for x in sorted(exchanges, key=lambda x: x.start):
+        if reach is not None and x.start > reach:
+            gaps += x.start - reach
+        reach = x.end if reach is None else max(reach, x.end)
+    return gaps * 1000
+
+
 async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
     """One scan from a painted scan screen; its timings and round trips."""
     marks = Marks()
@@ -66,15 +80,19 @@ async def _timed_scan(k: Kiosk, card: str) -> dict[str, Any]:
     cpu = (process_time() - cpu0) * 1000
     exchanges = k.timer.since(t0)
     data = max((x.end for x in exchanges), default=None)
+    sent = min((x.start for x in exchanges), default=None)
     return {
         "total": (shown - t0) * 1000,
         "round_trips": sequential_round_trips(exchanges),
         "requests": len(exchanges),
         "to_card_scanned": _ms(t0, marks.card_scanned),
+        # CardScanned -> the first request handed to the transport (lookup start, cache, hops)
+        "scanned_to_request_sent": _ms(marks.card_scanned, sent),
         "data_to_visible": _ms(data, shown),
         "lookup_done_to_visible": _ms(marks.lookup_done, shown),
         "data_to_lookup_done": _ms(data, marks.lookup_done),
-        "network": _ms(min((x.start for x in exchanges), default=None), data),
+        "network": _ms(sent, data),
+        "between_exchanges": _idle_between(exchanges),  # part of "network"
         "gc": k.gc_timer.within(t0, shown),
         "cpu": cpu,
         "exchanges": exchanges,
@@ -100,7 +118,8 @@ def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
         "round_trips": trips[0] if len(trips) == 1 else trips,
         "requests": max(r.get("requests", 0) for r in runs),
     }
-    for key in ("to_card_scanned", "to_request_sent", "network", "answer_to_finished",
+    for key in ("to_card_scanned", "scanned_to_request_sent", "to_request_sent", "network",
+                "between_exchanges", "answer_to_finished",
                 "finished_to_visible", "data_to_lookup_done", "lookup_done_to_visible",
                 "data_to_visible", "gc", "cpu", "floor_http", "floor_paint"):
         vals = [r[key] for r in runs if r.get(key) is not None]
@@ -111,6 +130,10 @@ def _collect(runs: list[dict[str, Any]], latency_ms: float) -> dict[str, Any]:
             [r["total"] / (r["floor_http"] + r["floor_paint"]) for r in runs])
         # what the kiosk adds to a bare client doing the same requests
         out["over_bare_http_ms"] = summary([r["total"] - r["floor_http"] for r in runs])
+        # ... and above both floors: the kiosk's own time (can go below 0 when a floor sample
+        # is slower than the kiosk's own exchanges or frame)
+        out["over_floors_ms"] = summary(
+            [r["total"] - r["floor_http"] - r["floor_paint"] for r in runs])
     if all("floor_paint" in r and r.get("data_to_visible") is not None for r in runs):
         out["data_to_visible_ratio_to_paint"] = ratio_summary(
             [r["data_to_visible"] / r["floor_paint"] for r in runs])

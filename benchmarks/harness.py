@@ -304,7 +304,12 @@ async def running_kiosk(sim: SimProcess, *, size: tuple[int, int] = (120, 40),
             probe = FrameProbe(app)
             ready = probe.expect_screen("ScanScreen")
             with GcTimer() as gc_timer:
-                async with app.run_test(size=size, message_hook=hook) as pilot:
+                # Tooltips on, as ``kiosk run`` has them (``run_test`` turns them off by
+                # default: each screen then lacks its Tooltip child, and every key made
+                # Textual's tooltip check raise and format a NoMatches). BENCH_TOOLTIPS=0: off.
+                tooltips = os.environ.get("BENCH_TOOLTIPS", "1") != "0"
+                async with app.run_test(size=size, message_hook=hook,
+                                        tooltips=tooltips) as pilot:
                     kiosk = Kiosk(app, pilot, probe, timer, settings, gc_timer, hooks)
                     await kiosk.wait(ready, "the scan screen")
                     # Start-up work (reconcile, first ping, freezing the start-up heap) must

@@ -67,6 +67,8 @@ def _floor_rows(v: dict[str, Any], rows: list[Row]) -> None:
     rows.append(_row("    floor: bare httpx, the same requests", v.get("floor_http_ms")))
     rows.append(_row("    floor: empty screen pushed -> painted", v.get("floor_paint_ms")))
     rows.append(_row("    total - bare httpx (what the kiosk adds)", v.get("over_bare_http_ms")))
+    rows.append(_row("    total - bare httpx - empty screen (the kiosk's own, above both floors)",
+                     v.get("over_floors_ms")))
     rows.append(_ratio_row("    total / (bare httpx + empty screen)", v.get("ratio_to_floor")))
 
 
@@ -82,7 +84,8 @@ def _scan(r: dict[str, Any], rows: list[Row], targets: list[dict[str, Any]]) -> 
                          target="median <= 20, p95 <= 30"))
         rows.append(_row("    total - measured exchange time (loopback + simulator)",
                          v["overhead_excl_network_ms"]))
-        for part in ("to_card_scanned", "network", "data_to_lookup_done",
+        for part in ("to_card_scanned", "scanned_to_request_sent", "network",
+                     "between_exchanges", "data_to_lookup_done",
                      "lookup_done_to_visible", "gc"):
             if f"{part}_ms" in v:
                 label = "of which garbage collection" if part == "gc" else part.replace("_", " ")

@@ -14,6 +14,7 @@ import logging
 import logging.handlers
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -86,12 +87,46 @@ class ScrubFilter(logging.Filter):
 
 
 class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """A RotatingFileHandler whose files are created mode 0600."""
+    """A RotatingFileHandler whose files are created mode 0600.
+
+    Each line costs what it must: the stock handler stats the path twice and formats the
+    record twice per line (once to size it for the rollover check, once to write it); here
+    the file's kind is learnt when it is opened and a record is formatted once (every Engage
+    request logs a line, so this is on the scan's path).
+    """
+
+    _regular = True  # the open file is a regular file (only those roll over: bpo-45401)
+    _formatted: tuple[logging.LogRecord, str] | None = None  # the record being emitted
 
     def _open(self):  # type: ignore[no-untyped-def]
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)  # an older file may have been created with the umask
+        self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
         return os.fdopen(fd, self.mode, encoding=self.encoding, errors=self.errors)
+
+    def format(self, record: logging.LogRecord) -> str:
+        last = self._formatted
+        if last is not None and last[0] is record:
+            return last[1]
+        text = super().format(record)
+        self._formatted = (record, text)
+        return text
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            super().emit(record)
+        finally:
+            self._formatted = None  # keep no record (or its traceback) past its line
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        """As RotatingFileHandler's, without the two stats of the path per line."""
+        if self.stream is None:
+            self.stream = self._open()
+        if not self._regular or self.maxBytes <= 0:
+            return False
+        msg = f"{self.format(record)}\n"
+        self.stream.seek(0, 2)
+        return self.stream.tell() + len(msg) >= self.maxBytes
 
 
 def _is_console(handler: logging.Handler) -> bool:

@@ -47,6 +47,10 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
             assert scan["floor_http_ms"]["median"] > 0
             assert scan["floor_paint_ms"]["median"] > 0
             assert scan["ratio_to_floor"]["median"] > 0
+            # the kiosk's own time above both floors, and where it goes
+            assert scan["over_floors_ms"]["median"] is not None
+            assert scan["scanned_to_request_sent_ms"]["median"] is not None
+            assert scan["data_to_lookup_done_ms"]["median"] is not None
     for latency in (0, 50):
         assert r["confirm_to_result"][f"redeem_{latency}ms"]["total_ms"]["median"] > 0
     for n in (50, 500, 5000):
@@ -58,6 +62,8 @@ def test_quick_run_reports_every_figure(tmp_path: Path) -> None:
         assert run["cycles"] > 0
         assert run["rss_end_mb"] > 0 and len(run["fds"]) == 4
         assert run["connections_opened_total"] >= 1
+    # the UI's customers are followed by the kiosk's own between-customer collection
+    assert r["endurance"]["ui"]["between_customers"]["idle_collections"] > 0
     assert r["serial"]["pty_to_card_scanned_ms"]["n"] > 0
     storm = r["endurance"]["core"]["storm"]
     assert storm["scans"] > 0 and storm["pool_settled"]["connections"] >= 0

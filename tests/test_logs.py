@@ -193,3 +193,31 @@ def test_start_line_lists_settings_without_secrets(settings: Settings) -> None:
     text = log_text(configure_logging(settings))
     assert "settings: KIOSK_ENGAGE_URL=https://acme.voyado.com, KIOSK_ENGAGE_API_KEY=set," in text
     assert KEY not in text
+
+
+def test_a_line_is_formatted_once_and_no_record_is_kept(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file handler sizes and writes a line from one formatting (the stock rotating handler
+    formats each record twice), and holds no record (nor its traceback) after writing it."""
+    path = configure_logging(settings)
+    handler = next(h for h in logging.getLogger().handlers
+                   if getattr(h, "baseFilename", None) == str(path))
+    formatted: list[str] = []
+    formatter = handler.formatter
+    assert formatter is not None
+    fmt = formatter.format
+
+    def counting(record: logging.LogRecord) -> str:
+        formatted.append(record.getMessage())
+        return fmt(record)
+
+    monkeypatch.setattr(formatter, "format", counting)  # this handler's formatter only
+    logging.getLogger("kiosk.test").info("GET %s %d", "/api/v2/contacts/{id}", 200)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("kiosk.test").exception("failed")
+    assert formatted == ["GET /api/v2/contacts/{id} 200", "failed"]
+    assert getattr(handler, "_formatted", None) is None
+    text = log_text(path)
+    assert "GET /api/v2/contacts/{id} 200" in text and "ValueError: boom" in text

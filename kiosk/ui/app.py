@@ -379,8 +379,10 @@ class KioskApp(App[int], inherit_bindings=False):
         self.member = None
         self.visit = None  # a new scan is a new visit
         await self._unwind()
-        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
+        # The lookup first: its requests leave before the busy line's frame is drawn (drawn
+        # first, it delayed a known card's GETs, which start a loop step later, by a frame).
         self._lookup(message.card, generation, message.key)
+        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
     async def _lookup(self, card: str, generation: int, key: LookupKey | None = None) -> None:

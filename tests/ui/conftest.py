@@ -60,18 +60,24 @@ def services(engage: EngageClient, journal: Journal, settings: Settings) -> Kios
 @pytest.fixture
 def start_kiosk(services: KioskServices, sim: Simulator, journal: Journal
                 ) -> Callable[..., Any]:
-    """``async with start_kiosk(size=(80, 24), **app_kwargs) as kiosk:``."""
+    """``async with start_kiosk(size=(80, 24), **app_kwargs) as kiosk:``.
+
+    ``record_messages=False``: no ``kiosk.messages`` log. Every message holds its sender, so
+    the log keeps every widget the app ever removed alive (tests of what gets freed need it
+    off)."""
     import contextlib
 
     @contextlib.asynccontextmanager
     async def start(size: tuple[int, int] = (80, 24), notifications: bool = False,
-                    services_: KioskServices | None = None, **kwargs: Any) -> AsyncIterator[Kiosk]:
+                    services_: KioskServices | None = None, record_messages: bool = True,
+                    **kwargs: Any) -> AsyncIterator[Kiosk]:
         kwargs.setdefault("cursor_blink", False)
         kwargs.setdefault("ping_interval", None)
         app = KioskApp(services_ or services, **kwargs)
         messages: list[Message] = []
         async with app.run_test(size=size, notifications=notifications,
-                                message_hook=messages.append) as pilot:
+                                message_hook=messages.append if record_messages else None
+                                ) as pilot:
             kiosk = Kiosk(app, pilot, sim, journal, messages)
             await kiosk.screen_is("ScanScreen")
             yield kiosk

@@ -277,3 +277,23 @@ async def test_the_scan_screens_busy_line_is_cleared_under_the_offers(
         await k.screen_is("OffersScreen")
         assert on_top_when_cleared == ["OffersScreen"]
         assert "Autumn 20" in k.text()
+
+
+async def test_a_known_card_shows_looking_up_until_its_offers_are_up(
+        start_kiosk, sim, members: Members) -> None:
+    """A known card (contact id cached): the lookup's GETs now leave before the busy line is
+    drawn, and the scan screen still says "Looking up …0015" while Engage answers."""
+    async with start_kiosk() as k:
+        await k.scan(ANNA)
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        sim.faults.add(Fault("latency", method="GET", path=members.anna + "/promotions",
+                             latency=1.0))  # long enough to see the line on a loaded machine
+        lookups = len(sim.requests_to("GET", members.anna + "/promotions"))
+        k.burst(ANNA)
+        await k.wait_for(lambda: "Looking up" in k.text(), "the busy line")
+        assert type(k.app.screen).__name__ == "ScanScreen"
+        assert "0015" in next(li for li in k.text().splitlines() if "Looking up" in li)
+        await k.screen_is("OffersScreen")
+        assert "Autumn 20" in k.text() and "Looking up" not in k.text()
+        assert len(sim.requests_to("GET", members.anna + "/promotions")) == lookups + 1

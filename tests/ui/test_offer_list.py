@@ -117,3 +117,25 @@ def test_an_offer_prompt_is_always_offer_lines_tall() -> None:
                  "instruction": "line1\nline2"}]})
         offer = to_offer(promo, promo.redemption_channels[0])
         assert counted_height(offer_prompt(offer)) == OFFER_LINES, name
+
+
+def test_offer_prompts_are_content_with_styles_on_their_own_text() -> None:
+    """The list's prompts are Textual ``Content`` (drawn without a Rich conversion); a control
+    code dropped from a name or value doesn't shift the dim value or its note onto other text."""
+    from textual.content import Content
+    from textual.style import Style
+
+    from kiosk.offers import Offer
+    from kiosk.ui.screens.offers import offer_prompt, unusable_prompt
+
+    offer = Offer(id="o1", promotion_id=None, name="Sh\rirt\x07", value_type="SWIPE",
+                  value_text="Sw\x0bipe", till_instruction="Swipe it", redeemable=False)
+    for prompt in (offer_prompt(offer), offer_prompt(offer, 40, selected=True),
+                   unusable_prompt(offer)):
+        assert isinstance(prompt, Content)
+    prompt = offer_prompt(offer)
+    assert prompt.plain.startswith("Shirt\n  Swipe   (")
+    drawn = [(text, style) for text, style in prompt.render(Style(), end="")]
+    assert drawn[0] == ("Shirt\n  ", Style(bold=True))  # the name and indent: bold only
+    assert drawn[1] == ("Swipe", Style(bold=True, dim=True))
+    assert drawn[2][1] == Style(bold=True, dim=True, italic=True)

@@ -20,8 +20,10 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content, Span
 from textual.message import Message
 from textual.reactive import reactive
+from textual.style import Style
 from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import OptionList, Static
@@ -35,11 +37,7 @@ from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList
-from kiosk.ui.widgets.rewards import (
-    points_text,
-    section_heading,
-    vouchers_count_text,
-)
+from kiosk.ui.widgets.rewards import points_text, vouchers_count_text
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 from kiosk.ui.widgets.visit_strip import VisitStrip
 from kiosk.visit import Visit
@@ -54,23 +52,62 @@ def shown_value(offer: Benefit) -> str:
 #: Rows of an offer's prompt: the name, then value and expiry (one line each, never wrapped).
 OFFER_LINES = 2
 
-
-def _reverse(text: Text, width: int | None) -> Text:
-    """The whole option in reverse video, padded to ``width`` (selection without colours)."""
-    if width is None:
-        return text
-    lines = text.split("\n", allow_blank=True)
-    for line in lines:
-        line.truncate(width, overflow="ellipsis", pad=True)
-    text = Text("\n").join(lines)
-    text.no_wrap = True
-    text.stylize("reverse")
-    return text
+# The prompts' styles, made once (Textual ``Style``: drawn without parsing or conversion).
+_BOLD = Style(bold=True)
+_DIM = Style(dim=True)
+_DIM_ITALIC = Style(dim=True, italic=True)
+_REVERSE = Style(reverse=True)
+_HEADING = Style(bold=True, underline=True)
+_NEWLINE = Content("\n")
 
 
-def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False) -> Text:
-    """Two lines per offer or voucher: the name, then value and expiry. Built from Text: never
-    markup.
+Part = tuple[str, Style | None]  # a piece of a prompt's line and its style (None: plain)
+
+
+def _line(parts: Sequence[Part]) -> Content:
+    """One line of a prompt; each part's control codes dropped on its own (``Content`` drops
+    them), so the styles stay on their text."""
+    return Content.assemble(*((Content(text).plain, style or "") for text, style in parts
+                              if text))
+
+
+def _prompt(base: Style, lines: Sequence[Sequence[Part]], width: int | None, selected: bool
+            ) -> Content:
+    """A prompt's lines, ``base`` under all of their text (what a Rich ``Text(..., style=)``
+    was). ``selected`` (with ``width``): each line cut with "…" or padded to ``width``, the
+    base style over the whole line, the whole option in reverse video (the selection without
+    colours)."""
+    if selected and width is not None:
+        padded = [_line(line).truncate(width, ellipsis=True, pad=True) for line in lines]
+        return _NEWLINE.join(
+            Content(line.plain, [Span(0, len(line.plain), base), *line.spans],
+                    strip_control_codes=False)
+            for line in padded).stylize(_REVERSE)
+    # One Content made straight from the text and its spans (a list draws many prompts).
+    pieces: list[str] = []
+    spans = [Span(0, 0, base)]
+    at = 0
+    for i, line in enumerate(lines):
+        if i:
+            pieces.append("\n")
+            at += 1
+        for text, style in line:
+            pieces.append(text)
+            if style is not None and text:
+                spans.append(Span(at, at + len(text), style))
+            at += len(text)
+    plain = "".join(pieces)
+    spans[0] = Span(0, at, base)
+    content = Content(plain, spans)
+    if len(content.plain) != at:  # control codes dropped: the spans would be out of place
+        return _NEWLINE.join(_line(line) for line in lines).stylize_before(base)
+    return content
+
+
+def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = False
+                 ) -> Content:
+    """Two lines per offer or voucher: the name, then value and expiry. Textual ``Content``
+    built from plain text and styles: never markup, and nothing to convert when drawn.
 
     With ``width`` (the list's text width) a long value is shortened with "…" so the expiry
     date after it always stays in view. ``selected`` draws the whole option in reverse video
@@ -78,27 +115,29 @@ def offer_prompt(offer: Benefit, width: int | None = None, *, selected: bool = F
     NO_COLOR); a reverse attribute in the text reaches the terminal as SGR 7, one set by CSS
     is turned into swapped colours, which are nothing when both are the default.
     """
-    text = Text(offer.name, style="bold", no_wrap=True, overflow="ellipsis")
-    text.append("\n  ")
     value = shown_value(offer)
     tail = f"   {offer.expiry_text}" if offer.expiry_text else ""
     if width is not None and tail and 2 + len(value) + len(tail) > width:
         room = max(width - 2 - len(tail), 8)
         value = value[: room - 1] + "…" if len(value) > room else value
-    text.append(value, style="" if offer.redeemable else "dim")
+    second: list[Part] = [("  ", None), (value, None if offer.redeemable else _DIM)]
     if tail:
-        text.append(tail, style="dim")
+        second.append((tail, _DIM))
     if not offer.redeemable:
-        text.append("   " + _("(not redeemable at this till)"), style="dim italic")
-    return _reverse(text, width) if selected else text
+        second.append(("   " + _("(not redeemable at this till)"), _DIM_ITALIC))
+    return _prompt(_BOLD, [[(offer.name, None)], second], width, selected)
 
 
-def unusable_prompt(offer: Offer, width: int | None = None, *, selected: bool = False) -> Text:
+def unusable_prompt(offer: Offer, width: int | None = None, *, selected: bool = False
+                    ) -> Content:
     """Two dimmed lines: the name, then why it can't be used here."""
-    text = Text(offer.name, style="dim", no_wrap=True, overflow="ellipsis")
-    text.append("\n  ")
-    text.append(offer.reason_text, style="dim italic")
-    return _reverse(text, width) if selected else text
+    return _prompt(_DIM, [[(offer.name, None)], [("  ", None), (offer.reason_text, _DIM_ITALIC)]],
+                   width, selected)
+
+
+def heading_prompt(title: str) -> Content:
+    """A heading row inside the list (a disabled option)."""
+    return _line([(title, _HEADING)])
 
 
 def conditions_text(offer: Offer, *, label: bool = True) -> Text:
@@ -171,7 +210,7 @@ class Section:
 
     heading: str | None
     items: Sequence[Benefit]
-    prompt: Callable[..., Text]  # (item, width, *, selected) -> Text
+    prompt: Callable[..., Content]  # (item, width, *, selected) -> Content
 
 
 def sections_for(offers: MemberOffers, vouchers: Sequence[Voucher] = ()) -> list[Section]:
@@ -223,7 +262,7 @@ class OffersScreen(KeyGuard[None]):
         super().__init__(guard=guard, clock=clock)
         self.cursor_blink = cursor_blink
         self._rows: list[Benefit | None] = []  # option index -> offer (None: a heading)
-        self._row_prompt: list[Callable[..., Text] | None] = []
+        self._row_prompt: list[Callable[..., Content] | None] = []
         self._prompt_width = 0
         self._selected: int | None = None
         self._shown_row: int | None = None  # the row the detail (and selection) are drawn for
@@ -352,7 +391,7 @@ class OffersScreen(KeyGuard[None]):
             if not section.items:
                 continue
             if section.heading is not None:
-                options.append(Option(section_heading(section.heading),
+                options.append(Option(heading_prompt(section.heading),
                                       id=f"r{len(self._rows)}", disabled=True))
                 self._rows.append(None)
                 self._row_prompt.append(None)
@@ -392,7 +431,7 @@ class OffersScreen(KeyGuard[None]):
             if offer is not None:
                 option_list.replace_option_prompt(f"r{i}", self._prompt(i))
 
-    def _prompt(self, index: int) -> Text:
+    def _prompt(self, index: int) -> Content:
         prompt = self._row_prompt[index]
         offer = self._rows[index]
         assert prompt is not None and offer is not None

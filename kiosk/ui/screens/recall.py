@@ -45,7 +45,8 @@ def local_time(stamp: str) -> str:
 def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
     """Table rows (newest first) for journal rows of ``terminal`` ("" = every terminal)."""
     out: list[tuple[Text, ...]] = []
-    for row in sorted(rows, key=lambda r: r.created_at, reverse=True):
+    # newest first; rows written in the same instant by their order in the journal
+    for row in sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True):
         if terminal and row.terminal != terminal:
             continue
         msgid, apply_ok = STATE_TEXT.get(str(row.state), (sanitize(str(row.state)), False))

@@ -173,7 +173,9 @@ class ScanScreen(Screen[None]):
     def watch_busy_text(self, text: str) -> None:
         widget = self._part("#busy")
         if widget is not None:
-            widget.update(Text(text))
+            # One row (kiosk.tcss) as wide as the screen: the text never changes its size, so
+            # a repaint does (no layout of the whole screen on every scan).
+            widget.update(Text(text), layout=False)
 
     def watch_status(self) -> None:
         if self._part("#status") is not None:

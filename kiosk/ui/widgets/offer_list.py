@@ -21,7 +21,8 @@ from typing import cast
 from rich.text import Text
 from textual.content import Content
 from textual.css.styles import RulesMap
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.visual import VisualType
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -68,9 +69,22 @@ def _counted(option: Option) -> int | None:
 class OfferList(OptionList):
     """``OptionList`` with row heights counted, not rendered, when its text doesn't wrap."""
 
+    _drawing = False  # inside render_lines: the lines were brought up to date at its start
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # OptionList brings its lines up to date at the start of a render and again for every
+        # row drawn (``_lines``), each time working out the list's content region: ~1/4 of
+        # drawing the list. Nothing can change them while it draws, so once is enough.
+        self._update_lines()
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
+
     def _update_lines(self) -> None:
         # OptionList._update_lines (textual 8.2.8), the heights counted when nothing wraps.
-        if not self.scrollable_content_region:
+        if self._drawing or not self.scrollable_content_region:
             return
         line_cache = self._line_cache
         lines = line_cache.lines

@@ -27,8 +27,3 @@ def vouchers_count_text(member: Member) -> str:
         return _("reward vouchers couldn't be loaded")
     n = len(rewards.vouchers)
     return ngettext("{n} reward voucher", "{n} reward vouchers", n).format(n=n) if n else ""
-
-
-def section_heading(title: str) -> Text:
-    """A heading row inside the list (a disabled option)."""
-    return Text(title, style="bold underline")
