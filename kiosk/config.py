@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-import json
 import os
 import re
 import socket
 import ssl
 import stat
-import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -412,6 +410,8 @@ class Settings:
 
     def as_json(self) -> str:
         """:meth:`as_dict` as JSON (secrets as ``**********``, paths as text)."""
+        import json  # not on the start path
+
         return json.dumps(self.as_dict(), default=str, ensure_ascii=False)
 
     @property
@@ -573,6 +573,8 @@ def read_config_file(path: Path, *, must_exist: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {path}: cannot read ({_reason(exc)})") from None
     except ValueError as exc:  # a device, a FIFO, a directory, too large
         raise ConfigError(f"config file {path} {exc}") from None
+    import tomllib  # only with a config file (~3 ms of a start without one)
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

@@ -66,6 +66,7 @@ from kiosk.journal import (
     ReactivationState,
     utc_now,
 )
+from kiosk.redeem_errors import RedeemInProgress
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
     from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
@@ -265,10 +266,6 @@ class UndoOutcome:
         activated" says just that (an earlier undo whose answer was lost went through)."""
         return self.kind in (UndoKind.REACTIVATED, UndoKind.VERIFIED_REACTIVATED) or \
             isinstance(self.error, RewardVoucherAlreadyActivated)
-
-
-class RedeemInProgress(RuntimeError):
-    """A redeem (or reconciliation) is already running on this terminal; nothing was sent."""
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,7 @@ Pure (no settings, no files): ``kiosk.config`` stores the hash, ``kiosk pin`` wr
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
-import secrets
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -24,6 +20,10 @@ PIN_RE = re.compile(r"\d{4,12}")
 
 def hash_pin(pin: str, *, iterations: int = PIN_ITERATIONS, salt: bytes | None = None) -> str:
     """``pbkdf2_sha256$<iterations>$<salt b64>$<hash b64>`` for a PIN."""
+    import base64  # with a PIN only: not on a start without one
+    import hashlib
+    import secrets
+
     salt = salt if salt is not None else secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     b64 = base64.b64encode
@@ -35,6 +35,8 @@ def parse_pin_hash(text: str) -> tuple[int, bytes, bytes] | None:
     parts = text.split("$")
     if len(parts) != 4 or parts[0] != PIN_ALGORITHM or not parts[1].isdigit():
         return None
+    import base64
+
     try:
         salt = base64.b64decode(parts[2], validate=True)
         digest = base64.b64decode(parts[3], validate=True)
@@ -52,6 +54,9 @@ def check_pin_hash(stored: str, pin: str) -> bool:
     if parsed is None:
         return False
     iterations, salt, digest = parsed
+    import hashlib
+    import hmac
+
     candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
     return hmac.compare_digest(candidate, digest)
 

@@ -35,21 +35,12 @@ from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _, ngettext
 from kiosk.journal import JournalError, Kind
-from kiosk.lookup import SharedCard
 from kiosk.offers import Member, Offer
-from kiosk.redeem import (
-    OutcomeKind,
-    RedeemInProgress,
-    RedeemOutcome,
-    UndoKind,
-    UndoOutcome,
-    kind_of,
-)
-from kiosk.rewards import Benefit
+from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text, warm
+from kiosk.ui import heap, messages_text, styles, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
@@ -77,6 +68,9 @@ if TYPE_CHECKING:
     # Engage's models (pydantic) come with the first Engage payload; the other screens and
     # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
+    from kiosk.lookup import SharedCard
+    from kiosk.redeem import RedeemOutcome, UndoOutcome
+    from kiosk.rewards import Benefit
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
     from kiosk.ui.screens.result import ResultScreen, Undoable
@@ -212,10 +206,13 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.scanner_state = ScannerState.DISCONNECTED
             if self._scanner is not None:
                 self._scanner.start()
-        # Answers a background check settles ("not confirmed yet" -> the answer) come back here.
-        self.services.redeemer.add_listener(self._settled)
-        # After the first frame: the scan screen is up before the Engage client is even built.
+        # After the first frame: the scan screen is up before the Engage client or the
+        # redeemer (kiosk.redeem) is even built. Answers a background check settles ("not
+        # confirmed yet" -> the answer) come back to ``_settled``.
+        self.call_after_refresh(self._listen_for_settled)
         self.call_after_refresh(self._reconcile)
+        # The other screens' rules (kiosk.ui.styles), before the first of them is made.
+        self.call_after_refresh(styles.add_screen_rules, self)
         self.call_after_refresh(self._prepare_offers)
         # And what the first customer needs, imported while the till waits for them.
         self.call_after_refresh(warm.warm_up, self, self._may_warm_up)
@@ -228,6 +225,9 @@ class KioskApp(App[int], inherit_bindings=False):
             # After the first frame and the start-up checks: what lives now lives all shift.
             self.set_timer(SETTLE_HEAP_AFTER, heap.settle)
             self.set_interval(IDLE_COLLECT_AFTER / 2, self._collect_when_idle)
+
+    def _listen_for_settled(self) -> None:
+        self.services.redeemer.add_listener(self._settled)  # builds a deferred redeemer
 
     def _may_warm_up(self) -> bool:
         """Whether the warm-up after start may take a step now: the start-up check has built
@@ -463,6 +463,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self._note_engage_error(message.error)
         await self._unwind()
         error = message.error
+        from kiosk.lookup import SharedCard  # loaded: the error came from the lookup
+
         if isinstance(error, SharedCard) and error.candidates:
             await self._choose_member(error, message.key)
             self._release_gc_after_paint()
@@ -638,6 +640,8 @@ class KioskApp(App[int], inherit_bindings=False):
         """While staff read the confirmation: the result a success would show, built off the
         stack (kiosk.ui.prepared). Not for a voucher (its result offers the undo)."""
         member, offer, visit = confirm.member, confirm.offer, self.visit
+        from kiosk.redeem import kind_of  # loaded: the redeemer is built after the first frame
+
         if self.screen is not confirm or self.redeeming or visit is None \
                 or not visit.is_for(member) or not isinstance(offer, Offer) \
                 or kind_of(offer) is Kind.VOUCHER:
@@ -663,6 +667,8 @@ class KioskApp(App[int], inherit_bindings=False):
     # abandon a redemption half way.
     @work(group="redeem", exit_on_error=False, description="redeem offer")
     async def _redeem(self, member: Member, offer: Benefit, generation: int) -> None:
+        from kiosk.redeem import OutcomeKind, RedeemOutcome
+
         outcome: RedeemOutcome[Benefit]
         try:
             outcome = await self.services.redeemer.redeem(member, offer)
@@ -684,6 +690,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self.redeeming = False
 
     async def _show_redeem_outcome(self, message: RedeemFinished) -> None:
+        from kiosk.redeem import OutcomeKind
+
         if message.outcome.kind is OutcomeKind.UNKNOWN:
             self._reconcile_due = True  # settle it in the journal once Engage answers again
         text = messages_text.for_outcome(message.outcome)
@@ -801,6 +809,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     @work(group="redeem", exit_on_error=False, description="undo voucher")
     async def _undo(self, undoable: Undoable, member: Member | None, generation: int) -> None:
+        from kiosk.redeem import UndoKind, UndoOutcome
+
         outcome: UndoOutcome
         try:
             outcome = await self.services.redeemer.undo(undoable.journal_id)
@@ -816,6 +826,8 @@ class KioskApp(App[int], inherit_bindings=False):
                                        undoable.item_id))
 
     async def on_undo_finished(self, message: UndoFinished) -> None:
+        from kiosk.redeem import UndoKind
+
         self.redeeming = False
         if message.outcome.kind is UndoKind.UNKNOWN:
             self._reconcile_due = True
@@ -935,6 +947,8 @@ def _starts_flow(screen: Screen[Any], key: events.Key) -> bool:
 
 def _undoable(offer: Benefit, outcome: RedeemOutcome[Benefit]) -> Undoable | None:
     """A voucher this till just redeemed (and was told to apply) can be given back."""
+    from kiosk.redeem import kind_of
+
     if kind_of(offer) is not Kind.VOUCHER or not outcome.apply or outcome.journal_id is None:
         return None
     from kiosk.ui.screens.result import Undoable

@@ -33,23 +33,37 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
     offers have expired (a fixed instant for pictures; default the real time). With
-    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it."""
+    ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it. Both are built on
+    first use, after the scan screen's first frame (``kiosk.redeem`` when the app reconciles
+    the journal, ``kiosk.lookup`` when the warm-up imports it or a scan or ping needs it);
+    their settings were checked with the others."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
-    from kiosk.lookup import MemberLookup
-    from kiosk.redeem import Redeemer
+    from kiosk.engage.deferred import DeferredClient
     from kiosk.ui.services import KioskServices
 
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
-    lookup = MemberLookup(client, key=settings.lookup_key, breaker=breaker,
-                          now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
-                          currency=settings.currency)
-    redeemer = Redeemer(client, journal, store=settings.store_name,
+
+    def lookup_now() -> Any:
+        from kiosk.lookup import MemberLookup
+
+        return MemberLookup(client, key=settings.lookup_key, breaker=breaker,
+                            now=now or (lambda: datetime.now(UTC)), rewards=settings.rewards,
+                            currency=settings.currency)
+
+    lookup = DeferredLookup(lookup_now, breaker)
+
+    def redeemer_now() -> Any:
+        from kiosk.redeem import Redeemer
+
+        return Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker,
                         settle_window=settings.redeem_settle_window,
                         recheck_delays=settings.redeem_recheck_delays)
+
+    redeemer = DeferredClient(redeemer_now)  # the client's stand-in serves the redeemer too
     factory = None
     if settings.scanner_port:  # pyserial is imported only for a serial scanner
         from kiosk.scanner.serial_reader import scanner_from_settings
@@ -68,6 +82,25 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                          pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
                          log_path=log_path, metrics=metrics)
+
+
+class DeferredLookup:
+    """The member lookup, built on first use; the scan screen's status line reads its
+    breaker's state from the start (the breaker is the lookup's own, built now)."""
+
+    def __init__(self, factory: Callable[[], Any], breaker: Any) -> None:
+        from kiosk.engage.deferred import DeferredClient
+
+        self._deferred = DeferredClient(factory)
+        self._breaker = breaker
+
+    @property
+    def breaker_state(self) -> str:
+        """As ``MemberLookup.breaker_state``: the state of the breaker it is built with."""
+        return self._breaker.state  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._deferred, name)  # anything else: the lookup itself (built now)
 
 
 def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -> PinGuard:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from textual.message import Message
 
 from kiosk.offers import Member, MemberOffers
-from kiosk.redeem import RedeemOutcome, UndoOutcome
-from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
     from kiosk.engage.models import LookupKey
+    from kiosk.redeem import RedeemOutcome, UndoOutcome  # with the redeemer, after it too
+    from kiosk.rewards import Benefit  # with the lookup, after it too
 
 #: Where a scan came from.
 ScanSource = Literal["serial", "wedge", "typed"]

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from kiosk import i18n
 from kiosk.engage import errors as e
 from kiosk.i18n import N_, _, ngettext
-from kiosk.redeem import OutcomeKind, RedeemInProgress, RedeemOutcome, UndoKind, UndoOutcome
-from kiosk.rewards import Benefit
+from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner import barcode, typed
+
+if TYPE_CHECKING:  # the flow is imported when the redeemer is built, after the first frame
+    from kiosk.redeem import RedeemOutcome, UndoOutcome
+    from kiosk.rewards import Benefit
 
 #: How a message looks: green tick, amber warning, red cross.
 Severity = Literal["success", "warning", "error"]
@@ -201,6 +204,8 @@ def checking() -> StaffMessage:
 
 def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
     """The staff message for a redemption's outcome (an offer's or a voucher's)."""
+    from kiosk.redeem import OutcomeKind  # loaded: the outcome came from it
+
     kind = outcome.kind
     when = outcome.redeemed_on
     if outcome.apply:
@@ -257,6 +262,8 @@ UNDO_REFUSALS: list[tuple[type[BaseException], str, str]] = [
 
 def for_undo(outcome: UndoOutcome, name: str) -> StaffMessage:
     """What staff read after giving voucher ``name`` back (or trying to)."""
+    from kiosk.redeem import UndoKind  # loaded: the outcome came from it
+
     kind = outcome.kind
     error = outcome.error
     if isinstance(error, e.RewardVoucherAlreadyActivated):

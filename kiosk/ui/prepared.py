@@ -23,10 +23,10 @@ from textual.app import App
 from textual.screen import Screen
 
 from kiosk.offers import Member, Offer
-from kiosk.rewards import Benefit
 from kiosk.ui.messages_text import StaffMessage
 
 if TYPE_CHECKING:  # imported when first shown, or warmed up after the first frame
+    from kiosk.rewards import Benefit  # with the lookup, after the first frame
     from kiosk.ui.screens.result import ResultScreen
 
 

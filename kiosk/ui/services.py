@@ -10,15 +10,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.config import Settings
-from kiosk.lookup import MemberLookup
 from kiosk.offers import Member
-from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
-from kiosk.rewards import Benefit
 from kiosk.scanner.state import ScannerState
 from kiosk.staff_pin import PinResult
+
+if TYPE_CHECKING:  # the lookup and the redeemer are built (imported) after the first frame
+    from kiosk.lookup import MemberLookup
+    from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
+    from kiosk.rewards import Benefit
 
 
 class RedeemService(Protocol):

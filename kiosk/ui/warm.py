@@ -46,6 +46,7 @@ FIRST_CUSTOMER: tuple[Step, ...] = (
     "pydantic.plugin._loader",
     "pydantic.types",
     "kiosk.engage.models",
+    "kiosk.lookup",  # the member lookup (and rewards): built on first use (kiosk.ui.launch)
     formats,
     "kiosk.visit",
     "kiosk.ui.screens.offers",

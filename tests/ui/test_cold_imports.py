@@ -29,6 +29,8 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.ui.screens.recall", "kiosk.ui.screens.diagnostics",
     "textual.widgets._data_table",  # F2's table
     "email.utils",  # an error's Retry-After date only
+    "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
+    "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
@@ -53,6 +55,8 @@ def test_the_first_frame_imports_no_pydantic_httpx_or_later_screens(tmp_path: Pa
     assert "kiosk.ui.screens.scan" in modules  # the list is the first frame's
     assert NOT_BEFORE_FIRST_FRAME & modules == set()
     assert {m for m in modules if m.partition(".")[0] in PYDANTIC} == set()
+    # No config file and no staff PIN here: neither TOML's parser nor the PIN's hashing
+    assert {"tomllib", "hashlib", "hmac", "secrets", "json"} & modules == set()
     # The warm-up imports every screen the app can push after the first frame.
     later = {m for m in NOT_BEFORE_FIRST_FRAME if m.startswith("kiosk.ui.screens.")}
     assert later <= set(warm.MODULES)

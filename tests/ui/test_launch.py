@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.commands.demo import demo_settings
@@ -153,3 +154,28 @@ def test_kiosk_run_refuses_a_journal_it_cannot_write(tmp_path: Path) -> None:
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1, err
     assert err.startswith(f"kiosk: KIOSK_JOURNAL_PATH: the journal {path} is not writable ("), err
+
+
+async def test_build_services_builds_the_lookup_and_redeemer_on_first_use(
+        sim, tmp_path: Path) -> None:
+    """Neither is built (nor kiosk.lookup / kiosk.redeem needed) by the scan screen's first
+    frame; its status line still reads the shared breaker's state meanwhile."""
+    settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key,
+                        journal_path=tmp_path / "j.sqlite3", log_dir=tmp_path / "log")
+    journal = Journal(settings.journal_path)
+    client = EngageClient(sim.url, sim.api_key)
+    try:
+        services = build_services(settings, client, journal)
+        lookup: Any = services.lookup
+        redeemer: Any = services.redeemer
+        assert not lookup.built and not redeemer.built
+        breaker = redeemer._breaker  # the real redeemer's: built now
+        assert redeemer.built
+        for _ in range(settings.breaker_failures):
+            breaker.record_failure()
+        assert lookup.breaker_state == "open" and not lookup.built
+        assert lookup.breaker is breaker and lookup.built  # the real one, with the same breaker
+        assert lookup.breaker_state == lookup.get().breaker_state == "open"
+    finally:
+        await client.aclose()
+        journal.close()

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _
 from kiosk.lookup import Candidate
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
@@ -28,6 +29,8 @@ TITLE_BY_KEY = {
 
 class ChooserScreen(ModalScreen[str | None]):
     """The members of a shared card, by first name; nothing else about them is shown."""
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", N_("Up"), show=False),

@@ -21,6 +21,7 @@ from kiosk.offers import Member, Offer
 from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.offers import conditions_text, shown_value
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 
@@ -36,6 +37,8 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
 
     Posts ``Confirmed``; the app pushes the result on top of this screen when it comes.
     """
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     class Confirmed(Message):
         """Staff confirmed: redeem ``offer`` for ``member``."""

@@ -25,6 +25,7 @@ from kiosk.offers import sanitize
 from kiosk.ui.messages import RecheckEngage
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import KioskServices
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 
 log = logging.getLogger("kiosk.ui")
@@ -44,6 +45,8 @@ class DiagnosticsScreen(Screen[None]):
 
     The app keeps ``status`` up to date; the rest is read from the services it was given.
     """
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     status: reactive[KioskStatus] = reactive(KioskStatus, init=False)
 

@@ -34,6 +34,7 @@ from kiosk.offers import Member, MemberOffers, Offer
 from kiosk.rewards import Benefit, Voucher
 from kiosk.ui.messages import StartOver
 from kiosk.ui.screens.base import KeyGuard
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList
 from kiosk.ui.widgets.rewards import points_text, vouchers_count_text
@@ -230,6 +231,8 @@ class OffersScreen(KeyGuard[None]):
     Reached by Enter on a result (``guard``), it ignores Enter for a moment: a mashed Enter
     must not open a confirmation nobody read.
     """
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     class Chosen(Message):
         """Staff chose ``offer`` (an offer or a reward voucher) to redeem."""

@@ -17,6 +17,7 @@ from kiosk.i18n import N_, _, ngettext
 from kiosk.staff_pin import PinResult
 from kiosk.ui.glyphs import UNICODE
 from kiosk.ui.services import PinCheck
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 
 MAX_PIN = 12
@@ -30,6 +31,8 @@ TITLES = {
 
 class PinScreen(ModalScreen[bool]):
     """Digits are shown as dots; Enter checks, Escape goes back. Dismisses True on the right PIN."""
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "check", N_("Check PIN"), id="check"),

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Static
 
 from kiosk.i18n import N_, _, ngettext
 from kiosk.offers import sanitize
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 
 #: Journal state -> (what staff read (msgid), whether the value may be applied).
@@ -91,6 +92,8 @@ def fit_columns(headers: Sequence[str], rows: Sequence[tuple[Text, ...]], width:
 
 class RecallScreen(Screen[None]):
     """Today's redemptions at this till. Escape closes."""
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", N_("Close"), id="close"),

@@ -35,6 +35,7 @@ from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
 from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
 from kiosk.ui.screens.offers import conditions_text, visit_strip
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.big_text import BigText, drawable
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
@@ -68,6 +69,8 @@ class ResultScreen(KeyGuard[None]):
     With a member: Enter posts ``NextOffer``, Escape ``StartOver``; without, any key posts
     ``StartOver``.
     """
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "continue", N_("Continue"), id="continue"),

@@ -16,11 +16,14 @@ from textual.widgets import Static
 from kiosk.i18n import N_, _
 from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.screens.result import Undoable
+from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 
 
 class UndoScreen(KeyGuard[Undoable | None], ModalScreen[Undoable | None]):
     """Enter gives the voucher back (dismisses with it), Escape keeps it used (None)."""
+
+    CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "confirm", N_("Give it back"), id="confirm"),
