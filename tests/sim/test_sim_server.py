@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 
 from kiosk.sim import DEMO_API_KEY, Fault, Simulator
 from kiosk.sim.app import RateLimiter
+from kiosk.sim.rules import TZ
 from tests.sim.simtools import ANNA, client_for, error_code
 from tests.support import wait_until
 
@@ -186,6 +188,10 @@ def test_the_request_log_over_http_masks_the_key(sim: Simulator, api: httpx.Clie
 
 def test_reset_returns_to_the_seed(sim: Simulator, api: httpx.Client,
                                    offers: Callable[..., list[Any]]) -> None:
+    # the seed's dates are relative to the clock: one that ticks between the two reads
+    # would move the seeded redemption's redeemedOn a second
+    sim.state.clock = lambda: datetime(2026, 11, 29, 12, 0, tzinfo=TZ)
+    sim.state.reset()
     before = offers(ANNA)
     coffee = next(p["id"] for p in before if p["name"] == "Gratis kaffe")
     api.post(f"/api/v2/promotions/codes/{coffee}/redeem", json=POS)
