@@ -119,6 +119,10 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
 ]
 
 
+#: Several members share a typed e-mail address or mobile number: only their card tells them apart.
+_SCAN_THE_CARD = N_("Engage can't tell which member it is. Scan the member's card, or continue "
+                    "the sale without offers.")
+
 #: No member, or several, by a typed e-mail address or mobile number (the Engage key looked
 #: up): staff read what they typed, not "card" (headline, what to do; msgids). First match wins.
 BY_KEY: list[tuple[type[BaseException], str, str, str]] = [
@@ -129,11 +133,9 @@ BY_KEY: list[tuple[type[BaseException], str, str, str]] = [
      N_("No member has this mobile number. Check the number with the customer and type it "
         "again, scan the card, or continue the sale without offers.")),
     (e.MultipleMatches, "email", N_("Several members have this e-mail address"),
-     N_("Engage can't tell which member it is. Scan the member's card, or continue the sale "
-        "without offers.")),
+     _SCAN_THE_CARD),
     (e.MultipleMatches, "mobilePhone", N_("Several members have this mobile number"),
-     N_("Engage can't tell which member it is. Scan the member's card, or continue the sale "
-        "without offers.")),
+     _SCAN_THE_CARD),
 ]
 
 
