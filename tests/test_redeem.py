@@ -14,7 +14,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -374,6 +374,25 @@ async def test_five_concurrent_redeems_send_one_post(shop: Shop, journal: Journa
     assert states(journal) == [("redeemed", None)]
     assert not r.in_flight
 
+
+
+async def test_a_till_keeps_no_lock_per_offer_it_has_redeemed(
+        sim: Simulator, shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    """A till redeems thousands of offers over the weeks it runs: what guarded each one while
+    it was being redeemed goes with it (the core endurance benchmark grew with one lock an
+    offer before), also when concurrent calls waited for it."""
+    r = redeemer()
+    for i in range(20):
+        iid = sim.state.add_offer(shop.member.contact_id, name=f"Offer {i}",
+                                  value_type="PERCENT", value=10)
+        offer = replace(shop.offer, id=iid, name=f"Offer {i}")
+        results = await asyncio.gather(*(r.redeem(shop.member, offer) for _ in range(3)),
+                                       return_exceptions=True)
+        assert sum(not isinstance(x, BaseException) and x.kind is OutcomeKind.REDEEMED
+                   for x in results) == 1
+    await r.drain()
+    assert len(r._offer_locks) == 0
+    assert shop.redeem_posts() == 20
 
 # --- definite answers ----------------------------------------------------------------------------
 

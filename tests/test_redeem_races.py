@@ -105,8 +105,7 @@ async def test_a_retry_that_read_the_journal_as_a_check_settled_the_offer_is_not
                                what="the background check's re-read after the late commit")
         # Hand the rows back once the check has settled, or is settling (it holds the offer
         # lock), or is kept waiting for it (by the retry, which read under that lock).
-        lock = r._offer_lock(shop.offer.id)
-        await async_wait_until(lambda: told.outcomes or lock.locked(),
+        await async_wait_until(lambda: told.outcomes or r._offer_locks.locked(shop.offer.id),
                                what="the check settling, or waiting for the offer")
         journal.hand_back.set()
         second = await retry
