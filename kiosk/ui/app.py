@@ -387,9 +387,17 @@ class KioskApp(App[int], inherit_bindings=False):
         typed = message.source == "typed"
         # What staff gave, by its Engage key: a typed e-mail/phone's own (None for a typed
         # card), the till's KIOSK_LOOKUP_KEY for a scan. The busy line and a "not found" say it.
-        named = message.key if typed else getattr(self.services.lookup, "key", None)
+        named = message.key if typed else self._scan_key()
         self._lookup(message.card, generation, message.key, named, typed)
         self.busy_text = messages_text.looking_up(message.card, named)
+
+    def _scan_key(self) -> LookupKey | None:
+        """The Engage key scans go by (KIOSK_LOOKUP_KEY), read without building a deferred
+        lookup here (that is the worker's, where a failure becomes a staff message)."""
+        settings = self.services.settings
+        if settings is not None:
+            return settings.lookup_key
+        return getattr(self.services.lookup, "key", None)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
     async def _lookup(self, card: str, generation: int, key: LookupKey | None = None,

@@ -110,6 +110,24 @@ async def test_an_unresolved_attempt_stays_on_the_scan_screen_until_it_is_settle
         assert "Autumn 20: Not redeemed" in notices(k)  # reconciliation's answer, as a notice
 
 
+async def test_the_line_goes_when_the_background_check_settles_it(
+        start_kiosk, members: Members, sim: Simulator, journal: Journal,
+        quick_services: KioskServices) -> None:
+    """Engage commits late: "not confirmed yet" (the line is under the result), then the
+    re-read proves it ours, the result turns into "apply", and the line goes."""
+    async with start_kiosk(services_=quick_services) as k:
+        await k.scan(ANNA)
+        sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=1.0))
+        await k.pilot.press("enter")
+        await k.screen_is("ConfirmScreen")
+        await k.pilot.press("enter")
+        await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
+        await k.wait_for(lambda: TODAY_ONE in notices(k), "the line under the result")
+        await k.wait_for(lambda: "Give 20 % off" in k.text(), "the answer", timeout=15)
+        await k.wait_for(lambda: TODAY_ONE not in notices(k), "the line gone")
+        assert [r.state for r in journal.rows()] == [JournalState.VERIFIED_REDEEMED]
+
+
 def seed_open(journal: Journal, *, today: int, earlier: int) -> None:
     """Unresolved attempts in the journal as a crash or a lost answer leaves them: ``today``
     at this till (a few seconds ago: past the tests' settle window, so no background check
