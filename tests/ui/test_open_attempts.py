@@ -6,6 +6,7 @@ older ones (not on F2's list) to IT."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -192,3 +193,24 @@ async def test_the_line_on_the_linux_console_without_colour(
         await k.wait_for(lambda: TODAY_ONE in k.text(), "the line")
         assert re.search(rf"^  ! {TODAY_ONE}$", k.text(), re.M), k.text()
         assert "⚠" not in k.text()
+
+
+async def test_the_journal_is_counted_off_the_event_loop(
+        start_kiosk, members: Members, sim: Simulator, journal: Journal,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The count reads the journal in a thread (its one connection may be held by a
+    redemption's fsync): never on the loop, as F2 and F9."""
+    loop_thread = threading.get_ident()
+    threads: list[int] = []
+    real = open_attempts.count
+
+    def noting(*args: object, **kwargs: object) -> OpenAttempts:
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(open_attempts, "count", noting)
+    seed_open(journal, today=1, earlier=0)
+    sim.faults.add(Fault("status", status=503, times=None))
+    async with start_kiosk() as k:
+        await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")
+    assert threads and loop_thread not in threads
