@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.widgets import Static
 
 from kiosk import i18n
-from kiosk.engage.client import ClientTimeouts, EngageClient
+from kiosk.engage.client import EngageClient
 from kiosk.i18n import _, ngettext
 from kiosk.journal import Journal, JournalState
 from kiosk.lookup import MemberLookup
@@ -26,15 +25,6 @@ from kiosk.ui.services import KioskServices
 from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
 
 TODAY_ONE = "1 redemption not confirmed — F2 to see it"
-
-
-@pytest.fixture
-async def quick(sim: Simulator) -> AsyncIterator[EngageClient]:
-    """A client that gives up on a redeem's answer after 0.3 s ("not confirmed yet")."""
-    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
-        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=0.3))
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
