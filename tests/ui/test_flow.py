@@ -231,6 +231,11 @@ async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members:
         await k.pilot.pause()
         text = k.text()
         assert text.count("▏") == 1 and "scan the next card▏" not in text
+        await k.pilot.press("escape")  # back to the offers: their field has the cursor again
+        await k.screen_is("OffersScreen")
+        await k.pilot.pause()
+        text = k.text()
+        assert text.count("▏") == 1 and "scan the next card▏" in text
 
 
 async def test_the_confirmation_under_the_result_is_not_redrawn_first(
