@@ -872,6 +872,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.call_after_refresh(self._prepare_offers)  # once the scan screen is painted
 
     async def _check_idle(self) -> None:
+        if not self.screen_stack:  # the app is closing: its screens are already gone
+            return
         left = self.idle_timeout - (self._clock() - self._last_input)
         clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
             or any(s.value for s in self.screen.query(ScanInput))
