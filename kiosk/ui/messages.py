@@ -71,9 +71,12 @@ class LookupFailed(Message):
 
     generation: int
     error: BaseException
-    #: the Engage key the value was looked up by ("email" for a typed e-mail address...);
-    #: None: a member read again by id (no card, e-mail or number was looked up)
+    #: the Engage key that names what staff gave: a typed e-mail address's "email", a typed
+    #: mobile number's "mobilePhone", None for a typed card, the till's KIOSK_LOOKUP_KEY for a
+    #: scan; None too for a member read again by id (nothing was looked up)
     key: LookupKey | None = None
+    #: staff typed the value (else it was scanned, or a member was read again)
+    typed: bool = False
 
 
 @dataclass
