@@ -11,6 +11,10 @@ length caps. Dependency-free: every layer may import it.
 from __future__ import annotations
 
 import re
+from typing import Any
+
+#: The longest line of outside text :func:`sanitize` keeps unless told otherwise.
+MAX_LINE = 200
 
 # ESC sequences go whole: CSI, OSC/DCS/SOS/PM/APC strings (ended by BEL or ST, or the end of the
 # text when unterminated), then any two-byte ESC sequence; 8-bit CSI/OSC likewise.
@@ -51,3 +55,9 @@ def one_line(value: object, limit: int | None = None, *, mark: str = "") -> str:
 def has_unsafe(text: str) -> bool:
     """Whether ``text`` holds an escape sequence or an unsafe character (for validation)."""
     return not text.isprintable() and bool(UNSAFE.search(text))
+
+
+def sanitize(text: Any, *, limit: int = MAX_LINE) -> str:
+    """One line of safe text for staff to read (:func:`one_line`), at most ``limit``
+    characters, the last an ellipsis when cut. ``None`` gives ""."""
+    return one_line(text, limit, mark="…")

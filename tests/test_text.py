@@ -13,9 +13,8 @@ from kiosk.config import ConfigError, Settings, SettingsError, load_settings
 from kiosk.engage.errors import error_from_response
 from kiosk.journal import Journal
 from kiosk.logs import scrub
-from kiosk.offers import sanitize
 from kiosk.scanner.barcode import Accepted, Rejected, mask_card, parse_scan
-from kiosk.text import UNSAFE, has_unsafe, one_line, strip_unsafe
+from kiosk.text import UNSAFE, has_unsafe, one_line, sanitize, strip_unsafe
 
 #: (hostile text, what one line of it reads as). Every caller must agree.
 CORPUS: list[tuple[str, str]] = [

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.message import Message
 
-from kiosk.offers import Member, MemberOffers
 from kiosk.scanner.state import ScannerState
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
     from kiosk.engage.models import LookupKey
+    from kiosk.offers import Member, MemberOffers  # with the lookup, after the first frame
     from kiosk.redeem import RedeemOutcome, UndoOutcome  # with the redeemer, after it too
     from kiosk.rewards import Benefit  # with the lookup, after it too
 

@@ -31,6 +31,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "email.utils",  # an error's Retry-After date only
     "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
     "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
+    "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
