@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from textual.screen import Screen
 
@@ -20,8 +19,7 @@ STAFF_KEYS: tuple[str, ...] = (STAFF_EXIT_KEY, DIAGNOSTICS_KEY)
 KEYBOARD: Literal["keyboard"] = "keyboard"
 
 
-@dataclass(frozen=True)
-class KioskStatus:
+class KioskStatus(NamedTuple):  # as a frozen dataclass, ~4 M instructions less to make at start
     """Engage's and the scanner's state as the app knows it; set on the screens that show it."""
 
     engage: EngageState = EngageState.UNKNOWN
