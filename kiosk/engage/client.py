@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 import kiosk
 from kiosk.engage.errors import (
@@ -72,15 +72,17 @@ T = TypeVar("T")
 # Engage ids are GUIDs ("2e40b702-2767-4abe-ae99-aa510108e22b").
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
+# A list adapter parses with its own settings, not its items' model_config (see EngageModel).
+_KEYS_ONLY = ConfigDict(cache_strings="keys")
 _CONTACT = TypeAdapter(Contact)
-_PROMOTIONS = TypeAdapter(list[Promotion])
+_PROMOTIONS = TypeAdapter(list[Promotion], config=_KEYS_ONLY)
 _PROMOTION = TypeAdapter(Promotion)
 _TEMPLATE = TypeAdapter(PromotionTemplate)
 _VALIDITY = TypeAdapter(Validity)
 _PAGE = TypeAdapter(Page)
-_VOUCHERS = TypeAdapter(list[RewardVoucher])
-_POINT_ACCOUNTS = TypeAdapter(list[PointAccount])
-_POINT_TRANSACTIONS = TypeAdapter(list[PointTransaction])
+_VOUCHERS = TypeAdapter(list[RewardVoucher], config=_KEYS_ONLY)
+_POINT_ACCOUNTS = TypeAdapter(list[PointAccount], config=_KEYS_ONLY)
+_POINT_TRANSACTIONS = TypeAdapter(list[PointTransaction], config=_KEYS_ONLY)
 
 #: The voucher list paths by which vouchers they list.
 _VOUCHER_LISTS: dict[str, str] = {

@@ -26,8 +26,13 @@ def _money_list(v: Any) -> list[Any]:
 
 
 class EngageModel(BaseModel):
+    # cache_strings="keys": pydantic's JSON parser keeps every string value it has read
+    # (up to 16,384) in a process-wide cache by default; for Engage's replies those are
+    # offer ids, codes and member data, new with every visit, so the cache only filled
+    # (~1 MB over a few thousand visits) and kept a member's data past the visit.
     model_config = ConfigDict(
         extra="ignore", alias_generator=to_camel, populate_by_name=True, frozen=False,
+        cache_strings="keys",
     )
 
     def to_wire(self) -> dict[str, Any]:

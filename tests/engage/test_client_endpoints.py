@@ -6,6 +6,7 @@ Assertions are on what the client returns and on what the simulator received or 
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -85,6 +86,25 @@ async def test_get_promotions_typed_by_value_type(engage: EngageClient, sim: Sim
     everything = {p.id for p in await engage.get_promotions(member.id, None)}
     assert everything == {percent, money, manual, code, online}
     assert sim.requests_to("GET", r"/promotions$")[-1].query == ""
+
+
+async def test_a_members_offers_do_not_outlive_the_reply(engage: EngageClient, sim: Simulator,
+                                                        member: Member) -> None:
+    """Nothing keeps a member's offer ids or texts once the kiosk drops the parsed reply.
+
+    pydantic's JSON parser caches every string value it reads unless told otherwise: weeks of
+    visits would fill its cache (~1 MB) with offer ids, codes and names.
+    """
+    sim.state.add_offer(member.id, name="Astrid's 20% off", value_type="PERCENT", value=20)
+    sim.state.add_offer(member.id, name="Code", value_type="EXTERNALOFFER", value="CODE-77121")
+    promotions = await engage.get_promotions(member.id)
+    kept = [p.id for p in promotions] + [p.name for p in promotions] + [
+        p.channel("POS").value for p in promotions  # type: ignore[union-attr]
+        if p.channel("POS").value == "CODE-77121"]  # type: ignore[union-attr]
+    del promotions
+
+    # One reference from `kept`, one from getrefcount's own argument.
+    assert [sys.getrefcount(kept[i]) for i in range(len(kept))] == [2] * len(kept)
 
 
 async def test_get_promotions_of_a_member_without_offers(engage: EngageClient,
