@@ -17,8 +17,7 @@ Which kinds a till accepts is ``KIOSK_TYPED_LOOKUP``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kiosk.scanner.barcode import strip_controls
 
@@ -38,8 +37,7 @@ _SE_MOBILE = re.compile(r"07[02369][0-9]{7}")
 _CARD_SEPARATORS = re.compile(r"[ \-]")
 
 
-@dataclass(frozen=True)
-class Typed:
+class Typed(NamedTuple):
     """A typed value routed to an Engage key: ``key`` None means "a card: use the scan rules"."""
 
     kind: TypedKind
@@ -47,8 +45,7 @@ class Typed:
     key: Literal["email", "mobilePhone"] | None = None
 
 
-@dataclass(frozen=True)
-class TypedRefused:
+class TypedRefused(NamedTuple):
     """Typed text this till won't look up; ``reason`` is shown to staff as is."""
 
     reason: str

@@ -8,15 +8,14 @@ and ``event.time`` for each printable key, and :meth:`WedgeBuffer.submit` on ``e
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SCANNER_MAX_GAP = 0.05   # median seconds between a scanner's keys (people type > 0.1 s apart)
 SCANNER_MIN_CHARS = 4    # fewer keys than this is too little to judge
 STALE_GAP = 1.0          # a pause this long before a scanner burst: the text before it is stale
 
 
-@dataclass(frozen=True)
-class WedgeScan:
+class WedgeScan(NamedTuple):
     """One submitted line: ``looks_scanned`` False means a person typed it (source "typed")."""
 
     text: str
@@ -93,3 +92,4 @@ class WedgeBuffer:
             if times[i] - times[i - 1] > self.stale_gap:
                 return i if self._is_burst(times[i:], end) else 0
         return 0
+
