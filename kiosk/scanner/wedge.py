@@ -7,7 +7,6 @@ and ``event.time`` for each printable key, and :meth:`WedgeBuffer.submit` on ``e
 
 from __future__ import annotations
 
-import statistics
 from typing import NamedTuple
 
 SCANNER_MAX_GAP = 0.05   # median seconds between a scanner's keys (people type > 0.1 s apart)
@@ -84,7 +83,7 @@ class WedgeBuffer:
         if len(times) < self.min_scan_chars:
             return False
         gaps = [b - a for a, b in zip(times, [*times[1:], end], strict=True)]
-        return statistics.median(gaps) <= self.scanner_max_gap
+        return _median(gaps) <= self.scanner_max_gap
 
     def _burst_start(self, times: list[float], end: float) -> int:
         """Index after the last long pause, if what follows it is a scanner burst; else 0."""
@@ -93,3 +92,10 @@ class WedgeBuffer:
                 return i if self._is_burst(times[i:], end) else 0
         return 0
 
+
+def _median(values: list[float]) -> float:
+    """``statistics.median``, without importing ``statistics`` (and ``fractions``, ``random``...)
+    before ``kiosk run``'s first frame for it."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
