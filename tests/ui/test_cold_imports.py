@@ -32,6 +32,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
     "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
     "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
+    "statistics",  # the wedge buffer's one median is computed in place
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
