@@ -33,6 +33,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
     "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
     "statistics",  # the wedge buffer's one median is computed in place
+    "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 
