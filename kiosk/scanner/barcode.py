@@ -35,9 +35,11 @@ IN_STORE_EAN_PREFIXES: tuple[str, ...] = ("02", "04", "2")
 
 EAN13_SYMBOLOGIES: frozenset[str] = frozenset({"]E0", "]E3"})
 
-_AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
-_DIGITS13 = re.compile(r"[0-9]{13}")
-_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+# Patterns as text: ``re`` compiles each at the first scan (not at import, before ``kiosk run``'s
+# first frame) and keeps it.
+_AIM = r"\][A-Za-z][0-9A-Za-z]"
+_DIGITS13 = r"[0-9]{13}"
+_PRINTABLE_ASCII = r"[ -~]*"
 
 
 #: The scanner's name for ``kiosk.text.strip_unsafe`` (escape sequences and unsafe characters
@@ -104,7 +106,7 @@ class Rejected(NamedTuple):
 
 def split_aim(text: str) -> tuple[str | None, str]:
     """Split a leading AIM symbology identifier (``]`` + code letter + modifier) off ``text``."""
-    if _AIM.match(text):
+    if re.match(_AIM, text):
         return text[:3], text[3:]
     return None, text
 
@@ -118,14 +120,14 @@ def parse_scan(raw: str, rules: CardRules = DEFAULT_RULES) -> Accepted | Rejecte
     if symbology is not None and rules.allowed_symbologies is not None \
             and symbology not in rules.allowed_symbologies:
         return Rejected(NOT_A_MEMBER_CARD)
-    if not _PRINTABLE_ASCII.fullmatch(card):
+    if not re.fullmatch(_PRINTABLE_ASCII, card):
         # non-ASCII left over: a misread, or a wedge scanner on the wrong keyboard country
         return Rejected(UNREADABLE)
     if len(card) > rules.max_length or not re.fullmatch(f"(?:{rules.charset})+", card):
         return Rejected(NOT_A_MEMBER_CARD)
     if len(card) < rules.min_length:
         return Rejected(TOO_SHORT)
-    if rules.check_ean and _DIGITS13.fullmatch(card) \
+    if rules.check_ean and re.fullmatch(_DIGITS13, card) \
             and (symbology is None or symbology in EAN13_SYMBOLOGIES):
         # Code 128/39/QR check their own symbol; only a bare or EAN-13 value gets the EAN check
         if not is_valid_ean13(card):
@@ -145,7 +147,7 @@ def ean13_check_digit(first12: str) -> int:
 
 def is_valid_ean13(code: str) -> bool:
     """True when ``code`` is 13 ASCII digits whose last digit is the right check digit."""
-    return bool(_DIGITS13.fullmatch(code)) and ean13_check_digit(code[:12]) == int(code[12])
+    return bool(re.fullmatch(_DIGITS13, code)) and ean13_check_digit(code[:12]) == int(code[12])
 
 
 def mask_card(card: str) -> str:
