@@ -451,10 +451,17 @@ class KioskApp(App[int], inherit_bindings=False):
             await self.push_screen(offers)
         finally:
             self._release_gc_after_paint()
-            # Once the list is up: cleared before, the scan screen's busy line and status were
-            # laid out again just before the list covered them.
-            self.busy_text = ""
+            # The scan screen's busy line, covered by the list now, is cleared once the list is
+            # painted: cleared before, its update came between the answer and the list's first
+            # frame (before the push: a layout of the scan screen just before it was covered).
+            if not self.screen.call_after_refresh(self._lookup_shown, message.generation):
+                self.busy_text = ""
             self.engage_state = EngageState.OK
+
+    def _lookup_shown(self, generation: int) -> None:
+        """The lookup's answer is on screen: its busy line goes (a newer scan keeps its own)."""
+        if generation == self.generation:
+            self.busy_text = ""
 
     async def on_lookup_failed(self, message: LookupFailed) -> None:
         if message.generation != self.generation:
@@ -867,6 +874,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.call_after_refresh(self._prepare_offers)  # once the scan screen is painted
 
     async def _check_idle(self) -> None:
+        if not self.screen_stack:  # the app is closing: its screens are already gone
+            return
         left = self.idle_timeout - (self._clock() - self._last_input)
         clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
             or any(s.value for s in self.screen.query(ScanInput))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from textual.screen import Screen
 
 from kiosk.sim import Fault
 from kiosk.ui.screens.offers import OffersScreen
@@ -231,6 +232,11 @@ async def test_only_the_confirmation_shows_a_typing_cursor(start_kiosk, members:
         await k.pilot.pause()
         text = k.text()
         assert text.count("▏") == 1 and "scan the next card▏" not in text
+        await k.pilot.press("escape")  # back to the offers: their field has the cursor again
+        await k.screen_is("OffersScreen")
+        await k.pilot.pause()
+        text = k.text()
+        assert text.count("▏") == 1 and "scan the next card▏" in text
 
 
 async def test_the_confirmation_under_the_result_is_not_redrawn_first(
@@ -261,22 +267,40 @@ async def test_the_confirmation_under_the_result_is_not_redrawn_first(
 
 async def test_the_scan_screens_busy_line_is_cleared_under_the_offers(
         start_kiosk, members: Members) -> None:
-    """"Looking up…" goes once the offers list is up: cleared first, the scan screen was laid
-    out again just before the list covered it."""
+    """"Looking up…" goes once the offers list is up and painted: cleared first, the scan
+    screen was laid out again just before the list covered it, and cleared before the list's
+    first frame, its update delayed that frame. A newer scan's line is never cleared by it."""
     async with start_kiosk() as k:
-        on_top_when_cleared: list[str] = []
+        on_top_when_cleared: list[tuple[str, int]] = []
+        offers_frames = [0]
         watch = type(k.app).watch_busy_text
+        display = k.app._display
+
+        def counting(screen: Screen[object], update: object) -> None:
+            offers_frames[0] += type(screen).__name__ == "OffersScreen" and update is not None
+            display(screen, update)  # type: ignore[arg-type]
 
         def noting(text: str) -> None:
             if not text:
-                on_top_when_cleared.append(type(k.app.screen).__name__)
+                on_top_when_cleared.append((type(k.app.screen).__name__, offers_frames[0]))
             watch(k.app, text)
 
+        k.app._display = counting  # type: ignore[method-assign]
         k.app.watch_busy_text = noting  # type: ignore[method-assign]
         await k.scan(ANNA)
         await k.screen_is("OffersScreen")
-        assert on_top_when_cleared == ["OffersScreen"]
+        assert len(on_top_when_cleared) == 1
+        on_top, frames_before = on_top_when_cleared[0]
+        assert on_top == "OffersScreen" and frames_before >= 1
         assert "Autumn 20" in k.text()
+        # The answer's clearing comes late: by then a newer scan may be looking up.
+        answered = k.app.generation
+        k.app.generation += 1
+        k.app.busy_text = "Looking up •••• 0022…"
+        k.app._lookup_shown(answered)
+        assert k.app.busy_text == "Looking up •••• 0022…"
+        k.app._lookup_shown(k.app.generation)
+        assert k.app.busy_text == ""
 
 
 async def test_a_known_card_shows_looking_up_until_its_offers_are_up(

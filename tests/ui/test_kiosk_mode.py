@@ -240,6 +240,15 @@ async def test_idle_reset_waits_for_a_redemption_in_flight(start_kiosk, sim, mem
         assert k.app.member is None
 
 
+async def test_the_idle_check_is_quiet_while_the_app_closes(start_kiosk) -> None:
+    # Its timer can fire once more while Textual takes the app down (the screens already
+    # gone): it raised ScreenStackError there, seen in a loaded full test run.
+    async with start_kiosk(idle_timeout=1.0) as k:
+        app = k.app
+    assert not app.screen_stack
+    await app._check_idle()  # must not raise
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_a_line_wider_than_the_field_shows_its_end(start_kiosk, members: Members,
                                                          size: tuple[int, int]) -> None:

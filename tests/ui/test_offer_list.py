@@ -139,3 +139,31 @@ def test_offer_prompts_are_content_with_styles_on_their_own_text() -> None:
     assert drawn[0] == ("Shirt\n  ", Style(bold=True))  # the name and indent: bold only
     assert drawn[1] == ("Swipe", Style(bold=True, dim=True))
     assert drawn[2][1] == Style(bold=True, dim=True, italic=True)
+
+
+@pytest.mark.parametrize("width", [60, 30])
+async def test_rows_are_drawn_again_for_a_new_width_only(width: int) -> None:
+    """OfferList keeps its drawn rows through a Resize at the width they were drawn at (the
+    one every widget gets when first laid out) and draws them again for a new width."""
+    app = Lists(OfferList, "nowrap")
+    async with app.run_test(size=(40, 30)) as pilot:
+        widget = app.query_one(OfferList)
+        await pilot.pause()
+
+        def rules() -> list[str]:
+            return [text for y in range(widget.size.height)
+                    if "─" in (text := widget.render_line(y).text)]
+
+        before = widget.scrollable_content_region.width
+        assert set(rules()) == {"─" * before}
+        rows = range(len(widget._lines))  # the options' rows (the rest is blank)
+        drawn = [widget.render_line(y) for y in rows]
+        await pilot.resize_terminal(40, 40)  # the same width: the rows drawn still fit
+        await pilot.pause()
+        assert all(widget.render_line(y) is strip for y, strip in zip(rows, drawn, strict=True))
+        await pilot.resize_terminal(width, 30)
+        await pilot.pause()
+        after = widget.scrollable_content_region.width
+        assert after == before + width - 40
+        assert set(rules()) == {"─" * after}
+        assert {widget.render_line(y).cell_length for y in range(widget.size.height)} == {after}

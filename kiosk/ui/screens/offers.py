@@ -418,8 +418,14 @@ class OffersScreen(KeyGuard[None]):
             event.refresh_styles = False
         focus_scan_field(self)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         """A narrower or wider terminal: re-fit the value lines so the dates stay in view."""
+        if event.size == self.outer_size:
+            # The screen's own first layout sends it a Resize at the size it was just laid
+            # out at; Textual's handler would lay it out again, and the scan screen beneath
+            # it, after the list's first frame. A terminal resize reaches a screen before
+            # its layout (its laid-out size is still the old one) and keeps that handler.
+            event.prevent_default()
         # Under 24 rows the greeting loses its padding, so the conditions pane costs no offer.
         self.set_class(self.app.size.height < 24, "-short")
         width = list_text_width(self.app.size.width)

@@ -19,6 +19,7 @@ from itertools import repeat
 from typing import cast
 
 from rich.text import Text
+from textual import events
 from textual.content import Content
 from textual.css.styles import RulesMap
 from textual.geometry import Region, Size
@@ -70,17 +71,30 @@ class OfferList(OptionList):
     """``OptionList`` with row heights counted, not rendered, when its text doesn't wrap."""
 
     _drawing = False  # inside render_lines: the lines were brought up to date at its start
+    #: the text width the drawn rows kept by OptionList (``_option_render_cache``) were drawn at
+    _rows_width: int | None = None
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # OptionList brings its lines up to date at the start of a render and again for every
         # row drawn (``_lines``), each time working out the list's content region: ~1/4 of
         # drawing the list. Nothing can change them while it draws, so once is enough.
         self._update_lines()
+        if not len(self._option_render_cache):  # none kept: this draw makes them
+            self._rows_width = self.scrollable_content_region.width
         self._drawing = True
         try:
             return super().render_lines(crop)
         finally:
             self._drawing = False
+
+    def on_resize(self, event: events.Resize) -> None:
+        # OptionList drops every drawn row and line on any Resize, also on the one a widget
+        # gets when it is first laid out, which arrives after the list's first frame: the
+        # offers screen then drew its whole list again (~4-5 ms) at the width it was just
+        # drawn at. Rows are as wide as the text, so only a new width needs them redrawn.
+        if self._rows_width is not None \
+                and self._rows_width == self.scrollable_content_region.width:
+            event.prevent_default()  # not OptionList's handler: the rows drawn still fit
 
     def _update_lines(self) -> None:
         # OptionList._update_lines (textual 8.2.8), the heights counted when nothing wraps.

@@ -65,7 +65,18 @@ class ScanInput(Widget, can_focus=True):
         if self.cursor_blink:
             self.set_interval(0.5, self._blink)
         # A screen pushed on top (or popped) moves the cursor: only the top screen's shows.
-        self.app.screen_change_signal.subscribe(self, lambda _: self.refresh())
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    _drawn_cursor: bool | None = None  # whether the field's last drawing showed the cursor
+
+    def _shows_cursor(self) -> bool:
+        return self.has_focus and self._cursor_on and self.screen.is_active
+
+    def _screen_changed(self, _screen: object) -> None:
+        # Drawn again only when its cursor comes or goes: the field of a screen just pushed
+        # was drawn with it in that screen's first frame (redrawn after it, ~0.5 ms).
+        if self._shows_cursor() != self._drawn_cursor:
+            self.refresh()
 
     def _blink(self) -> None:
         self._cursor_on = not self._cursor_on if self.has_focus else True
@@ -90,7 +101,8 @@ class ScanInput(Widget, can_focus=True):
             text.append(shown if len(shown) <= room else "…" + shown[-(room - 1):])
         elif self.placeholder:
             text.append(self.placeholder, style="dim")
-        if self.has_focus and self._cursor_on and self.screen.is_active:
+        self._drawn_cursor = self._shows_cursor()
+        if self._drawn_cursor:
             glyphs = getattr(self.app, "glyphs", UNICODE)  # console-safe on the Linux console
             text.append(glyphs.cursor)
         return text
