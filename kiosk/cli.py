@@ -106,8 +106,8 @@ SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; with ``command`` (a subcommand's name) only that subcommand's parser
     is added: the same arguments, help, usage and errors for it, and not the others' (argparse
-    builds a help formatter and looks up gettext catalogs on disk for each argument: all nine
-    parsers were ~20 M instructions of ``kiosk run``'s start, before its first frame)."""
+    builds a help formatter and looks up gettext catalogs on disk for each argument: the other
+    parsers were ~7 M instructions of ``kiosk run``'s start, before its first frame)."""
     parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
