@@ -33,7 +33,7 @@ from textual.widget import AwaitMount
 from kiosk import i18n
 from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
-from kiosk.i18n import N_, _, ngettext
+from kiosk.i18n import N_, _
 from kiosk.journal import JournalError, Kind
 from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
@@ -120,8 +120,9 @@ class KioskApp(App[int], inherit_bindings=False):
     engage_problem: reactive[str] = reactive("")
     #: seconds of the last successful reachability check
     engage_rtt: reactive[float | None] = reactive(None)
-    #: "" or "Looking up •••• 4931…" while a lookup runs. Its watcher shows it; no repaint of
-    #: the whole screen (that was a full frame of the scan screen on every scan).
+    #: "" or "Looking up •••• 4931…" (a typed e-mail: "Looking up the e-mail address…") while
+    #: a lookup runs. Its watcher shows it; no repaint of the whole screen (that was a full
+    #: frame of the scan screen on every scan).
     busy_text: reactive[str] = reactive("", repaint=False)
 
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
@@ -163,7 +164,9 @@ class KioskApp(App[int], inherit_bindings=False):
         self._scanner: Scanner | None = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
-        self._reconcile_notice: str | None = None
+        #: the scan screen's steady lines while the journal has unresolved attempts
+        #: (kiosk.ui.open_attempts); F4 never hides them
+        self._open_lines: list[str] = []
         self._settle_notices: list[str] = []
         #: of those, the ones about attempts still unresolved: F4 doesn't hide them
         self._open_notices: set[str] = set()
@@ -381,17 +384,29 @@ class KioskApp(App[int], inherit_bindings=False):
         await self._unwind()
         # The lookup first: its requests leave before the busy line's frame is drawn (drawn
         # first, it delayed a known card's GETs, which start a loop step later, by a frame).
-        self._lookup(message.card, generation, message.key)
-        self.busy_text = _("Looking up {card}…").format(card=mask_card(message.card))
+        typed = message.source == "typed"
+        # What staff gave, by its Engage key: a typed e-mail/phone's own (None for a typed
+        # card), the till's KIOSK_LOOKUP_KEY for a scan. The busy line and a "not found" say it.
+        named = message.key if typed else self._scan_key()
+        self._lookup(message.card, generation, message.key, named, typed)
+        self.busy_text = messages_text.looking_up(message.card, named)
+
+    def _scan_key(self) -> LookupKey | None:
+        """The Engage key scans go by (KIOSK_LOOKUP_KEY), read without building a deferred
+        lookup here (that is the worker's, where a failure becomes a staff message)."""
+        settings = self.services.settings
+        if settings is not None:
+            return settings.lookup_key
+        return getattr(self.services.lookup, "key", None)
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member lookup")
-    async def _lookup(self, card: str, generation: int, key: LookupKey | None = None) -> None:
+    async def _lookup(self, card: str, generation: int, key: LookupKey | None = None,
+                      named: LookupKey | None = None, typed: bool = False) -> None:
         try:
             member, offers = await self.services.lookup.lookup(card, key)
         except Exception as exc:  # every failure becomes a staff message, never a crash
-            # by the key it went by: a typed e-mail's "not found" says e-mail, not card
-            self.post_message(LookupFailed(generation, exc,
-                                           key or getattr(self.services.lookup, "key", None)))
+            # a typed e-mail's "not found" says e-mail, not card (kiosk.ui.messages_text)
+            self.post_message(LookupFailed(generation, exc, named, typed))
         else:
             self.post_message(LookupDone(generation, member, offers))
 
@@ -478,8 +493,8 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         # During a visit a failed re-read keeps the member: Enter tries again, Esc ends it.
         visit = self.visit
-        await self.push_screen(self._result(messages_text.for_error(error, message.key),
-                                            visit.member if visit else None, visit=visit))
+        text = messages_text.for_error(error, message.key, typed=message.typed)
+        await self.push_screen(self._result(text, visit.member if visit else None, visit=visit))
         self._release_gc_after_paint()
 
     async def _choose_member(self, shared: SharedCard, key: str | None = None) -> None:
@@ -537,7 +552,7 @@ class KioskApp(App[int], inherit_bindings=False):
             if self.engage_state is EngageState.UNKNOWN:
                 self.engage_state = EngageState.OK
             self._reconcile_due = report.unresolved > 0
-            self._show_reconcile_notice(report.unresolved)
+        self._count_open_attempts()  # what it left open (or a crash left), as F2 lists them
         self.check_engage()
 
     def watch_engage_state(self, old: EngageState, new: EngageState) -> None:
@@ -550,16 +565,36 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = False
             self._reconcile()
 
-    def _show_reconcile_notice(self, unresolved: int) -> None:
-        """One line while redemptions stay unverified; gone once they are settled."""
-        if self._reconcile_notice in self.services.notices:
-            self.services.notices.remove(self._reconcile_notice)
-        self._reconcile_notice = ngettext(
-            "{n} earlier redemption not verified with Engage: see `kiosk journal`.",
-            "{n} earlier redemptions not verified with Engage: see `kiosk journal`.",
-            unresolved).format(n=unresolved) if unresolved else None
-        if self._reconcile_notice:
-            self.services.notices.append(self._reconcile_notice)
+    @work(group="open-attempts", exclusive=True, exit_on_error=False,
+          description="unresolved attempts")
+    async def _count_open_attempts(self) -> None:
+        """The journal's unresolved attempts, read in a thread (its one connection may be busy
+        with a redemption's fsync), shown as the scan screen's steady line."""
+        from kiosk.ui import open_attempts
+
+        journal = self.services.journal
+        if journal is None:
+            return
+        try:
+            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name)
+        except Exception as exc:  # the line stays as it was; the journal's own errors show
+            log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
+            return
+        if found.total:
+            self._reconcile_due = True  # settle them once Engage is back from an outage
+        self._show_open_attempts(open_attempts.lines(found))
+
+    def _show_open_attempts(self, lines: list[str]) -> None:
+        """The steady lines, in the place the first had (a new one goes last); none: gone."""
+        if lines == self._open_lines:
+            return
+        notices = self.services.notices
+        old = [i for i, n in enumerate(notices) if n in self._open_lines]
+        at = old[0] if old else len(notices)
+        for i in reversed(old):
+            del notices[i]
+        notices[at:at] = lines
+        self._open_lines = list(lines)
         self._refresh_notices()
 
     def add_notice(self, text: str, *, keep: int = 5, hideable: bool = True) -> None:
@@ -696,6 +731,9 @@ class KioskApp(App[int], inherit_bindings=False):
             # After the result is up: set first, it redrew the confirmation (its busy line and
             # keys) under the result about to cover it.
             self.redeeming = False
+            if not message.outcome.final or message.outcome.unresolved or self._open_lines:
+                # left open (or settled one left open before): the scan screen's steady line
+                self._count_open_attempts()
 
     async def _show_redeem_outcome(self, message: RedeemFinished) -> None:
         from kiosk.offers import Offer
@@ -748,12 +786,13 @@ class KioskApp(App[int], inherit_bindings=False):
         if isinstance(screen, _loaded("result", "ResultScreen")) and screen.provisional \
                 and screen.offer_id == outcome.offer.id:
             await screen.show(text)
-            return
-        line = _("{card}, {offer}: {answer}").format(
-            card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
-        self.add_notice(line, hideable=not outcome.unresolved)
-        self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
-                    severity=_toast_severity(text.severity), timeout=30)
+        else:
+            line = _("{card}, {offer}: {answer}").format(
+                card=outcome.masked_card or "—", offer=outcome.offer.name, answer=text.title)
+            self.add_notice(line, hideable=not outcome.unresolved)
+            self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
+                        severity=_toast_severity(text.severity), timeout=30)
+        self._count_open_attempts()  # settled, or left open for good: the steady line says so
 
     # --- the visit ------------------------------------------------------------------------------
     def on_result_screen_next_offer(self, message: ResultScreen.NextOffer) -> None:
@@ -840,6 +879,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.redeeming = False
         if message.outcome.kind is UndoKind.UNKNOWN:
             self._reconcile_due = True
+        if message.outcome.kind is UndoKind.UNKNOWN or self._open_lines:
+            self._count_open_attempts()
         text = messages_text.for_undo(message.outcome, message.name)
         if message.outcome.done and self.visit is not None and message.item_id:
             self.visit.remove(message.item_id)  # given back: no longer to apply

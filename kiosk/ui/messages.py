@@ -77,12 +77,15 @@ class LookupFailed(Message):
     """A lookup for scan ``generation`` failed with ``error``."""
 
     def __init__(self, generation: int, error: BaseException,
-                 key: LookupKey | None = None) -> None:
+                 key: LookupKey | None = None, typed: bool = False) -> None:
         self.generation = generation
         self.error = error
-        #: the Engage key the value was looked up by ("email" for a typed e-mail address...);
-        #: None: a member read again by id (no card, e-mail or number was looked up)
+        #: the Engage key that names what staff gave: a typed e-mail address's "email", a typed
+        #: mobile number's "mobilePhone", None for a typed card, the till's KIOSK_LOOKUP_KEY for
+        #: a scan; None too for a member read again by id (nothing was looked up)
         self.key = key
+        #: staff typed the value (else it was scanned, or a member was read again)
+        self.typed = typed
         super().__init__()
 
 

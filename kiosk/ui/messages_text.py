@@ -120,31 +120,51 @@ ERROR_TABLE: list[tuple[type[BaseException], str, str | Callable[[BaseException]
 #: Several members share a typed e-mail address or mobile number: only their card tells them apart.
 _SCAN_THE_CARD = N_("Engage can't tell which member it is. Scan the member's card, or continue "
                     "the sale without offers.")
+#: ... or the e-mail address / mobile number a scanned card holds (KIOSK_LOOKUP_KEY): scanning
+#: again would find them all again.
+_ANOTHER_CARD = N_("Engage can't tell which member it is. Ask for another card, or continue "
+                   "the sale without offers.")
 
-#: No member, or several, by a typed e-mail address or mobile number (the Engage key looked
-#: up): staff read what they typed, not "card" (headline, what to do; msgids). First match wins.
-BY_KEY: list[tuple[type[BaseException], str, str, str]] = [
-    (e.ContactNotFound, "email", N_("E-mail address not found"),
+#: No member, or several, by an e-mail address or mobile number: staff read what was used, not
+#: "card". By the Engage key that names what staff gave (a typed e-mail's ``email``, or the
+#: till's own KIOSK_LOOKUP_KEY for a scan) and whether it was typed: a typed value's advice is
+#: to check it and type it again or scan the card; a scanned one's (the till scans by e-mail or
+#: mobile number) is to ask for another card, since scanning the same one finds the same.
+#: (exception, key, typed, headline, what to do; msgids.) First match wins.
+BY_KEY: list[tuple[type[BaseException], str, bool, str, str]] = [
+    (e.ContactNotFound, "email", True, N_("E-mail address not found"),
      N_("No member has this e-mail address. Check the spelling with the customer and type it "
         "again, scan the card, or continue the sale without offers.")),
-    (e.ContactNotFound, "mobilePhone", N_("Mobile number not found"),
+    (e.ContactNotFound, "mobilePhone", True, N_("Mobile number not found"),
      N_("No member has this mobile number. Check the number with the customer and type it "
         "again, scan the card, or continue the sale without offers.")),
-    (e.MultipleMatches, "email", N_("Several members have this e-mail address"),
+    (e.ContactNotFound, "email", False, N_("E-mail address not found"),
+     N_("No member has the e-mail address this card holds. Ask for another card, or continue "
+        "the sale without offers.")),
+    (e.ContactNotFound, "mobilePhone", False, N_("Mobile number not found"),
+     N_("No member has the mobile number this card holds. Ask for another card, or continue "
+        "the sale without offers.")),
+    (e.MultipleMatches, "email", True, N_("Several members have this e-mail address"),
      _SCAN_THE_CARD),
-    (e.MultipleMatches, "mobilePhone", N_("Several members have this mobile number"),
+    (e.MultipleMatches, "mobilePhone", True, N_("Several members have this mobile number"),
      _SCAN_THE_CARD),
+    (e.MultipleMatches, "email", False, N_("Several members have this e-mail address"),
+     _ANOTHER_CARD),
+    (e.MultipleMatches, "mobilePhone", False, N_("Several members have this mobile number"),
+     _ANOTHER_CARD),
 ]
 
 
-def for_error(exc: BaseException, key: str | None = None) -> StaffMessage:
+def for_error(exc: BaseException, key: str | None = None, *, typed: bool = False
+              ) -> StaffMessage:
     """The staff message for a typed error (anything unexpected gets a safe generic one).
 
-    ``key``: the Engage key a lookup went by; "no such member" (or several) by a typed e-mail
-    address or mobile number says so instead of "card".
+    ``key``: the Engage key that names what staff gave (``LookupFailed.key``) and ``typed``
+    whether they typed it; "no such member" (or several) by an e-mail address or mobile number
+    says so instead of "card", with advice that fits a typed or a scanned value.
     """
-    for cls, by, headline, advice in BY_KEY:
-        if by == key and isinstance(exc, cls):
+    for cls, by, by_typing, headline, advice in BY_KEY:
+        if by == key and by_typing == typed and isinstance(exc, cls):
             return StaffMessage(_(headline), _(advice))
     for cls, title, body in ERROR_TABLE:
         if isinstance(exc, cls):
@@ -154,6 +174,22 @@ def for_error(exc: BaseException, key: str | None = None) -> StaffMessage:
             severity: Severity = "warning" if calm else "error"
             return StaffMessage(_(title), text, severity)
     raise AssertionError("unreachable: BaseException matches everything")  # pragma: no cover
+
+
+#: The busy line while a lookup runs, by the Engage key that names what staff gave: an e-mail
+#: address or a mobile number is named, never shown (its last characters are personal data and
+#: tell staff nothing); a card shows its masked last digits.
+LOOKING_UP_BY_KEY = {
+    "email": N_("Looking up the e-mail address…"),
+    "mobilePhone": N_("Looking up the mobile number…"),
+}
+
+
+def looking_up(value: str, key: str | None = None) -> str:
+    """"Looking up •••• 4931…", or the kind of value without it (``LOOKING_UP_BY_KEY``)."""
+    if key in LOOKING_UP_BY_KEY:
+        return _(LOOKING_UP_BY_KEY[key])
+    return _("Looking up {card}…").format(card=barcode.mask_card(value))
 
 
 #: The barcode rules' reasons (``kiosk.scanner.barcode``): headline and what to do next.

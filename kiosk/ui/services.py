@@ -34,11 +34,14 @@ class RedeemService(Protocol):
 
 
 class JournalCounts(Protocol):
-    """The journal, as diagnostics and F2 recall read it (``kiosk.journal.Journal``)."""
+    """The journal, as diagnostics, F2 recall and the scan screen's line about unresolved
+    attempts read it (``kiosk.journal.Journal``)."""
 
     def counts(self) -> dict[str, int]: ...
     def rows(self, since: datetime | None = None,
              states: Iterable[Any] | None = None) -> Sequence[Any]: ...
+    def unresolved(self) -> Sequence[Any]: ...
+    def unresolved_reactivations(self) -> Sequence[Any]: ...
 
 
 class EngageConnection(Protocol):

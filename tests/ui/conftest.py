@@ -47,6 +47,15 @@ async def engage(sim: Simulator) -> AsyncIterator[EngageClient]:
 
 
 @pytest.fixture
+async def quick(sim: Simulator) -> AsyncIterator[EngageClient]:
+    """A client that gives up on a redeem's answer after 0.3 s ("not confirmed yet")."""
+    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
+        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=0.3))
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 def services(engage: EngageClient, journal: Journal, settings: Settings) -> KioskServices:
     breaker = CircuitBreaker(3, 15.0)
     return KioskServices(

@@ -261,6 +261,10 @@ async def test_a_line_wider_than_the_field_shows_its_end(start_kiosk, members: M
         assert "…" in line and typed[-25:] in line
 
 
+#: the scan screen's line while today's attempt stays unresolved (kiosk.ui.open_attempts)
+OPEN_LINE = "1 redemption not confirmed — F2 to see it"
+
+
 async def test_redemption_left_open_by_a_crash_is_settled_when_engage_comes_back(
         start_kiosk, sim, members: Members, services: KioskServices, journal) -> None:
     """A till that starts before Engage is reachable: the notice shows, and once Engage
@@ -275,13 +279,13 @@ async def test_redemption_left_open_by_a_crash_is_settled_when_engage_comes_back
                         promotion_id=None, offer_name="Autumn 20", value_applied="20 %")
     sim.faults.add(Fault("status", method="GET", status=503, times=None))  # Engage down
     async with start_kiosk(ping_interval=0.1) as k:
-        await k.wait_for(lambda: "kiosk journal" in k.text()
+        await k.wait_for(lambda: OPEN_LINE in k.text()
                          and "Engage: unavailable" in k.text(), "notice and outage shown")
         assert journal.rows()[0].state == "unknown"
         sim.faults.clear()
         await k.wait_for(lambda: journal.rows()[0].state == "verified-not-redeemed",
                          "row settled after Engage came back")
-        await k.wait_for(lambda: "kiosk journal" not in k.text(), "notice gone")
+        await k.wait_for(lambda: OPEN_LINE not in k.text(), "notice gone")
         assert "Engage: connected" in k.text()
         assert journal.rows()[0].id == row and k.posts() == []
 

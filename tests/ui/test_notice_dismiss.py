@@ -5,13 +5,12 @@ settled), nor the start-up warnings; the journal and F2 keep every attempt."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from textual.widgets import Static
 
 from kiosk import i18n
-from kiosk.engage.client import ClientTimeouts, EngageClient
+from kiosk.engage.client import EngageClient
 from kiosk.i18n import _
 from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
@@ -22,15 +21,6 @@ from kiosk.ui.widgets.footer import SHORT
 from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
 
 WARNING = "KIOSK_STAFF_PIN is a plain PIN: use `kiosk pin`"  # a start-up warning (for IT)
-
-
-@pytest.fixture
-async def quick(sim: Simulator) -> AsyncIterator[EngageClient]:
-    """A client that gives up on a redeem's answer after 0.3 s ("not confirmed yet")."""
-    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
-        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=0.3))
-    yield client
-    await client.aclose()
 
 
 def services_with(client: EngageClient, base: KioskServices, journal: Journal

@@ -38,10 +38,10 @@ async def _typed_result(k: Kiosk, typed: str) -> str:
     return k.text()
 
 
-def not_found(key: str) -> tuple[str, str]:
-    """The headline and advice (msgids) for "no member" by ``key``."""
-    return next((title, body) for cls, by, title, body in messages_text.BY_KEY
-                if by == key and cls is ContactNotFound)
+def not_found(key: str, typed: bool = True) -> tuple[str, str]:
+    """The headline and advice (msgids) for "no member" by ``key``, typed or scanned."""
+    return next((title, body) for cls, by, by_typing, title, body in messages_text.BY_KEY
+                if by == key and by_typing == typed and cls is ContactNotFound)
 
 
 def _kiosk_log(caplog: pytest.LogCaptureFixture) -> str:
