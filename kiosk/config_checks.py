@@ -25,13 +25,15 @@ MAX_CA_BUNDLE = 10 * 1024 * 1024
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
           (stat.S_ISSOCK, "a socket"))
+# The patterns are text: ``re`` compiles each at its first use and keeps it (compiling the five
+# at import was ~4.5 M instructions of ``kiosk run``'s start; most settings need none of them).
 # userinfo in a URL: scheme://user:password@host
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@]*)@")
-_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]")
-_PLAIN_HOST = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)*\.?")  # urlsplit's hostname is lowercase
-_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")  # as httpx tells them apart
+_USERINFO = r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@]*)@"
+_BAD_URL_CHARS = r"[\x00-\x20\x7f-\x9f\"<>\\^`{|}]"
+_PLAIN_HOST = r"[a-z0-9-]+(\.[a-z0-9-]+)*\.?"  # urlsplit's hostname is lowercase
+_IPV4_STYLE = r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+"  # as httpx tells them apart
 # OpenSSL's c_rehash / `openssl rehash` names: 8 hex digits, a dot, a counter (r: a CRL)
-_HASHED_CERT = re.compile(r"[0-9a-f]{8}\.r?\d+")
+_HASHED_CERT = r"[0-9a-f]{8}\.r?\d+"
 
 
 def file_kind(mode: int) -> str:
@@ -76,12 +78,12 @@ def mask_url_credentials(text: str) -> str:
         user, sep, _password = match[2].partition(":")
         return f"{match[1]}{user}:***@" if sep else f"{match[1]}***@"
 
-    return _USERINFO.sub(mask, text)
+    return re.sub(_USERINFO, mask, text)
 
 
 def url_passwords(url: str) -> list[str]:
     """The secret parts of a URL's user info (password, or a lone user name), to redact."""
-    match = _USERINFO.search(url)
+    match = re.search(_USERINFO, url)
     if not match or not match[2]:
         return []
     user, sep, password = match[2].partition(":")
@@ -95,13 +97,13 @@ def _plain(url: str, host: str, user: str | None, password: str | None) -> bool:
     or a valid IPv4 address. Anything else goes to httpx's own parser."""
     if not url.isascii() or len(url) > 2048 or user is not None or password is not None:
         return False
-    if _IPV4_STYLE.fullmatch(host):
+    if re.fullmatch(_IPV4_STYLE, host):
         try:
             ipaddress.IPv4Address(host)
         except ValueError:
             return False
         return True
-    return bool(_PLAIN_HOST.fullmatch(host)) and not any(
+    return bool(re.fullmatch(_PLAIN_HOST, host)) and not any(
         label.startswith("xn--") for label in host.split("."))
 
 
@@ -110,7 +112,7 @@ def check_url(url: str, schemes: tuple[str, ...]) -> None:
     control characters. The reason never repeats the URL's user info."""
     if not all(c.isprintable() for c in url):
         raise ValueError("must not contain spaces or control characters")
-    bad = _BAD_URL_CHARS.search(url)
+    bad = re.search(_BAD_URL_CHARS, url)
     if bad:
         raise ValueError(f"must not contain spaces, control characters or {bad[0]!r}"
                          if bad[0].isprintable() and bad[0] != " "
@@ -150,7 +152,7 @@ def check_ca_bundle(path: Path) -> None:
             names = os.listdir(path)
         except OSError as exc:
             raise ValueError(f"{path}: cannot list ({exc.strerror or exc})") from None
-        if not any(_HASHED_CERT.fullmatch(n) for n in names):
+        if not any(re.fullmatch(_HASHED_CERT, n) for n in names):
             raise ValueError(f"{path} is a directory without hashed certificates (put the "
                              "PEM files there and run `openssl rehash` on it, or name one file)")
     elif not stat.S_ISREG(info.st_mode):

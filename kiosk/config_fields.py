@@ -31,9 +31,11 @@ MASK = "**********"
 # str.strip() it keeps the ASCII separators \x1c-\x1f
 _WHITESPACE = ("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
                "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-_FLOAT_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|"
-                       r"[+-]?(?i:inf|infinity|nan)")
-_INT_RE = re.compile(r"[+-]?[0-9]+(?:_[0-9]+)*")  # underscores only between digits
+# Patterns as text: ``re`` compiles each at its first use and keeps it (a start whose settings
+# are all defaults or text needs none: compiling them at import was ~2 M instructions of it).
+_FLOAT_RE = (r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|"
+             r"[+-]?(?i:inf|infinity|nan)")
+_INT_RE = r"[+-]?[0-9]+(?:_[0-9]+)*"  # underscores only between digits
 _BOOLS = {"0": False, "off": False, "f": False, "false": False, "n": False, "no": False,
           "1": True, "on": True, "t": True, "true": True, "y": True, "yes": True}
 _I64 = 2.0 ** 63
@@ -102,8 +104,7 @@ class Field:
         self.max_length = max_length
         self.pattern = pattern
         # pydantic's patterns were Rust regexes: '$' is the very end, ASCII classes
-        self._pattern_re = (re.compile(pattern.removesuffix("$") + r"\Z", re.ASCII)
-                            if pattern else None)
+        self._pattern_re = pattern.removesuffix("$") + r"\Z" if pattern else None
         self.choices: tuple[str, ...] = ()
         self.before = before
         self.checks = tuple(checks)
@@ -200,7 +201,7 @@ def _text(field: Field, value: Any) -> str:
     _unicode(value)
     if field.max_length is not None and len(value) > field.max_length:
         raise Invalid(f"string should have at most {field.max_length} characters", value)
-    if field._pattern_re is not None and not field._pattern_re.match(value):
+    if field._pattern_re is not None and not re.match(field._pattern_re, value, re.ASCII):
         raise Invalid(f"string should match pattern '{field.pattern}'", value)
     return value
 
@@ -245,7 +246,7 @@ def _strip_underscores(text: str) -> str | None:
 def _parse_float(text: str) -> float | None:
     # the text without surrounding whitespace, else (whitespace and all) without underscores
     for candidate in (text.strip(_WHITESPACE), _strip_underscores(text)):
-        if candidate is not None and _FLOAT_RE.fullmatch(candidate):
+        if candidate is not None and re.fullmatch(_FLOAT_RE, candidate):
             return float(candidate)
     return None
 
@@ -280,7 +281,7 @@ def _parse_int(text: str) -> int | None:
         return None
     whole = _whole_part(text)  # (1_0.0 is 10; 1_0.0_0 is refused)
     for candidate in (text, whole):
-        if candidate is not None and _INT_RE.fullmatch(candidate):
+        if candidate is not None and re.fullmatch(_INT_RE, candidate):
             return int(candidate.replace("_", ""))
     return None
 

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
-from kiosk.offers import Member, MemberOffers, classify_offers, sanitize
+from kiosk.offers import Member, MemberOffers, classify_offers
 from kiosk.rewards import Rewards, points_of, usable_vouchers
 from kiosk.scanner.barcode import mask_value
+from kiosk.text import sanitize
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
     from kiosk.engage.models import Contact, LookupKey, PointAccount, Promotion, RewardVoucher

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk import i18n
 from kiosk.engage.codes import Channel, ValueType
 from kiosk.i18n import _
-from kiosk.text import one_line
+from kiosk.text import sanitize
 
 if TYPE_CHECKING:  # pydantic models: imported by whoever made the payloads (after the first frame)
     from kiosk.engage.models import Money, Promotion, RedemptionChannel
@@ -27,16 +27,9 @@ if TYPE_CHECKING:  # pydantic models: imported by whoever made the payloads (aft
 
 #: No-break space: CLDR's thousands separator and gap before "%" and "kr" (never wraps apart).
 NBSP = "\u00a0"
-_MAX_TEXT = 200
 #: A condition ("Vid köp över 500 kr.") is read in full at the till: a longer cap than names.
 _MAX_CONDITION = 600
 _DIGITS = re.compile(r"(\d+)")
-
-
-def sanitize(text: Any, *, limit: int = _MAX_TEXT) -> str:
-    """One line of safe text for staff to read (``kiosk.text.one_line``), at most ``limit``
-    characters, the last an ellipsis when cut. ``None`` gives ""."""
-    return one_line(text, limit, mark="…")
 
 
 def format_money(money: Money) -> str:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from kiosk import i18n
 from kiosk.i18n import _, ngettext
-from kiosk.offers import Offer, format_expiry, format_money, sanitize
+from kiosk.offers import Offer, format_expiry, format_money
+from kiosk.text import sanitize
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
     from kiosk.engage.models import PointAccount, RewardVoucher

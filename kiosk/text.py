@@ -11,18 +11,38 @@ length caps. Dependency-free: every layer may import it.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import Any
 
-# ESC sequences go whole: CSI, OSC/DCS/SOS/PM/APC strings (ended by BEL or ST, or the end of the
-# text when unterminated), then any two-byte ESC sequence; 8-bit CSI/OSC likewise.
-ESCAPES = re.compile(
-    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
-    r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)"
-    r"|\x1b[ -~]?"
-)
-#: Characters that separate words or lines: a space where one line is wanted.
-BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]")
-#: The one character class: controls, DEL, C1, lone surrogates, bidi embeddings/overrides/isolates.
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: The longest line of outside text :func:`sanitize` keeps unless told otherwise.
+MAX_LINE = 200
+
+_PATTERNS = {
+    # ESC sequences go whole: CSI, OSC/DCS/SOS/PM/APC strings (ended by BEL or ST, or the end
+    # of the text when unterminated), then any two-byte ESC sequence; 8-bit CSI/OSC likewise.
+    "ESCAPES": r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+               r"|(?:\x1b[\]PX^_]|[\x9d\x90\x98\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|$)"
+               r"|\x1b[ -~]?",
+    # Characters that separate words or lines: a space where one line is wanted.
+    "BREAKS": "[\t\n\v\f\r\u2028\u2029]",
+    # The one character class: controls, DEL, C1, lone surrogates, bidi
+    # embeddings/overrides/isolates.
+    "UNSAFE": "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]",
+}
+
+
+@cache
+def _pattern(name: str) -> re.Pattern[str]:
+    # Compiled on first use: printable text (nearly all of it) needs none, and compiling the
+    # three (UNSAFE's surrogate range above all) was ~7 M instructions of ``kiosk run``'s start.
+    return re.compile(_PATTERNS[name])
+
+
+def __getattr__(name: str) -> re.Pattern[str]:
+    """``ESCAPES``, ``BREAKS`` and ``UNSAFE`` (compiled when first asked for)."""
+    if name in _PATTERNS:
+        return _pattern(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def strip_unsafe(text: str, *, breaks: str = "") -> str:
@@ -30,10 +50,10 @@ def strip_unsafe(text: str, *, breaks: str = "") -> str:
     ``breaks`` (default: removed, as a scanned card number wants)."""
     if text.isprintable():  # the usual case: nothing unsafe is printable, so nothing to do
         return text
-    text = ESCAPES.sub("", text)
+    text = _pattern("ESCAPES").sub("", text)
     if breaks:
-        text = BREAKS.sub(breaks, text)
-    return UNSAFE.sub("", text)
+        text = _pattern("BREAKS").sub(breaks, text)
+    return _pattern("UNSAFE").sub("", text)
 
 
 def one_line(value: object, limit: int | None = None, *, mark: str = "") -> str:
@@ -50,4 +70,10 @@ def one_line(value: object, limit: int | None = None, *, mark: str = "") -> str:
 
 def has_unsafe(text: str) -> bool:
     """Whether ``text`` holds an escape sequence or an unsafe character (for validation)."""
-    return not text.isprintable() and bool(UNSAFE.search(text))
+    return not text.isprintable() and bool(_pattern("UNSAFE").search(text))
+
+
+def sanitize(text: Any, *, limit: int = MAX_LINE) -> str:
+    """One line of safe text for staff to read (:func:`one_line`), at most ``limit``
+    characters, the last an ellipsis when cut. ``None`` gives ""."""
+    return one_line(text, limit, mark="…")

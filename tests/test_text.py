@@ -13,9 +13,8 @@ from kiosk.config import ConfigError, Settings, SettingsError, load_settings
 from kiosk.engage.errors import error_from_response
 from kiosk.journal import Journal
 from kiosk.logs import scrub
-from kiosk.offers import sanitize
 from kiosk.scanner.barcode import Accepted, Rejected, mask_card, parse_scan
-from kiosk.text import UNSAFE, has_unsafe, one_line, strip_unsafe
+from kiosk.text import UNSAFE, has_unsafe, one_line, sanitize, strip_unsafe
 
 #: (hostile text, what one line of it reads as). Every caller must agree.
 CORPUS: list[tuple[str, str]] = [
@@ -118,3 +117,20 @@ def test_a_log_record_through_the_filter(caplog: pytest.LogCaptureFixture) -> No
     record = logging.LogRecord("kiosk", logging.INFO, __file__, 1, "%s", ("A\x9b2JB\n",), None)
     ScrubFilter().filter(record)
     assert record.getMessage() == "AB "
+
+
+def test_printable_text_compiles_no_pattern() -> None:
+    """The patterns are compiled at the first text that needs them (not at import: ~7 M
+    instructions of ``kiosk run``'s start), and the warm-up after the first frame compiles
+    them before the first customer's offers."""
+    from kiosk import text
+    from kiosk.ui import warm
+
+    text._pattern.cache_clear()
+    assert (one_line(" Till  1 "), sanitize("Anna"), strip_unsafe("1234"),
+            has_unsafe("Store")) == ("Till 1", "Anna", "1234", False)
+    assert text._pattern.cache_info().currsize == 0
+    warm.text_rules()
+    assert text._pattern.cache_info().currsize == 3
+    assert text.UNSAFE is text._pattern("UNSAFE")
+    assert warm.text_rules in warm.FIRST_CUSTOMER

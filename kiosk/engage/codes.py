@@ -1,7 +1,7 @@
 """Engage's code values the till compares against (channel types, value types), without
-pydantic: ``kiosk.offers`` needs them at import, and ``kiosk run`` paints its scan screen
-before any Engage payload exists (``kiosk.engage.models``, pydantic, is imported after the
-first frame). ``kiosk.engage.models`` re-exports both.
+pydantic: ``kiosk.offers`` needs them at import, and needs no pydantic until an Engage payload
+exists (``kiosk.engage.models`` is imported with the first one). ``kiosk.engage.models``
+re-exports both.
 """
 
 from __future__ import annotations

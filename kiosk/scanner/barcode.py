@@ -13,8 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiosk.text import strip_unsafe
 
@@ -36,9 +35,11 @@ IN_STORE_EAN_PREFIXES: tuple[str, ...] = ("02", "04", "2")
 
 EAN13_SYMBOLOGIES: frozenset[str] = frozenset({"]E0", "]E3"})
 
-_AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
-_DIGITS13 = re.compile(r"[0-9]{13}")
-_PRINTABLE_ASCII = re.compile(r"[ -~]*")
+# Patterns as text: ``re`` compiles each at the first scan (not at import, before ``kiosk run``'s
+# first frame) and keeps it.
+_AIM = r"\][A-Za-z][0-9A-Za-z]"
+_DIGITS13 = r"[0-9]{13}"
+_PRINTABLE_ASCII = r"[ -~]*"
 
 
 #: The scanner's name for ``kiosk.text.strip_unsafe`` (escape sequences and unsafe characters
@@ -46,9 +47,12 @@ _PRINTABLE_ASCII = re.compile(r"[ -~]*")
 strip_controls = strip_unsafe
 
 
-@dataclass(frozen=True)
-class CardRules:
-    """What counts as a member card number. ``from_settings`` builds one from ``KIOSK_*``."""
+class CardRules(NamedTuple):
+    """What counts as a member card number. ``from_settings`` builds one from ``KIOSK_*``.
+
+    This module's records are NamedTuples: as immutable and compared field by field as frozen
+    dataclasses, and made in a fraction of the time (``kiosk run`` imports them before its
+    first frame; Python 3.11 compiles each method a dataclass makes)."""
 
     min_length: int = 4
     max_length: int = 64
@@ -83,16 +87,18 @@ class CardRules:
         return base
 
 
-@dataclass(frozen=True)
-class Accepted:
+#: The rules without settings (a member card of 4-64 letters and digits, EAN-13 checked).
+DEFAULT_RULES = CardRules()
+
+
+class Accepted(NamedTuple):
     """A card number that passed the rules; ``symbology`` is the AIM id (``"]E0"``) if sent."""
 
     card: str
     symbology: str | None = None
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     """A scan that is not a member card; ``reason`` is short and shown to staff as is."""
 
     reason: str
@@ -100,12 +106,12 @@ class Rejected:
 
 def split_aim(text: str) -> tuple[str | None, str]:
     """Split a leading AIM symbology identifier (``]`` + code letter + modifier) off ``text``."""
-    if _AIM.match(text):
+    if re.match(_AIM, text):
         return text[:3], text[3:]
     return None, text
 
 
-def parse_scan(raw: str, rules: CardRules = CardRules()) -> Accepted | Rejected:
+def parse_scan(raw: str, rules: CardRules = DEFAULT_RULES) -> Accepted | Rejected:
     """Turn one raw scan (serial line, wedge burst or typed text) into a card number or a reason."""
     text = strip_unsafe(raw).strip()
     symbology, card = split_aim(text)
@@ -114,14 +120,14 @@ def parse_scan(raw: str, rules: CardRules = CardRules()) -> Accepted | Rejected:
     if symbology is not None and rules.allowed_symbologies is not None \
             and symbology not in rules.allowed_symbologies:
         return Rejected(NOT_A_MEMBER_CARD)
-    if not _PRINTABLE_ASCII.fullmatch(card):
+    if not re.fullmatch(_PRINTABLE_ASCII, card):
         # non-ASCII left over: a misread, or a wedge scanner on the wrong keyboard country
         return Rejected(UNREADABLE)
     if len(card) > rules.max_length or not re.fullmatch(f"(?:{rules.charset})+", card):
         return Rejected(NOT_A_MEMBER_CARD)
     if len(card) < rules.min_length:
         return Rejected(TOO_SHORT)
-    if rules.check_ean and _DIGITS13.fullmatch(card) \
+    if rules.check_ean and re.fullmatch(_DIGITS13, card) \
             and (symbology is None or symbology in EAN13_SYMBOLOGIES):
         # Code 128/39/QR check their own symbol; only a bare or EAN-13 value gets the EAN check
         if not is_valid_ean13(card):
@@ -141,7 +147,7 @@ def ean13_check_digit(first12: str) -> int:
 
 def is_valid_ean13(code: str) -> bool:
     """True when ``code`` is 13 ASCII digits whose last digit is the right check digit."""
-    return bool(_DIGITS13.fullmatch(code)) and ean13_check_digit(code[:12]) == int(code[12])
+    return bool(re.fullmatch(_DIGITS13, code)) and ean13_check_digit(code[:12]) == int(code[12])
 
 
 def mask_card(card: str) -> str:
@@ -196,7 +202,8 @@ class Debouncer:
 class ScanGate:
     """The one path for every scan source: :func:`parse_scan`, then the :class:`Debouncer`."""
 
-    def __init__(self, rules: CardRules = CardRules(), debouncer: Debouncer | None = None) -> None:
+    def __init__(self, rules: CardRules = DEFAULT_RULES, debouncer: Debouncer | None = None
+                 ) -> None:
         self.rules = rules
         self.debouncer = debouncer if debouncer is not None else Debouncer()
 

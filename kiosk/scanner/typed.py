@@ -17,8 +17,7 @@ Which kinds a till accepts is ``KIOSK_TYPED_LOOKUP``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from kiosk.scanner.barcode import strip_controls
 
@@ -31,15 +30,16 @@ PHONE_OFF = "phone lookup is off at this till"
 CARD_OFF = "typed card numbers are off at this till"
 NOT_AN_EMAIL = "not a complete e-mail address"
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
-_PHONE_JUNK = re.compile(r"[\s\-()]")
-_E164 = re.compile(r"\+[0-9]{7,15}")
-_SE_MOBILE = re.compile(r"07[02369][0-9]{7}")
-_CARD_SEPARATORS = re.compile(r"[ \-]")
+# Patterns as text: ``re`` compiles each when staff first type something (not at import, before
+# ``kiosk run``'s first frame) and keeps it.
+_EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}"
+_PHONE_JUNK = r"[\s\-()]"
+_E164 = r"\+[0-9]{7,15}"
+_SE_MOBILE = r"07[02369][0-9]{7}"
+_CARD_SEPARATORS = r"[ \-]"
 
 
-@dataclass(frozen=True)
-class Typed:
+class Typed(NamedTuple):
     """A typed value routed to an Engage key: ``key`` None means "a card: use the scan rules"."""
 
     kind: TypedKind
@@ -47,8 +47,7 @@ class Typed:
     key: Literal["email", "mobilePhone"] | None = None
 
 
-@dataclass(frozen=True)
-class TypedRefused:
+class TypedRefused(NamedTuple):
     """Typed text this till won't look up; ``reason`` is shown to staff as is."""
 
     reason: str
@@ -61,18 +60,18 @@ def route_typed(raw: str, allowed: frozenset[str] | set[str] | tuple[str, ...] =
     if "@" in text:
         if "email" not in allowed:
             return TypedRefused(EMAIL_OFF)
-        if not _EMAIL.fullmatch(text):
+        if not re.fullmatch(_EMAIL, text):
             return TypedRefused(NOT_AN_EMAIL)
         return Typed("email", text, "email")
-    phone = _PHONE_JUNK.sub("", text)
-    if _E164.fullmatch(phone) or _SE_MOBILE.fullmatch(phone):
+    phone = re.sub(_PHONE_JUNK, "", text)
+    if re.fullmatch(_E164, phone) or re.fullmatch(_SE_MOBILE, phone):
         if "phone" not in allowed:
             return TypedRefused(PHONE_OFF)
         return Typed("phone", phone if phone.startswith("+") else "+46" + phone[1:],
                      "mobilePhone")
     if "card" not in allowed:
         return TypedRefused(CARD_OFF)
-    return Typed("card", _CARD_SEPARATORS.sub("", text))
+    return Typed("card", re.sub(_CARD_SEPARATORS, "", text))
 
 
 def parse_typed_kinds(value: str) -> tuple[TypedKind, ...]:

@@ -7,16 +7,14 @@ and ``event.time`` for each printable key, and :meth:`WedgeBuffer.submit` on ``e
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SCANNER_MAX_GAP = 0.05   # median seconds between a scanner's keys (people type > 0.1 s apart)
 SCANNER_MIN_CHARS = 4    # fewer keys than this is too little to judge
 STALE_GAP = 1.0          # a pause this long before a scanner burst: the text before it is stale
 
 
-@dataclass(frozen=True)
-class WedgeScan:
+class WedgeScan(NamedTuple):
     """One submitted line: ``looks_scanned`` False means a person typed it (source "typed")."""
 
     text: str
@@ -85,7 +83,7 @@ class WedgeBuffer:
         if len(times) < self.min_scan_chars:
             return False
         gaps = [b - a for a, b in zip(times, [*times[1:], end], strict=True)]
-        return statistics.median(gaps) <= self.scanner_max_gap
+        return _median(gaps) <= self.scanner_max_gap
 
     def _burst_start(self, times: list[float], end: float) -> int:
         """Index after the last long pause, if what follows it is a scanner burst; else 0."""
@@ -93,3 +91,11 @@ class WedgeBuffer:
             if times[i] - times[i - 1] > self.stale_gap:
                 return i if self._is_burst(times[i:], end) else 0
         return 0
+
+
+def _median(values: list[float]) -> float:
+    """``statistics.median``, without importing ``statistics`` (and ``fractions``, ``random``...)
+    before ``kiosk run``'s first frame for it."""
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2

@@ -35,7 +35,6 @@ from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
 from kiosk.journal import JournalError, Kind
-from kiosk.offers import Member, Offer
 from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
@@ -69,6 +68,7 @@ if TYPE_CHECKING:
     # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
     from kiosk.lookup import SharedCard
+    from kiosk.offers import Member, Offer
     from kiosk.redeem import RedeemOutcome, UndoOutcome
     from kiosk.rewards import Benefit
     from kiosk.ui.screens.confirm import ConfirmScreen
@@ -687,6 +687,7 @@ class KioskApp(App[int], inherit_bindings=False):
         """While staff read the confirmation: the result a success would show, built off the
         stack (kiosk.ui.prepared). Not for a voucher (its result offers the undo)."""
         member, offer, visit = confirm.member, confirm.offer, self.visit
+        from kiosk.offers import Offer  # loaded: the offers came first
         from kiosk.redeem import kind_of  # loaded: the redeemer is built after the first frame
 
         if self.screen is not confirm or self.redeeming or visit is None \
@@ -740,6 +741,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 self._count_open_attempts()
 
     async def _show_redeem_outcome(self, message: RedeemFinished) -> None:
+        from kiosk.offers import Offer
         from kiosk.redeem import OutcomeKind
 
         if message.outcome.kind is OutcomeKind.UNKNOWN:

@@ -10,11 +10,10 @@ terminal that only has 16 colours (Textual's colour system detection says "stand
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Glyphs:
+class Glyphs(NamedTuple):  # as a frozen dataclass, ~4 M instructions less to make at start
     """One set of symbols: result kickers, status dots, the typing cursor, the PIN dot."""
 
     ok: str

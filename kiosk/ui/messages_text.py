@@ -7,9 +7,8 @@ Screens never match on error text; they ask ``for_error`` / ``for_outcome`` and 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from kiosk import i18n
 from kiosk.engage import errors as e
@@ -25,8 +24,7 @@ if TYPE_CHECKING:  # the flow is imported when the redeemer is built, after the 
 Severity = Literal["success", "warning", "error"]
 
 
-@dataclass(frozen=True)
-class StaffMessage:
+class StaffMessage(NamedTuple):  # as a frozen dataclass, ~4 M instructions less to make at start
     """A result for staff: a short headline, what to do next, and how it should look."""
 
     title: str

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.config import Settings
-from kiosk.offers import Member
 from kiosk.scanner.state import ScannerState
 from kiosk.staff_pin import PinResult
 
 if TYPE_CHECKING:  # the lookup and the redeemer are built (imported) after the first frame
     from kiosk.lookup import MemberLookup
+    from kiosk.offers import Member
     from kiosk.redeem import ReconcileReport, RedeemOutcome, UndoOutcome
     from kiosk.rewards import Benefit
 

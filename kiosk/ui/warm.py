@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from kiosk import i18n
+from kiosk.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ def formats() -> None:
     i18n.format_money(Decimal(100), "SEK")
     i18n.format_percent(Decimal(20))
     i18n.format_date(date.today())
+
+
+def text_rules() -> None:
+    """The text-safety rule's patterns (``kiosk.text``), compiled at the first text that isn't
+    printable: an offer's description with a line break, as a rule."""
+    one_line("\x1b\n")
 
 
 Step = str | Callable[[], object]
@@ -48,6 +55,7 @@ FIRST_CUSTOMER: tuple[Step, ...] = (
     "kiosk.engage.models",
     "kiosk.lookup",  # the member lookup (and rewards): built on first use (kiosk.ui.launch)
     formats,
+    text_rules,
     "kiosk.visit",
     "kiosk.ui.screens.offers",
     "kiosk.ui.screens.confirm",

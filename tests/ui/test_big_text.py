@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple
-
 import pytest
 
 from kiosk.ui.glyphs import CONSOLE
@@ -46,6 +44,6 @@ def test_drawn_only_with_the_full_block_and_spaces() -> None:
 
 def test_console_glyphs_and_the_block_are_in_the_console_font() -> None:
     font = console_font()
-    for symbol in astuple(CONSOLE)[:-1]:  # the last field is the set's name
+    for symbol in CONSOLE[:-1]:  # the last field is the set's name
         assert all(ch in font for ch in symbol), symbol
     assert BLOCK in font

@@ -31,6 +31,10 @@ NOT_BEFORE_FIRST_FRAME = {
     "email.utils",  # an error's Retry-After date only
     "kiosk.redeem", "kiosk.attribution",  # the redeemer: built when the journal is reconciled
     "kiosk.lookup", "kiosk.rewards",  # the lookup: built on first use (warmed up after)
+    "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
+    "statistics",  # the wedge buffer's one median is computed in place
+    "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
+    "kiosk.ui.key_guard",  # the key guard: screens after the scan screen only
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from kiosk.journal import Journal
 from kiosk.ui.screens.recall import recall_rows
 
@@ -16,6 +14,6 @@ def test_rows_of_the_same_millisecond_are_newest_first(journal: Journal) -> None
                       contact_id="c1", offer_id=f"o{i}", promotion_id=None,
                       offer_name=f"Offer {i}", value_applied="10 %")
     rows = journal.rows()
-    same = [dataclasses.replace(r, created_at=rows[0].created_at) for r in rows]
+    same = [r._replace(created_at=rows[0].created_at) for r in rows]
     names = [str(line[2]) for line in recall_rows(same, "Till 1")]
     assert names == ["Offer 2", "Offer 1", "Offer 0"]

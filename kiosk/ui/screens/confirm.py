@@ -19,7 +19,7 @@ from textual.widgets import Static
 from kiosk.i18n import N_, _
 from kiosk.offers import Member, Offer
 from kiosk.rewards import VOUCHER, Benefit
-from kiosk.ui.screens.base import KeyGuard
+from kiosk.ui.key_guard import KeyGuard
 from kiosk.ui.screens.offers import FOUND_BY_KEY, conditions_text, shown_value
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter

@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from kiosk import __version__
 from kiosk.i18n import N_, _
-from kiosk.offers import sanitize
+from kiosk.text import sanitize
 from kiosk.ui.messages import RecheckEngage
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import KioskServices

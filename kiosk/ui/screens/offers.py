@@ -32,8 +32,8 @@ from textual.widgets.option_list import Option
 from kiosk.i18n import N_, _
 from kiosk.offers import Member, MemberOffers, Offer
 from kiosk.rewards import Benefit, Voucher
+from kiosk.ui.key_guard import KeyGuard
 from kiosk.ui.messages import StartOver
-from kiosk.ui.screens.base import KeyGuard
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.offer_list import LazyOption, OfferList

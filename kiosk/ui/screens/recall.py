@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import N_, _, ngettext
-from kiosk.offers import sanitize
+from kiosk.text import sanitize
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 

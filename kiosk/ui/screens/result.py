@@ -31,9 +31,10 @@ from textual.widgets import Static
 from kiosk.i18n import N_, _
 from kiosk.offers import Member, Offer
 from kiosk.ui.glyphs import UNICODE
+from kiosk.ui.key_guard import KeyGuard
 from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
-from kiosk.ui.screens.base import STAFF_KEYS, KeyGuard
+from kiosk.ui.screens.base import STAFF_KEYS
 from kiosk.ui.screens.offers import conditions_text, member_card, visit_strip
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.big_text import BigText, drawable

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
-from kiosk.offers import sanitize
+from kiosk.text import sanitize
 from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import DemoCardLike

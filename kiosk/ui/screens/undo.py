@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kiosk.i18n import N_, _
-from kiosk.ui.screens.base import KeyGuard
+from kiosk.ui.key_guard import KeyGuard
 from kiosk.ui.screens.result import Undoable
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter

@@ -16,8 +16,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from kiosk.offers import sanitize
 from kiosk.scanner.wedge import WedgeBuffer
+from kiosk.text import sanitize
 from kiosk.ui.glyphs import UNICODE
 
 SUBMIT_KEYS = ("enter", "ctrl+j")  # a scanner's CR suffix arrives as enter, LF as ctrl+j
