@@ -26,7 +26,7 @@ from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
 from kiosk.offers import Member, MemberOffers, classify_offers
 from kiosk.rewards import Rewards, points_of, usable_vouchers
-from kiosk.scanner.barcode import mask_card
+from kiosk.scanner.barcode import mask_value
 from kiosk.text import sanitize
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
@@ -54,13 +54,14 @@ class SharedCard(MultipleMatches):
     """
 
     def __init__(self, card: str = "", candidates: list[Candidate] | None = None, *,
-                 more: int = 0) -> None:
+                 more: int = 0, key: str | None = None) -> None:
         candidates = candidates or []
         super().__init__("several members share this card",
                          matches=[c.contact_id for c in candidates])
         self.card = card
         self.candidates = candidates
         self.more = more  # listed by Engage beyond MAX_CANDIDATES, not fetched
+        self.key = key  # the Engage key looked up: an e-mail's or phone's value is never shown
 
 
 class EngageLookupClient(Protocol):
@@ -168,7 +169,7 @@ class MemberLookup:
         if self.breaker is not None:
             self.breaker.check()
 
-    async def _member_and_offers(self, contact_id: str, card: str
+    async def _member_and_offers(self, contact_id: str, card: str, key: str | None = None
                                  ) -> tuple[Member, MemberOffers]:
         self.stats.round_trips += 1
         # Every GET at once; wait for all so none is left running unobserved. All channels:
@@ -186,9 +187,11 @@ class MemberLookup:
         contact: Contact = results[0]
         promotions: list[Promotion] = results[1]
         now = self._now()
+        key = key or self.key  # masked by what it is: a personal number shows no digit
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
-                        or None, card=card, masked_card=mask_card(card),
-                        rewards=self._rewards(results[2:], now) if self.rewards else None)
+                        or None, card=card, masked_card=mask_value(card, key),
+                        rewards=self._rewards(results[2:], now) if self.rewards else None,
+                        key=key)
         return member, classify_offers(promotions, now)
 
     def _rewards(self, results: list[Any], now: datetime) -> Rewards:
@@ -212,7 +215,8 @@ class MemberLookup:
         self._remember(ck, contact_id)
         return contact_id
 
-    async def _candidates(self, card: str, error: MultipleMatches) -> SharedCard:
+    async def _candidates(self, card: str, error: MultipleMatches, key: str | None = None
+                          ) -> SharedCard:
         """The members Engage listed for a shared card, fetched concurrently (first names)."""
         ids = list(dict.fromkeys(error.matches))  # Engage's order, each once
         wanted = ids[:MAX_CANDIDATES]
@@ -228,7 +232,7 @@ class MemberLookup:
                 raise result
             name = sanitize(result.first_name, limit=40) or f"Member {i}"
             candidates.append(Candidate(cid, name))
-        return SharedCard(card, candidates, more=len(ids) - len(wanted))
+        return SharedCard(card, candidates, more=len(ids) - len(wanted), key=key)
 
     async def lookup(self, card: str, key: LookupKey | None = None
                      ) -> tuple[Member, MemberOffers]:
@@ -248,25 +252,26 @@ class MemberLookup:
             except MultipleMatches as exc:
                 if not exc.matches:
                     raise
-                shared = await self._candidates(card, exc)
+                shared = await self._candidates(card, exc, ck[0])
                 if not shared.candidates:
                     raise ContactNotFound("none of the listed contacts exists") from exc
                 raise shared from exc
-            return await self._member_and_offers(contact_id, card)
+            return await self._member_and_offers(contact_id, card, ck[0])
         self.stats.cache_hits += 1
         try:
-            return await self._member_and_offers(contact_id, card)
+            return await self._member_and_offers(contact_id, card, ck[0])
         except ContactNotFound:
             # Merged or deleted since we cached it: ask Engage again, once.
             self.stats.stale_ids += 1
             self._ids.pop(ck, None)
-            return await self._member_and_offers(await self._find_id(ck), card)
+            return await self._member_and_offers(await self._find_id(ck), card, ck[0])
 
-    async def member(self, contact_id: str, card: str) -> tuple[Member, MemberOffers]:
+    async def member(self, contact_id: str, card: str, key: str | None = None
+                     ) -> tuple[Member, MemberOffers]:
         """A known member's offers read again (a shared card's choice, the next offer of a
-        visit): one round trip, no card lookup."""
+        visit): one round trip, no card lookup. ``key``: what ``card`` was looked up by."""
         self._check_breaker()
-        return await self._member_and_offers(contact_id, card)
+        return await self._member_and_offers(contact_id, card, key)
 
     async def ping(self) -> float:
         """Round-trip time of a cheap authenticated GET; feeds the breaker like a lookup."""

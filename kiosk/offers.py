@@ -165,9 +165,11 @@ class Member:
     contact_id: str = field(repr=False)
     first_name: str | None
     card: str = field(repr=False)
-    masked_card: str
+    masked_card: str  # "••••" alone when found by an e-mail address, mobile or personal number
     #: vouchers and points read with the offers (None: not asked for)
     rewards: Rewards | None = field(default=None, repr=False, compare=False)
+    #: the Engage key the member was found by ("customKey", "email"...; None: a card)
+    key: str | None = field(default=None, compare=False)
 
 
 def _models() -> Any:

@@ -146,6 +146,43 @@ async def test_lookup_by_email(sim: Simulator, anna: str, client: EngageClient) 
     assert member.contact_id == anna
 
 
+SSN = "197811247399"  # a valid personnummer: its last four digits are the sensitive part
+
+
+@pytest.mark.parametrize(("key", "value", "masked"), [
+    ("socialSecurityNumber", SSN, "••••"),
+    ("mobilePhone", "+46703124586", "••••"),
+    ("email", "maria@example.com", "••••"),
+    ("customKey", CARD, "•••• 0015"),
+    ("any", "MB0015", "•••• 0015"),  # `any` goes as a card (not phone-shaped: see sim)
+])
+async def test_a_member_is_masked_by_the_key_it_was_found_by(
+        sim: Simulator, client: EngageClient, key: str, value: str, masked: str) -> None:
+    """No character of a personal number, mobile number or e-mail address in ``masked_card``
+    (it goes to screens, the journal, F2 and the fleet); a card keeps its last four. Asked by
+    the till's key or by a key given with the value (a typed e-mail), the same; and a re-read
+    given the key (a shared value's choice, the next offer) keeps it."""
+    card = value if key == "any" else CARD
+    cid = sim.state.add_contact(first_name="Maria", card=card, social_security_number=SSN,
+                                mobile_phone="+46703124586", email="maria@example.com")
+    for lookup, asked in ((MemberLookup(client, key=key), None),  # type: ignore[arg-type]
+                          (MemberLookup(client), key)):
+        member, _ = await lookup.lookup(value, asked)  # type: ignore[arg-type]
+        assert member.contact_id == cid and member.masked_card == masked
+        assert member.key == key
+        again, _ = await lookup.member(cid, value, member.key)
+        assert again.masked_card == masked and again.key == key
+
+
+async def test_a_shared_personal_number_carries_its_key(sim: Simulator,
+                                                        client: EngageClient) -> None:
+    for name in ("Maja", "Mikael"):
+        sim.state.add_contact(first_name=name, social_security_number=SSN)
+    with pytest.raises(SharedCard) as caught:
+        await MemberLookup(client, key="socialSecurityNumber").lookup(SSN)
+    assert caught.value.key == "socialSecurityNumber"
+
+
 async def test_shared_card_lists_first_names_then_the_chosen_members_offers(
         sim: Simulator, client: EngageClient) -> None:
     a = sim.state.add_contact(first_name="Lars", last_name="Berg", card=OTHER,

@@ -158,6 +158,20 @@ def mask_card(card: str) -> str:
     return f"•••• {card[-4:]}"
 
 
+#: Engage lookup keys whose value is personal data, not a card: an e-mail address, a mobile
+#: number, a personal number (a personnummer's last four digits are its sensitive part). Such a
+#: value is never shown, stored or sent in part: its mask is "••••" alone.
+PERSONAL_KEYS = frozenset({"email", "mobilePhone", "socialSecurityNumber"})
+
+
+def mask_value(value: str, key: str | None = None) -> str:
+    """What may be shown of a value looked up by ``key``: a card's (``customKey``, ``any`` or
+    no key) ``"•••• 4931"``; an e-mail address's, mobile or personal number's ``"••••"``."""
+    if key in PERSONAL_KEYS:
+        return "••••"
+    return mask_card(value)
+
+
 class Debouncer:
     """Ignore the same card read again within ``window`` seconds of the last read of it.
 

@@ -36,7 +36,7 @@ from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
 from kiosk.journal import JournalError, Kind
 from kiosk.redeem_errors import RedeemInProgress
-from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_card
+from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
 from kiosk.ui import heap, messages_text, styles, warm
@@ -389,7 +389,9 @@ class KioskApp(App[int], inherit_bindings=False):
         # card), the till's KIOSK_LOOKUP_KEY for a scan. The busy line and a "not found" say it.
         named = message.key if typed else self._scan_key()
         self._lookup(message.card, generation, message.key, named, typed)
-        self.busy_text = messages_text.looking_up(message.card, named)
+        # Named by the key the lookup goes by (a typed card number: the till's, like a scan's),
+        # so a personal number's digits are never on the busy line.
+        self.busy_text = messages_text.looking_up(message.card, named or self._scan_key())
 
     def _scan_key(self) -> LookupKey | None:
         """The Engage key scans go by (KIOSK_LOOKUP_KEY), read without building a deferred
@@ -411,10 +413,12 @@ class KioskApp(App[int], inherit_bindings=False):
             self.post_message(LookupDone(generation, member, offers))
 
     @work(group="lookup", exclusive=True, exit_on_error=False, description="member re-read")
-    async def _read_member(self, contact_id: str, card: str, generation: int) -> None:
-        """A known member's offers (a shared card's choice, the next offer of a visit)."""
+    async def _read_member(self, contact_id: str, card: str, generation: int,
+                           key: str | None = None) -> None:
+        """A known member's offers (a shared card's choice, the next offer of a visit);
+        ``key``: what ``card`` was looked up by (an e-mail's, a phone's is never shown)."""
         try:
-            member, offers = await self.services.lookup.member(contact_id, card)
+            member, offers = await self.services.lookup.member(contact_id, card, key)
         except Exception as exc:
             self.post_message(LookupFailed(generation, exc))
         else:
@@ -509,13 +513,14 @@ class KioskApp(App[int], inherit_bindings=False):
                 self.post_message(StartOver())  # Escape: continue the sale without offers
                 return
             self.busy_text = _("Reading the member's offers…")
-            self._read_member(contact_id, shared.card, generation)
+            self._read_member(contact_id, shared.card, generation, shared.key)
 
         from kiosk.ui.screens.chooser import ChooserScreen
 
-        await self.push_screen(ChooserScreen(mask_card(shared.card), shared.candidates,
+        await self.push_screen(ChooserScreen(mask_value(shared.card, shared.key),
+                                             shared.candidates,
                                              shared.more, cursor_blink=self.cursor_blink,
-                                             key=key), chosen)
+                                             key=shared.key or key), chosen)
 
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
                 offer: Offer | None = None, visit: Visit | None = None, *,
@@ -806,7 +811,8 @@ class KioskApp(App[int], inherit_bindings=False):
         self.busy_text = (_("Reading {name}'s offers again…").format(
             name=visit.member.first_name) if visit.member.first_name else
             _("Reading the member's offers again…"))
-        self._read_member(visit.member.contact_id, visit.member.card, self.generation)
+        self._read_member(visit.member.contact_id, visit.member.card, self.generation,
+                          visit.member.key)
 
     @on(ScanScreen.Recall)
     def _recall(self, message: ScanScreen.Recall) -> None:

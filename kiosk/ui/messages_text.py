@@ -182,6 +182,7 @@ def for_error(exc: BaseException, key: str | None = None, *, typed: bool = False
 LOOKING_UP_BY_KEY = {
     "email": N_("Looking up the e-mail address…"),
     "mobilePhone": N_("Looking up the mobile number…"),
+    "socialSecurityNumber": N_("Looking up the personal number…"),
 }
 
 
@@ -189,7 +190,7 @@ def looking_up(value: str, key: str | None = None) -> str:
     """"Looking up •••• 4931…", or the kind of value without it (``LOOKING_UP_BY_KEY``)."""
     if key in LOOKING_UP_BY_KEY:
         return _(LOOKING_UP_BY_KEY[key])
-    return _("Looking up {card}…").format(card=barcode.mask_card(value))
+    return _("Looking up {card}…").format(card=barcode.mask_value(value, key))
 
 
 #: The barcode rules' reasons (``kiosk.scanner.barcode``): headline and what to do next.

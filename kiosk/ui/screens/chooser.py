@@ -24,6 +24,8 @@ from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
 TITLE_BY_KEY = {
     "email": N_("Several members have this e-mail address. Which member is here?"),
     "mobilePhone": N_("Several members have this mobile number. Which member is here?"),
+    "socialSecurityNumber": N_("Several members have this personal number. "
+                               "Which member is here?"),
 }
 
 

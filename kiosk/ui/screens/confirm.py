@@ -20,7 +20,7 @@ from kiosk.i18n import N_, _
 from kiosk.offers import Member, Offer
 from kiosk.rewards import VOUCHER, Benefit
 from kiosk.ui.key_guard import KeyGuard
-from kiosk.ui.screens.offers import conditions_text, shown_value
+from kiosk.ui.screens.offers import FOUND_BY_KEY, conditions_text, shown_value
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
@@ -84,10 +84,16 @@ class ConfirmScreen(KeyGuard[None], ModalScreen[None]):
             apply.append(offer.till_instruction, style="bold")
             yield Static(apply, id="confirm-apply")
             member = self.member
-            who = (_("for {name}, card {card}").format(name=member.first_name,
-                                                      card=member.masked_card)
-                   if member.first_name else
-                   _("for the member with card {card}").format(card=member.masked_card))
+            if member.key in FOUND_BY_KEY:  # an e-mail, a phone or personal number: named only
+                found = _(FOUND_BY_KEY[member.key])
+                who = (_("for {name}, {found}").format(name=member.first_name, found=found)
+                       if member.first_name else
+                       _("for the member {found}").format(found=found))
+            else:
+                who = (_("for {name}, card {card}").format(name=member.first_name,
+                                                          card=member.masked_card)
+                       if member.first_name else
+                       _("for the member with card {card}").format(card=member.masked_card))
             yield Static(Text(who, style="dim"), id="confirm-member")
             yield Static("", id="confirm-busy")
             # Labelled: a scan here starts over with the new card.

@@ -182,11 +182,28 @@ def list_text_width(screen_width: int) -> int:
     return max(screen_width - 2 - 2 - 2 - 2, 20)
 
 
+#: What a member was found by when it was not a card: named, its value never shown (an
+#: e-mail address's, a mobile or personal number's characters are personal data).
+FOUND_BY_KEY = {
+    "email": N_("found by e-mail address"),
+    "mobilePhone": N_("found by mobile number"),
+    "socialSecurityNumber": N_("found by personal number"),
+}
+
+
+def member_card(member: Member) -> str:
+    """"card •••• 4931", or "found by personal number" (no character of it) for a member
+    looked up by an e-mail address, mobile or personal number."""
+    if member.key in FOUND_BY_KEY:
+        return _(FOUND_BY_KEY[member.key])
+    return _("card {card}").format(card=member.masked_card)
+
+
 def greeting(member: Member) -> Text:
     """"Anna · card •••• 4931 · 1 250 points" (a generic greeting when Engage has no first
     name; the points when Engage gave them)."""
     text = Text(member.first_name or _("Member"), style="bold")
-    text.append("  ·  " + _("card {card}").format(card=member.masked_card))
+    text.append("  ·  " + member_card(member))
     points = points_text(member)
     if points is not None:
         text.append("  ·  ")

@@ -35,7 +35,7 @@ from kiosk.ui.key_guard import KeyGuard
 from kiosk.ui.messages import StartOver
 from kiosk.ui.messages_text import StaffMessage
 from kiosk.ui.screens.base import STAFF_KEYS
-from kiosk.ui.screens.offers import conditions_text, visit_strip
+from kiosk.ui.screens.offers import conditions_text, member_card, visit_strip
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.big_text import BigText, drawable
 from kiosk.ui.widgets.footer import KioskFooter
@@ -129,7 +129,7 @@ class ResultScreen(KeyGuard[None]):
                 yield Static(conditions_text(offer), id="result-conditions")
             if self.member is not None:
                 who = self.member.first_name or _("Member")
-                card = _("card {card}").format(card=self.member.masked_card)
+                card = member_card(self.member)
                 yield Static(Text(f"{who} · {card}", style="dim"), id="result-member")
             if self.visit is not None and self.visit.redeemed:
                 yield Static(visit_strip(self.visit, justify="center"), id="result-visit")
