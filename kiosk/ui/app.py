@@ -251,6 +251,9 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _hold_gc(self) -> None:
         """A flow starts (a scan, a confirmed redemption): no collection until it's painted."""
+        # And its garbage is collected once the till is idle again: a customer served between
+        # two of the idle check's looks at the screen stack (1.5 s) left it uncollected.
+        self._garbage_since_collect = True
         if self.tune_gc:
             self._gc_hold.hold()
 

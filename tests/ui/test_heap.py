@@ -67,6 +67,26 @@ async def test_garbage_is_collected_when_the_till_is_idle_after_a_customer(
         assert collected - last_key >= app_module.IDLE_COLLECT_AFTER
 
 
+async def test_a_customer_served_between_two_idle_checks_is_still_collected(
+        start_kiosk, members: Members, full_collections: list[float],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The idle check looks at the screen stack every IDLE_COLLECT_AFTER / 2 s; a customer
+    # scanned and sent away between two looks left no mark, so nothing was collected. Here
+    # the check never runs by itself (its interval is huge) and the kiosk's clock is the test's.
+    monkeypatch.setattr(app_module, "IDLE_COLLECT_AFTER", 10_000.0)
+    now = [1000.0]
+    async with start_kiosk(tune_gc=True, clock=lambda: now[0]) as k:
+        await k.wait_for(lambda: gc.get_freeze_count() > 0, "start-up heap frozen")
+        await k.scan(ANNA)
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        await k.wait_for(lambda: not k.app.busy_text, "the busy line gone")
+        now[0] += 20_000.0  # and the till quiet since
+        before = len(full_collections)
+        k.app._collect_when_idle()  # what the interval timer runs
+        assert len(full_collections) > before, "the customer's garbage was not collected"
+
+
 async def test_tests_and_tools_keep_pythons_defaults(start_kiosk, members: Members) -> None:
     thresholds = gc.get_threshold()
     async with start_kiosk() as k:
