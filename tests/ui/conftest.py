@@ -38,10 +38,14 @@ def settings(sim: Simulator, tmp_path: Path) -> Settings:
                     journal_path=tmp_path / "data" / "kiosk" / "journal.sqlite3")
 
 
+def _client(sim: Simulator, redeem_read: float) -> EngageClient:
+    return EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
+        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=redeem_read))
+
+
 @pytest.fixture
 async def engage(sim: Simulator) -> AsyncIterator[EngageClient]:
-    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
-        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=2.0))
+    client = _client(sim, redeem_read=2.0)
     yield client
     await client.aclose()
 
@@ -49,8 +53,7 @@ async def engage(sim: Simulator) -> AsyncIterator[EngageClient]:
 @pytest.fixture
 async def quick(sim: Simulator) -> AsyncIterator[EngageClient]:
     """A client that gives up on a redeem's answer after 0.3 s ("not confirmed yet")."""
-    client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
-        connect=1.0, read=2.0, lookup_deadline=2.0, redeem_read=0.3))
+    client = _client(sim, redeem_read=0.3)
     yield client
     await client.aclose()
 

@@ -13,9 +13,13 @@ from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
 
+from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal
+from kiosk.lookup import MemberLookup
+from kiosk.redeem import Redeemer
 from kiosk.sim import Simulator
 from kiosk.ui.app import KioskApp
+from kiosk.ui.services import KioskServices
 from tests.support import async_wait_until
 
 ANNA = "2000000000015"   # valid in-store EAN-13 cards (prefix 2, right check digit)
@@ -118,3 +122,14 @@ def _screen_text(app: KioskApp) -> str:
     return "\n".join(lines)
 
 
+def services_without_breaker(client: EngageClient, base: KioskServices, journal: Journal, *,
+                             settle_window: float, notices: list[str] | None = None
+                             ) -> KioskServices:
+    """Services on ``client`` whose answers are re-read quickly (0.2 s), with no breaker: the
+    re-reads tests make fail on purpose must not stop the next lookup."""
+    return KioskServices(
+        lookup=MemberLookup(client),
+        redeemer=Redeemer(client, journal, store="Test Store", terminal="Till 1",
+                          recheck_delays=(0.2,), settle_window=settle_window,
+                          verify_deadline=1.0),
+        journal=journal, settings=base.settings, notices=notices or [])

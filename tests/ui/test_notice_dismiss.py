@@ -13,24 +13,12 @@ from kiosk import i18n
 from kiosk.engage.client import EngageClient
 from kiosk.i18n import _
 from kiosk.journal import Journal
-from kiosk.lookup import MemberLookup
-from kiosk.redeem import Redeemer
 from kiosk.sim import Fault, Simulator
 from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import SHORT
-from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
+from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members, services_without_breaker
 
 WARNING = "KIOSK_STAFF_PIN is a plain PIN: use `kiosk pin`"  # a start-up warning (for IT)
-
-
-def services_with(client: EngageClient, base: KioskServices, journal: Journal
-                  ) -> KioskServices:
-    # No breaker: the re-reads failing on purpose below must not stop the next lookup.
-    return KioskServices(
-        lookup=MemberLookup(client),
-        redeemer=Redeemer(client, journal, store="Test Store", terminal="Till 1",
-                          recheck_delays=(0.2,), settle_window=3.0, verify_deadline=1.0),
-        journal=journal, settings=base.settings, notices=[WARNING])
 
 
 def notices(k: Kiosk) -> str:
@@ -60,7 +48,8 @@ async def test_f4_hides_settled_answers_but_not_an_unresolved_one(
         journal: Journal, quick: EngageClient) -> None:
     bo_offer = sim.state.add_offer(members.bo, name="Bo's tenner", value_type="MONEY",
                                    value=10)
-    async with start_kiosk(services_=services_with(quick, services, journal)) as k:
+    async with start_kiosk(services_=services_without_breaker(
+            quick, services, journal, settle_window=3.0, notices=[WARNING])) as k:
         assert WARNING in notices(k)
         assert "F4" not in footer(k)  # nothing it would hide
 

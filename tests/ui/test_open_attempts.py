@@ -16,13 +16,11 @@ from kiosk import i18n
 from kiosk.engage.client import EngageClient
 from kiosk.i18n import _, ngettext
 from kiosk.journal import Journal, JournalState
-from kiosk.lookup import MemberLookup
-from kiosk.redeem import Redeemer
 from kiosk.sim import Fault, Simulator
 from kiosk.ui import open_attempts
 from kiosk.ui.open_attempts import OpenAttempts
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members
+from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members, services_without_breaker
 
 TODAY_ONE = "1 redemption not confirmed — F2 to see it"
 
@@ -30,12 +28,7 @@ TODAY_ONE = "1 redemption not confirmed — F2 to see it"
 @pytest.fixture
 def quick_services(quick: EngageClient, services: KioskServices, journal: Journal
                    ) -> KioskServices:
-    # No breaker: the re-reads failing on purpose below must not stop the next lookup.
-    return KioskServices(
-        lookup=MemberLookup(quick),
-        redeemer=Redeemer(quick, journal, store="Test Store", terminal="Till 1",
-                          recheck_delays=(0.2,), settle_window=2.0, verify_deadline=1.0),
-        journal=journal, settings=services.settings)
+    return services_without_breaker(quick, services, journal, settle_window=2.0)
 
 
 def notices(k: Kiosk) -> str:
