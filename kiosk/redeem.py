@@ -192,7 +192,7 @@ APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 #: Outcomes that are not the last word: a settled one follows for the same offer.
 PROVISIONAL = frozenset({OutcomeKind.CHECKING})
 #: Outcomes that leave the attempt unresolved in the journal (``unknown``): a person has to
-#: check it in Engage (``kiosk journal``); the next reconciliation tries again.
+#: check it in Engage and settle it (``kiosk journal resolve``); reconciliation tries again.
 UNRESOLVED_OUTCOMES = frozenset({OutcomeKind.USED_CHECK, OutcomeKind.UNKNOWN})
 
 
