@@ -701,13 +701,8 @@ class Redeemer:
             for (contact_id, kind), latest in by_contact.items():
                 promotions: list[Promotion] | None = None
                 if not stopped:
-                    try:
-                        promotions = await self._read(contact_id, kind)
-                    except (NotFound, BadRequest, BadResponse) as err:
-                        log.warning("reconcile: one member's offers unreadable (%s)", _code(err))
-                    except EngageError as err:
-                        log.warning("reconcile: stopped, Engage failing (%s)", _code(err))
-                        stopped = True
+                    promotions, stopped = await self._read_to_settle(contact_id, kind,
+                                                                     "reconcile")
                 for offer_id, row in latest.items():
                     offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
                                       row.value_applied, kind)
@@ -765,14 +760,11 @@ class Redeemer:
         for (contact_id, kind), offers in latest.items():
             if not keep_going():
                 break
-            try:
-                items = await self._read(contact_id, kind)
-            except (NotFound, BadRequest, BadResponse) as err:
-                log.warning("recheck: one member's offers unreadable (%s)", _code(err))
-                continue
-            except EngageError as err:
-                log.warning("recheck: stopped, Engage failing (%s)", _code(err))
+            items, stopped = await self._read_to_settle(contact_id, kind, "recheck")
+            if stopped:
                 break
+            if items is None:
+                continue
             for offer_id, row in offers.items():
                 offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
                                   row.value_applied, kind)
@@ -791,6 +783,19 @@ class Redeemer:
             log.info("recheck: %d resolved (%d redeemed), %d unresolved", report.resolved,
                      report.redeemed, report.unresolved)
         return report
+
+    async def _read_to_settle(self, contact_id: str, kind: Kind, who: str
+                              ) -> tuple[list[Promotion] | None, bool]:
+        """One member's items for reconciliation: (items, False); (None, False) when this
+        member's can't be read (skip them); (None, True) when Engage is failing (stop)."""
+        try:
+            return await self._read(contact_id, kind), False
+        except (NotFound, BadRequest, BadResponse) as err:
+            log.warning("%s: one member's offers unreadable (%s)", who, _code(err))
+            return None, False
+        except EngageError as err:
+            log.warning("%s: stopped, Engage failing (%s)", who, _code(err))
+            return None, True
 
     # --- undo (voucher reactivation) -----------------------------------------------------
 
