@@ -742,8 +742,10 @@ class Redeemer:
         meanwhile is never refused or kept waiting: it works as a background check does (one
         offer's rows settled under that offer's lock, and left alone while a redeem works on
         the offer). ``pending`` rows (a POST may be in flight) and rows a background check
-        still watches are left to their owner; so are undos (:meth:`reconcile` settles them).
-        Only news is announced to the listeners: an attempt still "used, no date" isn't again.
+        still watches are left to their owner. Undos left ``unknown`` are re-read too, unless a
+        redeem or undo is running (an undo's own re-read may be under way; a new one can't start
+        on a voucher whose undo is ``unknown``). Only news is announced to the listeners: an
+        attempt still "used, no date" isn't again.
         ``keep_going()`` is asked before each member's re-read (False: stop, e.g. a customer
         came). Stops early when Engage fails, like :meth:`reconcile`.
         """
@@ -775,6 +777,9 @@ class Redeemer:
                     not_redeemed += settled.kind in (OutcomeKind.NOT_REDEEMED,
                                                      OutcomeKind.ALREADY_USED)
                     self._announce(replace(settled, settled=True))
+        else:  # every member's offers read (or skipped): the undos' turn
+            await self._reconcile_undos(
+                unknown_only=True, keep_going=lambda: keep_going() and not self._lock.locked())
         left = await self._io(self._journal.unresolved)
         report = ReconcileReport(resolved=len(rows) - len(left), unresolved=len(left),
                                  redeemed=redeemed, not_redeemed=not_redeemed,
@@ -858,11 +863,17 @@ class Redeemer:
         except Exception as exc:
             log.error("reactivation row %d: could not record %s (%s)", undo_id, state, exc)
 
-    async def _reconcile_undos(self) -> int:
-        """Settle undo rows a crash or a lost answer left open; returns how many stay open."""
+    async def _reconcile_undos(self, *, unknown_only: bool = False,
+                               keep_going: Callable[[], bool] = lambda: True) -> int:
+        """Settle undo rows a crash or a lost answer left open; returns how many stay open.
+        ``unknown_only``: leave ``pending`` ones (an undo may be sending right now);
+        ``keep_going()`` is asked before each re-read."""
         open_rows: list[ReactivationRow] = await self._io(self._journal.unresolved_reactivations)
         left = 0
         for undo in open_rows:
+            if (unknown_only and undo.state is not _U.UNKNOWN) or not keep_going():
+                left += 1
+                continue
             contact_id = (await self._io(self._journal.get, undo.redemption_id)).contact_id
             seen = await self._reread(contact_id, undo.voucher_id, Kind.VOUCHER)
             if seen is None:
