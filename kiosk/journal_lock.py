@@ -57,6 +57,9 @@ def take(journal: Path, *, wait: float = 0.0) -> OwnerLock:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     deadline = time.monotonic() + wait
     try:
+        if os.geteuid() == 0:  # IT as root: the lock file stays the kiosk's, as the journal is
+            owner = os.stat(journal)
+            os.fchown(fd, owner.st_uid, owner.st_gid)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -4,6 +4,8 @@ and a real second process holding the journal as a running kiosk does."""
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import cli
+from kiosk import cli, journal_lock
 from kiosk.errors import ConfigError
 from kiosk.journal import Journal, JournalInUse, JournalState, ResolveRefused
 from kiosk.ui import launch
@@ -209,3 +211,13 @@ def test_a_schema_5_journal_gains_the_resolutions_table(tmp_path: Path) -> None:
         assert j.schema_version == 6 and j.resolutions() == []
         assert j.resolve(row, applied=False, by="it", reason="x").state \
             is JournalState.VERIFIED_NOT_REDEEMED
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_root_leaves_the_lock_file_to_the_journals_owner(journal: Journal) -> None:
+    """IT running the command as root must not leave a lock file the kiosk's user can't open
+    (the next `kiosk run` couldn't start)."""
+    os.chown(journal.path, 4242, 4243)
+    journal.claim()
+    lock = journal_lock.lock_path(journal.path).stat()
+    assert (lock.st_uid, lock.st_gid, stat.S_IMODE(lock.st_mode)) == (4242, 4243, 0o600)
