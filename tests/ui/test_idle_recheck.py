@@ -85,7 +85,7 @@ async def test_an_attempt_whose_rereads_failed_is_settled_while_the_till_is_idle
 
 @pytest.fixture
 async def patient(sim: Simulator) -> AsyncIterator[EngageClient]:
-    """A client that waits 10 s for an answer (the test slows Engage down by 5 s)."""
+    """A client that waits 10 s for an answer (the test slows Engage down by 8 s)."""
     client = EngageClient(sim.url, sim.api_key, timeouts=ClientTimeouts(
         connect=1.0, read=10.0, lookup_deadline=10.0, redeem_read=10.0))
     yield client
@@ -119,7 +119,7 @@ async def test_a_staff_redemption_during_an_idle_recheck_is_not_refused_or_kept_
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")
         sim.faults.clear()
         sim.faults.add(Fault("latency", method="GET", path=rf"/{members.anna}/promotions",
-                             latency=5.0))
+                             latency=8.0))
         reads = promotion_reads(sim, members.anna)
         now[0] += RECHECK_OPEN_EVERY + RECHECK_OPEN_QUIET
         await k.app._check_idle()
