@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Static
 
 from kiosk.engage.client import ClientTimeouts, EngageClient
 from kiosk.journal import Journal, JournalState
@@ -19,13 +18,15 @@ from kiosk.redeem import Redeemer
 from kiosk.sim import Fault, Simulator
 from kiosk.ui.app import RECHECK_OPEN_EVERY, RECHECK_OPEN_QUIET
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members, services_without_breaker
-
-TODAY_ONE = "1 redemption not confirmed — F2 to see it"
-
-
-def notices(k: Kiosk) -> str:
-    return str(k.app.screen_stack[0].query_one("#notices", Static).render())
+from tests.ui.kiosk_pilot import (
+    ANNA,
+    BO,
+    TODAY_ONE,
+    Kiosk,
+    Members,
+    notices,
+    services_without_breaker,
+)
 
 
 def rechecking(k: Kiosk) -> bool:

@@ -9,19 +9,12 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.widgets import Static
 
 from kiosk import cli
 from kiosk.journal import Journal, JournalState
 from kiosk.sim import Fault, Simulator
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import Kiosk, Members
-
-TODAY_ONE = "1 redemption not confirmed — F2 to see it"
-
-
-def notices(k: Kiosk) -> str:
-    return str(k.app.screen_stack[0].query_one("#notices", Static).render())
+from tests.ui.kiosk_pilot import TODAY_ONE, Members, notices
 
 
 async def test_a_used_no_date_attempt_keeps_its_line_until_it_is_resolved_by_hand(
