@@ -73,3 +73,18 @@ async def test_backspace_and_escape_still_edit_the_typed_line(
         await k.pilot.press("escape")
         assert _field(k).value == ""
         assert type(k.app.screen).__name__ == "ScanScreen" and _scans(k) == []
+
+
+async def test_escape_minimizes_a_maximized_widget_before_the_field_sees_it(
+        start_kiosk, members: Members) -> None:
+    # Textual's own rule, kept on the direct path (the kiosk maximizes nothing today)
+    async with start_kiosk() as k:
+        await k.pilot.pause()
+        await k.pilot.press("1", "2")
+        k.app.screen.maximized = _field(k)
+        await k.pilot.pause()
+        assert k.app.focused is _field(k)
+        assert k.app.screen.maximized is not None
+        await k.pilot.press("escape")
+        assert k.app.screen.maximized is None
+        assert _field(k).value == "12"
