@@ -34,6 +34,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
     "statistics",  # the wedge buffer's one median is computed in place
     "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
+    "argparse",  # and with no options, none: `kiosk.cli.PARSED`
     "kiosk.ui.key_guard",  # the key guard: screens after the scan screen only
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")
