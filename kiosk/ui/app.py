@@ -58,7 +58,7 @@ from kiosk.ui.messages import (
 from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.services import KioskServices, Scanner
+from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
@@ -74,6 +74,7 @@ if TYPE_CHECKING:
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
     from kiosk.ui.screens.result import ResultScreen, Undoable
+    from kiosk.ui.services import Scanner
     from kiosk.visit import Visit
 
 log = logging.getLogger(__name__)
