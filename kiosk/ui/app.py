@@ -31,7 +31,6 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 
 from kiosk import i18n
-from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
 from kiosk.journal import JournalError, Kind
@@ -39,9 +38,10 @@ from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text, styles, warm
+from kiosk.ui import heap, styles, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
+from kiosk.ui.lazy_module import LazyModule
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
@@ -71,11 +71,15 @@ if TYPE_CHECKING:
     from kiosk.offers import Member, Offer
     from kiosk.redeem import RedeemOutcome, UndoOutcome
     from kiosk.rewards import Benefit
+    from kiosk.ui import messages_text
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
     from kiosk.ui.screens.result import ResultScreen, Undoable
     from kiosk.ui.services import Scanner
     from kiosk.visit import Visit
+else:  # what staff read for an error or outcome, with Engage's errors: at the first one (~7 M
+    # instructions of the start; the warm-up imports it after the first frame)
+    messages_text = LazyModule("kiosk.ui.messages_text")
 
 log = logging.getLogger(__name__)
 
@@ -538,6 +542,8 @@ class KioskApp(App[int], inherit_bindings=False):
                             provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
+        from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
+
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
         if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
                 and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
