@@ -60,7 +60,6 @@ from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, Kio
 from kiosk.ui.screens.scan import ScanScreen
 from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import key_name
-from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -933,6 +932,10 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _check_idle(self) -> None:
         if not self.screen_stack:  # the app is closing: its screens are already gone
             return
+        # The countdown's module: imported by the first check, after the first frame (~1.8 M
+        # instructions of the start).
+        from kiosk.ui.widgets.idle_warning import IDLE_WARNING
+
         left = self.idle_timeout - (self._clock() - self._last_input)
         clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
             or any(s.value for s in self.screen.query(ScanInput))
@@ -947,6 +950,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _show_idle_warning(self, seconds: int) -> None:
         """The countdown on top of the current screen (any key removes it and keeps the visit)."""
+        from kiosk.ui.widgets.idle_warning import IdleWarning, warning_text
+
         self._idle_warning_shown = True
         warnings = self.screen.query(IdleWarning)
         if warnings:
@@ -957,6 +962,8 @@ class KioskApp(App[int], inherit_bindings=False):
     def _hide_idle_warning(self) -> None:
         if not self._idle_warning_shown:
             return
+        from kiosk.ui.widgets.idle_warning import IdleWarning
+
         self._idle_warning_shown = False
         for screen in self.screen_stack:
             for warning in screen.query(IdleWarning):

@@ -36,6 +36,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
     "argparse",  # and with no options, none: `kiosk.cli.PARSED`
     "kiosk.engage.errors", "kiosk.ui.messages_text",  # at the first error or outcome shown
+    "kiosk.ui.widgets.idle_warning",  # the idle countdown: with the first idle check
     "textual.widgets._footer",  # the kiosk's footer is one line of text (kiosk.ui.widgets.footer)
     "kiosk.ui.key_guard",  # the key guard: screens after the scan screen only
 }
