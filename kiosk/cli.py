@@ -8,6 +8,7 @@ one line on stderr and exit status 2.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -108,9 +109,10 @@ PARSED: dict[tuple[str, ...], dict[str, Any]] = {
     ("run",): {"command": "run", "config": None, "handler": "kiosk.ui.launch:run"},
 }
 #: Handlers that start the till's app: no garbage collection from here to its first frame
-#: (``kiosk.ui.heap.hold``; start-up makes long-lived objects, its collections free almost
-#: nothing). From the command line on, not from the app's own start: the collections during
-#: the settings' and the handler's imports were ~6 M instructions of ``kiosk run``'s start.
+#: (as ``kiosk.ui.heap.hold``, which the core can't import; start-up makes long-lived objects,
+#: its collections free almost nothing). From the command line on, not from the app's own
+#: start: the collections during the settings' and the handler's imports were ~6 M
+#: instructions of ``kiosk run``'s start.
 HOLD_GC = frozenset({"kiosk.ui.launch:run"})
 
 #: Each subcommand's parser, in the order ``kiosk --help`` lists them.
@@ -162,9 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args is None:
         return 0
     if args.handler in HOLD_GC:
-        from kiosk.ui import heap
-
-        heap.hold()
+        gc.disable()  # the app's ``heap.hold()`` keeps it off, and turns it on after the frame
     try:
         return int(_resolve(args.handler)(args) or 0)
     except KioskError as exc:
