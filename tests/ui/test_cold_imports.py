@@ -37,6 +37,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "argparse",  # and with no options, none: `kiosk.cli.PARSED`
     "kiosk.engage.errors", "kiosk.ui.messages_text",  # at the first error or outcome shown
     "kiosk.ui.widgets.idle_warning",  # the idle countdown: with the first idle check
+    "gettext",  # English needs no catalog (kiosk.i18n.Msgids)
     "textual.widgets._footer",  # the kiosk's footer is one line of text (kiosk.ui.widgets.footer)
     "kiosk.ui.key_guard",  # the key guard: screens after the scan screen only
 }
