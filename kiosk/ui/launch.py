@@ -8,7 +8,6 @@ here imports the simulator: a till's install has no web server.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ from kiosk.staff_pin import PinGuard
 OWNER_WAIT = 3.0
 
 if TYPE_CHECKING:
+    import argparse
+
     from kiosk.ui.app import KioskApp
     from kiosk.ui.services import KioskServices
 
