@@ -9,12 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, ngettext
 from kiosk.text import sanitize
 from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
@@ -53,6 +54,24 @@ ENGAGE_TEXT = {
 }
 
 
+def _one_row(line: str, width: int) -> Text:
+    """``line`` cut to ``width`` cells with "…"."""
+    text = Text(line)
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class _Prompt(Static):
+    """The card box. Its height changes with the screen's ``-short`` class, a layout after the
+    screen's own Resize: then the notices' room is measured again."""
+
+    class Resized(Message):
+        """The card box was laid out at a new size."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized())
+
+
 def status_line(label: str, kind: str, glyphs: Glyphs = UNICODE) -> Text:
     """A status with a coloured dot (the dot, not the colour alone, carries the state)."""
     dot = {"ok": (glyphs.on, "green"), "warn": (glyphs.half, "yellow"),
@@ -86,6 +105,10 @@ class ScanScreen(Screen[None]):
     busy_text: reactive[str] = reactive("", init=False, repaint=False)
     #: One-line warnings (unverified redemptions, a readable key file...).
     notices: reactive[tuple[str, ...]] = reactive((), init=False)
+    #: Of ``notices``, the settled answers of earlier redemptions, most important first: they
+    #: give way (a "+N more" line) when the screen is too short for every notice. Set it
+    #: before ``notices``.
+    settled: tuple[str, ...] = ()
     #: How many of ``notices`` staff may hide (settled answers); 0: F4 is not offered.
     hideable: reactive[int] = reactive(0, init=False)
 
@@ -100,6 +123,8 @@ class ScanScreen(Screen[None]):
         self.lookup_key = lookup_key
         self.demo_cards = demo_cards
         self.cursor_blink = cursor_blink
+        self._notice_text = ""  # what the notices show now
+        self._status_rows = 1  # the status lines' rows (on one row when they fit)
 
     def compose(self) -> ComposeResult:
         # Capped so the till's name still fits on one line at 80 columns.
@@ -108,7 +133,7 @@ class ScanScreen(Screen[None]):
         yield Static(Text(where or "kiosk"), id="store")
         with Vertical(id="scan-main"):
             with Center():
-                yield Static(_("Scan the member's card"), id="prompt")
+                yield _Prompt(_("Scan the member's card"), id="prompt")
             hint = TYPED_HINT.get(self.lookup_key, TYPED_HINT["customKey"])
             if self.lookup_key == "customKey" and self.typed_kinds >= {"card", "email", "phone"}:
                 hint = TYPED_ALL_HINT
@@ -166,9 +191,62 @@ class ScanScreen(Screen[None]):
         widget = self._part("#notices")
         if widget is None:
             return
+        if not notices:  # (the usual first frame: nothing to fit)
+            if self._notice_text:
+                self._notice_text = ""
+                widget.update("")
+            widget.set_class(True, "hidden")
+            return
+        from kiosk.ui import notice_fit
+
         warn = self._glyphs.warn
-        widget.update(Text("\n".join(f"{warn} {sanitize(n)}" for n in notices)))
+        settled = set(self.settled)
+        steady = [f"{warn} {sanitize(n)}" for n in notices if n not in settled]
+        answers = [f"{warn} {sanitize(n)}" for n in self.settled if n in notices]
+        width = max(1, self.size.width - widget.styles.gutter.width)
+
+        def rows(line: str) -> int:
+            return Content(line).get_height({}, width)  # (#notices wraps, as the default)
+
+        shown = notice_fit.fit(steady, answers, rows, self._notice_room())
+        text = Text()
+        for line, cut in shown.steady:
+            text.append_text(_one_row(line, width) if cut else Text(line))
+            text.append("\n")
+        for line in shown.settled:
+            text.append(line + "\n")
+        if shown.more:
+            text.append(ngettext("+{n} more notice", "+{n} more notices",
+                                 shown.more).format(n=shown.more) + "\n", style="bold")
+        text.rstrip()
+        if text.plain != self._notice_text:  # (a layout only when they change)
+            self._notice_text = text.plain
+            widget.update(text)
         widget.set_class(not notices, "hidden")
+
+    def _notice_room(self) -> int | None:
+        """Rows left for the notices with the card box, the field, the demo cards and the
+        status lines whole (None before the first layout)."""
+        store, status = self._part("#store"), self._part("#status")
+        if store is None or status is None or not status.region:
+            return None
+        need = 0
+        for part in (*self.query_one("#scan-main").children, self.query_one("#demo")):
+            if part.display:
+                need += part.outer_size.height + part.styles.margin.height
+        # (the status's rows as just decided: its layout may be a frame behind)
+        return status.region.bottom - self._status_rows - store.region.bottom - need
+
+    def _refit_notices(self) -> None:
+        """When the room may have changed: a resize, the status on one row or two, the card
+        box's padding. (Not with ``call_after_refresh`` from ``on_resize``: in the headless
+        first-scan benchmark that made Textual resize the screen 24 -> 25 -> 24 rows without
+        end.)"""
+        if self.is_attached:
+            self.watch_notices(self.notices)
+
+    def on__prompt_resized(self) -> None:
+        self._refit_notices()
 
     def watch_busy_text(self, text: str) -> None:
         widget = self._part("#busy")
@@ -199,9 +277,13 @@ class ScanScreen(Screen[None]):
         widget = self.query_one("#status", Static)
         room = widget.content_size.width or self.size.width - 2
         # Side by side when they fit; else one per line, so neither is cut off at 80 columns.
-        line.append("    " if line.cell_len + 4 + engage_line.cell_len <= room else "\n")
+        one_row = line.cell_len + 4 + engage_line.cell_len <= room
+        line.append("    " if one_row else "\n")
         line.append_text(engage_line)
         widget.update(line)
+        if (1 if one_row else 2) != self._status_rows:  # the notices' room changes with it
+            self._status_rows = 1 if one_row else 2
+            self._refit_notices()
 
     @property
     def _glyphs(self) -> Glyphs:
@@ -211,3 +293,4 @@ class ScanScreen(Screen[None]):
         # Under 24 rows the prompt loses its padding, so the card box keeps its bottom border.
         self.set_class(self.app.size.height < 24, "-short")
         self._refresh_status()
+        self._refit_notices()  # (laid out at the new size already: Textual's own handler first)
