@@ -23,7 +23,7 @@ class IdleWarning(Static):
     DEFAULT_CSS = """
     IdleWarning {
         dock: top;
-        height: 3;
+        height: auto;  /* two rows of text where one doesn't hold it (60 columns) */
         width: 100%;
         padding: 0 2;
         content-align: center middle;
