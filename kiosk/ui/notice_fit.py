@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from rich.text import Text
+
+from kiosk.i18n import ngettext
+
 
 class Fitted(NamedTuple):
     """What to show, top to bottom."""
@@ -57,3 +61,22 @@ def fit(steady: Sequence[str], settled: Sequence[str], rows: Callable[[str], int
         # (the steady lines count the open attempts; the journal and F2 keep every answer).
         more = 0
     return Fitted(list(zip(steady, cut, strict=True)), shown, more)
+
+
+def as_text(fitted: Fitted, width: int) -> Text:
+    """The lines to show, one per notice (a cut one ends in "…" at ``width``), then the
+    "+N more notices" line."""
+    text = Text()
+    for line, cut in fitted.steady:
+        row = Text(line)
+        if cut:
+            row.truncate(width, overflow="ellipsis")
+        text.append_text(row)
+        text.append("\n")
+    for line in fitted.settled:
+        text.append(line + "\n")
+    if fitted.more:
+        text.append(ngettext("+{n} more notice", "+{n} more notices",
+                             fitted.more).format(n=fitted.more) + "\n", style="bold")
+    text.rstrip()
+    return text

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from kiosk import i18n
 from kiosk.i18n import _, ngettext
-from kiosk.journal import Journal
+from kiosk.journal import Journal, JournalState
 from kiosk.sim import Fault, Simulator
 from kiosk.ui import notice_fit
 from kiosk.ui.notice_fit import Fitted
@@ -256,3 +256,35 @@ async def test_warnings_at_start_at_60x20_use_the_whole_room(
         rows = text.splitlines()
         status = row_with(rows, _("Scanner: keyboard"))
         assert rows[status - 1].strip(), f"the room used to the last row\n{text}"
+
+
+async def test_kiosk_demos_cards_make_room_for_the_notices_at_60x20(
+        start_kiosk, members: Members, services: KioskServices, journal: Journal) -> None:
+    """``kiosk demo`` lists its cards under the field (7 rows for 5 cards): with a warning,
+    both steady lines and an answer at 60x20 the list shows fewer cards so the box and the
+    field stay whole, and all five again once F4 and the journal leave no notice."""
+    from kiosk.sim.state import DemoCard
+
+    seed_open(journal, today=2, earlier=3)
+    services.demo_cards = [DemoCard(card=f"200417300010{n}", first_name=f"Name{n}", note="")
+                           for n in range(5)]
+    warnings = ["KIOSK_STAFF_PIN is a plain PIN: use `kiosk pin` to store a hash"]
+    services.notices = list(warnings)
+    async with start_kiosk(size=(60, 20)) as k:
+        await k.wait_for(lambda: "earlier" in notices(k), "the steady lines")
+        assert "Name4" not in k.text()  # the list yielded
+        answers = await crowd(k)
+        steady = ["2 redemptions not confirmed — F2 to see them",
+                  "3 earlier redemptions not confirmed — tell IT"]
+        check_whole(k, steady, warnings, answers, "demo", engage_away=False)
+        assert "Name0" in k.text() and "Demo cards: type one and press Enter" in k.text()
+        # IT sorts the attempts out and staff hide the answers: the steady lines go (the
+        # warning stays), and the list shows every card again
+        for row in journal.rows():
+            journal.set_state(row.id, JournalState.VERIFIED_NOT_REDEEMED)
+        k.app._count_open_attempts()
+        await k.pilot.press("f4")
+        await k.wait_for(lambda: notices(k).startswith(f"⚠ {warnings[0][:30]}")
+                         and "\n" not in notices(k), "the warning alone (cut to one row)")
+        await k.wait_for(lambda: "Name4" in k.text(), "every demo card again")
+        check_whole(k, [], warnings, [], "demo after", engage_away=False)

@@ -15,7 +15,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 
-from kiosk.i18n import N_, _, ngettext
+from kiosk.i18n import N_, _
 from kiosk.text import sanitize
 from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
@@ -52,13 +52,6 @@ ENGAGE_TEXT = {
     "unauthorized": (N_("Engage: API key rejected, tell IT"), "bad"),
     "tls": (N_("Engage: certificate problem, tell IT"), "bad"),
 }
-
-
-def _one_row(line: str, width: int) -> Text:
-    """``line`` cut to ``width`` cells with "…"."""
-    text = Text(line)
-    text.truncate(width, overflow="ellipsis")
-    return text
 
 
 class _Prompt(Static):
@@ -125,6 +118,7 @@ class ScanScreen(Screen[None]):
         self.cursor_blink = cursor_blink
         self._notice_text = ""  # what the notices show now
         self._status_rows = 1  # the status lines' rows (on one row when they fit)
+        self._demo_rows = 0  # the demo cards' box, as tall as the stylesheet lets it
 
     def compose(self) -> ComposeResult:
         # Capped so the till's name still fits on one line at 80 columns.
@@ -195,6 +189,7 @@ class ScanScreen(Screen[None]):
             if self._notice_text:
                 self._notice_text = ""
                 widget.update("")
+                self._refit_demo()
             widget.set_class(True, "hidden")
             return
         from kiosk.ui import notice_fit
@@ -208,34 +203,52 @@ class ScanScreen(Screen[None]):
         def rows(line: str) -> int:
             return Content(line).get_height({}, width)  # (#notices wraps, as the default)
 
-        shown = notice_fit.fit(steady, answers, rows, self._notice_room())
-        text = Text()
-        for line, cut in shown.steady:
-            text.append_text(_one_row(line, width) if cut else Text(line))
-            text.append("\n")
-        for line in shown.settled:
-            text.append(line + "\n")
-        if shown.more:
-            text.append(ngettext("+{n} more notice", "+{n} more notices",
-                                 shown.more).format(n=shown.more) + "\n", style="bold")
-        text.rstrip()
+        room = self._notice_room()
+        if room is not None and self.demo_cards:  # `kiosk demo`: its cards' box may yield
+            room -= self._fit_demo(room, len(steady) + (1 if answers else 0))
+        text = notice_fit.as_text(notice_fit.fit(steady, answers, rows, room), width)
         if text.plain != self._notice_text:  # (a layout only when they change)
             self._notice_text = text.plain
             widget.update(text)
         widget.set_class(not notices, "hidden")
 
     def _notice_room(self) -> int | None:
-        """Rows left for the notices with the card box, the field, the demo cards and the
+        """Rows left for the notices (and the demo cards) with the card box, the field and the
         status lines whole (None before the first layout)."""
         store, status = self._part("#store"), self._part("#status")
         if store is None or status is None or not status.region:
             return None
         need = 0
-        for part in (*self.query_one("#scan-main").children, self.query_one("#demo")):
+        for part in self.query_one("#scan-main").children:
             if part.display:
                 need += part.outer_size.height + part.styles.margin.height
         # (the status's rows as just decided: its layout may be a frame behind)
         return status.region.bottom - self._status_rows - store.region.bottom - need
+
+    def _fit_demo(self, room: int, least: int) -> int:
+        """``kiosk demo``'s cards in ``room`` rows shared with the notices, whose ``least`` (a
+        row for each steady line and one for the answers) comes first: the box lists fewer
+        cards, or goes when not one fits. Its rows."""
+        demo = self.query_one("#demo", Static)
+        if demo.styles.inline.max_height is None and demo.display and demo.outer_size.height:
+            self._demo_rows = demo.outer_size.height  # as tall as the stylesheet lets it
+        full = self._demo_rows
+        if not full:  # not laid out yet
+            return 0
+        rows = full if room - full >= least else room - least
+        rows = rows if rows >= 3 else 0  # its rule, its heading and one card, or nothing
+        cap = None if rows == full else rows
+        now = demo.styles.inline.max_height
+        if (None if now is None else int(now.value), demo.display) != (cap, rows > 0):
+            demo.styles.max_height = cap
+            demo.display = rows > 0
+        return rows
+
+    def _refit_demo(self) -> None:
+        """The demo cards' box whole again when the notices have gone."""
+        room = self._notice_room()
+        if room is not None and self.demo_cards:
+            self._fit_demo(room, 0)
 
     def _refit_notices(self) -> None:
         """When the room may have changed: a resize, the status on one row or two, the card
