@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
@@ -52,17 +53,6 @@ ENGAGE_TEXT = {
     "unauthorized": (N_("Engage: API key rejected, tell IT"), "bad"),
     "tls": (N_("Engage: certificate problem, tell IT"), "bad"),
 }
-
-
-class _Prompt(Static):
-    """The card box. Its height changes with the screen's ``-short`` class, a layout after the
-    screen's own Resize: then the notices' room is measured again."""
-
-    class Resized(Message):
-        """The card box was laid out at a new size."""
-
-    def on_resize(self) -> None:
-        self.post_message(self.Resized())
 
 
 def status_line(label: str, kind: str, glyphs: Glyphs = UNICODE) -> Text:
@@ -127,7 +117,7 @@ class ScanScreen(Screen[None]):
         yield Static(Text(where or "kiosk"), id="store")
         with Vertical(id="scan-main"):
             with Center():
-                yield _Prompt(_("Scan the member's card"), id="prompt")
+                yield Static(_("Scan the member's card"), id="prompt")
             hint = TYPED_HINT.get(self.lookup_key, TYPED_HINT["customKey"])
             if self.lookup_key == "customKey" and self.typed_kinds >= {"card", "email", "phone"}:
                 hint = TYPED_ALL_HINT
@@ -258,7 +248,16 @@ class ScanScreen(Screen[None]):
         if self.is_attached:
             self.watch_notices(self.notices)
 
-    def on__prompt_resized(self) -> None:
+    def _refit_when_laid_out(self, tries: int = 20) -> None:
+        """After the card box's padding changed with ``-short`` (a layout after the screen's
+        Resize): once the box is laid out with it, measure the room again. (A Message from
+        the box on its own Resize would do it too, but the classes cost ~3.4 M instructions
+        of every start.)"""
+        prompt = self.query_one("#prompt")
+        if tries and prompt.outer_size.height - prompt.content_size.height \
+                != prompt.styles.gutter.height:
+            self.set_timer(0.05, partial(self._refit_when_laid_out, tries - 1))
+            return
         self._refit_notices()
 
     def watch_busy_text(self, text: str) -> None:
@@ -304,6 +303,10 @@ class ScanScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Under 24 rows the prompt loses its padding, so the card box keeps its bottom border.
-        self.set_class(self.app.size.height < 24, "-short")
+        short = self.app.size.height < 24
+        padding_changes = short != self.has_class("-short")
+        self.set_class(short, "-short")
         self._refresh_status()
         self._refit_notices()  # (laid out at the new size already: Textual's own handler first)
+        if padding_changes and (self.notices or self.demo_cards):
+            self.set_timer(0.05, self._refit_when_laid_out)  # (restyled by then)
