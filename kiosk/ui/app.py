@@ -41,6 +41,7 @@ from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
 from kiosk.ui import heap, messages_text, styles, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
+from kiosk.ui.direct_keys import typed_into_field
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
 from kiosk.ui.messages import (
     CardScanned,
@@ -278,6 +279,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self._hide_idle_warning()
             if _starts_flow(self.screen, event):
                 self._hold_gc()  # from the key on, not from the message it leads to
+            if typed_into_field(self, event):
+                return  # the scan field's character (kiosk.ui.direct_keys)
         await super().on_event(event)
 
     def post_message(self, message: Message) -> bool:

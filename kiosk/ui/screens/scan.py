@@ -106,6 +106,7 @@ class ScanScreen(Screen[None]):
         self.lookup_key = lookup_key
         self.demo_cards = demo_cards
         self.cursor_blink = cursor_blink
+        self._parts: dict[str, Static] = {}  # found by ``_part``
         self._notice_text = ""  # what the notices show now
         self._status_rows = 1  # the status lines' rows (on one row when they fit)
         self._demo_rows = 0  # the demo cards' box, as tall as the stylesheet lets it
@@ -167,9 +168,18 @@ class ScanScreen(Screen[None]):
         self.refresh_bindings()
 
     def _part(self, selector: str) -> Static | None:
-        """A part of this screen, or None before it is composed (on_mount shows it then)."""
-        found = self.query(selector)
-        return found.first(Static) if found else None
+        """A part of this screen, or None before it is composed (on_mount shows it then).
+
+        Found once: the screen keeps its parts, and a query matches the selector against
+        every widget of the screen (~0.3 ms, paid by every scan's busy line before its
+        lookup's first request left)."""
+        widget = self._parts.get(selector)
+        if widget is None:
+            found = self.query(selector)
+            if not found:
+                return None
+            widget = self._parts[selector] = found.first(Static)
+        return widget
 
     def watch_notices(self, notices: tuple[str, ...]) -> None:
         widget = self._part("#notices")
@@ -219,7 +229,8 @@ class ScanScreen(Screen[None]):
         """``kiosk demo``'s cards in ``room`` rows shared with the notices, whose ``least`` (a
         row for each steady line and one for the answers) comes first: the box lists fewer
         cards, or goes when not one fits. Its rows."""
-        demo = self.query_one("#demo", Static)
+        demo = self._part("#demo")
+        assert demo is not None
         if demo.styles.inline.max_height is None and demo.display and demo.outer_size.height:
             self._demo_rows = demo.outer_size.height  # as tall as the stylesheet lets it
         full = self._demo_rows
@@ -253,7 +264,9 @@ class ScanScreen(Screen[None]):
         Resize): once the box is laid out with it, measure the room again. (A Message from
         the box on its own Resize would do it too, but the classes cost ~3.4 M instructions
         of every start.)"""
-        prompt = self.query_one("#prompt")
+        prompt = self._part("#prompt")
+        if prompt is None:
+            return
         if tries and prompt.outer_size.height - prompt.content_size.height \
                 != prompt.styles.gutter.height:
             self.set_timer(0.05, partial(self._refit_when_laid_out, tries - 1))

@@ -4,6 +4,11 @@ Not the stock ``Input``: that one handles Enter through a binding after the key 
 by which time it has already eaten the next scan's characters. Here printable characters and
 Enter/LF are handled in one ``on_key``, in arrival order, so back-to-back scans stay apart.
 An Enter with nothing typed is left to bubble, so screens can bind Enter to their own action.
+
+A wedge burst is 14 keys: the app hands the keys this field takes straight to
+:meth:`ScanInput.take_key` while nothing else waits in the field's queue
+(``kiosk.ui.direct_keys``), and a finished line is posted to the app, which is the only
+place that handles it, rather than bubbling through every container on the way.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Literal
 from rich.text import Text
 from textual import events
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -131,37 +137,53 @@ class ScanInput(Widget, can_focus=True):
         if scan is None:
             return False
         text = "" if scan.truncated else scan.text  # an over-long line is never a card
-        self.post_message(self.Submitted(self, text, "wedge" if scan.looks_scanned else "typed"))
+        # To the app, its one handler (KioskApp): bubbling went through each container's queue
+        # on the way, a task switch per level (~1 ms of a scan's keys -> CardScanned).
+        self.app.post_message(self.Submitted(self, text,
+                                             "wedge" if scan.looks_scanned else "typed"))
         return True
 
     def on_key(self, event: events.Key) -> None:
         """Characters, backspace and Enter/LF in one handler (see the module docstring)."""
-        if event.key in SUBMIT_KEYS:
-            if self._submit(event.time):
-                event.stop()
-                event.prevent_default()
-            # else nothing was typed: the screen's Enter binding gets the key
-        elif event.key == "backspace" and self._buffer.text:
-            event.stop()
-            self._buffer.backspace()
-            self._shown = self._buffer.text
-        elif event.key == "escape" and self._buffer.text:
-            event.stop()  # first Escape clears what was typed; the next one reaches the screen
-            self.clear()
-        elif event.is_printable and (event.key != "space" or self._buffer.text):
-            # a lone space is not a card character: leave it to the screen ("any key")
+        if self.take_key(event, self):
             event.stop()
             event.prevent_default()
-            self._buffer.feed(event.character, event.time)
-            self._echo_later()
+        # else not the field's: an Enter with nothing typed reaches the screen's binding
 
-    def _echo_later(self) -> None:
+    def takes(self, event: events.Key) -> bool:
+        """Whether :meth:`take_key` would take ``event`` (nothing changes)."""
+        if event.key in SUBMIT_KEYS or event.key in ("backspace", "escape"):
+            return bool(self._buffer.text)
+        # a lone space is not a card character: left to the screen ("any key")
+        return event.is_printable and (event.key != "space" or bool(self._buffer.text))
+
+    def take_key(self, event: events.Key, echo_from: MessagePump) -> bool:
+        """Handle ``event`` if it is this field's; False (nothing done) if it isn't.
+
+        ``echo_from`` queues the echo of a typed character: the pump whose queue holds the
+        keys still to come (this field's when the key came through it, else the app's).
+        """
+        if event.key in SUBMIT_KEYS:
+            return self._submit(event.time)
+        if not self.takes(event):
+            return False
+        if event.key == "backspace":
+            self._buffer.backspace()
+            self._shown = self._buffer.text
+        elif event.key == "escape":
+            self.clear()  # first Escape clears what was typed; the next one reaches the screen
+        else:
+            self._buffer.feed(event.character, event.time)
+            self._echo_later(echo_from)
+        return True
+
+    def _echo_later(self, pump: MessagePump) -> None:
         """Show what was typed once the keys already queued are handled: a wedge burst (13
         digits and Enter back to back) ends before its echo is due, and the field, empty
         before and after, is not redrawn for it; a person's key is echoed at once."""
         if not self._echo_due:
             self._echo_due = True
-            self.call_later(self._echo)
+            pump.call_later(self._echo)
 
     def _echo(self) -> None:
         self._echo_due = False
