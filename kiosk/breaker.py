@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-from kiosk.engage.errors import CircuitOpen
 from kiosk.engage.outage import is_answer, is_outage
 
 BreakerState = Literal["closed", "open", "half-open"]
@@ -68,6 +67,8 @@ class CircuitBreaker:
     def check(self) -> None:
         """Raise ``CircuitOpen`` when no call may go out now (see :meth:`allow`)."""
         if not self.allow():
+            from kiosk.engage.errors import CircuitOpen  # not imported by the first frame
+
             raise CircuitOpen(f"Engage unavailable; next try in {self.retry_in():.0f} s")
 
     def record(self, error: BaseException | None) -> None:

@@ -8,16 +8,19 @@ one line on stderr and exit status 2.
 
 from __future__ import annotations
 
-import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from kiosk import __version__
 from kiosk.errors import KioskError, UsageError
-from kiosk.i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["EXIT_CONFIG", "UsageError", "build_parser", "main"]  # UsageError: its old home
 
@@ -42,6 +45,8 @@ def _add_run(sub: Subparsers) -> None:
 
 
 def _add_demo(sub: Subparsers) -> None:
+    from kiosk.i18n import LANGUAGES
+
     p = sub.add_parser("demo", help="start the kiosk against the built-in Engage simulator "
                                     "with demo members (no account or hardware needed)")
     _add_config(p)
@@ -96,6 +101,20 @@ def _add_pin(sub: Subparsers) -> None:
     p.set_defaults(handler="kiosk.commands.pin:main")
 
 
+#: Command lines parsed without argparse, each with the values argparse gives it: ``kiosk
+#: run`` alone is what a till's service starts, and importing argparse and building its parsers
+#: (a help formatter and gettext catalog look-ups per argument) was ~11 M instructions of that
+#: start. Anything else (options, help, a mistake) goes to the full parser.
+PARSED: dict[tuple[str, ...], dict[str, Any]] = {
+    ("run",): {"command": "run", "config": None, "handler": "kiosk.ui.launch:run"},
+}
+#: Handlers that start the till's app: no garbage collection from here to its first frame
+#: (as ``kiosk.ui.heap.hold``, which the core can't import; start-up makes long-lived objects,
+#: its collections free almost nothing). From the command line on, not from the app's own
+#: start: the collections during the settings' and the handler's imports were ~6 M
+#: instructions of ``kiosk run``'s start.
+HOLD_GC = frozenset({"kiosk.ui.launch:run"})
+
 #: Each subcommand's parser, in the order ``kiosk --help`` lists them.
 SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "run": _add_run, "demo": _add_demo, "sim": _add_sim, "journal": _add_journal,
@@ -108,6 +127,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     is added: the same arguments, help, usage and errors for it, and not the others' (argparse
     builds a help formatter and looks up gettext catalogs on disk for each argument: the other
     parsers were ~7 M instructions of ``kiosk run``'s start, before its first frame)."""
+    import argparse
+
     parser = argparse.ArgumentParser(prog="kiosk", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -123,14 +144,27 @@ def _resolve(spec: str) -> Callable[[argparse.Namespace], int | None]:
     return getattr(mod, name)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # A known subcommand first (`kiosk run`, a till's every start): only its parser is built.
+def parse(argv: list[str]) -> Any:
+    """``argv``'s arguments (an ``argparse.Namespace``, or one with the same attributes for a
+    command line in ``PARSED``); None after ``kiosk`` alone has printed its help."""
+    known = PARSED.get(tuple(argv))
+    if known is not None:
+        return SimpleNamespace(**known)
+    # A known subcommand first: only its parser is built.
     parser = build_parser(argv[0] if argv and argv[0] in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
+        return None
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(list(sys.argv[1:] if argv is None else argv))
+    if args is None:
         return 0
+    if args.handler in HOLD_GC:
+        gc.disable()  # the app's ``heap.hold()`` keeps it off, and turns it on after the frame
     try:
         return int(_resolve(args.handler)(args) or 0)
     except KioskError as exc:

@@ -78,12 +78,14 @@ def mask_url_credentials(text: str) -> str:
         user, sep, _password = match[2].partition(":")
         return f"{match[1]}{user}:***@" if sep else f"{match[1]}***@"
 
+    if "@" not in text:  # no user info to mask (and the pattern compiled only when needed)
+        return text
     return re.sub(_USERINFO, mask, text)
 
 
 def url_passwords(url: str) -> list[str]:
     """The secret parts of a URL's user info (password, or a lone user name), to redact."""
-    match = re.search(_USERINFO, url)
+    match = re.search(_USERINFO, url) if "@" in url else None
     if not match or not match[2]:
         return []
     user, sep, password = match[2].partition(":")

@@ -15,7 +15,6 @@ themselves.
 from __future__ import annotations
 
 import contextlib
-import gettext
 import io
 import os
 from datetime import date, datetime
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import gettext
     from importlib.resources.abc import Traversable
 
 #: Languages with a catalog; the first is the default (the msgids).
@@ -36,7 +36,26 @@ LOCALES: dict[str, str] = {
 }
 DOMAIN = "kiosk"
 
-_state: dict[str, object] = {"language": "en", "translations": gettext.NullTranslations()}
+
+class Msgids:
+    """English: the msgids themselves, as ``gettext.NullTranslations`` gives them, without
+    importing ``gettext`` (its module and plural-forms pattern were ~3.8 M instructions of an
+    English till's start; a catalog's language imports it to read its ``.mo``)."""
+
+    def gettext(self, message: str) -> str:
+        """``message`` itself."""
+        return message
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """``singular`` for one, else ``plural``."""
+        return singular if n == 1 else plural
+
+    def pgettext(self, context: str, message: str) -> str:
+        """``message`` itself."""
+        return message
+
+
+_state: dict[str, object] = {"language": "en", "translations": Msgids()}
 
 
 def catalog_path(language: str) -> Traversable:
@@ -48,12 +67,13 @@ def catalog_path(language: str) -> Traversable:
 
 
 @cache
-def _load(language: str) -> gettext.NullTranslations:
+def _load(language: str) -> Msgids | gettext.NullTranslations:
     """The compiled catalog for ``language``: the ``.po`` compiled with Babel once, then the
     ``.mo`` reused from the user cache dir (keyed by the ``.po``'s hash; memory only when that
     dir isn't writable). A cached start skips Babel's catalog code (~40-250 ms)."""
     if language == LANGUAGES[0]:
-        return gettext.NullTranslations()
+        return Msgids()
+    import gettext
     import hashlib
 
     po_bytes = catalog_path(language).read_bytes()
@@ -105,7 +125,7 @@ def locale() -> str:
     return LOCALES[language()]
 
 
-def _translations() -> gettext.NullTranslations:
+def _translations() -> Msgids | gettext.NullTranslations:
     return _state["translations"]  # type: ignore[return-value]
 
 

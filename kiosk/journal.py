@@ -10,7 +10,9 @@ e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user
 ``kiosk journal`` (the journal as a table, CSV or JSON) is ``kiosk.commands.journal``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 import functools
 import logging
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, Self, TypeVar
 
 from kiosk.text import one_line
 
@@ -99,7 +101,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _db_errors(method: F) -> F:
     """Database failures (disk full, closed, corrupt) surface as one JournalError type."""
     @functools.wraps(method)
-    def wrapper(self: Journal, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(self: "Journal", *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
@@ -708,7 +710,7 @@ class Journal:
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> Journal:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.cli import SUBCOMMANDS, build_parser
+from kiosk.cli import PARSED, SUBCOMMANDS, build_parser, parse
 
 CASES = [
     ["run"], ["run", "-h"], ["run", "--config", "kiosk.toml"], ["run", "--bogus"],
@@ -40,3 +40,11 @@ def test_the_whole_command_line_lists_every_subcommand() -> None:
     assert set(SUBCOMMANDS) == {"run", "demo", "sim", "journal", "scanners", "pin"}
     help_text = build_parser().format_help()
     assert all(name in help_text for name in SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("argv", sorted(PARSED), ids=" ".join)
+def test_a_command_line_parsed_without_argparse_has_argparses_values(
+        argv: tuple[str, ...]) -> None:
+    """``kiosk run`` (a till's every start) skips argparse: the same values, no output."""
+    assert _outcome(None, list(argv)) == (None, "", "", PARSED[argv])
+    assert vars(parse(list(argv))) == PARSED[argv]

@@ -161,3 +161,15 @@ def test_setting_warnings_are_english_for_the_log_and_translated_for_the_screen(
     assert settings.warnings()[0].startswith("the staff PIN is set in plain text")
     i18n.set_language("sv")
     assert settings.warnings()[0].startswith("personalens PIN-kod är angiven i klartext")
+
+
+def test_english_answers_as_gettexts_null_translations() -> None:
+    """English (no catalog) gives the msgids themselves, as gettext.NullTranslations does."""
+    import gettext
+
+    null, msgids = gettext.NullTranslations(), i18n.Msgids()
+    assert msgids.gettext("Redeem") == null.gettext("Redeem")
+    assert msgids.pgettext("key", "Enter") == null.pgettext("key", "Enter")
+    for n in (0, 1, 2, 21):
+        assert msgids.ngettext("{n} offer", "{n} offers", n) == null.ngettext(
+            "{n} offer", "{n} offers", n)

@@ -7,13 +7,15 @@ symbology, charset, length and EAN-13 check digit checked) and then a :class:`De
 Engage.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from kiosk.text import strip_unsafe
 
@@ -67,7 +69,7 @@ class CardRules(NamedTuple):
     ean13_prefixes: tuple[str, ...] | None = IN_STORE_EAN_PREFIXES
 
     @classmethod
-    def from_settings(cls, settings: Any) -> CardRules:
+    def from_settings(cls, settings: Any) -> Self:
         """Rules for ``kiosk.config.Settings``: a lookup by e-mail or phone widens the charset."""
         lookup_key = getattr(settings, "lookup_key", "customKey")
         base = cls(min_length=settings.scanner_min_length, max_length=settings.scanner_max_length,

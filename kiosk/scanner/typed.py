@@ -14,7 +14,9 @@ format a value passes, so a member number shaped like a phone number would not b
 Which kinds a till accepts is ``KIOSK_TYPED_LOOKUP``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 import re
 from typing import Literal, NamedTuple

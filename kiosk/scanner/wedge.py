@@ -5,7 +5,9 @@ and ``event.time`` for each printable key, and :meth:`WedgeBuffer.submit` on ``e
 ``ctrl+j`` (a scanner's CR or LF suffix), all in one key handler so back-to-back scans stay apart.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 from typing import NamedTuple
 

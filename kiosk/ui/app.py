@@ -31,7 +31,6 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 
 from kiosk import i18n
-from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
 from kiosk.journal import JournalError, Kind
@@ -39,10 +38,11 @@ from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
 from kiosk.scanner.typed import TYPED_KINDS, TypedRefused, route_typed
-from kiosk.ui import heap, messages_text, styles, warm
+from kiosk.ui import heap, styles, warm
 from kiosk.ui.console_theme import apply_console_theme, no_color_filters
 from kiosk.ui.direct_keys import typed_into_field
 from kiosk.ui.glyphs import CONSOLE, UNICODE, Glyphs, console_wanted
+from kiosk.ui.lazy_module import LazyModule
 from kiosk.ui.messages import (
     CardScanned,
     LookupDone,
@@ -59,9 +59,8 @@ from kiosk.ui.messages import (
 from kiosk.ui.prepared import Built, PreparedResult
 from kiosk.ui.screens.base import DIAGNOSTICS_KEY, KEYBOARD, STAFF_EXIT_KEY, KioskStatus
 from kiosk.ui.screens.scan import ScanScreen
-from kiosk.ui.services import KioskServices, Scanner
+from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import key_name
-from kiosk.ui.widgets.idle_warning import IDLE_WARNING, IdleWarning, warning_text
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
@@ -72,10 +71,15 @@ if TYPE_CHECKING:
     from kiosk.offers import Member, Offer
     from kiosk.redeem import RedeemOutcome, UndoOutcome
     from kiosk.rewards import Benefit
+    from kiosk.ui import messages_text
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
     from kiosk.ui.screens.result import ResultScreen, Undoable
+    from kiosk.ui.services import Scanner
     from kiosk.visit import Visit
+else:  # what staff read for an error or outcome, with Engage's errors: at the first one (~7 M
+    # instructions of the start; the warm-up imports it after the first frame)
+    messages_text = LazyModule("kiosk.ui.messages_text")
 
 log = logging.getLogger(__name__)
 
@@ -540,6 +544,8 @@ class KioskApp(App[int], inherit_bindings=False):
                             provisional=provisional)
 
     def _note_engage_error(self, error: BaseException) -> None:
+        from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
+
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
         if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
                 and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
@@ -933,6 +939,10 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _check_idle(self) -> None:
         if not self.screen_stack:  # the app is closing: its screens are already gone
             return
+        # The countdown's module: imported by the first check, after the first frame (~1.8 M
+        # instructions of the start).
+        from kiosk.ui.widgets.idle_warning import IDLE_WARNING
+
         left = self.idle_timeout - (self._clock() - self._last_input)
         clearable = self.member is not None or self.busy_text or len(self.screen_stack) > 1 \
             or any(s.value for s in self.screen.query(ScanInput))
@@ -947,6 +957,8 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def _show_idle_warning(self, seconds: int) -> None:
         """The countdown on top of the current screen (any key removes it and keeps the visit)."""
+        from kiosk.ui.widgets.idle_warning import IdleWarning, warning_text
+
         self._idle_warning_shown = True
         warnings = self.screen.query(IdleWarning)
         if warnings:
@@ -957,6 +969,8 @@ class KioskApp(App[int], inherit_bindings=False):
     def _hide_idle_warning(self) -> None:
         if not self._idle_warning_shown:
             return
+        from kiosk.ui.widgets.idle_warning import IdleWarning
+
         self._idle_warning_shown = False
         for screen in self.screen_stack:
             for warning in screen.query(IdleWarning):

@@ -4,22 +4,26 @@ The Linux VT has 8 background colours (40-47); it maps bright backgrounds (100-1
 and has no 256-colour greys, so the default theme's "slightly lighter grey" selection is
 invisible on tty1. Here every colour is a base ANSI colour written as such (``ansi=True``: no
 blending into RGB that would be rounded to a bright colour), the selection is reverse video,
-and the stylesheet rules under ``KioskApp.-console`` replace the tinted panels of the normal
-theme with plain ones. ``NO_COLOR`` keeps the normal theme but also selects in reverse video
-(``KioskApp.-reverse-select``), since its greys are nearly equal. On the console with
-``NO_COLOR`` there is no colour at all: the terminal's own foreground and background
-(``no_color_filters``).
+and the stylesheet rules under ``KioskApp.-console`` (``console.tcss``) replace the tinted
+panels of the normal theme with plain ones. ``NO_COLOR`` keeps the normal theme but also
+selects in reverse video (``KioskApp.-reverse-select``), since its greys are nearly equal.
+On the console with ``NO_COLOR`` there is no colour at all: the terminal's own foreground and
+background (``no_color_filters``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Final
 
 from textual.app import App
 from textual.filter import LineFilter, Monochrome, NoColor
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.theme import Theme
+
+#: The console's stylesheet rules (``KioskApp.-console ...``), read only in console mode.
+CONSOLE_CSS: Final = Path(__file__).resolve().with_name("console.tcss")
 
 CONSOLE_THEME = Theme(
     name="kiosk-console",
@@ -108,6 +112,11 @@ def apply_console_theme(app: App[Any], *, console: bool, no_color: bool) -> None
             app.set_class(not CONSOLE_THEME.dark, "-light-mode")
             app._refresh_truecolor_filter(app.ansi_theme)  # ANSI colours stay ANSI
         app.add_class("-console")
+        if CONSOLE_CSS not in app.css_path:  # its rules, after kiosk.tcss's
+            app.css_path.append(CONSOLE_CSS)
+            if app.is_running:
+                app.stylesheet.read(CONSOLE_CSS)
+                app.refresh_css(animate=False)
     if console or no_color:
         app.add_class("-reverse-select")  # NO_COLOR's greys are too alike to select by
 

@@ -7,7 +7,9 @@ Latin-1 instead ("OK", "!", "Enter"). ``console_wanted`` says when: ``TERM=linux
 terminal that only has 16 colours (Textual's colour system detection says "standard").
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 from collections.abc import Mapping
 from typing import NamedTuple

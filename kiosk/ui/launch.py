@@ -8,7 +8,6 @@ here imports the simulator: a till's install has no web server.
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -21,6 +20,8 @@ from kiosk.errors import ConfigError
 from kiosk.staff_pin import PinGuard
 
 if TYPE_CHECKING:
+    import argparse
+
     from kiosk.ui.app import KioskApp
     from kiosk.ui.services import KioskServices
 

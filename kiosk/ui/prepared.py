@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from textual.app import App
 from textual.screen import Screen
 
-from kiosk.ui.messages_text import StaffMessage
-
 if TYPE_CHECKING:  # imported when first shown, or warmed up after the first frame
     from kiosk.offers import Member, Offer  # with the lookup, after the first frame
     from kiosk.rewards import Benefit  # with the lookup, after the first frame
+    from kiosk.ui.messages_text import StaffMessage  # with Engage's errors: at the first
     from kiosk.ui.screens.result import ResultScreen
 
 

@@ -54,6 +54,7 @@ FIRST_CUSTOMER: tuple[Step, ...] = (
     "pydantic.types",
     "kiosk.engage.models",
     "kiosk.lookup",  # the member lookup (and rewards): built on first use (kiosk.ui.launch)
+    "kiosk.ui.messages_text",  # what staff read for an answer (kiosk.ui.app imports it lazily)
     formats,
     text_rules,
     "kiosk.visit",

@@ -34,6 +34,11 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
     "statistics",  # the wedge buffer's one median is computed in place
     "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
+    "argparse",  # and with no options, none: `kiosk.cli.PARSED`
+    "kiosk.engage.errors", "kiosk.ui.messages_text",  # at the first error or outcome shown
+    "kiosk.ui.widgets.idle_warning",  # the idle countdown: with the first idle check
+    "gettext",  # English needs no catalog (kiosk.i18n.Msgids)
+    "textual.widgets._footer",  # the kiosk's footer is one line of text (kiosk.ui.widgets.footer)
     "kiosk.ui.key_guard",  # the key guard: screens after the scan screen only
 }
 PYDANTIC = ("pydantic", "pydantic_core", "pydantic_settings")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.ui import showcase
+from kiosk.ui.console_theme import CONSOLE_CSS
 from kiosk.ui.glyphs import CONSOLE, UNICODE, console_wanted
 
 
@@ -36,6 +37,9 @@ def test_app_picks_theme_and_glyphs_from_the_terminal(
         assert app.has_class("-console") is console
         assert app.has_class("-reverse-select") is reverse
         assert (app.theme == "kiosk-console") is console
+        # the console's rules (console.tcss) are read only on the console, after kiosk.tcss
+        assert (app.css_path[-1] == CONSOLE_CSS) is console
+        assert app.css_path.count(CONSOLE_CSS) == int(console)
 
 
 @pytest.fixture

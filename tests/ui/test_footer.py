@@ -1,4 +1,5 @@
-"""The footer redraws its keys only when they change (each key widget costs a CSS restyle)."""
+"""The footer draws the screen's keys on one line, fitted to the width, and redraws it only
+when the keys change."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ from kiosk.ui.widgets.footer import KioskFooter
 from tests.ui.kiosk_pilot import ANNA, Members, _screen_text
 
 
-async def test_footer_keeps_its_key_widgets_when_the_keys_are_the_same(
+async def test_footer_keeps_its_keys_when_they_are_the_same(
         start_kiosk, members: Members) -> None:
     async with start_kiosk() as k:
         footer = k.app.screen.query_one(KioskFooter)
-        await k.wait_for(lambda: len(footer.children) > 0, "footer keys")
-        before = list(footer.children)
+        await k.wait_for(lambda: len(footer.keys) > 0, "footer keys")
+        before = footer._shown
         for _ in range(5):
             k.app.screen.refresh_bindings()  # what focus changes and screen resumes do
             await k.pilot.pause()
-        assert list(footer.children) == before  # the same widgets: nothing rebuilt
+        assert footer._shown is before  # the same keys: nothing read into a new line
+        assert not footer.children  # one line of text: no widget per key
 
 
 async def test_footer_redraws_when_a_key_is_enabled_or_disabled(
@@ -32,10 +34,23 @@ async def test_footer_redraws_when_a_key_is_enabled_or_disabled(
         await k.scan(ANNA)
         footer = k.app.screen.query_one(KioskFooter)
         await k.wait_for(lambda: "Redeem" in k.text().splitlines()[-1], "Redeem offered")
-        before = list(footer.children)
+        assert not [text for text, style in _pieces(footer) if style.dim]
         k.app.redeeming = True  # the offers screen's Redeem key is disabled while redeeming
-        await k.wait_for(lambda: list(footer.children) != before, "keys redrawn")
+        await k.wait_for(lambda: not _enabled(footer, "choose"), "keys redrawn")
+        dim = [text for text, style in _pieces(footer) if style.dim]
+        assert "Redeem" in " ".join(dim)  # drawn dim, as Textual's footer draws a disabled key
         k.app.redeeming = False
+        await k.wait_for(lambda: _enabled(footer, "choose"), "Redeem back")
+
+
+def _enabled(footer: KioskFooter, action: str) -> bool:
+    return next(enabled for binding, enabled, _k, _d in footer.keys if binding.action == action)
+
+
+def _pieces(footer: KioskFooter) -> list[tuple[str, Any]]:
+    """The drawn line's styled pieces (a key's name or description each) and their style."""
+    line = footer.render()
+    return [(line.plain[span.start:span.end], span.style) for span in line.spans]
 
 
 class _Keys(Screen[None]):
@@ -59,7 +74,7 @@ async def _keys_drawn(app: App[None], pilot: Any) -> KioskFooter:
     """The screen's footer once its keys are drawn (polled with a deadline)."""
     footer = app.screen.query_one(KioskFooter)
     deadline = time.monotonic() + 10
-    while len(footer.children) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
+    while len(footer.keys) != len(_Keys.BINDINGS) and time.monotonic() < deadline:
         await pilot.pause()
     await pilot.pause()
     return footer
@@ -89,33 +104,26 @@ async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int)
         assert f"{key} {description}" in line, (narrowest, line)
 
 
-@pytest.mark.parametrize("width", [200, 60])
-async def test_keys_are_born_in_the_footers_style_without_a_restyle(width: int) -> None:
-    """Each key widget starts with the footer's compact class: mounting it restyles nothing
-    (bound with ``data_bind`` as Textual's Footer does, each key was restyled once or twice)."""
-    app: App[None] = App()
-    restyled: list[object] = []
-    async with app.run_test(size=(width, 6)) as pilot:
-        update_styles = app.update_styles
-
-        def spy(node: Any = None, animate: bool = True) -> None:
-            restyled.append(node)
-            update_styles(node, animate=animate)
-
-        app.update_styles = spy  # type: ignore[method-assign]
-        await app.push_screen(_Keys())
-        footer = await _keys_drawn(app, pilot)
-        keys = list(footer.children)
-        assert len(keys) == len(_Keys.BINDINGS)
-        assert footer.compact is (width == 60)
-        assert all(key.has_class("-compact") is footer.compact for key in keys)
-        assert not [node for node in restyled if node in keys]
+@pytest.mark.parametrize("width, line, level", [
+    (200, " ⏎ Anna's other offers  f3 Give the voucher back  esc Done (new customer)  f10 "
+          "Staff exit ", 0),
+    (88, "⏎ Anna's other offers f3 Give the voucher back esc Done (new customer) f10 Staff "
+         "exit", 1),
+])
+async def test_keys_are_drawn_as_textuals_footer_draws_them(width: int, line: str,
+                                                            level: int) -> None:
+    """Roomy: a cell of padding around each key's name and after its description; compact: a
+    space between name and description and a cell between keys (Textual's Footer's layout,
+    which the snapshots compare cell by cell and colour by colour). Key names are Textual's
+    here (a plain App's ``get_key_display``)."""
+    drawn, _labels, drawn_level = await _footer_line(width)
+    assert (drawn.rstrip(), drawn_level) == (line.rstrip(), level)
 
 
 async def test_a_covered_screens_footer_redraws_when_it_is_shown_again(
         start_kiosk, members: Members) -> None:
     """Under the confirmation (whose own footer covers it) the offers list's footer keeps its
-    key widgets while the bindings change; back on top it draws the keys as they are now."""
+    keys while the bindings change; back on top it draws the keys as they are now."""
     async with start_kiosk() as k:
         await k.scan(ANNA)
         offers = k.app.screen
@@ -124,16 +132,14 @@ async def test_a_covered_screens_footer_redraws_when_it_is_shown_again(
         await k.pilot.press("enter")
         await k.screen_is("ConfirmScreen")
         await k.pilot.pause()
-        before = list(footer.children)
+        before = footer._shown
         offers.redeeming = True  # the list's Redeem key is disabled (as while one runs)
         await k.pilot.pause()
         await k.pilot.pause()
-        assert list(footer.children) == before  # covered: not redrawn
+        assert footer._shown is before  # covered: not read again
         k.app.pop_screen()
         await k.screen_is("OffersScreen")
-        await k.wait_for(lambda: list(footer.children) != before, "keys redrawn on top")
-        redeem = next(key for key in footer.children if getattr(key, "action", "") == "choose")
-        assert redeem.has_class("-disabled")
+        await k.wait_for(lambda: footer._shown is not before, "keys redrawn on top")
+        assert not _enabled(footer, "choose")
         offers.redeeming = False
-        await k.wait_for(lambda: not [key for key in footer.children
-                                      if key.has_class("-disabled")], "Redeem back")
+        await k.wait_for(lambda: _enabled(footer, "choose"), "Redeem back")

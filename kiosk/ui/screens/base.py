@@ -1,7 +1,9 @@
 """What the kiosk's screens share: the staff keys and the status they show (the key guard of
 the screens that answer keys is ``kiosk.ui.key_guard``)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
+# which ``typing`` compiles one by one when the class is made (~45 k instructions a field, ~2.7 M
+# for these modules' NamedTuples in ``kiosk run``'s start, before its first frame).
 
 from typing import Literal, NamedTuple
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import events, work
@@ -16,9 +16,11 @@ from textual.widgets import Static
 from kiosk.i18n import N_, _, ngettext
 from kiosk.staff_pin import PinResult
 from kiosk.ui.glyphs import UNICODE
-from kiosk.ui.services import PinCheck
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
+
+if TYPE_CHECKING:
+    from kiosk.ui.services import PinCheck
 
 MAX_PIN = 12
 #: The prompt's headline for each purpose the app asks the PIN for (whole sentences).

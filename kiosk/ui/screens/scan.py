@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,9 +20,11 @@ from kiosk.i18n import N_, _
 from kiosk.text import sanitize
 from kiosk.ui.glyphs import UNICODE, Glyphs
 from kiosk.ui.screens.base import KioskStatus
-from kiosk.ui.services import DemoCardLike
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
+
+if TYPE_CHECKING:
+    from kiosk.ui.services import DemoCardLike
 
 # msgids (translated when shown) and how each state looks
 SCANNER_TEXT = {

@@ -1,5 +1,5 @@
-"""The key footer: in the staff's language, every key visible at 60 columns, without Textual's
-leak.
+"""The key footer: in the staff's language, every key visible at 60 columns, one line drawn by
+one widget.
 
 Key descriptions are msgids (``N_("Redeem")`` in ``BINDINGS``), translated here as the keys are
 drawn; key names come from ``KioskApp.get_key_display``. When the keys don't fit the width,
@@ -7,29 +7,33 @@ the footer first drops the padding around them (compact), then uses the short de
 ``SHORT`` and leaves out keys that explain themselves (the arrows), then the ones in
 ``SHORTER``, then shows the IT keys (F9) by name alone, so F9 and F10 always show.
 
-Textual's ``Footer`` binds each new key widget's ``compact`` to itself on every recompose and
-never drops the old widgets' watchers (Textualize/textual#6666). A footer that lives all shift
-(the scan screen's) recomposes on every screen change and kept ~126 KB per customer: +121 MB
-over 1,000 customers in the endurance benchmark. Here the keys are created in the footer's
-style instead (``footer_key``, no binding: no watcher, and no restyle as each key mounts), and
-the watchers of removed widgets are still pruned after each recompose.
-
-It also rebuilds every key widget (a CSS restyle each) whenever the screen's bindings *may*
-have changed: focus moves, a screen is resumed, ``redeeming`` flips: ~19 times per customer
-in the benchmark, most drawing the same keys again. Here a recompose that would draw the keys
-already shown is skipped.
+It draws the keys as Textual's ``Footer`` does (the same theme variables: ``$footer-key-*``
+for a key's name, ``$footer-description-*`` for what it does, disabled keys dim; a key's name
+and description padded by a cell in the roomy style, a cell between keys in the compact one),
+but as one line of text, not a container of one widget per key. Textual's ``Footer`` rebuilt
+every key widget (a CSS restyle each) whenever the screen's bindings *may* have changed (~19
+times per customer), bound each new key's ``compact`` to itself and never dropped the old
+keys' watchers (Textualize/textual#6666: +121 MB over 1,000 customers in the endurance
+benchmark); its module, its key widgets and their styles were ~26 M instructions of ``kiosk
+run``'s start before the scan screen's first frame, this footer ~12 M (callgrind). Here a
+change of keys redraws one line, and only when the keys shown would differ. The kiosk runs
+without a mouse: the keys are not clickable.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
 from kiosk.i18n import N_, _
+
+if TYPE_CHECKING:
+    from textual.binding import Binding
+    from textual.screen import Screen
 
 #: Shorter descriptions for a narrow terminal (msgids both).
 SHORT = {
@@ -51,10 +55,14 @@ KEY_NAMES = {
     "enter": N_("Enter"), "escape": N_("Esc"), "pageup": N_("PgUp"), "pagedown": N_("PgDn"),
     "home": N_("Home"), "end": N_("End"), "space": N_("Space"), "backspace": N_("Backspace"),
 }
-#: Columns a key takes beyond its name and description: FooterKey's padding in the roomy style;
-#: the space between name and description plus Footer's ``margin-right: 1`` in the compact one
-#: (the last key's margin may fall off the edge).
+#: Columns a key takes beyond its name and description: the padding around both in the roomy
+#: style; the space between name and description plus the cell before the next key in the
+#: compact one (the last key's cell may fall off the edge).
 _GAP = {False: 3, True: 2}
+_DIM = Style(dim=True)
+
+#: One key as drawn: its binding, whether it is enabled, its name and (translated) description.
+Label = tuple["Binding", bool, str, str]
 
 
 def key_name(binding: Binding) -> str | None:
@@ -68,24 +76,45 @@ def key_name(binding: Binding) -> str | None:
     return None
 
 
-def footer_key(binding: Binding, key: str, description: str, *, enabled: bool,
-               compact: bool) -> FooterKey:
-    """A key widget born in the footer's style. Not bound to the footer's ``compact`` with
-    ``data_bind`` as Footer does: the keys are rebuilt whenever the style changes anyway, and the
-    binding restyled each new key once or twice as it mounted (FooterKey starts compact) and
-    left a watcher on the footer."""
-    widget = FooterKey(binding.key, key, description, binding.action, disabled=not enabled,
-                       classes="-compact" if compact else "")
-    widget.set_reactive(FooterKey.compact, compact)
-    return widget
+class KioskFooter(Widget):
+    """The screen's keys on its bottom line, fitted to the width."""
 
-
-class KioskFooter(Footer):
-    """``Footer`` that fits its width and forgets the watchers of removed key widgets."""
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"footer-key--key", "footer-key--description"}
+    DEFAULT_CSS = """
+    KioskFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        text-wrap: nowrap;
+        text-overflow: clip;
+        & > .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
 
     # 0 roomy, 1 compact, 2 short descriptions and no optional keys, 3 shorter, 4 IT keys bare
     _level = 0
-    _shown: tuple[object, ...] | None = None  # the keys on screen (``_keys_signature``)
+    #: The keys drawn (None: not read from the screen yet) and the level they were fitted to.
+    _shown: list[Label] | None = None
+
+    @property
+    def compact(self) -> bool:
+        """Whether the keys are drawn without the padding around them."""
+        return self._level >= 1
+
+    @property
+    def keys(self) -> list[Label]:
+        """The keys drawn now (binding, enabled, name, description), left to right."""
+        return list(self._shown or ())
 
     def _keys(self) -> list[tuple[Binding, bool]]:
         seen: set[str] = set()
@@ -96,7 +125,7 @@ class KioskFooter(Footer):
                 keys.append((binding, enabled))
         return keys
 
-    def _labels(self, level: int) -> list[tuple[Binding, bool, str, str]]:
+    def _labels(self, level: int) -> list[Label]:
         out = []
         for binding, enabled in self._keys():
             if level >= 2 and binding.action in OPTIONAL_ACTIONS:
@@ -122,57 +151,60 @@ class KioskFooter(Footer):
     def _choose_level(self, width: int) -> int:
         return next((level for level in (0, 1, 2, 3) if self._fits(level, width)), 4)
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
+    def _update(self) -> None:
+        """Read the screen's keys again; redraw only if what is drawn would change."""
+        level = self._choose_level(self.app.size.width)
+        labels = self._labels(level)
+        if self._shown is not None and (level, _signature(labels)) == (
+                self._level, _signature(self._shown)):
             return
-        self._level = self._choose_level(self.app.size.width)
-        self.compact = self._level >= 1
-        labels = self._labels(self._level)
-        self.styles.grid_size_columns = len(labels)
-        for binding, enabled, key, description in labels:
-            yield footer_key(binding, key, description, enabled=enabled, compact=self.compact)
+        self._level, self._shown = level, labels
+        self.refresh()
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
+        """The screen's bindings may have changed (focus moved, a screen resumed...)."""
+        if not self.is_attached or screen is not self.screen:
+            return
         # A screen under another (the offers list under the confirmation, whose own footer
         # covers this one) redraws its keys when it is resumed, as Textual refreshes the
         # bindings then, not each time they change while it is covered.
-        if self.is_attached and screen is self.screen and not screen.is_active:
-            self._bindings_ready = True
-            return
-        super().bindings_changed(screen)
+        if screen.is_active:
+            self._update()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and self._choose_level(event.size.width) != self._level:
-            self.call_later(self.recompose)
+        if self._shown is not None and self._choose_level(self.app.size.width) != self._level:
+            self._update()
 
-    def _keys_signature(self) -> tuple[object, ...]:
-        """Everything the keys' look depends on: the level for this width and each key's
-        binding, enabled state, name and (translated) description."""
-        if not self._bindings_ready:
-            return (False,)
-        level = self._choose_level(self.app.size.width)
-        return (True, level, tuple((binding.key, binding.action, enabled, key, description)
-                                   for binding, enabled, key, description in self._labels(level)))
+    def render(self) -> Text:
+        if self._shown is None and self.screen.is_active:  # the first frame: the keys now
+            self._level = self._choose_level(self.app.size.width)
+            self._shown = self._labels(self._level)
+        key_style = self.get_component_rich_style("footer-key--key")
+        description_style = self.get_component_rich_style("footer-key--description")
+        compact = self.compact
+        line = Text(no_wrap=True, overflow="crop", end="")
+        for index, (_binding, enabled, key, description) in enumerate(self._shown or ()):
+            if compact and index:
+                line.append(" ")  # the cell between keys, in the footer's colours
+            dim = Style() if enabled else _DIM
+            if not description:
+                line.append(key, key_style + dim)
+            elif compact:
+                line.append(key, key_style + dim)
+                line.append(f" {description}", description_style + dim)
+            else:
+                line.append(f" {key} ", key_style + dim)
+                line.append(f"{description} ", description_style + dim)
+        return line
 
-    async def recompose(self) -> None:
-        # Focus moves, resumed screens and ``redeeming`` ask for a recompose ~19 times per
-        # customer; rebuilding the same keys (a CSS restyle each) is skipped.
-        if self.is_attached:
-            signature = self._keys_signature()
-            if signature == self._shown:
-                return
-            self._shown = signature
-        await super().recompose()
-        self.prune_watchers()
 
-    def prune_watchers(self) -> int:
-        """Drop watchers registered by widgets no longer in the DOM; returns how many remain."""
-        watchers: dict[str, list[tuple[object, object]]] = getattr(self, "__watchers", {})
-        remaining = 0
-        for entries in watchers.values():
-            entries[:] = [
-                (node, callback) for node, callback in entries
-                if getattr(node, "is_attached", True) and not getattr(node, "_closing", False)
-            ]
-            remaining += len(entries)
-        return remaining
+def _signature(labels: list[Label]) -> tuple[object, ...]:
+    """What the drawn keys depend on: each key's binding, enabled state, name, description."""
+    return tuple((binding.key, binding.action, enabled, key, description)
+                 for binding, enabled, key, description in labels)
