@@ -26,7 +26,7 @@ from kiosk.breaker import CircuitBreaker
 from kiosk.engage.errors import ContactNotFound, EngageError, MultipleMatches
 from kiosk.offers import Member, MemberOffers, classify_offers
 from kiosk.rewards import Rewards, points_of, usable_vouchers
-from kiosk.scanner.barcode import mask_value
+from kiosk.scanner.barcode import mask_value, shown_key
 from kiosk.text import sanitize
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
@@ -187,7 +187,9 @@ class MemberLookup:
         contact: Contact = results[0]
         promotions: list[Promotion] = results[1]
         now = self._now()
-        key = key or self.key  # masked by what it is: a personal number shows no digit
+        # masked by what it is: a personal number shows no digit (nor one scanned at an
+        # ``any`` till: Engage doesn't say what matched, its shape does)
+        key = shown_key(card, key or self.key)
         member = Member(contact_id=contact_id, first_name=sanitize(contact.first_name, limit=40)
                         or None, card=card, masked_card=mask_value(card, key),
                         rewards=self._rewards(results[2:], now) if self.rewards else None,
@@ -232,7 +234,8 @@ class MemberLookup:
                 raise result
             name = sanitize(result.first_name, limit=40) or f"Member {i}"
             candidates.append(Candidate(cid, name))
-        return SharedCard(card, candidates, more=len(ids) - len(wanted), key=key)
+        return SharedCard(card, candidates, more=len(ids) - len(wanted),
+                          key=shown_key(card, key))
 
     async def lookup(self, card: str, key: LookupKey | None = None
                      ) -> tuple[Member, MemberOffers]:

@@ -261,3 +261,16 @@ async def test_server_errors_count_as_outage(sim: Simulator, anna: str, client: 
     with pytest.raises(CircuitOpen):
         await lookup.lookup(CARD)
     assert len(sim.requests) == before
+
+
+async def test_a_personal_number_at_an_any_till_is_masked_as_one(
+        sim: Simulator, client: EngageClient) -> None:
+    """``any``: Engage doesn't say what matched; a value shaped like a personal number is
+    masked and named as one (``kiosk.scanner.personal_number``), a card keeps its last four."""
+    maria = sim.state.add_contact(first_name="Maria", social_security_number=SSN)
+    lookup = MemberLookup(client, key="any")  # type: ignore[arg-type]
+    member, _ = await lookup.lookup(SSN)
+    assert member.contact_id == maria
+    assert (member.masked_card, member.key) == ("••••", "socialSecurityNumber")
+    again, _ = await lookup.member(maria, SSN, member.key)
+    assert again.masked_card == "••••"

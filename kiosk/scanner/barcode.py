@@ -166,10 +166,24 @@ def mask_card(card: str) -> str:
 PERSONAL_KEYS = frozenset({"email", "mobilePhone", "socialSecurityNumber"})
 
 
+def shown_key(value: str, key: str | None = None) -> str | None:
+    """The key a value looked up by ``key`` is masked and named by: ``key``, except that at a
+    till looking up by ``any`` (Engage doesn't say what matched) a value shaped like a Nordic
+    personal number (``kiosk.scanner.personal_number``) is one: ``socialSecurityNumber``. A
+    card that happens to pass those checks loses its last four (the safe side)."""
+    if key == "any":
+        from kiosk.scanner.personal_number import looks_like_personal_number
+
+        if looks_like_personal_number(value):
+            return "socialSecurityNumber"
+    return key
+
+
 def mask_value(value: str, key: str | None = None) -> str:
     """What may be shown of a value looked up by ``key``: a card's (``customKey``, ``any`` or
-    no key) ``"•••• 4931"``; an e-mail address's, mobile or personal number's ``"••••"``."""
-    if key in PERSONAL_KEYS:
+    no key) ``"•••• 4931"``; an e-mail address's, mobile or personal number's ``"••••"`` (and
+    at an ``any`` till, a value shaped like a personal number's: :func:`shown_key`)."""
+    if shown_key(value, key) in PERSONAL_KEYS:
         return "••••"
     return mask_card(value)
 

@@ -652,6 +652,10 @@ class KioskApp(App[int], inherit_bindings=False):
     def _refresh_notices(self) -> None:
         base = self.screen_stack[0]
         if isinstance(base, ScanScreen):
+            # the ones about attempts still unresolved first, then the rest; newest first
+            newest = self._settle_notices[::-1]
+            base.settled = (*(n for n in newest if n in self._open_notices),
+                            *(n for n in newest if n not in self._open_notices))
             base.notices = tuple(self.services.notices)
             base.hideable = len(self._hideable_notices())
 

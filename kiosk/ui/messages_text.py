@@ -187,7 +187,9 @@ LOOKING_UP_BY_KEY = {
 
 
 def looking_up(value: str, key: str | None = None) -> str:
-    """"Looking up •••• 4931…", or the kind of value without it (``LOOKING_UP_BY_KEY``)."""
+    """"Looking up •••• 4931…", or the kind of value without it (``LOOKING_UP_BY_KEY``; a
+    personal number at an ``any`` till too, by its shape)."""
+    key = barcode.shown_key(value, key)
     if key in LOOKING_UP_BY_KEY:
         return _(LOOKING_UP_BY_KEY[key])
     return _("Looking up {card}…").format(card=barcode.mask_value(value, key))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -49,6 +50,8 @@ class ChooserScreen(ModalScreen[str | None]):
         self.key = key  # the Engage key looked up ("email" for a typed e-mail address...)
         self.candidates = candidates
         self.more = more
+        #: the member drawn in reverse video (None: the highlight's own colours show it)
+        self._selected: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser-box"):
@@ -56,7 +59,7 @@ class ChooserScreen(ModalScreen[str | None]):
                      _("Card {card} is shared. Which member is here?").format(
                          card=self.masked_card))
             yield Static(Text(title), id="chooser-title")
-            options = [Option(Text(c.first_name, style="bold")) for c in self.candidates]
+            options = [Option(self._prompt(i)) for i in range(len(self.candidates))]
             option_list = OptionList(*options, id="chooser-list", markup=False)
             option_list.can_focus = False  # keys stay with the scan input; bindings drive it
             yield option_list
@@ -68,10 +71,40 @@ class ChooserScreen(ModalScreen[str | None]):
             yield ScanInput(cursor_blink=self.cursor_blink, id="chooser-scan")
         yield KioskFooter()
 
+    def _prompt(self, index: int, width: int = 0) -> Text:
+        """A member's first name, bold; the selected one in reverse video (``width`` wide)
+        where colours can't show the selection (Linux console, NO_COLOR): a reverse attribute
+        in the text reaches the terminal, the highlight's CSS colours are both the default
+        there and show nothing."""
+        name = self.candidates[index].first_name
+        if index != self._selected:
+            return Text(name, style="bold")
+        text = Text(name, style="bold reverse")
+        text.pad_right(max(width - text.cell_len, 0))
+        return text
+
     def on_mount(self) -> None:
         focus_scan_field(self)
         for option_list in self.query(OptionList):  # none when taken off before mounting
             option_list.highlighted = 0 if self.candidates else None
+        if self.app.has_class("-reverse-select"):  # (set by kiosk.ui.console_theme)
+            self._select(0 if self.candidates else None)
+
+    def on_resize(self) -> None:
+        self._select(self._selected)  # the reverse-video row as wide as the list
+
+    @on(OptionList.OptionHighlighted)
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self._selected is not None:
+            self._select(event.option_index)
+
+    def _select(self, index: int | None) -> None:
+        before, self._selected = self._selected, index
+        for option_list in self.query(OptionList):  # none when taken off before mounting
+            width = option_list.scrollable_content_region.width
+            for i in {before, index} - {None}:
+                assert i is not None
+                option_list.replace_option_prompt_at_index(i, self._prompt(i, width))
 
     def _list(self) -> OptionList:
         return self.query_one(OptionList)

@@ -199,14 +199,21 @@ def member_card(member: Member) -> str:
     return _("card {card}").format(card=member.masked_card)
 
 
-def greeting(member: Member) -> Text:
+def separator(screen_width: int) -> str:
+    """Between the parts of the greeting and the count line: roomy at 80 columns and up;
+    narrower, one space each side, so "(+200 pending)" or "2 reward vouchers" still fit on
+    the row."""
+    return "  ·  " if screen_width >= 80 else " · "
+
+
+def greeting(member: Member, sep: str = "  ·  ") -> Text:
     """"Anna · card •••• 4931 · 1 250 points" (a generic greeting when Engage has no first
     name; the points when Engage gave them)."""
     text = Text(member.first_name or _("Member"), style="bold")
-    text.append("  ·  " + member_card(member))
+    text.append(sep + member_card(member))
     points = points_text(member)
     if points is not None:
-        text.append("  ·  ")
+        text.append(sep)
         text.append_text(points)
     return text
 
@@ -329,7 +336,7 @@ class OffersScreen(KeyGuard[None]):
         assert self.member is not None
         vouchers = vouchers_count_text(self.member)
         parts = [self.all_offers.count_text]
-        return "  ·  ".join([*parts, vouchers] if vouchers else parts)
+        return separator(self.app.size.width).join([*parts, vouchers] if vouchers else parts)
 
     def _first_row(self) -> int | None:
         """The row highlighted at first: the first usable offer; with none, the first other
@@ -376,7 +383,7 @@ class OffersScreen(KeyGuard[None]):
             if short and not part.has_class("short"):
                 part.add_class("short", update=live)
 
-        put("member", greeting(member))
+        put("member", greeting(member, separator(self.app.size.width)))
         put("visit", visit_strip(self.visit) if self.visit is not None and self.visit.redeemed
             else None)
         nothing = not self.offers and not self.vouchers

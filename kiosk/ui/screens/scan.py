@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -88,6 +90,10 @@ class ScanScreen(Screen[None]):
     busy_text: reactive[str] = reactive("", init=False, repaint=False)
     #: One-line warnings (unverified redemptions, a readable key file...).
     notices: reactive[tuple[str, ...]] = reactive((), init=False)
+    #: Of ``notices``, the settled answers of earlier redemptions, most important first: they
+    #: give way (a "+N more" line) when the screen is too short for every notice. Set it
+    #: before ``notices``.
+    settled: tuple[str, ...] = ()
     #: How many of ``notices`` staff may hide (settled answers); 0: F4 is not offered.
     hideable: reactive[int] = reactive(0, init=False)
 
@@ -103,6 +109,9 @@ class ScanScreen(Screen[None]):
         self.demo_cards = demo_cards
         self.cursor_blink = cursor_blink
         self._parts: dict[str, Static] = {}  # found by ``_part``
+        self._notice_text = ""  # what the notices show now
+        self._status_rows = 1  # the status lines' rows (on one row when they fit)
+        self._demo_rows = 0  # the demo cards' box, as tall as the stylesheet lets it
 
     def compose(self) -> ComposeResult:
         # Capped so the till's name still fits on one line at 80 columns.
@@ -178,9 +187,93 @@ class ScanScreen(Screen[None]):
         widget = self._part("#notices")
         if widget is None:
             return
+        if not notices:  # (the usual first frame: nothing to fit)
+            if self._notice_text:
+                self._notice_text = ""
+                widget.update("")
+                self._refit_demo()
+            widget.set_class(True, "hidden")
+            return
+        from kiosk.ui import notice_fit
+
         warn = self._glyphs.warn
-        widget.update(Text("\n".join(f"{warn} {sanitize(n)}" for n in notices)))
+        settled = set(self.settled)
+        steady = [f"{warn} {sanitize(n)}" for n in notices if n not in settled]
+        answers = [f"{warn} {sanitize(n)}" for n in self.settled if n in notices]
+        width = max(1, self.size.width - widget.styles.gutter.width)
+
+        def rows(line: str) -> int:
+            return Content(line).get_height({}, width)  # (#notices wraps, as the default)
+
+        room = self._notice_room()
+        if room is not None and self.demo_cards:  # `kiosk demo`: its cards' box may yield
+            room -= self._fit_demo(room, len(steady) + (1 if answers else 0))
+        text = notice_fit.as_text(notice_fit.fit(steady, answers, rows, room), width)
+        if text.plain != self._notice_text:  # (a layout only when they change)
+            self._notice_text = text.plain
+            widget.update(text)
         widget.set_class(not notices, "hidden")
+
+    def _notice_room(self) -> int | None:
+        """Rows left for the notices (and the demo cards) with the card box, the field and the
+        status lines whole (None before the first layout)."""
+        store, status = self._part("#store"), self._part("#status")
+        if store is None or status is None or not status.region:
+            return None
+        need = 0
+        for part in self.query_one("#scan-main").children:
+            if part.display:
+                need += part.outer_size.height + part.styles.margin.height
+        # (the status's rows as just decided: its layout may be a frame behind)
+        return status.region.bottom - self._status_rows - store.region.bottom - need
+
+    def _fit_demo(self, room: int, least: int) -> int:
+        """``kiosk demo``'s cards in ``room`` rows shared with the notices, whose ``least`` (a
+        row for each steady line and one for the answers) comes first: the box lists fewer
+        cards, or goes when not one fits. Its rows."""
+        demo = self._part("#demo")
+        assert demo is not None
+        if demo.styles.inline.max_height is None and demo.display and demo.outer_size.height:
+            self._demo_rows = demo.outer_size.height  # as tall as the stylesheet lets it
+        full = self._demo_rows
+        if not full:  # not laid out yet
+            return 0
+        rows = full if room - full >= least else room - least
+        rows = rows if rows >= 3 else 0  # its rule, its heading and one card, or nothing
+        cap = None if rows == full else rows
+        now = demo.styles.inline.max_height
+        if (None if now is None else int(now.value), demo.display) != (cap, rows > 0):
+            demo.styles.max_height = cap
+            demo.display = rows > 0
+        return rows
+
+    def _refit_demo(self) -> None:
+        """The demo cards' box whole again when the notices have gone."""
+        room = self._notice_room()
+        if room is not None and self.demo_cards:
+            self._fit_demo(room, 0)
+
+    def _refit_notices(self) -> None:
+        """When the room may have changed: a resize, the status on one row or two, the card
+        box's padding. (Not with ``call_after_refresh`` from ``on_resize``: in the headless
+        first-scan benchmark that made Textual resize the screen 24 -> 25 -> 24 rows without
+        end.)"""
+        if self.is_attached:
+            self.watch_notices(self.notices)
+
+    def _refit_when_laid_out(self, tries: int = 20) -> None:
+        """After the card box's padding changed with ``-short`` (a layout after the screen's
+        Resize): once the box is laid out with it, measure the room again. (A Message from
+        the box on its own Resize would do it too, but the classes cost ~3.4 M instructions
+        of every start.)"""
+        prompt = self._part("#prompt")
+        if prompt is None:
+            return
+        if tries and prompt.outer_size.height - prompt.content_size.height \
+                != prompt.styles.gutter.height:
+            self.set_timer(0.05, partial(self._refit_when_laid_out, tries - 1))
+            return
+        self._refit_notices()
 
     def watch_busy_text(self, text: str) -> None:
         widget = self._part("#busy")
@@ -211,9 +304,13 @@ class ScanScreen(Screen[None]):
         widget = self.query_one("#status", Static)
         room = widget.content_size.width or self.size.width - 2
         # Side by side when they fit; else one per line, so neither is cut off at 80 columns.
-        line.append("    " if line.cell_len + 4 + engage_line.cell_len <= room else "\n")
+        one_row = line.cell_len + 4 + engage_line.cell_len <= room
+        line.append("    " if one_row else "\n")
         line.append_text(engage_line)
         widget.update(line)
+        if (1 if one_row else 2) != self._status_rows:  # the notices' room changes with it
+            self._status_rows = 1 if one_row else 2
+            self._refit_notices()
 
     @property
     def _glyphs(self) -> Glyphs:
@@ -221,5 +318,10 @@ class ScanScreen(Screen[None]):
 
     def on_resize(self) -> None:
         # Under 24 rows the prompt loses its padding, so the card box keeps its bottom border.
-        self.set_class(self.app.size.height < 24, "-short")
+        short = self.app.size.height < 24
+        padding_changes = short != self.has_class("-short")
+        self.set_class(short, "-short")
         self._refresh_status()
+        self._refit_notices()  # (laid out at the new size already: Textual's own handler first)
+        if padding_changes and (self.notices or self.demo_cards):
+            self.set_timer(0.05, self._refit_when_laid_out)  # (restyled by then)

@@ -4,7 +4,8 @@ one widget.
 Key descriptions are msgids (``N_("Redeem")`` in ``BINDINGS``), translated here as the keys are
 drawn; key names come from ``KioskApp.get_key_display``. When the keys don't fit the width,
 the footer first drops the padding around them (compact), then uses the short descriptions in
-``SHORT`` and leaves out keys that explain themselves (the arrows), so F9 and F10 always show.
+``SHORT`` and leaves out keys that explain themselves (the arrows), then the ones in
+``SHORTER``, then shows the IT keys (F9) by name alone, so F9 and F10 always show.
 
 It draws the keys as Textual's ``Footer`` does (the same theme variables: ``$footer-key-*``
 for a key's name, ``$footer-description-*`` for what it does, disabled keys dim; a key's name
@@ -40,6 +41,13 @@ SHORT = {
     "Re-check Engage": N_("Re-check"),
     "Hide notices": N_("Hide"),
 }
+#: Shorter still, when the short ones don't fit (the result screen with F3 at 60 columns).
+SHORTER = {
+    "Undo voucher": N_("Undo"),
+}
+#: Keys for IT that keep only their name when even those don't fit: the key still shows, the
+#: staff's keys keep their words.
+TERSE_ACTIONS = frozenset({"diagnostics"})
 #: Keys left out when even the short descriptions don't fit (the list shows what they do).
 OPTIONAL_ACTIONS = frozenset({"cursor_down", "cursor_up"})
 #: Key names in the staff's language: words, not ⏎ (no console font has it). F-keys as is.
@@ -93,7 +101,8 @@ class KioskFooter(Widget):
     }
     """
 
-    _level = 0  # 0 roomy, 1 compact, 2 short descriptions and no optional keys
+    # 0 roomy, 1 compact, 2 short descriptions and no optional keys, 3 shorter, 4 IT keys bare
+    _level = 0
     #: The keys drawn (None: not read from the screen yet) and the level they were fitted to.
     _shown: list[Label] | None = None
 
@@ -124,19 +133,23 @@ class KioskFooter(Widget):
             description = binding.description
             if level >= 2:
                 description = SHORT.get(description, description)
-            out.append((binding, enabled, self.app.get_key_display(binding), _(description)))
+            if level >= 3:
+                description = SHORTER.get(description, description)
+            words = "" if level >= 4 and binding.action in TERSE_ACTIONS else _(description)
+            out.append((binding, enabled, self.app.get_key_display(binding), words))
         return out
 
     def _fits(self, level: int, width: int) -> bool:
         labels = self._labels(level)
         compact = level >= 1
-        need = sum(len(k) + len(d) + _GAP[compact] for _b, _e, k, d in labels)
+        # (a key without words is drawn alone: no space after its name)
+        need = sum(len(k) + len(d) + _GAP[compact] - (not d) for _b, _e, k, d in labels)
         if compact and labels:
             need -= 1  # the last key's margin may fall off the edge
         return need <= width
 
     def _choose_level(self, width: int) -> int:
-        return next((level for level in (0, 1) if self._fits(level, width)), 2)
+        return next((level for level in (0, 1, 2, 3) if self._fits(level, width)), 4)
 
     def _update(self) -> None:
         """Read the screen's keys again; redraw only if what is drawn would change."""
