@@ -151,7 +151,8 @@ GROUP BY r.kind, r.promotion_id, (CASE WHEN r.kind = 'voucher' THEN r.offer_name
 -- Needs checking: attempts still pending or unknown after the settle window, and vouchers
 -- whose undo (reactivation) is still pending or unknown after it. Check each in Engage (is the
 -- offer instance still active for the member? is the voucher usable again?) and with the
--- store. "waiting" is since the open part (the attempt or its undo) last changed.
+-- store; an attempt is then settled on its till (`kiosk journal resolve`), and its next push
+-- takes it off this view. "waiting" is since the open part (the attempt or its undo) last changed.
 CREATE OR REPLACE VIEW kiosk_needs_checking AS
 SELECT r.store, r.terminal, r.till_id, r.local_id, r.created_at, r.updated_at,
        now() - (CASE WHEN r.state IN ('pending', 'unknown') THEN r.updated_at

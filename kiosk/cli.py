@@ -86,6 +86,14 @@ def _add_journal(sub: Subparsers) -> None:
 
     push_arguments(push)
     push.set_defaults(handler="kiosk.commands.push:main")
+    resolve = actions.add_parser(
+        "resolve", help="list the attempts nobody could verify, or settle one by hand after "
+                        "checking it in Engage")
+    _add_config(resolve)
+    from kiosk.commands.resolve import add_arguments as resolve_arguments
+
+    resolve_arguments(resolve)
+    resolve.set_defaults(handler="kiosk.commands.resolve:main")
 
 
 def _add_scanners(sub: Subparsers) -> None:

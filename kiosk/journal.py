@@ -7,7 +7,9 @@ power cut the ``pending``/``unknown`` rows are what start-up reconciliation veri
 Durability: WAL with ``synchronous=FULL`` (each commit is fsynced). Privacy: the journal holds
 the masked card only (a full number passed by mistake is masked here), never the API key or an
 e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user_version``.
-``kiosk journal`` (the journal as a table, CSV or JSON) is ``kiosk.commands.journal``.
+``kiosk journal`` (the journal as a table, CSV or JSON) is ``kiosk.commands.journal``; IT
+settles an attempt nobody could verify with ``kiosk journal resolve`` (:meth:`Journal.resolve`,
+``kiosk.commands.resolve``), recorded in ``resolutions`` beside what the row said before.
 """
 
 # No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
@@ -24,13 +26,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Self, TypeVar
 
 from kiosk.text import one_line
 
+if TYPE_CHECKING:
+    from kiosk.journal_lock import OwnerLock
+
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5  # 2 has no entry (reserved by another change): the loop skips it
+SCHEMA_VERSION = 6  # 2 has no entry (reserved by another change): the loop skips it
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -93,6 +98,15 @@ _TRANSITIONS: dict[JournalState, frozenset[JournalState]] = {
 
 class JournalError(Exception):
     """The journal can't be used (disk/database error, newer schema, bad transition, no row)."""
+
+
+class ResolveRefused(JournalError):
+    """:meth:`Journal.resolve` refused: no such row, the row is settled already (perhaps just
+    now, by another process), or another attempt at the same offer holds its redemption."""
+
+
+class JournalInUse(JournalError):
+    """Another process holds the journal's owner lock (a running kiosk): :meth:`Journal.claim`."""
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -162,6 +176,22 @@ class OutboxEntry(NamedTuple):
     row: JournalRow
     reactivation_attempts: int  # undo attempts so far (0: never undone); each new one counts up
     reactivation_updated_at: str | None  # the latest undo's updated_at, if any
+
+
+class Resolution(NamedTuple):
+    """An attempt settled by hand (``kiosk journal resolve``, schema 6): who, when and why,
+    and what the row said before (its state, Engage code and note are kept here)."""
+
+    id: int
+    created_at: str  # when it was resolved (UTC)
+    redemption_id: int
+    applied: bool  # True: this attempt redeemed the offer (verified-redeemed); else not
+    resolved_by: str
+    reason: str
+    was_state: JournalState
+    was_code: str | None
+    was_note: str | None
+    was_updated_at: str
 
 
 COLUMNS: tuple[str, ...] = JournalRow._fields
@@ -297,6 +327,23 @@ _MIGRATIONS: dict[int, Migration] = {
            AFTER UPDATE ON reactivations
            BEGIN INSERT OR REPLACE INTO fleet_outbox (row_id) VALUES (NEW.redemption_id); END""",
     ),
+    # 6: attempts settled by hand (``kiosk journal resolve``): one row per attempt, keeping
+    # what the attempt's row said before. The attempt's own change reaches the fleet outbox
+    # through 4's update trigger.
+    6: (
+        """CREATE TABLE IF NOT EXISTS resolutions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            redemption_id INTEGER NOT NULL UNIQUE REFERENCES redemptions (id),
+            applied INTEGER NOT NULL CHECK (applied IN (0, 1)),
+            resolved_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            was_state TEXT NOT NULL,
+            was_code TEXT,
+            was_note TEXT,
+            was_updated_at TEXT NOT NULL
+        )""",
+    ),
 }
 
 
@@ -344,6 +391,7 @@ class Journal:
         self.path = Path(path)
         self._clock = clock
         self._lock = threading.Lock()
+        self._owner: OwnerLock | None = None
         if not self.path.exists():
             if not create:
                 raise FileNotFoundError(f"no journal at {self.path}")
@@ -435,6 +483,20 @@ class Journal:
                     raise
             except sqlite3.Error as exc:
                 raise JournalError(f"not writable: {exc}") from None
+
+    def claim(self, wait: float = 0.0) -> None:
+        """Hold the journal's owner lock (:mod:`kiosk.journal_lock`) until :meth:`close`: a
+        running kiosk does, and ``kiosk journal resolve`` does while it writes. Raises
+        :class:`JournalInUse` if another process holds it for more than ``wait`` seconds."""
+        if self._owner is not None and self._owner.held:
+            return
+        from kiosk import journal_lock
+
+        try:
+            self._owner = journal_lock.take(self.path, wait=wait)
+        except OSError as exc:
+            raise JournalError(f"journal {self.path.name}: no lock file ({exc.strerror})"
+                               ) from None
 
     @property
     def schema_version(self) -> int:
@@ -561,7 +623,80 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
+    @_db_errors
+    def resolve(self, row_id: int, *, applied: bool, by: str, reason: str) -> JournalRow:
+        """Settle an open (``pending``/``unknown``) attempt by hand: ``verified-redeemed`` if
+        ``applied`` (this attempt redeemed the offer), else ``verified-not-redeemed``.
+
+        One fsynced transaction records who, when and why in ``resolutions``, with the row's
+        state, code and note before; the row's note says it was settled by hand (its Engage
+        code stays). Refuses (:class:`ResolveRefused`) a row that doesn't exist or isn't open
+        (settled already, or just now by another process), and ``applied`` when another of
+        this journal's attempts at the offer holds its redemption (Engage redeems an offer
+        once). Call it holding the owner lock (:meth:`claim`): a running kiosk may be
+        settling the same row.
+        """
+        who, why = _text(by, 64), _text(reason)
+        if not who or not why:
+            raise ValueError("who resolves it and why are required")
+        new = JournalState.VERIFIED_REDEEMED if applied else JournalState.VERIFIED_NOT_REDEEMED
+        now = _stamp(self._clock())
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                found = self._db.execute(
+                    "SELECT state, engage_code, note, updated_at, offer_id FROM redemptions"
+                    " WHERE id = ?", (row_id,)).fetchone()
+                if found is None:
+                    raise ResolveRefused(f"no journal row {row_id}")
+                old = JournalState(found["state"])
+                if old not in UNRESOLVED:
+                    earlier = self._db.execute(
+                        "SELECT resolved_by, created_at FROM resolutions WHERE redemption_id = ?",
+                        (row_id,)).fetchone()
+                    how = (f" by hand, by {earlier['resolved_by']} at "
+                           f"{earlier['created_at'][:16].replace('T', ' ')} UTC"
+                           if earlier is not None else "")
+                    raise ResolveRefused(f"journal row {row_id} is settled already: {old}{how}")
+                if applied:
+                    claim = self._db.execute(
+                        "SELECT r.id FROM redemptions r WHERE r.offer_id = ? AND r.id != ?"
+                        " AND r.state IN (?, ?) AND COALESCE((SELECT x.state FROM reactivations"
+                        " x WHERE x.redemption_id = r.id ORDER BY x.id DESC LIMIT 1), '')"
+                        " NOT IN (?, ?) ORDER BY r.id DESC LIMIT 1",
+                        (found["offer_id"], row_id, str(JournalState.REDEEMED),
+                         str(JournalState.VERIFIED_REDEEMED), str(_R.REACTIVATED),
+                         str(_R.VERIFIED_REACTIVATED))).fetchone()
+                    if claim is not None:
+                        raise ResolveRefused(
+                            f"journal row {row_id}: attempt {claim['id']} already redeemed this "
+                            "offer, and Engage redeems an offer once: this one can only be "
+                            "not applied")
+                self._db.execute(
+                    "INSERT INTO resolutions (created_at, redemption_id, applied, resolved_by,"
+                    " reason, was_state, was_code, was_note, was_updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (now, row_id, int(applied), who, why, str(old), found["engage_code"],
+                     found["note"], found["updated_at"]))
+                self._db.execute(
+                    "UPDATE redemptions SET state = ?, updated_at = ?, note = ? WHERE id = ?",
+                    (str(new), now, _text(f"settled by hand by {who}: {why}"), row_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return self.get(row_id)
+
     # --- reads -------------------------------------------------------------------------------
+
+    @_db_errors
+    def resolutions(self) -> list[Resolution]:
+        """Attempts settled by hand, oldest first."""
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT {', '.join(Resolution._fields)} FROM resolutions ORDER BY id").fetchall()
+        return [Resolution(**{**dict(r), "applied": bool(r["applied"]),
+                              "was_state": JournalState(r["was_state"])}) for r in found]
 
     @_db_errors
     def _select(self, where: str = "", params: Sequence[object] = ()) -> list[JournalRow]:
@@ -706,9 +841,11 @@ class Journal:
                              " pushed_at = ?", (seq, _stamp(self._clock())))
 
     def close(self) -> None:
-        """Close the database (checkpointing the WAL)."""
+        """Close the database (checkpointing the WAL), then give up the owner lock if held."""
         with self._lock:
             self._db.close()
+        if self._owner is not None:
+            self._owner.release()
 
     def __enter__(self) -> Self:
         return self

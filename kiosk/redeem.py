@@ -24,7 +24,8 @@ a 60 s client timeout). So the rules are:
   already used); a 200 proves the open attempts never committed;
 * :meth:`reconcile` (at start, and when Engage is back) settles rows left ``pending`` by a
   crash or ``unknown`` by the same rules, and checks in the background those still inside
-  their window.
+  their window. :meth:`recheck_open` (while the till is idle) settles ``unknown`` rows past
+  their window the same way without the terminal's lock, so a redeem is never refused for it.
 
 Reward vouchers go the same way: what differs by *kind* (the POST and the re-read) is one
 :class:`RedeemKind` per kind, chosen by the item's ``kind`` attribute (``"promotion"`` when it
@@ -85,6 +86,8 @@ T = TypeVar("T")
 RECHECK_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0)
 #: Seconds after an attempt during which Engage may still commit it.
 SETTLE_WINDOW = 300.0
+#: The note of an attempt whose offer Engage shows used without a date (a person must check).
+_UNDATED = "Engage shows it used without a date: check by hand"
 
 
 class OfferLike(Protocol):
@@ -189,7 +192,7 @@ APPLY = frozenset({OutcomeKind.REDEEMED, OutcomeKind.VERIFIED_REDEEMED})
 #: Outcomes that are not the last word: a settled one follows for the same offer.
 PROVISIONAL = frozenset({OutcomeKind.CHECKING})
 #: Outcomes that leave the attempt unresolved in the journal (``unknown``): a person has to
-#: check it in Engage (``kiosk journal``); the next reconciliation tries again.
+#: check it in Engage and settle it (``kiosk journal resolve``); reconciliation tries again.
 UNRESOLVED_OUTCOMES = frozenset({OutcomeKind.USED_CHECK, OutcomeKind.UNKNOWN})
 
 
@@ -610,8 +613,9 @@ class Redeemer:
                 return result(OutcomeKind.VERIFIED_REDEEMED, row, redeemed_on=when)
             if seen.evidence is Evidence.USED_UNDATED:
                 for r in rows:
-                    await self._record(r.id, _S.UNKNOWN,
-                                       note="Engage shows it used without a date: check by hand")
+                    if r.state is _S.UNKNOWN and r.note == _UNDATED:
+                        continue  # as it was: no write (an fsync, a fleet push, a "newer" row)
+                    await self._record(r.id, _S.UNKNOWN, note=_UNDATED)
                 return result(OutcomeKind.USED_CHECK, latest)
             if not final:
                 return None  # still active: Engage may yet commit
@@ -697,13 +701,8 @@ class Redeemer:
             for (contact_id, kind), latest in by_contact.items():
                 promotions: list[Promotion] | None = None
                 if not stopped:
-                    try:
-                        promotions = await self._read(contact_id, kind)
-                    except (NotFound, BadRequest, BadResponse) as err:
-                        log.warning("reconcile: one member's offers unreadable (%s)", _code(err))
-                    except EngageError as err:
-                        log.warning("reconcile: stopped, Engage failing (%s)", _code(err))
-                        stopped = True
+                    promotions, stopped = await self._read_to_settle(contact_id, kind,
+                                                                     "reconcile")
                 for offer_id, row in latest.items():
                     offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
                                       row.value_applied, kind)
@@ -721,8 +720,9 @@ class Redeemer:
                         self._announce(replace(settled, settled=True))
                     elif inside:
                         self._start_check(contact_id, offer, row.masked_card)
-            undos_open = await self._reconcile_undos() \
-                if not stopped and self._journal.unresolved_reactivations() else 0
+            undos: list[ReactivationRow] = [] if stopped else \
+                await self._io(self._journal.unresolved_reactivations)
+            undos_open = await self._reconcile_undos() if undos else 0
             left = await self._io(self._journal.unresolved)
             report = ReconcileReport(resolved=len(rows) - len(left),
                                      unresolved=len(left) + undos_open,
@@ -731,6 +731,76 @@ class Redeemer:
             log.info("reconcile: %d resolved (%d redeemed), %d unresolved (%d checking)",
                      report.resolved, report.redeemed, report.unresolved, report.checking)
             return report
+
+    async def recheck_open(self, keep_going: Callable[[], bool] = lambda: True
+                           ) -> ReconcileReport:
+        """Re-read the ``unknown`` attempts past their settle window and settle those the
+        evidence settles, as :meth:`reconcile` does (for a till that is idle: the steady line
+        about them goes without waiting for a restart or an outage's end).
+
+        Unlike :meth:`reconcile` it takes no terminal lock, so a redeem or undo starting
+        meanwhile is never refused or kept waiting: it works as a background check does (one
+        offer's rows settled under that offer's lock, and left alone while a redeem works on
+        the offer). ``pending`` rows (a POST may be in flight) and rows a background check
+        still watches are left to their owner. Undos left ``unknown`` are re-read too, unless a
+        redeem or undo is running (an undo's own re-read may be under way; a new one can't start
+        on a voucher whose undo is ``unknown``). Only news is announced to the listeners: an
+        attempt still "used, no date" isn't again.
+        ``keep_going()`` is asked before each member's re-read (False: stop, e.g. a customer
+        came). Stops early when Engage fails, like :meth:`reconcile`.
+        """
+        rows = await self._io(self._journal.unresolved)
+        now = self._now()
+        latest: dict[tuple[str, Kind], dict[str, JournalRow]] = {}
+        for row in rows:
+            watched = self._checks.get(row.offer_id)
+            if row.state is _S.UNKNOWN and row.offer_id not in self._busy \
+                    and (watched is None or watched.done()) \
+                    and now >= _started(row) + timedelta(seconds=self.settle_window):
+                latest.setdefault((row.contact_id, row.kind), {})[row.offer_id] = row
+        redeemed = not_redeemed = 0
+        for (contact_id, kind), offers in latest.items():
+            if not keep_going():
+                break
+            items, stopped = await self._read_to_settle(contact_id, kind, "recheck")
+            if stopped:
+                break
+            if items is None:
+                continue
+            for offer_id, row in offers.items():
+                offer = _RowOffer(offer_id, row.promotion_id, row.offer_name,
+                                  row.value_applied, kind)
+                settled = await self._settle(offer, seen_in(items, offer_id), row.masked_card,
+                                             final=True)
+                if settled is not None and not settled.unresolved:
+                    redeemed += settled.kind is OutcomeKind.VERIFIED_REDEEMED
+                    not_redeemed += settled.kind in (OutcomeKind.NOT_REDEEMED,
+                                                     OutcomeKind.ALREADY_USED)
+                    self._announce(replace(settled, settled=True))
+        else:  # every member's offers read (or skipped): the undos' turn
+            await self._reconcile_undos(
+                unknown_only=True, keep_going=lambda: keep_going() and not self._lock.locked())
+        left = await self._io(self._journal.unresolved)
+        report = ReconcileReport(resolved=len(rows) - len(left), unresolved=len(left),
+                                 redeemed=redeemed, not_redeemed=not_redeemed,
+                                 checking=self.checking)
+        if report.resolved:
+            log.info("recheck: %d resolved (%d redeemed), %d unresolved", report.resolved,
+                     report.redeemed, report.unresolved)
+        return report
+
+    async def _read_to_settle(self, contact_id: str, kind: Kind, who: str
+                              ) -> tuple[list[Promotion] | None, bool]:
+        """One member's items for reconciliation: (items, False); (None, False) when this
+        member's can't be read (skip them); (None, True) when Engage is failing (stop)."""
+        try:
+            return await self._read(contact_id, kind), False
+        except (NotFound, BadRequest, BadResponse) as err:
+            log.warning("%s: one member's offers unreadable (%s)", who, _code(err))
+            return None, False
+        except EngageError as err:
+            log.warning("%s: stopped, Engage failing (%s)", who, _code(err))
+            return None, True
 
     # --- undo (voucher reactivation) -----------------------------------------------------
 
@@ -746,65 +816,74 @@ class Redeemer:
         if self._lock.locked():
             raise RedeemInProgress("a redemption is already running on this terminal")
         async with self._lock:
-            row = self._journal.get(journal_id)
+            row = await self._io(self._journal.get, journal_id)
             try:
                 if self._breaker is not None:
                     self._breaker.check()
             except CircuitOpen as error:
                 return UndoOutcome(UndoKind.REJECTED, error=error, journal_id=journal_id)
-            undo_id = self._journal.begin_reactivation(journal_id)
+            undo_id = await self._io(self._journal.begin_reactivation, journal_id)
             try:
                 await self._client.reactivate_reward_voucher(row.offer_id)
             except asyncio.CancelledError:
-                self._record_undo(undo_id, _U.UNKNOWN, code="Cancelled")
+                await self._record_undo(undo_id, _U.UNKNOWN, code="Cancelled")
                 raise
             except EngageError as err:
                 self._tell_breaker(err)
                 if not err.outcome_unknown:
-                    self._record_undo(undo_id, _U.REJECTED, code=_code(err),
-                                      note="not sent: no connection to Engage"
-                                      if isinstance(err, EngageUnreachable) else None)
+                    await self._record_undo(undo_id, _U.REJECTED, code=_code(err),
+                                            note="not sent: no connection to Engage"
+                                            if isinstance(err, EngageUnreachable) else None)
                     return UndoOutcome(UndoKind.REJECTED, error=err, journal_id=journal_id,
                                        reactivation_id=undo_id)
                 log.warning("undo: outcome unknown (%s); verifying", _code(err))
-                self._record_undo(undo_id, _U.UNKNOWN, code=_code(err))
+                await self._record_undo(undo_id, _U.UNKNOWN, code=_code(err))
                 seen = await self._reread(row.contact_id, row.offer_id, Kind.VOUCHER)
                 if seen is None:
                     return UndoOutcome(UndoKind.UNKNOWN, error=err, journal_id=journal_id,
                                        reactivation_id=undo_id)
                 back = seen.evidence is Evidence.ACTIVE
-                self._record_undo(undo_id, _U.VERIFIED_REACTIVATED if back
-                                  else _U.VERIFIED_NOT_REACTIVATED)
+                await self._record_undo(undo_id, _U.VERIFIED_REACTIVATED if back
+                                        else _U.VERIFIED_NOT_REACTIVATED)
                 return UndoOutcome(UndoKind.VERIFIED_REACTIVATED if back
                                    else UndoKind.NOT_REACTIVATED, error=err,
                                    journal_id=journal_id, reactivation_id=undo_id)
             self._tell_breaker(None)
-            self._record_undo(undo_id, _U.REACTIVATED)
+            await self._record_undo(undo_id, _U.REACTIVATED)
             return UndoOutcome(UndoKind.REACTIVATED, journal_id=journal_id,
                                reactivation_id=undo_id)
 
-    def _record_undo(self, undo_id: int, state: ReactivationState, *, code: str | None = None,
-                     note: str | None = None) -> None:
+    async def _record_undo(self, undo_id: int, state: ReactivationState, *,
+                           code: str | None = None, note: str | None = None) -> None:
+        """Write an undo's outcome (off the loop: an fsync); a failure is logged, as
+        :meth:`_record`."""
         try:
-            self._journal.set_reactivation_state(undo_id, state, code=code, note=note)
+            await self._io(self._journal.set_reactivation_state, undo_id, state, code=code,
+                           note=note)
         except Exception as exc:
             log.error("reactivation row %d: could not record %s (%s)", undo_id, state, exc)
 
-    async def _reconcile_undos(self) -> int:
-        """Settle undo rows a crash or a lost answer left open; returns how many stay open."""
-        open_rows: list[ReactivationRow] = self._journal.unresolved_reactivations()
+    async def _reconcile_undos(self, *, unknown_only: bool = False,
+                               keep_going: Callable[[], bool] = lambda: True) -> int:
+        """Settle undo rows a crash or a lost answer left open; returns how many stay open.
+        ``unknown_only``: leave ``pending`` ones (an undo may be sending right now);
+        ``keep_going()`` is asked before each re-read."""
+        open_rows: list[ReactivationRow] = await self._io(self._journal.unresolved_reactivations)
         left = 0
         for undo in open_rows:
-            contact_id = self._journal.get(undo.redemption_id).contact_id
+            if (unknown_only and undo.state is not _U.UNKNOWN) or not keep_going():
+                left += 1
+                continue
+            contact_id = (await self._io(self._journal.get, undo.redemption_id)).contact_id
             seen = await self._reread(contact_id, undo.voucher_id, Kind.VOUCHER)
             if seen is None:
                 left += 1
                 continue
-            self._record_undo(undo.id, _U.VERIFIED_REACTIVATED
-                              if seen.evidence is Evidence.ACTIVE
-                              else _U.VERIFIED_NOT_REACTIVATED,
-                              note="found pending; verified by re-reading"
-                              if undo.state is _U.PENDING else None)
+            await self._record_undo(undo.id, _U.VERIFIED_REACTIVATED
+                                    if seen.evidence is Evidence.ACTIVE
+                                    else _U.VERIFIED_NOT_REACTIVATED,
+                                    note="found pending; verified by re-reading"
+                                    if undo.state is _U.PENDING else None)
         return left
 
     # --- helpers -------------------------------------------------------------------------

@@ -16,7 +16,10 @@ CASES = [
     ["run", "--config"], ["run", "extra"], ["demo", "--language", "sv"],
     ["demo", "--language", "de"], ["sim", "--port", "x"], ["sim", "-h"],
     ["journal", "--format", "csv"], ["journal", "--format", "xml"], ["journal", "push", "-h"],
-    ["journal", "push", "--bogus"], ["scanners", "--all"], ["pin", "--clear"], ["pin", "-h"],
+    ["journal", "push", "--bogus"], ["journal", "resolve", "-h"],
+    ["journal", "resolve", "3", "--applied", "--reason", "x"],
+    ["journal", "resolve", "3", "--applied", "--not-applied"], ["scanners", "--all"],
+    ["pin", "--clear"], ["pin", "-h"],
 ]
 
 

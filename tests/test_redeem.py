@@ -360,6 +360,54 @@ async def test_used_without_a_date_is_check_never_apply(
     assert states(journal) == [("unknown", "GatewayTimeout")]  # not proven either way
 
 
+async def test_the_idle_recheck_settles_what_reconcile_would_and_leaves_used_no_date_alone(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    """``recheck_open`` (the idle till's re-check): a "used, no date" attempt stays open with
+    its row untouched (no write: no fsync, no fleet push, no "newer" row) and isn't announced
+    again; once Engage shows the date inside its window it is settled as ours and announced.
+    A ``pending`` row (a POST may be in flight) is left alone."""
+    shop.sim.faults.add(Fault("commit_then_504", method="POST", path=REDEEM))
+    inst = dict(shop.sim.state.promotion_instance(shop.offer.id) or {})
+    inst.pop("contactId")
+    undated = Fault("status", method="GET", path=PROMOTIONS, status=200, times=None,
+                    body=json.dumps([{**inst, "redeemed": True, "redeemedOn": None}]))
+    shop.sim.faults.add(undated)
+    later = [timedelta(0)]
+    r = redeemer(now=lambda: datetime.now(UTC) + later[0])
+    told = Told(r)
+    assert (await r.redeem(shop.member, shop.offer)).kind is OutcomeKind.USED_CHECK
+    (row,) = journal.rows()
+    pending = journal.begin(store="Centrum", terminal="till-2", masked_card=MASKED,
+                            contact_id="someone-else", offer_id="other", promotion_id=None,
+                            offer_name="x", value_applied="x")
+    later[0] = timedelta(seconds=1)  # past the settle window (0.5 s here): the re-check's
+    report = await r.recheck_open()
+    assert (report.resolved, report.unresolved) == (0, 2) and told.kinds == []
+    assert journal.rows()[0] == row  # not written again
+    assert journal.get(pending).state is JournalState.PENDING
+    shop.sim.faults.clear()  # Engage now lists it with its date, inside the attempt's window
+    report = await r.recheck_open()
+    assert (report.resolved, report.redeemed) == (1, 1)
+    assert told.kinds == [OutcomeKind.VERIFIED_REDEEMED] and told.outcomes[0].settled
+    assert journal.get(row.id).state is JournalState.VERIFIED_REDEEMED
+    assert shop.redeem_posts() == 1
+
+
+async def test_the_idle_recheck_stops_when_told(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory) -> None:
+    """``keep_going`` False (a customer came): no re-read at all."""
+    shop.sim.faults.add(Fault("drop_after_read", method="POST", path=REDEEM, commit=False))
+    shop.sim.faults.add(Fault("status", method="GET", path=PROMOTIONS, status=503, times=None))
+    r = redeemer()
+    await r.redeem(shop.member, shop.offer)
+    await r.drain()
+    shop.sim.faults.clear()
+    reads = len(shop.sim.requests_to("GET", PROMOTIONS))
+    assert (await r.recheck_open(lambda: False)).unresolved == 1
+    assert len(shop.sim.requests_to("GET", PROMOTIONS)) == reads
+    assert (await r.recheck_open()).not_redeemed == 1
+
+
 # --- at most one in flight ---------------------------------------------------------------------
 
 async def test_five_concurrent_redeems_send_one_post(shop: Shop, journal: Journal,

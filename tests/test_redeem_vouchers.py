@@ -4,8 +4,10 @@ SQLite journal; every test checks what Engage received and what the journal says
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -206,3 +208,65 @@ async def test_one_post_at_a_time_covers_undo(sim: Simulator, redeemer: Redeemer
     with pytest.raises(RedeemInProgress):
         await redeemer.redeem(member, voucher)
     assert (await first).done
+
+
+async def test_undo_and_reconcile_use_the_journal_off_the_event_loop(
+        sim: Simulator, journal: Journal, redeemer: Redeemer, member: Member,
+        voucher: Voucher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each journal call is an fsync or a read behind the journal's one connection (which a
+    background check may hold): the undo and reconciliation make it in a thread, as the
+    redeem does, so keys and scans go on meanwhile. The real journal; only the thread is
+    noted."""
+    loop_thread = threading.get_ident()
+    on_loop: list[str] = []
+
+    def noting(name: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def noted(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() == loop_thread:
+                on_loop.append(name)
+            return call(*args, **kwargs)
+        return noted
+
+    for name in ("get", "begin_reactivation", "set_reactivation_state",
+                 "unresolved_reactivations", "unresolved", "attempts", "begin", "set_state"):
+        monkeypatch.setattr(journal, name, noting(name, getattr(journal, name)))
+    out = await redeemer.redeem(member, voucher)
+    # An undo whose answer is lost and whose re-read fails: left unknown ...
+    sim.faults.add(Fault("drop_after_read", method="POST", path=REACTIVATE))
+    sim.faults.add(Fault("status", method="GET", path=r"/reward-vouchers$", status=503,
+                         times=3))
+    undone = await redeemer.undo(out.journal_id)  # type: ignore[arg-type]
+    assert undone.kind is UndoKind.UNKNOWN
+    # ... until reconciliation reads the vouchers again.
+    await redeemer.reconcile()
+    (undo,) = journal.reactivations()
+    assert undo.state in (ReactivationState.VERIFIED_REACTIVATED,
+                          ReactivationState.VERIFIED_NOT_REACTIVATED)
+    assert on_loop == []
+
+
+async def test_the_idle_recheck_settles_an_undo_left_unknown_and_leaves_a_pending_one(
+        sim: Simulator, journal: Journal, redeemer: Redeemer, member: Member,
+        voucher: Voucher) -> None:
+    """An undo whose answer was lost and whose re-read failed stays ``unknown``; the idle
+    till's re-check reads the vouchers again and settles it. An undo still ``pending`` (its
+    POST may be leaving right now) is left to its owner."""
+    out = await redeemer.redeem(member, voucher)
+    sim.faults.add(Fault("drop_after_read", method="POST", path=REACTIVATE))
+    sim.faults.add(Fault("status", method="GET", path=r"/reward-vouchers$", status=503,
+                         times=3))
+    assert (await redeemer.undo(out.journal_id)).kind is UndoKind.UNKNOWN  # type: ignore[arg-type]
+    other = journal.begin(store="s", terminal="t", masked_card="•••• 8903",
+                          contact_id=member.contact_id, offer_id="voucher-2", promotion_id=None,
+                          offer_name="Bonus", value_applied="50 kr", kind="voucher")
+    journal.set_state(other, "redeemed")
+    pending = journal.begin_reactivation(other)
+    reads = len(sim.requests_to("GET", r"/reward-vouchers$"))
+    await redeemer.recheck_open(lambda: False)  # a customer came: nothing read
+    assert len(sim.requests_to("GET", r"/reward-vouchers$")) == reads
+    await redeemer.recheck_open()
+    states = {u.id: u.state for u in journal.reactivations()}
+    assert states[pending] is ReactivationState.PENDING
+    (settled,) = [s for i, s in states.items() if i != pending]
+    assert settled is ReactivationState.VERIFIED_REACTIVATED
+    assert len(sim.requests_to("GET", r"/reward-vouchers$")) == reads + 1

@@ -8,7 +8,7 @@ import io
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -69,16 +69,23 @@ def _cell(row: JournalRow, name: str) -> str:
     return one_line(value, 40)
 
 
-def format_table(rows: Sequence[JournalRow]) -> str:
-    """Aligned columns, oldest first, then one summary line per state present."""
-    if not rows:
-        return "no redemptions recorded"
-    cells = [[_cell(r, name) for name, _ in _TABLE_COLUMNS] for r in rows]
-    heads = [head for _, head in _TABLE_COLUMNS]
+def aligned(heads: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
+    """A header line and one line per row, in columns as wide as their widest cell."""
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(heads)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(heads, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
               for row in cells]
+    return lines
+
+
+def format_table(rows: Sequence[JournalRow], by_hand: Collection[int] = ()) -> str:
+    """Aligned columns, oldest first, then one summary line per state present. ``by_hand``:
+    the ids of attempts IT settled by hand (``kiosk journal resolve``), marked in their state."""
+    if not rows:
+        return "no redemptions recorded"
+    cells = [[_cell(r, name) + (", by hand" if name == "state" and r.id in by_hand else "")
+              for name, _ in _TABLE_COLUMNS] for r in rows]
+    lines = aligned([head for _, head in _TABLE_COLUMNS], cells)
     per_state: dict[str, int] = {}
     for r in rows:
         per_state[str(r.state)] = per_state.get(str(r.state), 0) + 1
@@ -92,7 +99,10 @@ def format_table(rows: Sequence[JournalRow]) -> str:
         1 for r in rows if r.reactivation in UNRESOLVED_REACTIVATIONS)
     if unresolved:
         lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
-                     "the shift")
+                     "the shift (`kiosk journal resolve` lists them)")
+    hand = sum(1 for r in rows if r.id in by_hand)
+    if hand:
+        lines.append(f"{hand} settled by hand: who, when and why with `kiosk journal resolve`")
     return "\n".join(lines)
 
 
@@ -124,6 +134,16 @@ def _settings_journal_path(config: Path | None) -> Path:
     return Path(load_settings(config, require_engage=False).journal_path)
 
 
+def journal_path(args: argparse.Namespace) -> Path:
+    """The journal file ``--path`` or the settings name; a missing one is a usage error."""
+    path = Path(getattr(args, "path", None) or _settings_journal_path(getattr(args, "config",
+                                                                              None)))
+    if not path.is_file():
+        what = "is a directory" if path.is_dir() else "no such file"
+        raise UsageError(f"journal {path}: {what} (check --path, or KIOSK_JOURNAL_PATH)")
+    return path
+
+
 def main(args: argparse.Namespace) -> int:
     """``kiosk journal``: print attempts (table/csv/json); exit 0 even if there are none.
 
@@ -141,18 +161,17 @@ def main(args: argparse.Namespace) -> int:
         except ValueError:
             valid = ", ".join(s.value for s in JournalState)
             raise UsageError(f"--state: use one of {valid}") from None
-    path = Path(args.path or _settings_journal_path(getattr(args, "config", None)))
-    if not path.is_file():
-        what = "is a directory" if path.is_dir() else "no such file"
-        raise UsageError(f"journal {path}: {what} (check --path, or KIOSK_JOURNAL_PATH)")
+    path = journal_path(args)
     try:
         with Journal(path, create=False) as journal:
             rows = journal.rows(since=since, states=states)
+            by_hand = {r.redemption_id for r in journal.resolutions()}
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = str(exc).removeprefix(f"journal {path.name}: ")
         raise UsageError(f"journal {path}: can't be read ({reason}); check the file's "
                          "permissions, or ask IT") from None
     fmt = getattr(args, "format", "table") or "table"
-    out = {"table": format_table, "csv": format_csv, "json": format_json}[fmt](rows)
+    out = format_table(rows, by_hand) if fmt == "table" else \
+        {"csv": format_csv, "json": format_json}[fmt](rows)
     print(out)
     return 0

@@ -100,6 +100,11 @@ IDLE_COLLECT_AFTER = 3.0
 SETTLE_NOTICE_TTL = 15 * 60.0
 #: Seconds without a key before the warm-up after start goes on (a scan's keys come ~ms apart).
 QUIET_AFTER_KEY = 0.3
+#: While the journal holds unresolved attempts (the steady line is up), seconds between the
+#: idle till's re-checks of them with Engage (``Redeemer.recheck_open``; one GET per member),
+#: and seconds without any input before one starts.
+RECHECK_OPEN_EVERY = 5 * 60.0
+RECHECK_OPEN_QUIET = 20.0
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -133,7 +138,8 @@ class KioskApp(App[int], inherit_bindings=False):
     def __init__(self, services: KioskServices, *, idle_timeout: float | None = None,
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
                  key_guard: float = 0.0, console: bool | None = None, tune_gc: bool = False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 recheck_open_every: float = RECHECK_OPEN_EVERY) -> None:
         settings = services.settings
         # Before anything builds text: the staff's language for every screen and offer.
         i18n.set_language(str(getattr(settings, "language", None) or i18n.LANGUAGES[0]))
@@ -169,6 +175,9 @@ class KioskApp(App[int], inherit_bindings=False):
         self._scanner: Scanner | None = None
         self._last_ping = clock()
         self._reconcile_due = False  # unverified redemptions left: retry when Engage is back
+        #: seconds between the idle till's re-checks of unresolved attempts, and the last one
+        self.recheck_open_every = recheck_open_every
+        self._last_recheck = clock()  # the start-up reconciliation is the first
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
@@ -948,12 +957,46 @@ class KioskApp(App[int], inherit_bindings=False):
             or any(s.value for s in self.screen.query(ScanInput))
         if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
             self._hide_idle_warning()
+            if not clearable and not self.redeeming:
+                self._recheck_when_idle()
             return
         if left > 0:
             self._show_idle_warning(math.ceil(left))
             return
         log.info("idle reset")
         await self.start_over()
+
+    def _till_idle(self) -> bool:
+        """Nobody is being served: the scan screen alone and empty, no lookup, redemption or
+        undo running, and no input for ``RECHECK_OPEN_QUIET`` seconds."""
+        return len(self.screen_stack) == 1 and self.member is None and not self.busy_text \
+            and not self.redeeming and self._clock() - self._last_input >= RECHECK_OPEN_QUIET \
+            and not any(s.value for s in self.screen.query(ScanInput))
+
+    def _recheck_when_idle(self) -> None:
+        """From the idle check: while the steady line says attempts are unresolved, re-check
+        them with Engage every ``recheck_open_every`` seconds when the till is idle and Engage
+        answers (an outage's end reconciles anyway). Before, only a restart or an outage's end
+        did, so an attempt whose re-reads alone had failed kept its line all day."""
+        now = self._clock()
+        if not self._open_lines or now - self._last_recheck < self.recheck_open_every \
+                or self.engage_state is not EngageState.OK or not self._till_idle() \
+                or any(w.group == "reconcile" and not w.is_finished for w in self.workers):
+            return
+        self._last_recheck = now
+        self._recheck_open()
+
+    @work(group="reconcile", exit_on_error=False, description="re-check unresolved attempts")
+    async def _recheck_open(self) -> None:
+        """``Redeemer.recheck_open``: no terminal lock, so a staff redemption starting meanwhile
+        is neither refused nor kept waiting; it stops before the next member's re-read once a
+        customer is being served. Settled answers come as ``RedeemSettled`` notices."""
+        try:
+            await self.services.redeemer.recheck_open(self._till_idle)
+        except Exception as exc:
+            self._note_engage_error(exc)
+            log.warning("re-check of unresolved attempts failed: %s", type(exc).__name__)
+        self._count_open_attempts()
 
     def _show_idle_warning(self, seconds: int) -> None:
         """The countdown on top of the current screen (any key removes it and keeps the visit)."""

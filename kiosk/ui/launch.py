@@ -19,6 +19,10 @@ from kiosk.config import Settings, load_settings
 from kiosk.errors import ConfigError
 from kiosk.staff_pin import PinGuard
 
+#: Seconds ``kiosk run`` waits for the journal's owner lock (`kiosk journal resolve` holds it
+#: for a moment; a kiosk already running on the journal, for good).
+OWNER_WAIT = 3.0
+
 if TYPE_CHECKING:
     import argparse
 
@@ -146,7 +150,7 @@ def open_journal(path: Path) -> Any:
     record redemptions, nor end in a traceback."""
     import sqlite3
 
-    from kiosk.journal import Journal, JournalError
+    from kiosk.journal import Journal, JournalError, JournalInUse
 
     where = f"KIOSK_JOURNAL_PATH: the journal {path}"
     damaged = f"{where} is damaged ({{}}); move it aside for IT and start again (a new " \
@@ -159,6 +163,19 @@ def open_journal(path: Path) -> Any:
             raise ConfigError(damaged.format(reason)) from None
         raise ConfigError(f"KIOSK_JOURNAL_PATH: cannot open the journal {path} ({reason})"
                           ) from None
+    try:
+        # While it runs, `kiosk journal resolve` (which holds the lock for a moment) can't
+        # settle a row behind its back; a second kiosk on the same file can't start.
+        journal.claim(wait=OWNER_WAIT)
+    except JournalInUse:
+        journal.close()
+        raise ConfigError(f"{where} is in use by another running kiosk; one kiosk per journal "
+                          "(stop the other, or give this one its own KIOSK_JOURNAL_PATH)"
+                          ) from None
+    except JournalError as exc:
+        journal.close()
+        raise ConfigError(f"{where} can't be locked ({str(exc).partition(': ')[2]}); let the "
+                          "kiosk's user write the journal's folder") from None
     try:
         journal.check()
     except JournalError as exc:

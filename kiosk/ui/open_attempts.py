@@ -5,9 +5,9 @@ leaves the scan screen after a while (``KioskApp.settle_notice_ttl``) or when ne
 out; the attempt stays ``unknown`` in the journal until a reconciliation settles it. So while
 the journal has such attempts the scan screen keeps a short line that says so (a count, no
 card or name): today's at this till are on F2's list; attempts from an earlier day (F2 lists
-today's) and undos still unverified are for IT (``kiosk journal``): "tell IT". F4 never hides
-it (it is not a settled answer); it goes when reconciliation (or a background check) settles
-them.
+today's) and undos still unverified are for IT (``kiosk journal resolve``): "tell IT". F4 never
+hides it (it is not a settled answer); it goes when reconciliation (at start, after an outage,
+or the idle till's re-check), a background check, or IT by hand settles them.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def lines(found: OpenAttempts) -> list[str]:
                             "{n} redemptions not confirmed — F2 to see them",
                             found.today).format(n=found.today))
     if found.other:
-        # not on F2's list: for IT (``kiosk journal``), in words staff can act on
+        # not on F2's list: for IT (``kiosk journal resolve``), in words staff can act on
         out.append(ngettext("{n} earlier redemption not confirmed — tell IT",
                             "{n} earlier redemptions not confirmed — tell IT",
                             found.other).format(n=found.other))

@@ -105,6 +105,17 @@ class Kiosk:
         return self.sim.requests_to("POST", r"/redeem$")
 
 
+#: The scan screen's steady line for one attempt of today's still unresolved (English).
+TODAY_ONE = "1 redemption not confirmed — F2 to see it"
+
+
+def notices(k: Kiosk) -> str:
+    """The scan screen's notice area as text (the scan screen is always the stack's first)."""
+    from textual.widgets import Static
+
+    return str(k.app.screen_stack[0].query_one("#notices", Static).render())
+
+
 def _screen_text(app: KioskApp) -> str:
     """The rendered terminal as plain text (what staff see), rebuilt from Textual's screenshot."""
     svg = app.export_screenshot()

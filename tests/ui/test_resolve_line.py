@@ -1,0 +1,63 @@
+"""A "used, no date" attempt: no reconciliation settles it (Engage shows the offer used but not
+when), so the scan screen's line about it stays; IT settles it with ``kiosk journal resolve``
+(the kiosk stopped: a running kiosk refuses it) and at the next start the line is gone. Real
+simulator, real journal, the real command line, Pilot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kiosk import cli
+from kiosk.journal import Journal, JournalState
+from kiosk.sim import Fault, Simulator
+from kiosk.ui.services import KioskServices
+from tests.ui.kiosk_pilot import TODAY_ONE, Members, notices
+
+
+async def test_a_used_no_date_attempt_keeps_its_line_until_it_is_resolved_by_hand(
+        start_kiosk, members: Members, sim: Simulator, journal: Journal,
+        services: KioskServices, capsys: pytest.CaptureFixture[str]) -> None:
+    offer = members.offers["percent"]
+    ago = datetime.now(UTC) - timedelta(minutes=20)  # long past its settle window
+    with Journal(journal.path, clock=lambda: ago) as j:
+        row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
+                      contact_id=members.anna, offer_id=offer, promotion_id=None,
+                      offer_name="Autumn 20", value_applied="20 %")
+        j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+    # Engage lists Anna's offer as used, without a date.
+    inst = dict(sim.state.promotion_instance(offer) or {})
+    inst.pop("contactId")
+    sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
+                         status=200, times=None,
+                         body=json.dumps([{**inst, "redeemed": True, "redeemedOn": None}])))
+
+    async with start_kiosk() as k:
+        await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")
+        await k.wait_for(lambda: "Autumn 20: Used — check before applying" in notices(k),
+                         "reconciliation's answer")
+    assert journal.get(row).state is JournalState.UNKNOWN
+    assert journal.get(row).note == "Engage shows it used without a date: check by hand"
+
+    # IT checks it in Engage and with the store: it wasn't this attempt.
+    code = cli.main(["journal", "resolve", str(row), "--not-applied", "--reason",
+                     "used online on the 27th", "--by", "it-lena",
+                     "--path", str(journal.path)])
+    assert code == 0, capsys.readouterr().err
+    assert journal.get(row).state is JournalState.VERIFIED_NOT_REDEEMED
+
+    services.notices = []  # the next start of the kiosk
+    async with start_kiosk() as k:
+        await k.pilot.press("f2")
+        await k.screen_is("RecallScreen")
+        assert "Autumn 20" in k.text()
+        await k.pilot.press("escape")
+        await k.screen_is("ScanScreen")
+        await k.wait_for(lambda: not any(w.group == "reconcile" and not w.is_finished
+                                         for w in k.app.workers), "reconciliation done")
+        await k.wait_for(lambda: not any(w.group == "open-attempts" and not w.is_finished
+                                         for w in k.app.workers), "the count done")
+        assert "not confirmed" not in notices(k), notices(k)
+        assert not k.app._open_lines
