@@ -91,9 +91,7 @@ with its status kept and its JSON body cut in half). A fault with a wrong field 
 (ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``: other requests are
 served meanwhile.
 
-The server: uvicorn on its own event loop in a daemon thread, parsing with httptools (C) and
-answering exactly as with h11, to which a connection is handed at a request httptools would
-refuse differently (``kiosk.sim.protocols``; h11 alone without httptools); keep-alive 600 s;
+The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);
 no access log (it would print card numbers); ``start()`` returns once the socket listens
 (about 2 ms), ``stop()`` closes idle connections at once and cuts busy ones after 0.5 s.

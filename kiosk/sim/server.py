@@ -14,15 +14,11 @@ import uvicorn
 from starlette.types import Scope
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from kiosk.sim import protocols
 from kiosk.sim.app import EngageApp
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data
 from kiosk.sim.faults import Faults, RecordedRequest, RequestLog
 from kiosk.sim.state import SimState
 
-#: "httptools" (uvicorn's C parser, with h11's answers: ``kiosk.sim.protocols``) when it can
-#: be imported, else "h11". Read when a ``Simulator`` starts.
-HTTP_PROTOCOL = protocols.DEFAULT
 _SHUTDOWN_GRACE = 0.5  # seconds in-flight requests get at stop() before their connection is cut
 
 
@@ -31,39 +27,24 @@ class _Connections:
 
     def __init__(self) -> None:
         self.opened = 0
-        self.by_client: dict[tuple[str, int], H11Protocol] = {}  # or httptools' protocol
+        self.by_client: dict[tuple[str, int], H11Protocol] = {}
 
-    def _adopt(self, protocol: H11Protocol) -> None:
-        if protocol.client:
-            self.by_client[tuple(protocol.client)] = protocol  # type: ignore[index]
-
-    def protocol_class(self, name: str = "h11") -> type[H11Protocol]:
-        """uvicorn's protocol ``name`` (``kiosk.sim.protocols``), counting connections."""
-        registry = self
-        h11_class = self._counting(H11Protocol)
-        base = protocols.base(name)
-        if base is H11Protocol:
-            return h11_class
-        counting = self._counting(base)  # httptools, handing some connections to h11_class
-        counting.h11_class = h11_class  # type: ignore[attr-defined]
-        counting.adopted = staticmethod(registry._adopt)  # type: ignore[attr-defined]
-        return counting
-
-    def _counting(self, base: type[asyncio.Protocol]) -> type[H11Protocol]:
+    def protocol_class(self) -> type[H11Protocol]:
         registry = self
 
-        class CountingProtocol(base):  # type: ignore[valid-type,misc]
-            def connection_made(self, transport: asyncio.Transport) -> None:
+        class CountingProtocol(H11Protocol):
+            def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
                 super().connection_made(transport)
                 sock = transport.get_extra_info("socket")
                 if sock is not None:  # headers and body go out as two writes: no Nagle delay
                     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 registry.opened += 1  # only the server thread writes: no lock needed
-                registry._adopt(self)
+                if self.client:
+                    registry.by_client[tuple(self.client)] = self  # type: ignore[index]
 
             def connection_lost(self, exc: Exception | None) -> None:
-                if self.client and registry.by_client.get(tuple(self.client)) is self:
-                    registry.by_client.pop(tuple(self.client), None)
+                if self.client:
+                    registry.by_client.pop(tuple(self.client), None)  # type: ignore[arg-type]
                 super().connection_lost(exc)
 
         return CountingProtocol
@@ -192,8 +173,7 @@ class Simulator:
             raise
         port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.app, host=self.host, port=port, http=self._conns.protocol_class(HTTP_PROTOCOL),
-            ws="none",
+            self.app, host=self.host, port=port, http=self._conns.protocol_class(), ws="none",
             lifespan="off", log_config=None, access_log=False,  # the access log shows card numbers
             timeout_keep_alive=600, proxy_headers=False, server_header=False,
         )
