@@ -17,7 +17,7 @@ from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
-from kiosk.sim import Simulator
+from kiosk.sim import Fault, Simulator
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import KioskServices
 from tests.support import async_wait_until
@@ -114,6 +114,20 @@ def notices(k: Kiosk) -> str:
     from textual.widgets import Static
 
     return str(k.app.screen_stack[0].query_one("#notices", Static).render())
+
+
+async def redeem_and_leave(k: Kiosk, card: str, *faults: Fault) -> None:
+    """Redeem the member's first offer (``faults`` on once the offers are read); at "not
+    confirmed yet", Esc: the next customer."""
+    await k.scan(card)
+    for fault in faults:
+        k.sim.faults.add(fault)
+    await k.pilot.press("enter")
+    await k.screen_is("ConfirmScreen")
+    await k.pilot.press("enter")
+    await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
+    await k.pilot.press("escape")
+    await k.screen_is("ScanScreen")
 
 
 def _screen_text(app: KioskApp) -> str:

@@ -25,6 +25,7 @@ from tests.ui.kiosk_pilot import (
     Kiosk,
     Members,
     notices,
+    redeem_and_leave,
     services_without_breaker,
 )
 
@@ -44,16 +45,11 @@ async def test_an_attempt_whose_rereads_failed_is_settled_while_the_till_is_idle
     now = [1000.0]
     async with start_kiosk(services_=quick_services, clock=lambda: now[0]) as k:
         # Anna's answer is lost, and every re-read of her offers fails for the whole window.
-        await k.scan(ANNA)
-        sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
-        sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
-                             status=503, times=None))
-        await k.pilot.press("enter")
-        await k.screen_is("ConfirmScreen")
-        await k.pilot.press("enter")
-        await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
-        await k.pilot.press("escape")
-        await k.screen_is("ScanScreen")
+        await redeem_and_leave(
+            k, ANNA,
+            Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False),
+            Fault("status", method="GET", path=rf"/{members.anna}/promotions", status=503,
+                  times=None))
         await k.wait_for(lambda: "Autumn 20: Not confirmed — don't apply" in notices(k),
                          "the final word", timeout=15)
         assert TODAY_ONE in notices(k)

@@ -16,7 +16,14 @@ from kiosk.journal import Journal
 from kiosk.sim import Fault, Simulator
 from kiosk.ui.services import KioskServices
 from kiosk.ui.widgets.footer import SHORT
-from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members, services_without_breaker
+from tests.ui.kiosk_pilot import (
+    ANNA,
+    BO,
+    Kiosk,
+    Members,
+    redeem_and_leave,
+    services_without_breaker,
+)
 
 WARNING = "KIOSK_STAFF_PIN is a plain PIN: use `kiosk pin`"  # a start-up warning (for IT)
 
@@ -27,20 +34,6 @@ def notices(k: Kiosk) -> str:
 
 def footer(k: Kiosk) -> str:
     return k.text().splitlines()[-1]
-
-
-async def redeem_and_leave(k: Kiosk, card: str, *faults: Fault) -> None:
-    """Redeem the member's first offer (``faults`` on once the offers are read); at "not
-    confirmed yet", Esc: the next customer."""
-    await k.scan(card)
-    for fault in faults:
-        k.sim.faults.add(fault)
-    await k.pilot.press("enter")
-    await k.screen_is("ConfirmScreen")
-    await k.pilot.press("enter")
-    await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
-    await k.pilot.press("escape")
-    await k.screen_is("ScanScreen")
 
 
 async def test_f4_hides_settled_answers_but_not_an_unresolved_one(

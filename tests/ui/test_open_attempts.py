@@ -20,7 +20,14 @@ from kiosk.sim import Fault, Simulator
 from kiosk.ui import open_attempts
 from kiosk.ui.open_attempts import OpenAttempts
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import ANNA, BO, Kiosk, Members, services_without_breaker
+from tests.ui.kiosk_pilot import (
+    ANNA,
+    BO,
+    Kiosk,
+    Members,
+    redeem_and_leave,
+    services_without_breaker,
+)
 
 TODAY_ONE = "1 redemption not confirmed — F2 to see it"
 
@@ -43,16 +50,11 @@ async def test_an_unresolved_attempt_stays_on_the_scan_screen_until_it_is_settle
         assert "not confirmed" not in notices(k)  # nothing open: no line
 
         # Anna's answer is lost, and every re-read fails until the settle window is over.
-        await k.scan(ANNA)
-        sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
-        sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
-                             status=503, times=None))
-        await k.pilot.press("enter")
-        await k.screen_is("ConfirmScreen")
-        await k.pilot.press("enter")
-        await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
-        await k.pilot.press("escape")
-        await k.screen_is("ScanScreen")
+        await redeem_and_leave(
+            k, ANNA,
+            Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False),
+            Fault("status", method="GET", path=rf"/{members.anna}/promotions", status=503,
+                  times=None))
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the steady line while checking")
         await k.wait_for(lambda: "Autumn 20: Not confirmed — don't apply" in notices(k),
                          "the final word", timeout=15)
