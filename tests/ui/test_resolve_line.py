@@ -22,6 +22,10 @@ async def test_a_used_no_date_attempt_keeps_its_line_until_it_is_resolved_by_han
         services: KioskServices, capsys: pytest.CaptureFixture[str]) -> None:
     offer = members.offers["percent"]
     ago = datetime.now(UTC) - timedelta(minutes=20)  # long past its settle window
+    if ago.astimezone().date() != datetime.now().astimezone().date():
+        # F2 and the "F2 to see it" line are about today's attempts at this till; in the
+        # first 20 minutes of a day no attempt of today is past its window yet.
+        pytest.skip("the 20 minutes before now cross the till's midnight")
     with Journal(journal.path, clock=lambda: ago) as j:
         row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
                       contact_id=members.anna, offer_id=offer, promotion_id=None,
