@@ -86,8 +86,8 @@ async def _footer_line(width: int) -> tuple[str, list[Any], int]:
     async with app.run_test(size=(width, 6)) as pilot:
         await app.push_screen(_Keys())
         footer = await _keys_drawn(app, pilot)
-        level = footer._choose_level(width)
-        return _screen_text(app).splitlines()[-1], footer._labels(level), level
+        level, labels = footer._fitted()
+        return _screen_text(app).splitlines()[-1], labels, level
 
 
 @pytest.mark.parametrize("style", [0, 1])
@@ -97,7 +97,8 @@ async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int)
     async with app.run_test(size=(200, 6)):
         await app.push_screen(_Keys())
         footer = app.screen.query_one(KioskFooter)
-        narrowest = min(w for w in range(30, 200) if footer._choose_level(w) == style)
+        keys = footer._keys()
+        narrowest = min(w for w in range(30, 200) if footer._choose_level(w, keys) == style)
     line, labels, level = await _footer_line(narrowest)
     assert level == style
     for _binding, _enabled, key, description in labels:
