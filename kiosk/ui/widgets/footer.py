@@ -159,8 +159,8 @@ class KioskFooter(Widget):
 
     def _fitted(self) -> tuple[int, list[Label]]:
         """The level the screen's keys fit the width at, and the keys as drawn there. The
-        screen's keys are read once (``Screen.active_bindings`` walks every focused node's
-        bindings: each read was ~0.3 ms, five per offers screen's first frame)."""
+        screen's keys are read once (``Screen.active_bindings`` walks the focused nodes'
+        bindings; read per level tried, a scan's offers screen read them 7 times, now 4)."""
         keys = self._keys()
         level = self._choose_level(self.app.size.width, keys)
         return level, self._labels(level, keys)
