@@ -21,8 +21,16 @@ from tests.sim.simtools import ANNA
 def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     # stderr joins stdout, so both are drained: an unread stderr pipe that fills up would
     # block the server on a write and it would never exit (seen once as a timeout)
-    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", *args], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # A suite started in the background from a script (``pytest ... &``) has SIGINT ignored,
+    # and an ignored signal stays ignored across exec: the child would never see the Ctrl+C
+    # sent below (a 60 s timeout, in every such run). A handled one starts as the default.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", *args], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
