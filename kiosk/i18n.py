@@ -182,6 +182,18 @@ def _money(amount_text: str, currency: str | None, loc: str) -> str:
                            currency_digits=not whole)
 
 
+def format_number(value: int) -> str:
+    """A whole number in the active locale: "1 234" (sv, nb, fi and en_SE), "1.234" (da)."""
+    return _number(value, locale())
+
+
+@lru_cache(maxsize=1024)
+def _number(value: int, loc: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0", locale=loc)
+
+
 def format_percent(value: Decimal) -> str:
     """A percentage Engage gives as a number of percent (20 -> "20 %" in sv, "20%" in en)."""
     return _percent(str(value), locale())

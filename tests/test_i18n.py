@@ -49,6 +49,16 @@ def test_template_is_current_with_the_code() -> None:
     assert template - code == set(), "kiosk.pot has strings the code no longer uses"
 
 
+def test_the_demo_cards_notes_are_in_the_catalog() -> None:
+    """Every note of the shipped demo data is marked (kiosk.sim.demo.DEMO_NOTES), so the demo
+    card list reads in the staff's language."""
+    from kiosk.sim.demo import DEMO_NOTES, read_demo_data
+
+    notes = {m["note"] for m in read_demo_data()["members"] if m.get("note")}
+    assert notes == set(DEMO_NOTES)
+    assert notes <= _template()
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_message_has_a_translation(lang: str) -> None:
     with i18n.catalog_path(lang).open("rb") as f:
