@@ -220,7 +220,13 @@ def _date(day: date, loc: str) -> str:
 
 def format_datetime(when: datetime) -> str:
     """Date and time, local to the till ("31 dec. 2026 14:05")."""
-    from babel.dates import format_time
-
     local = when.astimezone()
-    return f"{format_date(local)} {format_time(local, format='short', locale=locale())}"
+    return f"{format_date(local)} {format_time(local)}"
+
+
+def format_time(when: datetime) -> str:
+    """The time of day, local to the till, as the locale writes it: "14:05" (en, sv, nb),
+    "14.05" (da), "14.05" (fi; "9.05" before ten)."""
+    from babel.dates import format_time as _format_time
+
+    return _format_time(when.astimezone(), format="short", locale=locale())

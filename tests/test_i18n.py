@@ -146,6 +146,34 @@ def test_expiry_per_language(lang: str, shown: str) -> None:
     assert format_expiry(datetime(2026, 12, 31, 12, 0, tzinfo=UTC)) == shown
 
 
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("en", "09:05"), ("sv", "09:05"), ("nb", "09:05"), ("da", "09.05"), ("fi", "9.05"),
+])
+def test_time_of_day_per_language(lang: str, shown: str,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notices' and F2's times: CLDR's short time in the till's zone, not "%H:%M" (da and
+    fi write 9.05)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    time.tzset()
+    try:
+        i18n.set_language(lang)
+        assert i18n.format_time(datetime(2026, 3, 2, 8, 5, tzinfo=UTC)) == shown
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(("lang", "number", "shown"), [
+    ("en", 1234, f"1{NBSP}234"), ("sv", 1234, f"1{NBSP}234"), ("da", 1234, "1.234"),
+    ("fi", 15, "15"),
+])
+def test_whole_numbers_per_language(lang: str, number: int, shown: str) -> None:
+    i18n.set_language(lang)
+    assert i18n.format_number(number) == shown
+
+
 def test_kiosk_language_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIOSK_LANGUAGE", "de")
     with pytest.raises(ConfigError, match="KIOSK_LANGUAGE: must be one of en, sv, nb, da, fi"):

@@ -627,7 +627,7 @@ class KioskApp(App[int], inherit_bindings=False):
         """A one-line warning for the scan screen, with the time it came (settled answers: the
         latest ``keep``, each for ``settle_notice_ttl`` seconds). ``hideable``: F4 may hide it
         (not for an attempt still unresolved: hiding it would read as settled)."""
-        text = f"{datetime.now().strftime('%H:%M')} {text}"
+        text = f"{i18n.format_time(datetime.now().astimezone())} {text}"
         self.services.notices.append(text)
         self._settle_notices.append(text)
         if not hideable:

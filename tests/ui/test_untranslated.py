@@ -29,13 +29,15 @@ from kiosk.config import Settings
 from kiosk.engage.client import EngageClient
 from kiosk.engage.outage import EngageState
 from kiosk.journal import Journal, JournalState
+from kiosk.rewards import VOUCHER
+from kiosk.scanner import barcode
 from kiosk.scanner.state import ScannerState
 from kiosk.sim import Fault, SimState, Simulator
 from kiosk.sim.demo import read_demo_data
 from kiosk.ui import showcase
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services
-from kiosk.ui.messages import ScannerStatus
+from kiosk.ui.messages import ScannerJunk, ScannerStatus
 from tests.ui.pseudo_locale import install, pseudo, untranslated
 
 ANNA, ERIK, NO_OFFERS, ONLINE, FAMILY = (
@@ -75,7 +77,7 @@ def _allowed(locale: str, extra: Iterable[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join([
         r"\bF\d{1,2}\b", r"(?<=\s)[a-z](?=\s)", r"https?://\S+", r"(?<![\w.])/[\w./-]+",
         r"\[(?:" + "|".join(map(re.escape, sorted(_IT_NAMES))) + r")\]",
-        r"\bKIOSK_[A-Z0-9_]+\b", *(r"(?<=\s)" + re.escape(v) + r"(?=\s|$)" for v in values),
+        r"\bKIOSK(?:_[A-Z0-9_]*)?", *(r"(?<=\s)" + re.escape(v) + r"(?=\s|$)" for v in values),
         r"\b(?:" + "|".join(map(re.escape, words)) + r")\b",
     ]))
 
@@ -132,7 +134,7 @@ async def till(tmp_path: Path, sim: Simulator, *, size: tuple[int, int] = (80, 2
                                   now=lambda: showcase.FROZEN_NOW, log_path=tmp_path / "kiosk.log")
         app = KioskApp(services, cursor_blink=False, ping_interval=None,
                        idle_timeout=idle_timeout)
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=True) as pilot:
             t = Till(app, pilot, sim)
             await t.on("ScanScreen")
             yield t
@@ -326,6 +328,115 @@ async def staff_keys(t: Till) -> None:
     await t.shot("PIN for F10")
 
 
+async def typed_lookups(t: Till) -> None:
+    """Busy lines, typed e-mail and mobile number (found, not found), a scanner's junk line."""
+    await t.until(lambda: t.app.engage_state == "ok", "Engage connected")
+    t.sim.faults.add(Fault("latency", method="GET", path=r"/contacts/id", latency=1.0,
+                           times=None))
+    for typed in [ANNA, "nobody@example.com", "+46701740699"]:
+        await t.type(typed)
+        await t.until(lambda: bool(t.app.busy_text), "the busy line")
+        await t.shot(f"looking up {typed}")
+        await t.until(lambda: not t.app.busy_text
+                      and type(t.app.screen).__name__ != "ScanScreen", "the answer")
+        await t.shot(f"typed {typed}")
+        await t.pilot.press("escape")
+        await t.on("ScanScreen")
+    t.sim.faults.clear()
+    await t.scan("anna.lindqvist@example.com")
+    await t.shot("found by e-mail")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    for reason in [barcode.NOT_A_MEMBER_CARD, barcode.UNREADABLE, "something else"]:
+        t.app.post_message(ScannerJunk(reason))
+        await t.shot(f"scanner junk {reason}")
+
+
+async def settled_later(t: Till) -> None:
+    """Esc at "not confirmed yet": the answer arrives on the scan screen (notice and toast)."""
+    t.sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
+    await t.scan(ANNA)
+    await t.pilot.press("enter")
+    await t.on("ConfirmScreen")
+    await t.pilot.press("enter")
+    await t.on("ResultScreen")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    await t.shot("left before the answer")
+    await t.until(lambda: t.app.screen.hideable > 0, "the settled notice", 15)
+    await t.shot("the answer, settled")
+
+
+async def undo_outcomes(t: Till) -> None:
+    """A voucher's give-back refused by Engage, and one whose answer is lost."""
+    faults = [Fault("status", method="POST", path=r"/reactivate$", status=409,
+                    body='{"errorCode": "ReactivationLimitExceeded"}'),
+              Fault("drop_after_read", method="POST", path=r"/reactivate$", commit=False,
+                    times=None)]
+    for fault in faults:
+        await t.scan(ANNA)
+        for _ in range(40):
+            if getattr(t.app.screen.highlighted_offer, "kind", "") == VOUCHER:
+                break
+            await t.pilot.press("down")
+        await t.pilot.press("enter")
+        await t.on("ConfirmScreen")
+        await t.pilot.press("enter")
+        await t.on("ResultScreen")
+        t.sim.faults.add(fault)
+        await t.pilot.press("f3")
+        await t.on("PinScreen")
+        await t.type(PIN)
+        await t.on("UndoScreen")
+        await t.pilot.press("enter")
+        await t.on("ResultScreen")
+        await t.until(lambda: not t.app.redeeming, "the give-back's answer", 15)
+        await t.pilot.pause(1.5)
+        await t.shot(f"give-back: {fault.kind}")
+        await t.pilot.press("escape")
+        await t.on("ScanScreen")
+        t.sim.faults.clear()
+
+
+async def pin_lockout(t: Till) -> None:
+    await t.pilot.press("f10")
+    await t.on("PinScreen")
+    for _ in range(3):
+        await t.type("1111")
+        await t.shot("wrong PIN")
+    await t.type("12345678901234")
+    await t.shot("not a PIN")
+
+
+async def small_screen(t: Till) -> None:
+    """60x20: the short key descriptions, the status on two rows, a voucher's F3 as "Undo"."""
+    await idle_screen(t)
+    await t.scan(ANNA)
+    await t.shot("offers at 60x20")
+    for _ in range(40):
+        if getattr(t.app.screen.highlighted_offer, "kind", "") == VOUCHER:
+            break
+        await t.pilot.press("down")
+    await t.pilot.press("enter")
+    await t.on("ConfirmScreen")
+    await t.shot("confirm at 60x20")
+    await t.pilot.press("enter")
+    await t.on("ResultScreen")
+    await t.shot("voucher result at 60x20")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    await t.pilot.press("f2")
+    await t.on("RecallScreen")
+    await t.shot("recall at 60x20")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    await t.pilot.press("f9")
+    await t.on("PinScreen")
+    await t.type(PIN)
+    await t.on("DiagnosticsScreen")
+    await t.shot("diagnostics at 60x20")
+
+
 async def idle_countdown(t: Till) -> None:
     await t.scan(ANNA)
     await t.until(lambda: t.app.screen.query("IdleWarning") and any(
@@ -353,6 +464,11 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "unreachable": (unreachable, {"url": _closed_port_url()}),
     "staff_keys": (staff_keys, {}),
     "idle_countdown": (idle_countdown, {"idle_timeout": 6.0}),
+    "typed_lookups": (typed_lookups, {"typed_lookup": "card,email,phone"}),
+    "settled_later": (settled_later, {"redeem_settle_window": 1.0}),
+    "undo_outcomes": (undo_outcomes, {"redeem_settle_window": 1.0}),
+    "pin_lockout": (pin_lockout, {"pin_max_attempts": 2}),
+    "small_screen": (small_screen, {"size": (60, 20)}),
 }
 
 

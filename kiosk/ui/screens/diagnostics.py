@@ -152,7 +152,7 @@ class DiagnosticsScreen(Screen[None]):
                                  f"{status.scanner_detail}".strip()),
             (_("Log file"), str(services.log_path or _("not configured"))),
             (_("Lookups"), _("{lookups} ({hits} from the card cache)").format(
-                lookups=stats.lookups, hits=stats.cache_hits)),
+                lookups=format_number(stats.lookups), hits=format_number(stats.cache_hits))),
         ]
         self.query_one("#diag-status", Static).update(_table(rows))
         # Off the event loop: a year's journal takes a while to count, and the journal may be
