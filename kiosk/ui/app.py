@@ -556,12 +556,13 @@ class KioskApp(App[int], inherit_bindings=False):
         from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
+        reason = f"{type(error).__name__}: {error}"  # an EngageError's text carries no query,
         if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
-                and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
-            # for IT on F9; an EngageError's text carries no query, key or card number
-            self.engage_problem = f"{type(error).__name__}: {error}"
+                and not isinstance(error, CircuitOpen):  # key or card number
+            # on F9 (an open breaker keeps its reason): staff's words, IT's reason as logged
+            self.engage_problem = f"{messages_text.for_error(error).title}\n[{reason}]"
         if isinstance(error, TlsError):
-            log.warning("Engage TLS failure: %s", self.engage_problem)
+            log.warning("Engage TLS failure: %s", reason)
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 

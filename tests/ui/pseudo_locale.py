@@ -75,7 +75,8 @@ def install(monkeypatch: pytest.MonkeyPatch, language: str = "sv") -> None:
 PLAIN_WORD = re.compile(r"[A-Za-z]+")
 
 
-def untranslated(screen: str, allowed: re.Pattern[str] | None = None) -> list[str]:
+def untranslated(screen: str, allowed: re.Pattern[str] | None = None
+                 ) -> list[tuple[str, list[str]]]:
     """The rows of ``screen`` with a run of plain ASCII letters not matched by ``allowed``
     (removed first), each with the offending words."""
     found = []
@@ -83,5 +84,5 @@ def untranslated(screen: str, allowed: re.Pattern[str] | None = None) -> list[st
         rest = allowed.sub(" ", row) if allowed is not None else row
         words = PLAIN_WORD.findall(rest)
         if words:
-            found.append(f"{row.strip()!r}: {', '.join(words)}")
+            found.append((row.strip(), words))
     return found

@@ -38,7 +38,7 @@ from kiosk.ui import showcase
 from kiosk.ui.app import KioskApp
 from kiosk.ui.launch import build_services
 from kiosk.ui.messages import ScannerJunk, ScannerStatus
-from tests.ui.pseudo_locale import install, pseudo, untranslated
+from tests.ui.pseudo_locale import PLAIN_WORD, install, pseudo, untranslated
 
 ANNA, ERIK, NO_OFFERS, ONLINE, FAMILY = (
     "2004173000100", "2004173000278", "2004173000346", "2004173000414", "2004173000582")
@@ -64,8 +64,9 @@ _IT_NAMES = {*map(str, JournalState), *map(str, EngageState), *map(str, ScannerS
 
 def _allowed(locale: str, extra: Iterable[str] = ()) -> re.Pattern[str]:
     """What may stay plain: key names (F-keys, F9's one-letter "r"), URLs and paths, IT's
-    names of states in brackets, KIOSK_* names and ``extra`` (their values on F9), an
-    exception's class name for IT, CLDR's month and day names, currency codes and symbols."""
+    names of states in brackets, F9's Engage problem's reason in brackets as logged, KIOSK_*
+    names and ``extra`` (their values on F9), CLDR's month and day names, currency codes and
+    symbols."""
     cldr = set()
     for width in ("abbreviated", "wide"):
         cldr |= set(get_month_names(width, locale=locale).values())
@@ -77,6 +78,7 @@ def _allowed(locale: str, extra: Iterable[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join([
         r"\bF\d{1,2}\b", r"(?<=\s)[a-z](?=\s)", r"https?://\S+", r"(?<![\w.])/[\w./-]+",
         r"\[(?:" + "|".join(map(re.escape, sorted(_IT_NAMES))) + r")\]",
+        r"\[[A-Z]\w+: [^\]]*(?:\]|…)",  # F9's Engage problem: IT's reason as logged
         r"\bKIOSK(?:_[A-Z0-9_]*)?", *(r"(?<=\s)" + re.escape(v) + r"(?=\s|$)" for v in values),
         r"\b(?:" + "|".join(map(re.escape, words)) + r")\b",
     ]))
@@ -87,7 +89,7 @@ class Till:
 
     def __init__(self, app: KioskApp, pilot: Pilot[Any], sim: Simulator) -> None:
         self.app, self.pilot, self.sim = app, pilot, sim
-        self.shots: list[tuple[str, str]] = []
+        self.shots: list[tuple[str, str, set[str]]] = []
 
     async def until(self, predicate: Callable[[], object], what: str,
                     timeout: float = 10.0) -> None:
@@ -97,8 +99,13 @@ class Till:
         await self.until(lambda: type(self.app.screen).__name__ == screen, screen)
 
     async def shot(self, label: str) -> None:
+        """What the screen shows now; on F9 the words of the Engage problem's reason for IT
+        (in brackets, as logged: "[ServerError: ... (HTTP 503)]") may stay English."""
         await self.pilot.pause()
-        self.shots.append((label, showcase.screen_text(self.app)))
+        reason = re.search(r"\[(.*)\]$", self.app.engage_problem)
+        it_words = set(PLAIN_WORD.findall(reason.group(1))) if reason and type(
+            self.app.screen).__name__ == "DiagnosticsScreen" else set()
+        self.shots.append((label, showcase.screen_text(self.app), it_words))
 
     async def type(self, text: str) -> None:
         await self.pilot.press(*text, "enter")
@@ -284,6 +291,11 @@ async def engage_down(t: Till) -> None:
         await t.pilot.press("escape")
         await t.on("ScanScreen")
     await t.shot("scan screen, Engage down")
+    await t.pilot.press("f9")
+    await t.on("PinScreen")
+    await t.type(PIN)
+    await t.on("DiagnosticsScreen")
+    await t.shot("diagnostics, Engage down")
 
 
 async def unauthorised(t: Till) -> None:
@@ -293,6 +305,11 @@ async def unauthorised(t: Till) -> None:
     await t.on("ScanScreen")
     await t.until(lambda: t.app.engage_state != "ok", "the status line")
     await t.shot("scan screen, key rejected")
+    await t.pilot.press("f9")
+    await t.on("PinScreen")
+    await t.type(PIN)
+    await t.on("DiagnosticsScreen")
+    await t.shot("diagnostics, key rejected")
 
 
 async def unreachable(t: Till) -> None:
@@ -483,10 +500,11 @@ async def _run(flow: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> di
             assert settings is not None
             config_values = [value for _name, value in settings.public_items()]
     allowed = _allowed(i18n.locale(), config_values)
-    found: dict[str, str] = {}
-    for label, screen in t.shots:
-        for line in untranslated(screen, allowed):
-            found.setdefault(line, label)
+    found: dict[str, str] = {}  # each row once, with the first state it was seen in
+    for label, screen, it_words in t.shots:
+        for row, words in untranslated(screen, allowed):
+            if set(words) - it_words:
+                found.setdefault(f"{row!r}: {', '.join(words)}", label)
     assert t.shots
     return found
 

@@ -146,7 +146,8 @@ class DiagnosticsScreen(Screen[None]):
             (_("Engage state"), state_text(ENGAGE_STATE_TEXT, status.engage)),
             (_("Circuit breaker"), state_text(BREAKER_TEXT, status.breaker)),
             (_("Last round trip"), rtt),
-            (_("Engage problem"), status.engage_problem or _("none")),
+            # staff's words, then IT's reason as logged on a row of its own (not cut short)
+            *zip((_("Engage problem"), ""), (status.engage_problem or _("none")).split("\n")),
             (_("Scanner port"), port or _("none (keyboard only)")),
             (_("Scanner state"), f"{state_text(SCANNER_STATE_TEXT, status.scanner)} "
                                  f"{status.scanner_detail}".strip()),
