@@ -15,6 +15,7 @@ import asyncio
 import logging
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -78,6 +79,17 @@ def state_text(table: dict[str, str], state: str) -> str:
     return f"{_(table[state])} [{state}]" if state in table else f"[{state}]"
 
 
+def _counts_table(title: str, counts: dict[str, int]) -> Group:
+    """A heading, then one row per count: the number first (right-aligned), then what it
+    counts, which may wrap (a long state name never pushes its number off a narrow screen)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", no_wrap=True, min_width=6)
+    table.add_column()
+    for what, n in counts.items():
+        table.add_row(Text(format_number(n)), Text(what))
+    return Group(Text(title, style="bold"), table)
+
+
 def _table(rows: list[tuple[str, str]]) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -138,6 +150,7 @@ class DiagnosticsScreen(Screen[None]):
                if status.engage_rtt is not None else _("not measured"))
         port = services.settings.scanner_port if services.settings is not None else None
         stats = services.lookup.stats
+        problem = (status.engage_problem or _("none")).split("\n")  # staff's words, IT's reason
         # Labels and states in the staff's language, IT's names for the states in brackets;
         # paths and URLs as they are.
         rows = [
@@ -146,8 +159,8 @@ class DiagnosticsScreen(Screen[None]):
             (_("Engage state"), state_text(ENGAGE_STATE_TEXT, status.engage)),
             (_("Circuit breaker"), state_text(BREAKER_TEXT, status.breaker)),
             (_("Last round trip"), rtt),
-            # staff's words, then IT's reason as logged on a row of its own (not cut short)
-            *zip((_("Engage problem"), ""), (status.engage_problem or _("none")).split("\n")),
+            (_("Engage problem"), problem[0]),
+            *(("", line) for line in problem[1:]),  # IT's reason as logged: its own row
             (_("Scanner port"), port or _("none (keyboard only)")),
             (_("Scanner state"), f"{state_text(SCANNER_STATE_TEXT, status.scanner)} "
                                  f"{status.scanner_detail}".strip()),
@@ -162,18 +175,19 @@ class DiagnosticsScreen(Screen[None]):
 
     async def _show_journal(self) -> None:
         journal = self.services.journal
-        rows: list[tuple[str, str]] = [(_("Journal"), "")]
+        table: Table | Group = _table([(_("Journal"), "")])
         if journal is not None:
             try:
                 counts = await asyncio.to_thread(journal.counts)
             except Exception as exc:  # a damaged or vanished file: say so, don't crash
                 log.warning("diagnostics: journal counts failed: %s", type(exc).__name__)
-                rows.append(("  " + _("could not be read"), type(exc).__name__))  # for IT
+                table = _table([(_("Journal"), ""), ("  " + _("could not be read"),
+                                                     f"[{type(exc).__name__}]")])  # for IT
             else:
-                rows += [(f"  {state_text(JOURNAL_STATE_TEXT, k)}", format_number(v))
-                         for k, v in counts.items()]
+                table = _counts_table(_("Journal"), {state_text(JOURNAL_STATE_TEXT, k): v
+                                                     for k, v in counts.items()})
         for static in self.query("#diag-journal").results(Static):
-            static.update(_table(rows))
+            static.update(table)
 
     def action_back(self) -> None:
         self.dismiss()
