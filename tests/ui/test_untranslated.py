@@ -78,6 +78,7 @@ def _allowed(locale: str, extra: Iterable[str] = ()) -> re.Pattern[str]:
     return re.compile("|".join([
         r"\bF\d{1,2}\b", r"(?<=\s)[a-z](?=\s)", r"https?://\S+", r"(?<![\w.])/[\w./-]+",
         r"\[(?:" + "|".join(map(re.escape, sorted(_IT_NAMES))) + r")\]",
+        r"\[[A-Z][A-Za-z]*(?:Error|Exception)\]",  # an exception's class, for IT (F9)
         r"\[[A-Z]\w+: [^\]]*(?:\]|…)",  # F9's Engage problem: IT's reason as logged
         r"\bKIOSK(?:_[A-Z0-9_]*)?", *(r"(?<=\s)" + re.escape(v) + r"(?=\s|$)" for v in values),
         r"\b(?:" + "|".join(map(re.escape, words)) + r")\b",
@@ -454,6 +455,24 @@ async def small_screen(t: Till) -> None:
     await t.shot("diagnostics at 60x20")
 
 
+async def journal_unreadable(t: Till) -> None:
+    """The journal gone bad under the running kiosk: F9 and F2 say so."""
+    journal = t.app.services.journal
+    assert journal is not None
+    journal.close()
+    await t.pilot.press("f9")
+    await t.on("PinScreen")
+    await t.type(PIN)
+    await t.on("DiagnosticsScreen")
+    await t.pilot.press("down", "down", "down", "down", "down", "down")
+    await t.shot("diagnostics, journal unreadable")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    await t.pilot.press("f2")
+    await t.on("RecallScreen")
+    await t.shot("recall, journal unreadable")
+
+
 async def idle_countdown(t: Till) -> None:
     await t.scan(ANNA)
     await t.until(lambda: t.app.screen.query("IdleWarning") and any(
@@ -486,6 +505,7 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "undo_outcomes": (undo_outcomes, {"redeem_settle_window": 1.0}),
     "pin_lockout": (pin_lockout, {"pin_max_attempts": 2}),
     "small_screen": (small_screen, {"size": (60, 20)}),
+    "journal_unreadable": (journal_unreadable, {}),
 }
 
 
