@@ -556,10 +556,11 @@ class KioskApp(App[int], inherit_bindings=False):
         from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
-        reason = f"{type(error).__name__}: {error}"  # an EngageError's text carries no query,
+        # for IT, as logged: an EngageError's text carries no query, key or card number
+        reason = f"{type(error).__name__}: {error}"
         if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
-                and not isinstance(error, CircuitOpen):  # key or card number
-            # on F9 (an open breaker keeps its reason): staff's words, IT's reason as logged
+                and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
+            # on F9: the staff's words, then IT's reason in brackets on a line of its own
             self.engage_problem = f"{messages_text.for_error(error).title}\n[{reason}]"
         if isinstance(error, TlsError):
             log.warning("Engage TLS failure: %s", reason)
