@@ -29,6 +29,7 @@ from kiosk.config import Settings
 from kiosk.engage.client import EngageClient
 from kiosk.engage.outage import EngageState
 from kiosk.journal import Journal, JournalState
+from kiosk.lookup import MAX_CANDIDATES
 from kiosk.rewards import VOUCHER
 from kiosk.scanner import barcode
 from kiosk.scanner.state import ScannerState
@@ -187,6 +188,8 @@ async def every_offer(t: Till) -> None:
     await t.shot("no offers")
     await t.pilot.press("escape")
     await t.on("ScanScreen")
+    for i in range(MAX_CANDIDATES):  # more than the chooser lists: "(and 2 more ...)"
+        t.sim.state.add_contact(first_name=pseudo(f"Kin {'abcdefghij'[i % 10]}"), card=FAMILY)
     await t.scan(FAMILY, "ChooserScreen")
     await t.shot("chooser")
     await t.pilot.press("enter")
