@@ -373,6 +373,22 @@ async def typed_lookups(t: Till) -> None:
         await t.shot(f"scanner junk {reason}")
 
 
+async def other_lookup_keys(t: Till) -> None:
+    """A till set to look members up by any key, or with typing off: its hint, what typing
+    something it doesn't take says, a personal number's busy line."""
+    await t.shot("the hint")
+    for typed in ["anna.lindqvist@example.com", "+46701740605", "2004173000100",
+                  "19850312-1231"]:
+        t.sim.faults.add(Fault("latency", method="GET", path=r"/contacts/id", latency=0.5))
+        await t.type(typed)
+        await t.shot(f"looking up {typed}")
+        await t.until(lambda: not t.app.busy_text, "the answer")
+        await t.shot(f"typed {typed}")
+        await t.pilot.press("escape")
+        await t.on("ScanScreen")
+        t.sim.faults.clear()
+
+
 async def settled_later(t: Till) -> None:
     """Esc at "not confirmed yet": the answer arrives on the scan screen (notice and toast)."""
     t.sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False))
@@ -505,6 +521,8 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "idle_countdown": (idle_countdown, {"idle_timeout": 6.0}),
     "typed_lookups": (typed_lookups, {"typed_lookup": "card,email,phone"}),
     "settled_later": (settled_later, {"redeem_settle_window": 1.0}),
+    "lookup_key_any": (other_lookup_keys, {"lookup_key": "any"}),
+    "typing_off": (other_lookup_keys, {"typed_lookup": ""}),
     "undo_outcomes": (undo_outcomes, {"redeem_settle_window": 1.0}),
     "pin_lockout": (pin_lockout, {"pin_max_attempts": 2}),
     "small_screen": (small_screen, {"size": (60, 20)}),
