@@ -197,6 +197,14 @@ async def every_offer(t: Till) -> None:
     await t.shot("chosen member")
 
 
+async def give_back(t: Till) -> None:
+    """Enter on the give-back question; wait for its answer's own result screen."""
+    under = t.app.screen_stack[-2]  # the voucher's result, under the question
+    await t.pilot.press("enter")
+    await t.until(lambda: type(t.app.screen).__name__ == "ResultScreen"
+                  and t.app.screen is not under, "the give-back's answer", 20)
+
+
 async def redeem_everything(t: Till) -> None:
     """Every usable offer and voucher of Anna's redeemed in one visit (confirm and result);
     each voucher given back with F3 and the PIN."""
@@ -217,9 +225,7 @@ async def redeem_everything(t: Till) -> None:
                 await t.type(PIN)
             await t.on("UndoScreen")
             await t.shot("undo")
-            await t.pilot.press("enter")
-            await t.on("ResultScreen")
-            await t.until(lambda: "undo" not in str(t.app.screen.message), "undone", 5)
+            await give_back(t)
             await t.shot("undone")
         await t.pilot.press("enter")
         await t.on("OffersScreen")
@@ -425,10 +431,7 @@ async def undo_outcomes(t: Till) -> None:
         await t.on("PinScreen")
         await t.type(PIN)
         await t.on("UndoScreen")
-        await t.pilot.press("enter")
-        await t.on("ResultScreen")
-        await t.until(lambda: not t.app.redeeming, "the give-back's answer", 15)
-        await t.pilot.pause(1.5)
+        await give_back(t)
         await t.shot(f"give-back: {fault.kind}")
         await t.pilot.press("escape")
         await t.on("ScanScreen")
