@@ -33,7 +33,7 @@ from textual.widget import AwaitMount
 from kiosk import i18n
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
-from kiosk.journal import JournalError, Kind
+from kiosk.journal import JournalError, Kind, local_midnight
 from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
@@ -591,6 +591,11 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = False
             self._reconcile()
 
+    def _wall_clock(self) -> datetime | None:
+        """Now on the till's wall clock (``services.clock``; None: the system clock)."""
+        clock = self.services.clock
+        return clock() if clock is not None else None
+
     @work(group="open-attempts", exclusive=True, exit_on_error=False,
           description="unresolved attempts")
     async def _count_open_attempts(self) -> None:
@@ -602,7 +607,8 @@ class KioskApp(App[int], inherit_bindings=False):
         if journal is None:
             return
         try:
-            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name)
+            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name,
+                                            self._wall_clock())
         except Exception as exc:  # the line stays as it was; the journal's own errors show
             log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
             return
@@ -856,10 +862,9 @@ class KioskApp(App[int], inherit_bindings=False):
         if journal is None:
             error = _("No journal at this till.")
         else:
-            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
             try:
-                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
+                since = local_midnight(self._wall_clock())
+                rows = recall_rows(await asyncio.to_thread(journal.rows, since=since),
                                    self.terminal_name)
             except Exception as exc:  # a broken journal must not take the till down
                 log.error("recall: journal unreadable: %s", type(exc).__name__)
