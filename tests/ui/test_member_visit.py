@@ -5,13 +5,14 @@ received."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from textual.widgets import Static
 
 from kiosk import i18n
 from kiosk.sim import Fault, Simulator
 from kiosk.ui.screens.offers import OffersScreen
+from tests.support import tenant_today
 from tests.ui.kiosk_pilot import ANNA, TWINS, Kiosk, Members
 
 
@@ -103,7 +104,7 @@ async def test_conditions_on_the_list_the_confirmation_and_the_result(
                         heading="[b]100 kr att handla för[/b]",
                         description="Vid köp över 500 kr. Gäller ej presentkort, ej tillsammans "
                         "med andra erbjudanden, ej på redan nedsatta varor eller på tjänster.",
-                        expires_on=date.today() + timedelta(days=1))
+                        expires_on=tenant_today() + timedelta(days=1))
     async with start_kiosk() as k:
         await k.scan(ANNA)
         screen = k.app.screen
@@ -254,7 +255,7 @@ async def test_the_first_offers_conditions_are_composed_then_follow_the_cursor(
     settled). A screen prepared ahead is filled once, before it is shown."""
     sim.state.add_offer(members.anna, name="Big spender", value_type="MONEY", value=100,
                         heading="Shop for 100 kr", description="Over 500 kr only.",
-                        expires_on=date.today() + timedelta(days=1))
+                        expires_on=tenant_today() + timedelta(days=1))
     updates: list[str] = []
     update = Static.update
 
