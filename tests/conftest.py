@@ -57,15 +57,21 @@ def _english() -> Iterator[None]:
 
 
 @pytest.fixture
-def till_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]:
+def till_zone() -> Iterator[Callable[[str], None]]:
     """``till_zone("Europe/Stockholm")``: the process's local zone (the till's: what
     ``datetime.astimezone()`` and ``time.localtime`` use) for this test; back after it."""
+    import os
     import time
 
+    before = os.environ.get("TZ")
+
     def use(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
+        os.environ["TZ"] = zone
         time.tzset()
 
     yield use
-    monkeypatch.undo()
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
     time.tzset()
