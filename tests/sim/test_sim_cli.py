@@ -19,12 +19,19 @@ from kiosk.sim.cli import _is_loopback, _print_banner
 from tests.sim.simtools import ANNA
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     # stderr joins stdout, so both are drained: an unread stderr pipe that fills up would
     # block the server on a write and it would never exit (seen once as a timeout)
-    # -X faulthandler: a SIGABRT (see stops) prints every thread's stack before it dies
+    # -X faulthandler: a SIGABRT (see stops) prints every thread's stack before it dies.
+    # SIGINT back to its default in the child: a test run started in the background by a shell
+    # without job control (``nohup pytest &``, a CI step's ``... &``) ignores SIGINT, Python
+    # keeps an ignored SIGINT ignored, and the server inherited that and never saw the Ctrl+C.
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "kiosk", "sim", *args],
-                            text=True,
+                            preexec_fn=_default_sigint, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
 
@@ -40,7 +47,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
 
 def stops(proc: subprocess.Popen[str], lines: queue.Queue[str], timeout: float = 60) -> None:
     """Wait for the process to exit (generous: a loaded CI machine); a hang still fails, with
-    the stacks of its threads (it timed out twice under load ~5, passing alone each time)."""
+    the stacks of its threads."""
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -50,8 +57,10 @@ def stops(proc: subprocess.Popen[str], lines: queue.Queue[str], timeout: float =
             while line := lines.get(timeout=10):
                 out.append(line)
         proc.kill()
-        raise AssertionError(f"kiosk sim still running {timeout:g} s after the signal; its "
-                             "output and threads:\n" + "".join(out)) from None
+        here = (f"this process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, blocked "
+                f"{sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}")
+        raise AssertionError(f"kiosk sim still running {timeout:g} s after the signal ({here}); "
+                             "its output and threads:\n" + "".join(out)) from None
 
 
 def read_until(lines: queue.Queue[str], pattern: str, timeout: float = 30.0) -> list[str]:
