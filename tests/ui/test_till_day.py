@@ -6,8 +6,9 @@ from 00:00 to 24:00. The till's clock is pinned (``services.clock``) and its zon
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -49,3 +50,27 @@ async def test_f2_and_the_lines_split_the_day_at_the_tills_midnight(
         await k.screen_is("RecallScreen")
         assert "Tonight 00:30" in k.text()
         assert "Last night 23:30" not in k.text()
+
+
+@pytest.mark.parametrize("start", ["2026-11-29T22:59:58.500", "2026-10-24T21:59:58.500"],
+                         ids=["november", "october-eve"])
+async def test_todays_line_becomes_an_earlier_days_at_midnight(
+        start_kiosk, sim: Simulator, journal: Journal, services: KioskServices,
+        till_zone: Callable[[str], None], start: str) -> None:
+    """Engage away (the idle re-check, which also counts, doesn't run): the till's clock passes
+    its midnight (23:59:58.5 in Stockholm, running), and "F2 to see it" turns into "earlier
+    ... tell IT" without a restart (it said "F2 to see it" all night while F2 listed nothing)."""
+    till_zone("Europe/Stockholm")
+    t0, m0 = utc(start), time.monotonic()
+    attempt = t0 - timedelta(seconds=30)
+    with Journal(journal.path, clock=lambda: attempt) as j:
+        row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0019",
+                      contact_id="c-late", offer_id="o-late", promotion_id=None,
+                      offer_name="Late one", value_applied="10 %")
+        j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+    sim.faults.add(Fault("status", status=503, times=None))
+    services.clock = lambda: t0 + timedelta(seconds=time.monotonic() - m0)
+    async with start_kiosk() as k:
+        await k.wait_for(lambda: TODAY_ONE in notices(k), "today's line before midnight")
+        await k.wait_for(lambda: EARLIER_ONE in notices(k) and TODAY_ONE not in notices(k),
+                         f"the earlier day's line after midnight:\n{notices(k)}", timeout=8)
