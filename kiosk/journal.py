@@ -352,6 +352,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def local_midnight(now: datetime | None = None) -> datetime:
+    """The start of the till's day (its local zone) that ``now`` (default: now) falls on.
+
+    From the zone's rules for that midnight, not from ``now``'s offset: on the day summer time
+    starts or ends the offset at midnight is not the offset later that day (Stockholm: 00:00 is
+    +01:00 on the last Sunday of March, when the afternoon is +02:00, and the other way round on
+    the last Sunday of October), so ``now.replace(hour=0, ...)`` is an hour off all that day.
+    Where a zone skips midnight itself, the day starts when its clocks jump."""
+    local = (now or datetime.now(UTC)).astimezone()
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    aware = start.astimezone()  # a naive time is read by the local zone's rules
+    if aware.date() != start.date():  # midnight skipped: fold=1 is the jump's instant
+        aware = start.replace(fold=1).astimezone()
+    return aware
+
+
 def _stamp(when: datetime) -> str:
     # One fixed format so that text comparison orders rows by time.
     return when.astimezone(UTC).isoformat(timespec="milliseconds")

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -33,7 +33,7 @@ from textual.widget import AwaitMount
 from kiosk import i18n
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
-from kiosk.journal import JournalError, Kind
+from kiosk.journal import JournalError, Kind, local_midnight
 from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
@@ -64,6 +64,8 @@ from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     # Engage's models (pydantic) come with the first Engage payload; the other screens and
     # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
@@ -181,6 +183,8 @@ class KioskApp(App[int], inherit_bindings=False):
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
+        #: counts them again at the till's next midnight while some are today's (kiosk.ui.app)
+        self._midnight_recount: Timer | None = None
         self._settle_notices: list[str] = []
         #: of those, the ones about attempts still unresolved: F4 doesn't hide them
         self._open_notices: set[str] = set()
@@ -593,6 +597,11 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = False
             self._reconcile()
 
+    def _wall_clock(self) -> datetime | None:
+        """Now on the till's wall clock (``services.clock``; None: the system clock)."""
+        clock = self.services.clock
+        return clock() if clock is not None else None
+
     @work(group="open-attempts", exclusive=True, exit_on_error=False,
           description="unresolved attempts")
     async def _count_open_attempts(self) -> None:
@@ -604,13 +613,31 @@ class KioskApp(App[int], inherit_bindings=False):
         if journal is None:
             return
         try:
-            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name)
+            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name,
+                                            self._wall_clock())
         except Exception as exc:  # the line stays as it was; the journal's own errors show
             log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
             return
         if found.total:
             self._reconcile_due = True  # settle them once Engage is back from an outage
         self._show_open_attempts(open_attempts.lines(found))
+        self._recount_at_midnight(bool(found.today))
+
+    def _recount_at_midnight(self, wanted: bool) -> None:
+        """While some open attempts are today's ("F2 to see it"), count again just after the
+        till's next midnight: they are an earlier day's then ("tell IT"), and F2 no longer
+        lists them. (The idle re-check counts too, but only when Engage answers.)"""
+        if self._midnight_recount is not None:
+            self._midnight_recount.stop()
+            self._midnight_recount = None
+        if not wanted:
+            return
+        now = self._wall_clock() or datetime.now().astimezone()
+        # today's midnight + 26 h is in tomorrow whether the day has 23, 24 or 25 hours
+        tomorrow = local_midnight(local_midnight(now) + timedelta(hours=26))
+        delay = max(0.0, (tomorrow - now).total_seconds()) + 1.0
+        self._midnight_recount = self.set_timer(delay, self._count_open_attempts,
+                                                name="midnight recount")
 
     def _show_open_attempts(self, lines: list[str]) -> None:
         """The steady lines, in the place the first had (a new one goes last); none: gone."""
@@ -858,10 +885,9 @@ class KioskApp(App[int], inherit_bindings=False):
         if journal is None:
             error = _("No journal at this till.")
         else:
-            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
             try:
-                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
+                since = local_midnight(self._wall_clock())
+                rows = recall_rows(await asyncio.to_thread(journal.rows, since=since),
                                    self.terminal_name)
             except Exception as exc:  # a broken journal must not take the till down
                 log.error("recall: journal unreadable: %s", type(exc).__name__)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kiosk.i18n import ngettext
+from kiosk.journal import local_midnight
 
 if TYPE_CHECKING:
     from kiosk.ui.services import JournalCounts
@@ -39,8 +40,7 @@ class OpenAttempts:
 def count(journal: JournalCounts, terminal: str = "", now: datetime | None = None) -> OpenAttempts:
     """The journal's unresolved attempts, split as F2 lists them (``terminal`` "" = every
     till's; ``now``: the till's local time). Blocking: call it in a thread."""
-    now = (now or datetime.now()).astimezone()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = local_midnight(now)
     today = other = 0
     for row in journal.unresolved():
         if datetime.fromisoformat(row.created_at) >= midnight \

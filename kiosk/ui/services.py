@@ -155,3 +155,6 @@ class KioskServices:
     #: set: the app shows it every message posted to it (the lookup and redeemer above are
     #: then already metered by ``build_services``)
     metrics: MessageObserver | None = None
+    #: the till's wall clock for its day (F2's list, the "not confirmed" lines' today vs
+    #: earlier): None is the system clock; tests pin it to an instant such as a summer-time night
+    clock: Callable[[], datetime] | None = None
