@@ -105,6 +105,10 @@ QUIET_AFTER_KEY = 0.3
 #: and seconds without any input before one starts.
 RECHECK_OPEN_EVERY = 5 * 60.0
 RECHECK_OPEN_QUIET = 20.0
+#: While the steady line is up and the till idle, seconds between looks at whether another
+#: process changed the journal (IT's ``kiosk journal resolve``; SQLite's ``data_version``, read
+#: in a thread): if so, the line is counted again.
+JOURNAL_WATCH_EVERY = 2.0
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -178,6 +182,10 @@ class KioskApp(App[int], inherit_bindings=False):
         #: seconds between the idle till's re-checks of unresolved attempts, and the last one
         self.recheck_open_every = recheck_open_every
         self._last_recheck = clock()  # the start-up reconciliation is the first
+        #: the journal's ``data_version`` when the steady line was last counted, and the last
+        #: look at it (``_watch_journal``)
+        self._journal_version: int | None = None
+        self._last_journal_look = -math.inf
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
@@ -601,8 +609,14 @@ class KioskApp(App[int], inherit_bindings=False):
         journal = self.services.journal
         if journal is None:
             return
+        def count() -> open_attempts.OpenAttempts:
+            # The version first: a commit by another process after it is seen by the next look.
+            version = getattr(journal, "data_version", None)
+            self._journal_version = version() if version is not None else None
+            return open_attempts.count(journal, self.terminal_name)
+
         try:
-            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name)
+            found = await asyncio.to_thread(count)
         except Exception as exc:  # the line stays as it was; the journal's own errors show
             log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
             return
@@ -958,6 +972,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
             self._hide_idle_warning()
             if not clearable and not self.redeeming:
+                self._watch_journal()
                 self._recheck_when_idle()
             return
         if left > 0:
@@ -985,6 +1000,35 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         self._last_recheck = now
         self._recheck_open()
+
+    def _watch_journal(self) -> None:
+        """From the idle check: while the steady line is up, every ``JOURNAL_WATCH_EVERY``
+        seconds, whether another process changed the journal (IT settled an attempt by hand
+        with ``kiosk journal resolve`` while the kiosk runs); if so the line is counted again,
+        without a restart."""
+        now = self._clock()
+        if not self._open_lines or self._journal_version is None \
+                or now - self._last_journal_look < JOURNAL_WATCH_EVERY \
+                or any(w.group in ("journal-watch", "open-attempts") and not w.is_finished
+                       for w in self.workers):
+            return
+        self._last_journal_look = now
+        self._look_at_journal()
+
+    @work(group="journal-watch", exclusive=True, exit_on_error=False,
+          description="journal changed elsewhere?")
+    async def _look_at_journal(self) -> None:
+        journal = self.services.journal
+        if journal is None:
+            return
+        try:  # one PRAGMA, no table read; in a thread: a redemption's fsync may hold it
+            version = await asyncio.to_thread(journal.data_version)
+        except Exception as exc:
+            log.error("journal watch: journal unreadable: %s", type(exc).__name__)
+            return
+        if version != self._journal_version:
+            log.info("journal changed by another process: counting unresolved attempts again")
+            self._count_open_attempts()
 
     @work(group="reconcile", exit_on_error=False, description="re-check unresolved attempts")
     async def _recheck_open(self) -> None:
