@@ -318,6 +318,11 @@ def test_a_voucher_give_back_is_settled_by_hand_keeping_its_history(
     done = out.split("settled by hand:\n", 1)[1].splitlines()
     assert done[1].split()[4:7] == ["given", "back", "usable"] and "give-back unknown" in done[1]
     assert done[2].split()[4:8] == ["not", "given", "back", "still"]
+    code, out, _ = run(capsys, "journal", "--path", path)
+    (mine,) = [line for line in out.splitlines()
+               if line.startswith(f"{back} ") and "Centrum" in line]
+    assert "verified-reactivated, by hand" in mine
+    assert "2 settled by hand: who, when and why with `kiosk journal resolve`" in out
     # A voucher given back may be redeemed again: the journal's rule for a new undo holds.
     with pytest.raises(JournalError, match="already undone"):
         journal.begin_reactivation(back)
