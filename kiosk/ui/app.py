@@ -863,24 +863,83 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _read_recall(self, generation: int) -> None:
         """The day's journal rows, read in a thread (its one connection may be busy with a
         redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
-        from kiosk.ui.screens.recall import RecallScreen, recall_rows
+        from kiosk.ui.screens.recall import RecallScreen
 
-        journal = self.services.journal
-        error, rows = "", []
-        if journal is None:
-            error = _("No journal at this till.")
-        else:
-            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
-            try:
-                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
-                                   self.terminal_name)
-            except Exception as exc:  # a broken journal must not take the till down
-                log.error("recall: journal unreadable: %s", type(exc).__name__)
-                error = _("The journal can't be read now: tell IT.")
+        rows, attempts, error = await self._today()
         if generation != self.generation or not isinstance(self.screen, ScanScreen):
             return  # a scan, the idle reset or another key came first: F2 was for the idle till
-        await self.push_screen(RecallScreen(rows, error))
+        await self.push_screen(RecallScreen(rows, error, attempts))
+
+    async def _today(self) -> tuple[list[Any], list[Any], str]:
+        """F2's rows of the day at this till, the attempts among them staff may settle by
+        hand, and an error for staff ("" if none); the journal read in a thread."""
+        from kiosk.ui.screens.recall import recall_attempts, recall_rows
+
+        journal = self.services.journal
+        if journal is None:
+            return [], [], _("No journal at this till.")
+        midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
+                                                       microsecond=0)
+        try:
+            found = await asyncio.to_thread(journal.rows, since=midnight)
+        except Exception as exc:  # a broken journal must not take the till down
+            log.error("recall: journal unreadable: %s", type(exc).__name__)
+            return [], [], _("The journal can't be read now: tell IT.")
+        return (recall_rows(found, self.terminal_name),
+                recall_attempts(found, self.terminal_name), "")
+
+    # --- settling an attempt by hand (F5 on F2, behind the PIN) ---------------------------------
+    def on_recall_screen_settle_requested(self, message: Any) -> None:
+        """F5 on an open attempt of F2's list: the staff PIN, then what happened."""
+        from kiosk.ui.screens.settle import SettleScreen
+
+        attempt = message.attempt
+        if self.redeeming or isinstance(self.screen, SettleScreen):
+            return
+
+        def chosen(settlement: Any) -> None:
+            if settlement is not None:
+                self._settle_by_hand(attempt, settlement)
+
+        self._with_pin("settle a redemption", lambda: self.push_screen(
+            SettleScreen(attempt, guard=self.key_guard, clock=self._clock), chosen))
+
+    @work(group="settle", exclusive=True, exit_on_error=False,
+          description="settle an attempt by hand")
+    async def _settle_by_hand(self, attempt: Any, settlement: Any) -> None:
+        """Record it as ``kiosk journal resolve`` does (who: this till; why: the reason, in
+        English for IT), in a thread; refused if it was settled meanwhile (by a re-check, or by
+        IT) or its answer may still be on its way: nothing changes, and staff are told."""
+        from kiosk.journal import ResolveRefused
+
+        journal = self.services.journal
+        if journal is None:
+            return
+        by = f"{self.terminal_name or self.store_name or 'till'} (staff PIN)"
+        try:
+            await asyncio.to_thread(journal.resolve, attempt.journal_id,
+                                    applied=settlement.applied, by=by,
+                                    reason=settlement.reason, kiosk_running=True)
+        except ResolveRefused as exc:
+            log.warning("settle at the till refused: %s", exc)
+            self.notify(_("It was settled meanwhile, or its answer is still on its way. "
+                          "Nothing changed."), title=_("Not settled"), severity="warning",
+                        timeout=30)
+        except Exception as exc:
+            log.error("settle at the till failed: %s", type(exc).__name__)
+            self.notify(_("The journal can't be written now: tell IT."), title=_("Not settled"),
+                        severity="error", timeout=30)
+        else:
+            log.info("journal row %d settled at the till by hand: %s", attempt.journal_id,
+                     "applied" if settlement.applied else "not applied")
+            self.notify(f"{attempt.masked_card}, {attempt.offer_name}: "
+                        + (_("recorded as applied") if settlement.applied else
+                           _("recorded as not applied — don't apply")),
+                        title=_("Settled"), timeout=15)
+        self._count_open_attempts()
+        if isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            rows, attempts, _error = await self._today()
+            self.screen.show(rows, attempts)
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
