@@ -20,6 +20,7 @@ from kiosk.journal import Journal, JournalState
 from kiosk.sim import Fault, Simulator
 from kiosk.staff_pin import PinGuard, hash_pin
 from kiosk.ui.services import KioskServices
+from tests.support import console_font
 from tests.ui.kiosk_pilot import TODAY_ONE, Kiosk, Members, notices
 
 
@@ -159,3 +160,5 @@ async def test_the_settle_screen_at_60x20_on_the_console_without_colours(
         assert chosen and i18n._(CHOICES[0].reason).split()[0] in chosen[0].text
         assert "Enter" in footer(k) or "Retur" in footer(k), footer(k)
         assert "…" not in k.text(), k.text()  # nothing cut
+        font = console_font()  # and every character one the Linux console's font has
+        assert sorted({ch for ch in k.text() if ch not in font and ch != "\n"}) == []
