@@ -102,8 +102,9 @@ async def test_a_hand_settlement_during_the_kiosks_recheck_of_the_same_row_stand
     async with start_kiosk(services_=kiosk_services, clock=lambda: now[0]) as k:
         await k.wait_for(lambda: EARLIER_ONE in notices(k), "the line")
         sim.faults.clear()
+        # Slow enough that IT's command (a new Python process) is done before the answer.
         sim.faults.add(Fault("latency", method="GET", path=rf"/{members.anna}/promotions",
-                             latency=3.0))
+                             latency=8.0))
         reads = len(sim.requests_to("GET", rf"/{members.anna}/promotions"))
         now[0] += RECHECK_OPEN_EVERY + RECHECK_OPEN_QUIET
         await k.app._check_idle()
