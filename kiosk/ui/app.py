@@ -609,6 +609,7 @@ class KioskApp(App[int], inherit_bindings=False):
         journal = self.services.journal
         if journal is None:
             return
+
         def count() -> open_attempts.OpenAttempts:
             # The version first: a commit by another process after it is seen by the next look.
             version = getattr(journal, "data_version", None)
