@@ -119,7 +119,9 @@ class SettleScreen(KeyGuard[Settlement | None], ModalScreen[Settlement | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "settle":  # offered once something is chosen (and the guard is over)
-            return None if self.guarding or self._list().highlighted is None else True
+            lists = self.query("#settle-list").results(OptionList)
+            chosen = next((o.highlighted for o in lists), None)
+            return None if self.guarding or chosen is None else True
         return True
 
     def action_cursor_up(self) -> None:
