@@ -292,6 +292,11 @@ class _Write(NamedTuple):
     note: str
 
 
+def _settled_elsewhere(exc: SettledMeanwhile) -> None:
+    """Say in the log that a write lost to a settlement made elsewhere (which stands)."""
+    log.warning("%s; settled meanwhile by someone else (IT, by hand?): theirs stands", exc)
+
+
 def _code(err: BaseException) -> str:
     return (err.code if isinstance(err, EngageError) and err.code else None) \
         or type(err).__name__
@@ -877,8 +882,7 @@ class Redeemer:
             await self._io(self._journal.set_reactivation_state, undo_id, state, code=code,
                            note=note)
         except SettledMeanwhile as exc:
-            log.warning("%s; settled meanwhile by someone else (IT, by hand?): theirs stands",
-                        exc)
+            _settled_elsewhere(exc)
         except Exception as exc:
             log.error("reactivation row %d: could not record %s (%s)", undo_id, state, exc)
 
@@ -942,8 +946,7 @@ class Redeemer:
             await self._io(self._journal.set_states,
                            [(w.row_id, w.state, code, w.note or None) for w in writes])
         except SettledMeanwhile as exc:
-            log.warning("%s; settled meanwhile by someone else (IT, by hand?): theirs stands",
-                        exc)
+            _settled_elsewhere(exc)
             return False
         except Exception as exc:  # the row stays pending/unknown: reconciliation retries it
             log.error("journal rows %s: could not record %s (%s)",
