@@ -182,6 +182,18 @@ def _money(amount_text: str, currency: str | None, loc: str) -> str:
                            currency_digits=not whole)
 
 
+def format_number(value: int) -> str:
+    """A whole number in the active locale: "1 234" (sv, nb, fi and en_SE), "1.234" (da)."""
+    return _number(value, locale())
+
+
+@lru_cache(maxsize=1024)
+def _number(value: int, loc: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0", locale=loc)
+
+
 def format_percent(value: Decimal) -> str:
     """A percentage Engage gives as a number of percent (20 -> "20 %" in sv, "20%" in en)."""
     return _percent(str(value), locale())
@@ -208,7 +220,13 @@ def _date(day: date, loc: str) -> str:
 
 def format_datetime(when: datetime) -> str:
     """Date and time, local to the till ("31 dec. 2026 14:05")."""
-    from babel.dates import format_time
-
     local = when.astimezone()
-    return f"{format_date(local)} {format_time(local, format='short', locale=locale())}"
+    return f"{format_date(local)} {format_time(local)}"
+
+
+def format_time(when: datetime) -> str:
+    """The time of day, local to the till, as the locale writes it: "14:05" (en, sv, nb),
+    "14.05" (da), "14.05" (fi; "9.05" before ten)."""
+    from babel.dates import format_time as _format_time
+
+    return _format_time(when.astimezone(), format="short", locale=locale())

@@ -49,6 +49,16 @@ def test_template_is_current_with_the_code() -> None:
     assert template - code == set(), "kiosk.pot has strings the code no longer uses"
 
 
+def test_the_demo_cards_notes_are_in_the_catalog() -> None:
+    """Every note of the shipped demo data is marked (kiosk.sim.demo.DEMO_NOTES), so the demo
+    card list reads in the staff's language."""
+    from kiosk.sim.demo import DEMO_NOTES, read_demo_data
+
+    notes = {m["note"] for m in read_demo_data()["members"] if m.get("note")}
+    assert notes == set(DEMO_NOTES)
+    assert notes <= _template()
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
 def test_every_message_has_a_translation(lang: str) -> None:
     with i18n.catalog_path(lang).open("rb") as f:
@@ -134,6 +144,34 @@ def test_expiry_per_language(lang: str, shown: str) -> None:
 
     i18n.set_language(lang)
     assert format_expiry(datetime(2026, 12, 31, 12, 0, tzinfo=UTC)) == shown
+
+
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("en", "09:05"), ("sv", "09:05"), ("nb", "09:05"), ("da", "09.05"), ("fi", "9.05"),
+])
+def test_time_of_day_per_language(lang: str, shown: str,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notices' and F2's times: CLDR's short time in the till's zone, not "%H:%M" (da and
+    fi write 9.05)."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/Stockholm")
+    time.tzset()
+    try:
+        i18n.set_language(lang)
+        assert i18n.format_time(datetime(2026, 3, 2, 8, 5, tzinfo=UTC)) == shown
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.parametrize(("lang", "number", "shown"), [
+    ("en", 1234, f"1{NBSP}234"), ("sv", 1234, f"1{NBSP}234"), ("da", 1234, "1.234"),
+    ("fi", 15, "15"),
+])
+def test_whole_numbers_per_language(lang: str, number: int, shown: str) -> None:
+    i18n.set_language(lang)
+    assert i18n.format_number(number) == shown
 
 
 def test_kiosk_language_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,10 +7,23 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from kiosk.i18n import N_
 from kiosk.sim.state import SimState
 
 # Not a secret: the key the simulator accepts unless told otherwise (printed by `kiosk sim`).
 DEMO_API_KEY = "kiosk-demo-key"
+
+#: The shipped demo data's card notes (``note`` in assets/demo-data.json), marked for the
+#: catalogs: the scan screen's demo card list shows them in the staff's language. A note that
+#: is not here (another data file's) is shown as written. tests/test_i18n.py keeps them in step.
+DEMO_NOTES = (
+    N_("every kind: 20 %, 100 kr, free coffee, till code; plus online-only, not-yet-valid, "
+       "expired and used offers"),
+    N_("offer names that look like markup, and a long instruction"),
+    N_("a member with no offers"),
+    N_("online-only offers: nothing to redeem in store"),
+    N_("a family card shared by two members (Engage answers MultipleMatches)"),
+)
 
 
 def demo_data_path() -> Path:

@@ -564,12 +564,14 @@ class KioskApp(App[int], inherit_bindings=False):
         from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
 
         self.engage_state = state_after(error)  # "no such member" still means Engage answered
+        # for IT, as logged: an EngageError's text carries no query, key or card number
+        reason = f"{type(error).__name__}: {error}"
         if self.engage_state != EngageState.OK and isinstance(error, EngageError) \
                 and not isinstance(error, CircuitOpen):  # (an open breaker keeps its reason)
-            # for IT on F9; an EngageError's text carries no query, key or card number
-            self.engage_problem = f"{type(error).__name__}: {error}"
+            # on F9: the staff's words, then IT's reason in brackets on a line of its own
+            self.engage_problem = f"{messages_text.for_error(error).title}\n[{reason}]"
         if isinstance(error, TlsError):
-            log.warning("Engage TLS failure: %s", self.engage_problem)
+            log.warning("Engage TLS failure: %s", reason)
         if not isinstance(error, CircuitOpen):
             log.info("Engage call failed: %s", type(error).__name__)
 
@@ -642,7 +644,7 @@ class KioskApp(App[int], inherit_bindings=False):
         """A one-line warning for the scan screen, with the time it came (settled answers: the
         latest ``keep``, each for ``settle_notice_ttl`` seconds). ``hideable``: F4 may hide it
         (not for an attempt still unresolved: hiding it would read as settled)."""
-        text = f"{datetime.now().strftime('%H:%M')} {text}"
+        text = f"{i18n.format_time(datetime.now().astimezone())} {text}"
         self.services.notices.append(text)
         self._settle_notices.append(text)
         if not hideable:

@@ -26,4 +26,5 @@ class KioskStatus(NamedTuple):  # as a frozen dataclass, ~4 M instructions less 
     breaker: str = "closed"
     scanner: str = KEYBOARD  # KEYBOARD or a ``ScannerState`` value
     scanner_detail: str = ""
-    engage_problem: str = ""  # the last Engage failure for IT (F9), e.g. the TLS reason
+    #: the last Engage failure (F9): staff's words, a line break, IT's reason in brackets
+    engage_problem: str = ""

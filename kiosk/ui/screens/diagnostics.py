@@ -2,6 +2,11 @@
 
 Secrets never appear: settings come from ``Settings.public_items()`` (key and PIN shown only as
 set/not set), and Engage's URL from the client's ``base_url`` (no user info or query).
+
+Labels and states are in the staff's language; each state is followed by IT's own name for it
+in square brackets ("redeemed (verified) [verified-redeemed]"), the word the log, ``kiosk
+journal`` and the fleet database use, so IT can search for it. Settings keep their ``KIOSK_*``
+names and values as configured (IT's), only "set"/"not set" of a secret is translated.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import asyncio
 import logging
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk import __version__
-from kiosk.i18n import N_, _
+from kiosk.i18n import N_, _, format_number
 from kiosk.text import sanitize
 from kiosk.ui.messages import RecheckEngage
 from kiosk.ui.screens.base import KioskStatus
@@ -29,6 +35,59 @@ from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 
 log = logging.getLogger("kiosk.ui")
+
+
+#: Engage's state (``EngageState``) as staff read it; IT's name follows in brackets.
+ENGAGE_STATE_TEXT = {
+    "unknown": N_("not checked yet"),
+    "ok": N_("connected"),
+    "unavailable": N_("unavailable"),
+    "unauthorized": N_("API key rejected"),
+    "tls": N_("certificate problem"),
+}
+#: The circuit breaker's state (``kiosk.breaker``).
+BREAKER_TEXT = {
+    "closed": N_("normal"),
+    "open": N_("paused after repeated failures"),
+    "half-open": N_("trying Engage again"),
+}
+#: The serial scanner's state (``ScannerState``, or keyboard input only).
+SCANNER_STATE_TEXT = {
+    "keyboard": N_("keyboard only"),
+    "off": N_("off"),
+    "connecting": N_("connecting…"),
+    "connected": N_("connected"),
+    "disconnected": N_("disconnected"),
+}
+#: A redemption attempt's journal state (``JournalState``).
+JOURNAL_STATE_TEXT = {
+    "pending": N_("started, no answer yet"),
+    "redeemed": N_("redeemed"),
+    "rejected": N_("refused by Engage"),
+    "unknown": N_("not confirmed, to check"),
+    "verified-redeemed": N_("redeemed (verified)"),
+    "verified-not-redeemed": N_("not redeemed (verified)"),
+}
+#: A secret setting's value (``Settings.public_items``: never the secret itself).
+SECRET_TEXT = {"set": N_("set"), "not set": N_("not set")}
+
+
+def state_text(table: dict[str, str], state: str) -> str:
+    """A state in the staff's words, then IT's name for it: "connected [ok]" (an unknown state:
+    IT's name alone)."""
+    state = str(state)
+    return f"{_(table[state])} [{state}]" if state in table else f"[{state}]"
+
+
+def _counts_table(title: str, counts: dict[str, int]) -> Group:
+    """A heading, then one row per count: the number first (right-aligned), then what it
+    counts, which may wrap (a long state name never pushes its number off a narrow screen)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(justify="right", no_wrap=True, min_width=6)
+    table.add_column()
+    for what, n in counts.items():
+        table.add_row(Text(format_number(n)), Text(what))
+    return Group(Text(title, style="bold"), table)
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
@@ -79,28 +138,35 @@ class DiagnosticsScreen(Screen[None]):
 
     def _settings_rows(self) -> list[tuple[str, str]]:
         settings = self.services.settings
-        return [(_("Settings"), "")] + (settings.public_items() if settings is not None else [])
+        items = settings.public_items() if settings is not None else []
+        return [(_("Settings"), "")] + [(name, _(SECRET_TEXT[value]) if value in SECRET_TEXT
+                                         else value) for name, value in items]
 
     def _refresh(self) -> None:
         services = self.services
         status = self.status
         engage = services.engage
-        rtt = (f"{status.engage_rtt * 1000:.0f} ms" if status.engage_rtt is not None
-               else _("not measured"))
+        rtt = (_("{ms} ms").format(ms=format_number(round(status.engage_rtt * 1000)))
+               if status.engage_rtt is not None else _("not measured"))
         port = services.settings.scanner_port if services.settings is not None else None
         stats = services.lookup.stats
-        # Labels in the staff's language; the values are IT's (states, paths, URLs) as logged.
+        problem = (status.engage_problem or _("none")).split("\n")  # staff's words, IT's reason
+        # Labels and states in the staff's language, IT's names for the states in brackets;
+        # paths and URLs as they are.
         rows = [
             (_("Version"), __version__),
-            ("Engage", engage.base_url if engage is not None else ""),
-            (_("Engage state"), f"{status.engage} (breaker {status.breaker})"),
+            (_("Engage"), engage.base_url if engage is not None else ""),
+            (_("Engage state"), state_text(ENGAGE_STATE_TEXT, status.engage)),
+            (_("Circuit breaker"), state_text(BREAKER_TEXT, status.breaker)),
             (_("Last round trip"), rtt),
-            (_("Engage problem"), status.engage_problem or _("none")),
+            (_("Engage problem"), problem[0]),
+            *(("", line) for line in problem[1:]),  # IT's reason as logged: its own row
             (_("Scanner port"), port or _("none (keyboard only)")),
-            (_("Scanner state"), f"{status.scanner} {status.scanner_detail}".strip()),
+            (_("Scanner state"), f"{state_text(SCANNER_STATE_TEXT, status.scanner)} "
+                                 f"{status.scanner_detail}".strip()),
             (_("Log file"), str(services.log_path or _("not configured"))),
             (_("Lookups"), _("{lookups} ({hits} from the card cache)").format(
-                lookups=stats.lookups, hits=stats.cache_hits)),
+                lookups=format_number(stats.lookups), hits=format_number(stats.cache_hits))),
         ]
         self.query_one("#diag-status", Static).update(_table(rows))
         # Off the event loop: a year's journal takes a while to count, and the journal may be
@@ -109,17 +175,19 @@ class DiagnosticsScreen(Screen[None]):
 
     async def _show_journal(self) -> None:
         journal = self.services.journal
-        rows: list[tuple[str, str]] = [(_("Journal"), "")]
+        table: Table | Group = _table([(_("Journal"), "")])
         if journal is not None:
             try:
                 counts = await asyncio.to_thread(journal.counts)
             except Exception as exc:  # a damaged or vanished file: say so, don't crash
                 log.warning("diagnostics: journal counts failed: %s", type(exc).__name__)
-                rows.append(("  " + _("could not be read"), type(exc).__name__))
+                table = _table([(_("Journal"), ""), ("  " + _("could not be read"),
+                                                     f"[{type(exc).__name__}]")])  # for IT
             else:
-                rows += [(f"  {k}", str(v)) for k, v in counts.items()]
+                table = _counts_table(_("Journal"), {state_text(JOURNAL_STATE_TEXT, k): v
+                                                     for k, v in counts.items()})
         for static in self.query("#diag-journal").results(Static):
-            static.update(_table(rows))
+            static.update(table)
 
     def action_back(self) -> None:
         self.dismiss()

@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from kiosk.i18n import N_, _, ngettext
+from kiosk.i18n import N_, _, format_time, ngettext
 from kiosk.text import sanitize
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
@@ -53,9 +53,9 @@ STATE_TEXT: dict[str, tuple[str, bool]] = {
 
 
 def local_time(stamp: str) -> str:
-    """"14:05" for a journal's UTC timestamp (local time of the till)."""
+    """"14:05" ("14.05" in da and fi) for a journal's UTC timestamp, local to the till."""
     try:
-        return datetime.fromisoformat(stamp).astimezone().strftime("%H:%M")
+        return format_time(datetime.fromisoformat(stamp))
     except ValueError:
         return "?"
 

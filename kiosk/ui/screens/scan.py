@@ -141,7 +141,8 @@ class ScanScreen(Screen[None]):
                     no_wrap=True, overflow="ellipsis")
         for card in cards:
             who = sanitize(card.first_name)
-            note = sanitize(card.note)
+            # the shipped demo's notes are in the catalogs (kiosk.sim.demo.DEMO_NOTES)
+            note = sanitize(_(card.note)) if card.note else ""
             text.append(f"  {sanitize(card.card)}  ")
             text.append(f"{who} {('(' + note + ')') if note else ''}".strip() + "\n", style="dim")
         return text
