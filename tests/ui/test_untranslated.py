@@ -7,8 +7,9 @@ screen (demo cards, notices, status lines, idle countdown, rejected scans), choo
 (every kind, conditions, reasons, vouchers, points), confirm, result (every outcome), voucher
 undo, F2 recall, settling by hand (F5 on F2), F9 diagnostics, PIN, staff exit, Engage errors
 and Engage down. A run of plain ASCII letters left on screen did not come through the catalog,
-unless it is on the small allowlist below (key names, URLs and paths, KIOSK_* names and config values on F9, CLDR month
-names and currency codes). ``test_a_planted_english_string_is_caught`` shows the check fail.
+unless it is on the small allowlist below (key names, URLs and paths, KIOSK_* names and config
+values on F9, CLDR month names and currency codes). ``test_a_planted_english_string_is_caught``
+shows the check fail.
 """
 
 from __future__ import annotations
