@@ -107,6 +107,10 @@ QUIET_AFTER_KEY = 0.3
 #: and seconds without any input before one starts.
 RECHECK_OPEN_EVERY = 5 * 60.0
 RECHECK_OPEN_QUIET = 20.0
+#: While the steady line is up and the till idle, seconds between looks at whether another
+#: process changed the journal (IT's ``kiosk journal resolve``; SQLite's ``data_version``, read
+#: in a thread): if so, the line is counted again.
+JOURNAL_WATCH_EVERY = 2.0
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -180,6 +184,10 @@ class KioskApp(App[int], inherit_bindings=False):
         #: seconds between the idle till's re-checks of unresolved attempts, and the last one
         self.recheck_open_every = recheck_open_every
         self._last_recheck = clock()  # the start-up reconciliation is the first
+        #: the journal's ``data_version`` when the steady line was last counted, and the last
+        #: look at it (``_watch_journal``)
+        self._journal_version: int | None = None
+        self._last_journal_look = -math.inf
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
@@ -612,9 +620,17 @@ class KioskApp(App[int], inherit_bindings=False):
         journal = self.services.journal
         if journal is None:
             return
+
+        now = self._wall_clock()
+
+        def count() -> open_attempts.OpenAttempts:
+            # The version first: a commit by another process after it is seen by the next look.
+            version = getattr(journal, "data_version", None)
+            self._journal_version = version() if version is not None else None
+            return open_attempts.count(journal, self.terminal_name, now)
+
         try:
-            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name,
-                                            self._wall_clock())
+            found = await asyncio.to_thread(count)
         except Exception as exc:  # the line stays as it was; the journal's own errors show
             log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
             return
@@ -878,23 +894,81 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _read_recall(self, generation: int) -> None:
         """The day's journal rows, read in a thread (its one connection may be busy with a
         redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
-        from kiosk.ui.screens.recall import RecallScreen, recall_rows
+        from kiosk.ui.screens.recall import RecallScreen
 
-        journal = self.services.journal
-        error, rows = "", []
-        if journal is None:
-            error = _("No journal at this till.")
-        else:
-            try:
-                since = local_midnight(self._wall_clock())
-                rows = recall_rows(await asyncio.to_thread(journal.rows, since=since),
-                                   self.terminal_name)
-            except Exception as exc:  # a broken journal must not take the till down
-                log.error("recall: journal unreadable: %s", type(exc).__name__)
-                error = _("The journal can't be read now: tell IT.")
+        rows, attempts, error = await self._today()
         if generation != self.generation or not isinstance(self.screen, ScanScreen):
             return  # a scan, the idle reset or another key came first: F2 was for the idle till
-        await self.push_screen(RecallScreen(rows, error))
+        await self.push_screen(RecallScreen(rows, error, attempts))
+
+    async def _today(self) -> tuple[list[Any], list[Any], str]:
+        """F2's rows of the day at this till, the attempts among them staff may settle by
+        hand, and an error for staff ("" if none); the journal read in a thread."""
+        from kiosk.ui.screens.recall import recall_attempts, recall_rows
+
+        journal = self.services.journal
+        if journal is None:
+            return [], [], _("No journal at this till.")
+        try:
+            found = await asyncio.to_thread(journal.rows, since=local_midnight(self._wall_clock()))
+        except Exception as exc:  # a broken journal must not take the till down
+            log.error("recall: journal unreadable: %s", type(exc).__name__)
+            return [], [], _("The journal can't be read now: tell IT.")
+        return (recall_rows(found, self.terminal_name),
+                recall_attempts(found, self.terminal_name), "")
+
+    # --- settling an attempt by hand (F5 on F2, behind the PIN) ---------------------------------
+    def on_recall_screen_settle_requested(self, message: Any) -> None:
+        """F5 on an open attempt of F2's list: the staff PIN, then what happened."""
+        from kiosk.ui.screens.settle import SettleScreen
+
+        attempt = message.attempt
+        if self.redeeming or isinstance(self.screen, SettleScreen):
+            return
+
+        def chosen(settlement: Any) -> None:
+            if settlement is not None:
+                self._settle_by_hand(attempt, settlement)
+
+        self._with_pin("settle a redemption", lambda: self.push_screen(
+            SettleScreen(attempt, guard=self.key_guard, clock=self._clock), chosen))
+
+    @work(group="settle", exclusive=True, exit_on_error=False,
+          description="settle an attempt by hand")
+    async def _settle_by_hand(self, attempt: Any, settlement: Any) -> None:
+        """Record it as ``kiosk journal resolve`` does (who: this till; why: the reason, in
+        English for IT), in a thread; refused if it was settled meanwhile (by a re-check, or by
+        IT) or its answer may still be on its way: nothing changes, and staff are told."""
+        from kiosk.journal import ResolveRefused
+
+        journal = self.services.journal
+        if journal is None:
+            return
+        by = f"{self.terminal_name or self.store_name or 'till'} (staff PIN)"
+        try:
+            await asyncio.to_thread(journal.resolve, attempt.journal_id,
+                                    applied=settlement.applied, by=by,
+                                    reason=settlement.reason, kiosk_running=True)
+        except ResolveRefused as exc:
+            log.warning("settle at the till refused: %s", exc)
+            self.notify(_("It was settled meanwhile, or its answer is still on its way. "
+                          "Nothing changed."), title=_("Not settled"), severity="warning",
+                        timeout=30)
+        except Exception as exc:
+            log.error("settle at the till failed: %s", type(exc).__name__)
+            self.notify(_("The journal can't be written now: tell IT."), title=_("Not settled"),
+                        severity="error", timeout=30)
+        else:
+            log.info("journal row %d settled at the till by hand: %s", attempt.journal_id,
+                     "applied" if settlement.applied else "not applied")
+            self.notify(f"{attempt.masked_card}, {attempt.offer_name}: "
+                        + (_("recorded as applied") if settlement.applied else
+                           _("recorded as not applied — don't apply")),
+                        title=_("Settled"), timeout=15)
+        self._count_open_attempts()
+        if isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            rows, attempts, _error = await self._today()
+            self.screen.show(rows, attempts)
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
@@ -986,6 +1060,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
             self._hide_idle_warning()
             if not clearable and not self.redeeming:
+                self._watch_journal()
                 self._recheck_when_idle()
             return
         if left > 0:
@@ -1013,6 +1088,35 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         self._last_recheck = now
         self._recheck_open()
+
+    def _watch_journal(self) -> None:
+        """From the idle check: while the steady line is up, every ``JOURNAL_WATCH_EVERY``
+        seconds, whether another process changed the journal (IT settled an attempt by hand
+        with ``kiosk journal resolve`` while the kiosk runs); if so the line is counted again,
+        without a restart."""
+        now = self._clock()
+        if not self._open_lines or self._journal_version is None \
+                or now - self._last_journal_look < JOURNAL_WATCH_EVERY \
+                or any(w.group in ("journal-watch", "open-attempts") and not w.is_finished
+                       for w in self.workers):
+            return
+        self._last_journal_look = now
+        self._look_at_journal()
+
+    @work(group="journal-watch", exclusive=True, exit_on_error=False,
+          description="journal changed elsewhere?")
+    async def _look_at_journal(self) -> None:
+        journal = self.services.journal
+        if journal is None:
+            return
+        try:  # one PRAGMA, no table read; in a thread: a redemption's fsync may hold it
+            version = await asyncio.to_thread(journal.data_version)
+        except Exception as exc:
+            log.error("journal watch: journal unreadable: %s", type(exc).__name__)
+            return
+        if version != self._journal_version:
+            log.info("journal changed by another process: counting unresolved attempts again")
+            self._count_open_attempts()
 
     @work(group="reconcile", exit_on_error=False, description="re-check unresolved attempts")
     async def _recheck_open(self) -> None:

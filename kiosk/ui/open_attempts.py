@@ -7,7 +7,9 @@ the journal has such attempts the scan screen keeps a short line that says so (a
 card or name): today's at this till are on F2's list; attempts from an earlier day (F2 lists
 today's) and undos still unverified are for IT (``kiosk journal resolve``): "tell IT". F4 never
 hides it (it is not a settled answer); it goes when reconciliation (at start, after an outage,
-or the idle till's re-check), a background check, or IT by hand settles them.
+or the idle till's re-check), a background check, staff at the till (F5 on F2's list, behind the
+PIN) or IT by hand settles them; IT's ``kiosk journal resolve`` while the kiosk runs is noticed
+within seconds (``KioskApp._watch_journal``).
 """
 
 from __future__ import annotations

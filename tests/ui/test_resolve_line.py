@@ -1,7 +1,7 @@
 """A "used, no date" attempt: no reconciliation settles it (Engage shows the offer used but not
 when), so the scan screen's line about it stays; IT settles it with ``kiosk journal resolve``
-(the kiosk stopped: a running kiosk refuses it) and at the next start the line is gone. Real
-simulator, real journal, the real command line, Pilot."""
+while the kiosk is stopped, and at the next start the line is gone (settled while it runs:
+``test_resolve_live``). Real simulator, real journal, the real command line, Pilot."""
 
 from __future__ import annotations
 
