@@ -9,7 +9,9 @@ the masked card only (a full number passed by mistake is masked here), never the
 e-mail address. Schema changes go through ``_MIGRATIONS`` keyed by ``PRAGMA user_version``.
 ``kiosk journal`` (the journal as a table, CSV or JSON) is ``kiosk.commands.journal``; IT
 settles an attempt nobody could verify with ``kiosk journal resolve`` (:meth:`Journal.resolve`,
-``kiosk.commands.resolve``), recorded in ``resolutions`` beside what the row said before.
+``kiosk.commands.resolve``), recorded in ``resolutions`` beside what the row said before (a
+voucher give-back: :meth:`Journal.resolve_undo`, ``undo_resolutions``), while the kiosk runs:
+every write checks inside its transaction that the row is still open (:class:`SettledMeanwhile`).
 """
 
 # No ``from __future__ import annotations`` here: with it a NamedTuple's field types are strings,
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6  # 2 has no entry (reserved by another change): the loop skips it
+SCHEMA_VERSION = 7  # 2 has no entry (reserved by another change): the loop skips it
 _MAX_TEXT = 200
 _MASK = "\u2022\u2022\u2022\u2022"  # "••••", as the scanner's mask_card writes it
 
@@ -103,6 +105,16 @@ class JournalError(Exception):
 class ResolveRefused(JournalError):
     """:meth:`Journal.resolve` refused: no such row, the row is settled already (perhaps just
     now, by another process), or another attempt at the same offer holds its redemption."""
+
+
+class SettledMeanwhile(JournalError):
+    """A write refused because the row is no longer open: settled by someone else meanwhile
+    (IT with ``kiosk journal resolve`` while the kiosk runs). Nothing was changed; the other
+    settlement stands (:meth:`Journal.set_state`, :meth:`Journal.set_reactivation_state`)."""
+
+    def __init__(self, message: str, state: str) -> None:
+        super().__init__(message)
+        self.state = state  # the row's state now
 
 
 class JournalInUse(JournalError):
@@ -189,6 +201,23 @@ class Resolution(NamedTuple):
     resolved_by: str
     reason: str
     was_state: JournalState
+    was_code: str | None
+    was_note: str | None
+    was_updated_at: str
+
+
+class UndoResolution(NamedTuple):
+    """A voucher give-back (undo) settled by hand (``kiosk journal resolve ID --given-back``,
+    schema 7): who, when and why, and what the undo's row said before."""
+
+    id: int
+    created_at: str  # when it was resolved (UTC)
+    reactivation_id: int
+    redemption_id: int  # the voucher's attempt (the id IT names)
+    given_back: bool  # True: the voucher is the member's again (verified-reactivated); else not
+    resolved_by: str
+    reason: str
+    was_state: ReactivationState
     was_code: str | None
     was_note: str | None
     was_updated_at: str
@@ -344,12 +373,45 @@ _MIGRATIONS: dict[int, Migration] = {
             was_updated_at TEXT NOT NULL
         )""",
     ),
+    # 7: voucher give-backs (undos) settled by hand, as 6 for attempts. The undo's own change
+    # reaches the fleet outbox through 5's reactivation trigger.
+    7: (
+        """CREATE TABLE IF NOT EXISTS undo_resolutions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at TEXT NOT NULL,
+            reactivation_id INTEGER NOT NULL UNIQUE REFERENCES reactivations (id),
+            redemption_id INTEGER NOT NULL REFERENCES redemptions (id),
+            given_back INTEGER NOT NULL CHECK (given_back IN (0, 1)),
+            resolved_by TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            was_state TEXT NOT NULL,
+            was_code TEXT,
+            was_note TEXT,
+            was_updated_at TEXT NOT NULL
+        )""",
+    ),
 }
 
 
 def utc_now() -> datetime:
     """The current time in UTC (the journal's default clock)."""
     return datetime.now(UTC)
+
+
+def local_midnight(now: datetime | None = None) -> datetime:
+    """The start of the till's day (its local zone) that ``now`` (default: now) falls on.
+
+    From the zone's rules for that midnight, not from ``now``'s offset: on the day summer time
+    starts or ends the offset at midnight is not the offset later that day (Stockholm: 00:00 is
+    +01:00 on the last Sunday of March, when the afternoon is +02:00, and the other way round on
+    the last Sunday of October), so ``now.replace(hour=0, ...)`` is an hour off all that day.
+    Where a zone skips midnight itself, the day starts when its clocks jump."""
+    local = (now or datetime.now(UTC)).astimezone()
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    aware = start.astimezone()  # a naive time is read by the local zone's rules
+    if aware.date() != start.date():  # midnight skipped: fold=1 is the jump's instant
+        aware = start.replace(fold=1).astimezone()
+    return aware
 
 
 def _stamp(when: datetime) -> str:
@@ -533,34 +595,51 @@ class Journal:
         assert row_id is not None
         return row_id
 
-    @_db_errors
     def set_state(self, row_id: int, state: JournalState | str, *, code: str | None = None,
                   note: str | None = None) -> None:
-        """Move an attempt to ``state`` (with the Engage code, if any); refuses illegal moves.
+        """Move an attempt to ``state`` (with the Engage code, if any); refuses illegal moves,
+        and (:class:`SettledMeanwhile`) a row no longer open: settled by hand meanwhile.
 
         ``code``/``note`` left as None keep what the row already has.
         """
-        new = JournalState(state)
+        self.set_states([(row_id, state, code, note)])
+
+    @_db_errors
+    def set_states(self, changes: Sequence[tuple[int, JournalState | str, str | None,
+                                                 str | None]]) -> None:
+        """Move several attempts at once, each ``(row_id, state, code, note)`` as in
+        :meth:`set_state`: one fsynced transaction, all or nothing. The check that each row is
+        still open is made inside it, so a row settled by another process (``kiosk journal
+        resolve``) is never overwritten: :class:`SettledMeanwhile`, nothing written."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                found = self._db.execute("SELECT state FROM redemptions WHERE id = ?",
-                                         (row_id,)).fetchone()
-                if found is None:
-                    raise JournalError(f"no journal row {row_id}")
-                old = JournalState(found["state"])
-                if new not in _TRANSITIONS.get(old, frozenset()):
-                    raise JournalError(f"journal row {row_id}: {old} -> {new} is not allowed")
-                self._db.execute(
-                    "UPDATE redemptions SET state = ?, updated_at = ?,"
-                    " engage_code = COALESCE(?, engage_code), note = COALESCE(?, note)"
-                    " WHERE id = ?",
-                    (str(new), _stamp(self._clock()), _code(code),
-                     _text(note) if note else None, row_id))
+                for row_id, state, code, note in changes:
+                    self._set_state(row_id, JournalState(state), code, note)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _set_state(self, row_id: int, new: JournalState, code: str | None,
+                   note: str | None) -> None:
+        """One row's move, inside the caller's transaction."""
+        found = self._db.execute("SELECT state FROM redemptions WHERE id = ?",
+                                 (row_id,)).fetchone()
+        if found is None:
+            raise JournalError(f"no journal row {row_id}")
+        old = JournalState(found["state"])
+        if old not in _TRANSITIONS:  # settled meanwhile (by hand): it stands
+            raise SettledMeanwhile(f"journal row {row_id} is settled already ({old}"
+                                   f"{self._by_hand(row_id)}): {new} not recorded", str(old))
+        if new not in _TRANSITIONS[old]:
+            raise JournalError(f"journal row {row_id}: {old} -> {new} is not allowed")
+        self._db.execute(
+            "UPDATE redemptions SET state = ?, updated_at = ?,"
+            " engage_code = COALESCE(?, engage_code), note = COALESCE(?, note)"
+            " WHERE id = ?",
+            (str(new), _stamp(self._clock()), _code(code), _text(note) if note else None,
+             row_id))
 
     @_db_errors
     def begin_reactivation(self, redemption_id: int, note: str | None = None) -> int:
@@ -609,6 +688,11 @@ class Journal:
                 if found is None:
                     raise JournalError(f"no reactivation row {reactivation_id}")
                 old = ReactivationState(found["state"])
+                if old not in _REACTIVATION_TRANSITIONS:  # settled meanwhile (by hand)
+                    raise SettledMeanwhile(
+                        f"reactivation {reactivation_id} is settled already ({old}"
+                        f"{self._by_hand(reactivation_id, undo=True)}): {new} not recorded",
+                        str(old))
                 if new not in _REACTIVATION_TRANSITIONS.get(old, frozenset()):
                     raise JournalError(f"reactivation {reactivation_id}: {old} -> {new} is not "
                                        "allowed")
@@ -623,8 +707,21 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
+    def _by_hand(self, row_id: int, *, undo: bool = False) -> str:
+        """", by hand, by NAME at TIME UTC" if the row (an undo's, with ``undo``) was settled
+        by hand, else "" (call it holding ``_lock``)."""
+        earlier = self._db.execute(
+            "SELECT resolved_by, created_at FROM undo_resolutions WHERE reactivation_id = ?"
+            if undo else
+            "SELECT resolved_by, created_at FROM resolutions WHERE redemption_id = ?",
+            (row_id,)).fetchone()
+        return (f" by hand, by {earlier['resolved_by']} at "
+                f"{earlier['created_at'][:16].replace('T', ' ')} UTC"
+                if earlier is not None else "")
+
     @_db_errors
-    def resolve(self, row_id: int, *, applied: bool, by: str, reason: str) -> JournalRow:
+    def resolve(self, row_id: int, *, applied: bool, by: str, reason: str,
+                kiosk_running: bool = False) -> JournalRow:
         """Settle an open (``pending``/``unknown``) attempt by hand: ``verified-redeemed`` if
         ``applied`` (this attempt redeemed the offer), else ``verified-not-redeemed``.
 
@@ -633,8 +730,11 @@ class Journal:
         code stays). Refuses (:class:`ResolveRefused`) a row that doesn't exist or isn't open
         (settled already, or just now by another process), and ``applied`` when another of
         this journal's attempts at the offer holds its redemption (Engage redeems an offer
-        once). Call it holding the owner lock (:meth:`claim`): a running kiosk may be
-        settling the same row.
+        once). ``kiosk_running`` (another process holds the owner lock, :meth:`claim`): a
+        ``pending`` row is refused too, since that kiosk may be sending it right now; its
+        ``unknown`` rows may be settled, because every write of the kiosk checks inside its own
+        transaction that the row is still open (:class:`SettledMeanwhile`), so whichever
+        commits first wins and the other changes nothing.
         """
         who, why = _text(by, 64), _text(reason)
         if not who or not why:
@@ -651,13 +751,13 @@ class Journal:
                     raise ResolveRefused(f"no journal row {row_id}")
                 old = JournalState(found["state"])
                 if old not in UNRESOLVED:
-                    earlier = self._db.execute(
-                        "SELECT resolved_by, created_at FROM resolutions WHERE redemption_id = ?",
-                        (row_id,)).fetchone()
-                    how = (f" by hand, by {earlier['resolved_by']} at "
-                           f"{earlier['created_at'][:16].replace('T', ' ')} UTC"
-                           if earlier is not None else "")
-                    raise ResolveRefused(f"journal row {row_id} is settled already: {old}{how}")
+                    raise ResolveRefused(f"journal row {row_id} is settled already: {old}"
+                                         f"{self._by_hand(row_id)}{self._undo_hint(row_id)}")
+                if kiosk_running and old is JournalState.PENDING:
+                    raise ResolveRefused(
+                        f"journal row {row_id} is pending: the running kiosk may be sending it "
+                        "to Engage right now. Try again in a minute (it will be unknown or "
+                        "settled by then), or stop the kiosk first")
                 if applied:
                     claim = self._db.execute(
                         "SELECT r.id FROM redemptions r WHERE r.offer_id = ? AND r.id != ?"
@@ -687,7 +787,92 @@ class Journal:
                 raise
         return self.get(row_id)
 
+    def _undo_hint(self, row_id: int) -> str:
+        """A hint for IT when the attempt's latest give-back is still open (under ``_lock``)."""
+        last = self._db.execute("SELECT state FROM reactivations WHERE redemption_id = ?"
+                                " ORDER BY id DESC LIMIT 1", (row_id,)).fetchone()
+        if last is None or ReactivationState(last["state"]) not in UNRESOLVED_REACTIVATIONS:
+            return ""
+        return (f"; its voucher give-back (undo) is {last['state']}: settle that with "
+                "--given-back or --not-given-back")
+
+    @_db_errors
+    def resolve_undo(self, redemption_id: int, *, given_back: bool, by: str, reason: str,
+                     kiosk_running: bool = False) -> ReactivationRow:
+        """Settle by hand the open (``pending``/``unknown``) give-back of the voucher redeemed
+        in attempt ``redemption_id``: ``verified-reactivated`` if ``given_back`` (Engage shows
+        the voucher usable again: the member has it back), else ``verified-not-reactivated``
+        (still used: the give-back didn't happen and the attempt's redemption stands).
+
+        As :meth:`resolve`: one fsynced transaction records who, when and why in
+        ``undo_resolutions`` with the undo's state, code and note before; the undo's note says
+        it was settled by hand. Refuses (:class:`ResolveRefused`) an attempt that doesn't exist,
+        has no give-back, or whose latest give-back isn't open, and (``kiosk_running``) a
+        ``pending`` one: the running kiosk may be sending it.
+        """
+        who, why = _text(by, 64), _text(reason)
+        if not who or not why:
+            raise ValueError("who resolves it and why are required")
+        new = _R.VERIFIED_REACTIVATED if given_back else _R.VERIFIED_NOT_REACTIVATED
+        now = _stamp(self._clock())
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._db.execute("SELECT 1 FROM redemptions WHERE id = ?",
+                                    (redemption_id,)).fetchone() is None:
+                    raise ResolveRefused(f"no journal row {redemption_id}")
+                found = self._db.execute(
+                    "SELECT id, state, engage_code, note, updated_at FROM reactivations"
+                    " WHERE redemption_id = ? ORDER BY id DESC LIMIT 1",
+                    (redemption_id,)).fetchone()
+                if found is None:
+                    raise ResolveRefused(f"journal row {redemption_id} has no voucher give-back "
+                                         "(undo) to settle")
+                old = ReactivationState(found["state"])
+                if old not in UNRESOLVED_REACTIVATIONS:
+                    raise ResolveRefused(
+                        f"journal row {redemption_id}: its voucher give-back is settled "
+                        f"already: {old}{self._by_hand(found['id'], undo=True)}")
+                if kiosk_running and old is _R.PENDING:
+                    raise ResolveRefused(
+                        f"journal row {redemption_id}: its voucher give-back is pending: the "
+                        "running kiosk may be sending it to Engage right now. Try again in a "
+                        "minute, or stop the kiosk first")
+                self._db.execute(
+                    "INSERT INTO undo_resolutions (created_at, reactivation_id, redemption_id,"
+                    " given_back, resolved_by, reason, was_state, was_code, was_note,"
+                    " was_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (now, found["id"], redemption_id, int(given_back), who, why, str(old),
+                     found["engage_code"], found["note"], found["updated_at"]))
+                self._db.execute(
+                    "UPDATE reactivations SET state = ?, updated_at = ?, note = ? WHERE id = ?",
+                    (str(new), now, _text(f"settled by hand by {who}: {why}"), found["id"]))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return self.reactivations(redemption_id)[-1]
+
     # --- reads -------------------------------------------------------------------------------
+
+    @_db_errors
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: it changes when another
+        connection (``kiosk journal resolve``, a fleet push) commits, never for this one's own
+        writes. A running kiosk polls it to notice a hand settlement (cheap: no table read)."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    @_db_errors
+    def undo_resolutions(self) -> list[UndoResolution]:
+        """Voucher give-backs settled by hand, oldest first."""
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT {', '.join(UndoResolution._fields)} FROM undo_resolutions ORDER BY id"
+            ).fetchall()
+        return [UndoResolution(**{**dict(r), "given_back": bool(r["given_back"]),
+                                  "was_state": ReactivationState(r["was_state"])})
+                for r in found]
 
     @_db_errors
     def resolutions(self) -> list[Resolution]:

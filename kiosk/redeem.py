@@ -42,7 +42,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeVar, cast
 
 from kiosk.attribution import CLOCK_MARGIN, Attempt, Evidence, Seen, before, owner, seen_in
 from kiosk.breaker import CircuitBreaker
@@ -66,6 +66,7 @@ from kiosk.journal import (
     Kind,
     ReactivationRow,
     ReactivationState,
+    SettledMeanwhile,
     utc_now,
 )
 from kiosk.redeem_errors import RedeemInProgress
@@ -281,6 +282,19 @@ class _RowOffer:
     name: str
     value_text: str
     kind: Kind = Kind.PROMOTION
+
+
+class _Write(NamedTuple):
+    """One journal write a settlement takes: the row, its new state and note."""
+
+    row_id: int
+    state: JournalState
+    note: str
+
+
+def _settled_elsewhere(exc: SettledMeanwhile) -> None:
+    """Say in the log that a write lost to a settlement made elsewhere (which stands)."""
+    log.warning("%s; settled meanwhile by someone else (IT, by hand?): theirs stands", exc)
 
 
 def _code(err: BaseException) -> str:
@@ -570,59 +584,66 @@ class Redeemer:
             every = await self._rows(offer.id)
             rows = [r for r in every if r.state in _OPEN]
             if not rows:
-                return None  # settled meanwhile (a retry's answer, another check)
-            latest = rows[-1]
-
-            def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome[OfferT]:
-                return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
-                                     contact_id=row.contact_id, **kw)
-
-            claim = _claim(every)
-            if claim is not None and seen.evidence is not Evidence.ACTIVE:
-                # Engage redeems an instance once, and one of this till's attempts already
-                # holds that redemption (settled while these were open: a redeem call that
-                # read the journal before a check claimed the offer sends one more attempt).
-                # None of the open ones redeemed it: never a second "apply".
-                for r in rows:
-                    await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
-                                       note=f"attempt {claim.id} redeemed it")
-                return result(OutcomeKind.ALREADY_USED, latest, by_this_till=True,
-                              redeemed_on=seen.redeemed_on
-                              or datetime.fromisoformat(claim.updated_at))
-            if seen.evidence is Evidence.USED_DATED:
-                assert seen.redeemed_on is not None
-                when = seen.redeemed_on
-                attempts = [Attempt(r.id, _started(r)) for r in rows]
-                ours = owner(when, attempts, self.clock_margin, self.settle_window)
-                if ours is None:
-                    for r, a in zip(rows, attempts, strict=True):
-                        note = (f"used before this attempt, on {_day(when)}"
-                                if before(when, a, self.clock_margin) else
-                                f"used on {_day(when)}, after this attempt's settle window")
-                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED, note=note)
-                    return result(OutcomeKind.ALREADY_USED, latest, redeemed_on=when)
-                for r in rows:
-                    if r.id == ours.row_id:
-                        await self._record(r.id, _S.VERIFIED_REDEEMED,
-                                           note=f"used on {_day(when)}, inside this attempt's "
-                                                "window")
-                    else:
-                        await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
-                                           note=f"attempt {ours.row_id} redeemed it")
-                row = next(r for r in rows if r.id == ours.row_id)
-                return result(OutcomeKind.VERIFIED_REDEEMED, row, redeemed_on=when)
-            if seen.evidence is Evidence.USED_UNDATED:
-                for r in rows:
-                    if r.state is _S.UNKNOWN and r.note == _UNDATED:
-                        continue  # as it was: no write (an fsync, a fleet push, a "newer" row)
-                    await self._record(r.id, _S.UNKNOWN, note=_UNDATED)
-                return result(OutcomeKind.USED_CHECK, latest)
-            if not final:
+                return None  # settled meanwhile (a retry's answer, another check, IT)
+            decided = self._decide(offer, seen, masked_card, every, rows, final=final)
+            if decided is None:
                 return None  # still active: Engage may yet commit
-            for r in rows:
-                await self._record(r.id, _S.VERIFIED_NOT_REDEEMED,
-                                   note="still active after the settle window")
-            return result(OutcomeKind.NOT_REDEEMED, latest, retry_allowed=True)
+            outcome, writes = decided
+            if writes and not await self._record_all(writes):
+                return None  # IT settled one of them by hand meanwhile: theirs stands
+            return outcome
+
+    def _decide(self, offer: OfferT, seen: Seen, masked_card: str, every: list[JournalRow],
+                rows: list[JournalRow], *, final: bool
+                ) -> tuple[RedeemOutcome[OfferT], list[_Write]] | None:
+        """:meth:`_settle`'s decision for the open ``rows``: the outcome and the journal writes
+        it takes (none when nothing changes), or None when undecided."""
+        latest = rows[-1]
+
+        def result(kind: OutcomeKind, row: JournalRow, **kw: Any) -> RedeemOutcome[OfferT]:
+            return RedeemOutcome(kind, offer, journal_id=row.id, masked_card=masked_card,
+                                 contact_id=row.contact_id, **kw)
+
+        claim = _claim(every)
+        if claim is not None and seen.evidence is not Evidence.ACTIVE:
+            # Engage redeems an instance once, and one of this till's attempts already holds
+            # that redemption (settled while these were open: a redeem call that read the
+            # journal before a check claimed the offer sends one more attempt). None of the
+            # open ones redeemed it: never a second "apply".
+            return (result(OutcomeKind.ALREADY_USED, latest, by_this_till=True,
+                           redeemed_on=seen.redeemed_on
+                           or datetime.fromisoformat(claim.updated_at)),
+                    [_Write(r.id, _S.VERIFIED_NOT_REDEEMED, f"attempt {claim.id} redeemed it")
+                     for r in rows])
+        if seen.evidence is Evidence.USED_DATED:
+            assert seen.redeemed_on is not None
+            when = seen.redeemed_on
+            attempts = [Attempt(r.id, _started(r)) for r in rows]
+            ours = owner(when, attempts, self.clock_margin, self.settle_window)
+            if ours is None:
+                return result(OutcomeKind.ALREADY_USED, latest, redeemed_on=when), [
+                    _Write(r.id, _S.VERIFIED_NOT_REDEEMED,
+                           f"used before this attempt, on {_day(when)}"
+                           if before(when, a, self.clock_margin) else
+                           f"used on {_day(when)}, after this attempt's settle window")
+                    for r, a in zip(rows, attempts, strict=True)]
+            row = next(r for r in rows if r.id == ours.row_id)
+            return result(OutcomeKind.VERIFIED_REDEEMED, row, redeemed_on=when), [
+                _Write(r.id, _S.VERIFIED_REDEEMED,
+                       f"used on {_day(when)}, inside this attempt's window")
+                if r.id == ours.row_id else
+                _Write(r.id, _S.VERIFIED_NOT_REDEEMED, f"attempt {ours.row_id} redeemed it")
+                for r in rows]
+        if seen.evidence is Evidence.USED_UNDATED:
+            # A row as it was gets no write (an fsync, a fleet push, a "newer" row).
+            return result(OutcomeKind.USED_CHECK, latest), [
+                _Write(r.id, _S.UNKNOWN, _UNDATED) for r in rows
+                if not (r.state is _S.UNKNOWN and r.note == _UNDATED)]
+        if not final:
+            return None
+        return result(OutcomeKind.NOT_REDEEMED, latest, retry_allowed=True), [
+            _Write(r.id, _S.VERIFIED_NOT_REDEEMED, "still active after the settle window")
+            for r in rows]
 
     # --- background checks ---------------------------------------------------------------
 
@@ -860,6 +881,8 @@ class Redeemer:
         try:
             await self._io(self._journal.set_reactivation_state, undo_id, state, code=code,
                            note=note)
+        except SettledMeanwhile as exc:
+            _settled_elsewhere(exc)
         except Exception as exc:
             log.error("reactivation row %d: could not record %s (%s)", undo_id, state, exc)
 
@@ -909,12 +932,27 @@ class Redeemer:
         return [r for r in await self._rows(offer_id) if r.state in _OPEN]
 
     async def _record(self, row_id: int, state: JournalState, *, code: str | None = None,
-                      note: str | None = None) -> None:
-        """Write an outcome; a journal failure is logged, never hidden from staff by a crash."""
+                      note: str | None = None) -> bool:
+        """Write an outcome; a journal failure is logged, never hidden from staff by a crash.
+        False when the row was settled meanwhile by someone else (IT, by hand): nothing is
+        written and their settlement stands."""
+        return await self._record_all([_Write(row_id, state, note or "")], code=code)
+
+    async def _record_all(self, writes: Sequence[_Write], *, code: str | None = None) -> bool:
+        """Write one settlement's rows in one transaction (:meth:`Journal.set_states`: each row
+        still open, checked inside it). False when one was settled meanwhile by hand: nothing
+        is written and that settlement stands."""
         try:
-            await self._io(self._journal.set_state, row_id, state, code=code, note=note)
+            await self._io(self._journal.set_states,
+                           [(w.row_id, w.state, code, w.note or None) for w in writes])
+        except SettledMeanwhile as exc:
+            _settled_elsewhere(exc)
+            return False
         except Exception as exc:  # the row stays pending/unknown: reconciliation retries it
-            log.error("journal row %d: could not record %s (%s)", row_id, state, exc)
+            log.error("journal rows %s: could not record %s (%s)",
+                      ", ".join(str(w.row_id) for w in writes),
+                      ", ".join(sorted({str(w.state) for w in writes})), exc)
+        return True
 
     def _tell_breaker(self, err: EngageError | None) -> None:
         if self._breaker is not None:

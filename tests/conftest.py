@@ -3,7 +3,7 @@ journal most tests run against (each defined once, here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +54,24 @@ def _english() -> Iterator[None]:
     i18n.set_language("en")
     yield
     i18n.set_language("en")
+
+
+@pytest.fixture
+def till_zone() -> Iterator[Callable[[str], None]]:
+    """``till_zone("Europe/Stockholm")``: the process's local zone (the till's: what
+    ``datetime.astimezone()`` and ``time.localtime`` use) for this test; back after it."""
+    import os
+    import time
+
+    before = os.environ.get("TZ")
+
+    def use(zone: str) -> None:
+        os.environ["TZ"] = zone
+        time.tzset()
+
+    yield use
+    if before is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = before
+    time.tzset()

@@ -13,6 +13,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -124,3 +125,13 @@ def console_font() -> set[str]:
     return {chr(int(line.split()[0][2:], 16)) for line in
             CONSOLE_FONT_TABLE.read_text(encoding="utf-8").splitlines()
             if line.startswith("U+")}
+
+
+def tenant_today() -> date:
+    """Today in the Engage tenant's zone (the simulator's, Europe/Stockholm): the day Engage's
+    dates (startDate, endDate, expiresOn) are in. ``date.today()`` is the test machine's, a day
+    off from it for an hour or more of every day (on a UTC machine from 23:00 to midnight, on
+    one in Helsinki from midnight to 01:00)."""
+    from kiosk.sim.rules import TZ
+
+    return datetime.now(TZ).date()

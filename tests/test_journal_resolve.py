@@ -16,7 +16,15 @@ import pytest
 
 from kiosk import cli, journal_lock
 from kiosk.errors import ConfigError
-from kiosk.journal import Journal, JournalInUse, JournalState, ResolveRefused
+from kiosk.journal import (
+    Journal,
+    JournalError,
+    JournalInUse,
+    JournalState,
+    Kind,
+    ReactivationState,
+    ResolveRefused,
+)
 from kiosk.ui import launch
 
 UNDATED = "Engage shows it used without a date: check by hand"
@@ -139,7 +147,8 @@ def test_refusals_exit_1_with_one_line(journal: Journal,
     code, out, err = run(capsys, "journal", "resolve", str(row), "--not-applied", "--reason",
                          "x", "--path", str(journal.path))
     assert (code, out) == (1, "")
-    assert err == f"kiosk: refused: journal row {row} is settled already: verified-redeemed\n"
+    assert err == (f"kiosk: refused: journal row {row} is settled already: verified-redeemed. "
+                   "Nothing changed.\n")
     code, _, err = run(capsys, "journal", "resolve", "7", "--applied", "--reason", "x",
                        "--path", str(journal.path))
     assert code == 1 and "no journal row 7" in err
@@ -156,29 +165,39 @@ _KIOSK = textwrap.dedent("""
 """)
 
 
-def test_refused_while_a_kiosk_runs_on_the_journal(
+def test_settled_while_a_kiosk_runs_on_the_journal_except_a_pending_row(
         journal: Journal, capsys: pytest.CaptureFixture[str]) -> None:
-    """A running kiosk may be settling the same row (a check's re-read, a retry's POST): the
-    command changes nothing and says so (75); listing still works; once it stops, it works."""
+    """A kiosk running on the journal no longer makes it refuse (exit 75 before): an open
+    attempt is settled (the kiosk's own writes check that a row is still open inside their
+    transaction), except a ``pending`` one, which the kiosk may be sending right now (exit 1,
+    nothing changed); once the kiosk stops, that one can be settled too."""
     row = attempt(journal)
+    sending = attempt(journal, offer="inst-2", state=JournalState.PENDING)
     kiosk = subprocess.Popen([sys.executable, "-c", _KIOSK, str(journal.path)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert kiosk.stdout is not None and kiosk.stdout.readline() == "open\n"
         code, out, err = run(capsys, "journal", "resolve", str(row), "--applied", "--reason",
-                             "x", "--path", str(journal.path))
-        assert (code, out) == (75, "")
-        assert "in use by a running kiosk" in err and "nothing changed" in err \
-            and "Stop the kiosk first" in err
-        assert journal.get(row).state is JournalState.UNKNOWN and journal.resolutions() == []
-        code, out, _ = run(capsys, "journal", "resolve", "--path", str(journal.path))
-        assert code == 0 and "1 open attempt" in out
+                             "Engage: used 10:02, here", "--path", str(journal.path))
+        assert (code, err) == (0, "")
+        assert "settled by hand as applied (verified-redeemed)" in out
+        assert "The running kiosk's line about it goes within seconds." in out
+        assert journal.get(row).state is JournalState.VERIFIED_REDEEMED
+        code, out, err = run(capsys, "journal", "resolve", str(sending), "--not-applied",
+                             "--reason", "x", "--path", str(journal.path))
+        assert (code, out) == (1, "")
+        assert f"journal row {sending} is pending: the running kiosk may be sending it" in err
+        assert err.endswith("Nothing changed.\n") and len(err.splitlines()) == 1
+        assert journal.get(sending).state is JournalState.PENDING
+        assert [r.redemption_id for r in journal.resolutions()] == [row]
     finally:
         kiosk.communicate("\n", timeout=30)
     assert kiosk.returncode == 0
-    code, _, _ = run(capsys, "journal", "resolve", str(row), "--applied", "--reason", "x",
-                     "--path", str(journal.path))
-    assert code == 0 and journal.get(row).state is JournalState.VERIFIED_REDEEMED
+    code, out, _ = run(capsys, "journal", "resolve", str(sending), "--not-applied", "--reason",
+                       "found pending after a crash; still active", "--path",
+                       str(journal.path))
+    assert code == 0 and "goes when the kiosk starts" in out
+    assert journal.get(sending).state is JournalState.VERIFIED_NOT_REDEEMED
 
 
 def test_one_kiosk_per_journal(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -196,7 +215,7 @@ def test_one_kiosk_per_journal(journal: Journal, monkeypatch: pytest.MonkeyPatch
     launch.open_journal(journal.path).close()
 
 
-def test_a_schema_5_journal_gains_the_resolutions_table(tmp_path: Path) -> None:
+def test_a_schema_5_journal_gains_the_resolutions_tables(tmp_path: Path) -> None:
     import sqlite3
 
     path = tmp_path / "j.sqlite3"
@@ -204,11 +223,12 @@ def test_a_schema_5_journal_gains_the_resolutions_table(tmp_path: Path) -> None:
         row = attempt(j)
     db = sqlite3.connect(path)
     db.execute("DROP TABLE resolutions")
+    db.execute("DROP TABLE undo_resolutions")
     db.execute("PRAGMA user_version = 5")
     db.commit()
     db.close()
     with Journal(path) as j:
-        assert j.schema_version == 6 and j.resolutions() == []
+        assert j.schema_version == 7 and j.resolutions() == [] and j.undo_resolutions() == []
         assert j.resolve(row, applied=False, by="it", reason="x").state \
             is JournalState.VERIFIED_NOT_REDEEMED
 
@@ -221,3 +241,121 @@ def test_root_leaves_the_lock_file_to_the_journals_owner(journal: Journal) -> No
     journal.claim()
     lock = journal_lock.lock_path(journal.path).stat()
     assert (lock.st_uid, lock.st_gid, stat.S_IMODE(lock.st_mode)) == (4242, 4243, 0o600)
+
+
+def given_back(journal: Journal, voucher: str = "voucher-1",
+               undo: ReactivationState = ReactivationState.UNKNOWN) -> int:
+    """A voucher this till redeemed, whose give-back (undo) is left ``undo``."""
+    row = journal.begin(store="Centrum", terminal="Till 1", masked_card="•••• 0015",
+                        contact_id="contact-anna", offer_id=voucher, promotion_id=None,
+                        offer_name="Birthday 100", value_applied="100 kr", kind=Kind.VOUCHER)
+    journal.set_state(row, JournalState.REDEEMED)
+    undo_id = journal.begin_reactivation(row)
+    if undo is not ReactivationState.PENDING:
+        journal.set_reactivation_state(undo_id, undo, code="GatewayTimeout")
+    return row
+
+
+def test_a_voucher_give_back_is_settled_by_hand_keeping_its_history(
+        journal: Journal, capsys: pytest.CaptureFixture[str]) -> None:
+    back = given_back(journal)
+    kept = given_back(journal, "voucher-2")
+    path = str(journal.path)
+
+    code, out, _ = run(capsys, "journal", "resolve", "--path", path)
+    assert code == 0 and "no open redemption attempts" in out
+    assert "2 voucher give-backs (undo) not verified yet: below" in out
+    listed = out.split("voucher give-backs (undo, for a cancelled sale) not verified:\n")[1]
+    head, first, second = listed.splitlines()[:3]
+    assert head.split()[:2] == ["id", "give-back"] and "voucher id" in head
+    assert first.startswith(f"{back} ") and "Birthday 100" in first and "unknown" in first \
+        and "GatewayTimeout" in first and "contact-anna" in first and "voucher-1" in first
+    assert second.startswith(f"{kept} ")
+    assert "--given-back" in listed and "--not-given-back" in listed
+
+    # The attempt itself is settled (redeemed): only its give-back is open, and it says so.
+    code, _, err = run(capsys, "journal", "resolve", str(back), "--not-applied", "--reason",
+                       "x", "--path", path)
+    assert code == 1 and "settle that with --given-back or --not-given-back" in err
+
+    code, out, err = run(capsys, "journal", "resolve", str(back), "--given-back", "--reason",
+                         "usable again in Engage", "--by", "it-lena", "--path", path)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"kiosk: voucher give-back of journal row {back} (•••• 0015, Birthday "
+                          "100) settled by hand as given back (verified-reactivated), by "
+                          "it-lena: usable again in Engage.")
+    code, _, _ = run(capsys, "journal", "resolve", str(kept), "--not-given-back", "--reason",
+                     "still used in Engage", "--by", "it-bo", "--path", path)
+    assert code == 0
+    undo = journal.reactivations(back)[-1]
+    assert (undo.state, undo.engage_code, undo.note) == (
+        ReactivationState.VERIFIED_REACTIVATED, "GatewayTimeout",
+        "settled by hand by it-lena: usable again in Engage")
+    assert journal.reactivations(kept)[-1].state is ReactivationState.VERIFIED_NOT_REACTIVATED
+    assert journal.unresolved_reactivations() == []
+    first_done, second_done = journal.undo_resolutions()
+    assert (first_done.redemption_id, first_done.reactivation_id, first_done.given_back,
+            first_done.resolved_by, first_done.was_state, first_done.was_code) == (
+        back, undo.id, True, "it-lena", ReactivationState.UNKNOWN, "GatewayTimeout")
+    assert (second_done.redemption_id, second_done.given_back) == (kept, False)
+
+    # Refused, nothing changed: settled already (by whom), no give-back, no such row.
+    code, _, err = run(capsys, "journal", "resolve", str(back), "--not-given-back", "--reason",
+                       "x", "--path", path)
+    assert code == 1 and "its voucher give-back is settled already: verified-reactivated by " \
+        "hand, by it-lena at " in err
+    plain = attempt(journal, offer="inst-9")
+    code, _, err = run(capsys, "journal", "resolve", str(plain), "--given-back", "--reason",
+                       "x", "--path", path)
+    assert code == 1 and "has no voucher give-back (undo) to settle" in err
+    code, _, err = run(capsys, "journal", "resolve", "99", "--given-back", "--reason", "x",
+                       "--path", path)
+    assert code == 1 and "no journal row 99" in err
+    assert len(journal.undo_resolutions()) == 2
+
+    # The listing shows both kinds settled by hand, in the order they were settled.
+    code, out, _ = run(capsys, "journal", "resolve", "--path", path)
+    done = out.split("settled by hand:\n", 1)[1].splitlines()
+    assert done[1].split()[4:7] == ["given", "back", "usable"] and "give-back unknown" in done[1]
+    assert done[2].split()[4:8] == ["not", "given", "back", "still"]
+    code, out, _ = run(capsys, "journal", "--path", path)
+    (mine,) = [line for line in out.splitlines()
+               if line.startswith(f"{back} ") and "Centrum" in line]
+    assert "verified-reactivated, by hand" in mine
+    assert "2 settled by hand: who, when and why with `kiosk journal resolve`" in out
+    # A voucher given back may be redeemed again: the journal's rule for a new undo holds.
+    with pytest.raises(JournalError, match="already undone"):
+        journal.begin_reactivation(back)
+    assert journal.begin_reactivation(kept)  # not given back: it may be tried again
+
+
+def test_a_pending_give_back_is_refused_while_a_kiosk_runs(
+        journal: Journal, capsys: pytest.CaptureFixture[str]) -> None:
+    row = given_back(journal, undo=ReactivationState.PENDING)
+    kiosk = subprocess.Popen([sys.executable, "-c", _KIOSK, str(journal.path)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert kiosk.stdout is not None and kiosk.stdout.readline() == "open\n"
+        code, out, err = run(capsys, "journal", "resolve", str(row), "--given-back",
+                             "--reason", "x", "--path", str(journal.path))
+        assert (code, out) == (1, "")
+        assert "its voucher give-back is pending: the running kiosk may be sending it" in err
+        assert journal.reactivations(row)[-1].state is ReactivationState.PENDING
+    finally:
+        kiosk.communicate("\n", timeout=30)
+    code, _, _ = run(capsys, "journal", "resolve", str(row), "--not-given-back", "--reason",
+                     "found pending; still used in Engage", "--path", str(journal.path))
+    assert code == 0
+    assert journal.reactivations(row)[-1].state is ReactivationState.VERIFIED_NOT_REACTIVATED
+
+
+@pytest.mark.parametrize("argv", [["1", "--applied", "--given-back", "--reason", "x"],
+                                  ["1", "--not-given-back", "--not-applied", "--reason", "x"]])
+def test_one_way_of_settling_at_a_time(journal: Journal, capsys: pytest.CaptureFixture[str],
+                                       argv: list[str]) -> None:
+    given_back(journal)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["journal", "resolve", *argv, "--path", str(journal.path)])
+    out, err = capsys.readouterr()
+    assert stopped.value.code == 2 and out == "" and "not allowed with argument" in err
+    assert journal.undo_resolutions() == [] and journal.resolutions() == []

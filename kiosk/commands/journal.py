@@ -78,12 +78,15 @@ def aligned(heads: Sequence[str], cells: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def format_table(rows: Sequence[JournalRow], by_hand: Collection[int] = ()) -> str:
+def format_table(rows: Sequence[JournalRow], by_hand: Collection[int] = (),
+                 undone_by_hand: Collection[int] = ()) -> str:
     """Aligned columns, oldest first, then one summary line per state present. ``by_hand``:
-    the ids of attempts IT settled by hand (``kiosk journal resolve``), marked in their state."""
+    the ids of attempts IT settled by hand (``kiosk journal resolve``), marked in their state;
+    ``undone_by_hand``: those whose latest voucher give-back IT settled, marked in its undo."""
     if not rows:
         return "no redemptions recorded"
-    cells = [[_cell(r, name) + (", by hand" if name == "state" and r.id in by_hand else "")
+    marks = {"state": by_hand, "reactivation": undone_by_hand}
+    cells = [[_cell(r, name) + (", by hand" if r.id in marks.get(name, ()) else "")
               for name, _ in _TABLE_COLUMNS] for r in rows]
     lines = aligned([head for _, head in _TABLE_COLUMNS], cells)
     per_state: dict[str, int] = {}
@@ -100,7 +103,8 @@ def format_table(rows: Sequence[JournalRow], by_hand: Collection[int] = ()) -> s
     if unresolved:
         lines.append(f"{unresolved} not yet verified with Engage: check these before closing "
                      "the shift (`kiosk journal resolve` lists them)")
-    hand = sum(1 for r in rows if r.id in by_hand)
+    hand = sum(1 for r in rows if r.id in by_hand) + sum(
+        1 for r in rows if r.id in undone_by_hand)
     if hand:
         lines.append(f"{hand} settled by hand: who, when and why with `kiosk journal resolve`")
     return "\n".join(lines)
@@ -166,12 +170,15 @@ def main(args: argparse.Namespace) -> int:
         with Journal(path, create=False) as journal:
             rows = journal.rows(since=since, states=states)
             by_hand = {r.redemption_id for r in journal.resolutions()}
+            latest_undo = {u.redemption_id: u.id for u in journal.reactivations()}
+            undone_by_hand = {u.redemption_id for u in journal.undo_resolutions()
+                              if latest_undo.get(u.redemption_id) == u.reactivation_id}
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = str(exc).removeprefix(f"journal {path.name}: ")
         raise UsageError(f"journal {path}: can't be read ({reason}); check the file's "
                          "permissions, or ask IT") from None
     fmt = getattr(args, "format", "table") or "table"
-    out = format_table(rows, by_hand) if fmt == "table" else \
+    out = format_table(rows, by_hand, undone_by_hand) if fmt == "table" else \
         {"csv": format_csv, "json": format_json}[fmt](rows)
     print(out)
     return 0

@@ -1,20 +1,31 @@
-"""``kiosk journal resolve [ID --applied|--not-applied --reason TEXT [--by NAME]]``.
+"""``kiosk journal resolve [ID (--applied|--not-applied|--given-back|--not-given-back)
+--reason TEXT [--by NAME]]``.
 
 Some attempts no reconciliation can settle: Engage shows the offer used but not when ("used,
 no date"), or it never answers for that member. Their row stays open and the till's scan screen
 keeps saying "N redemptions not confirmed". IT checks each in Engage and with the store, then
 settles it here; the journal records who, when and why beside what the row said before
-(:meth:`kiosk.journal.Journal.resolve`), and the fleet push sends the settled row.
+(:meth:`kiosk.journal.Journal.resolve`), and the fleet push sends the settled row. A voucher's
+give-back (undo, for a cancelled sale) whose answer was lost is settled the same way
+(:meth:`kiosk.journal.Journal.resolve_undo`): ``--given-back`` when Engage shows the voucher
+usable again, ``--not-given-back`` when it still shows it used.
 
-Without an ID it lists the open attempts and those settled by hand. Exit status:
+It works while the kiosk runs: each side checks inside its own write that the row is still
+open, so whichever settles it first wins and the other changes nothing (this command says so:
+exit 1). Only a ``pending`` row (or give-back) is refused while a kiosk runs, since it may be
+sending it to Engage at that moment. The running kiosk notices within seconds and its line on
+the scan screen is counted again.
+
+Without an ID it lists the open attempts, the open give-backs and those settled by hand. Exit
+status:
 
 * 0 - listed, or settled;
-* 1 - refused: no such row, settled already (perhaps just now by another process), or
-  ``--applied`` while another attempt at the same offer holds its redemption;
-* 2 - usage: bad arguments, no journal, a journal that can't be read;
-* 75 (EX_TEMPFAIL) - a kiosk is running on this journal (it may be settling the same row):
-  stop it (e.g. ``systemctl stop kiosk``) or run this when the till is closed. Listing works
-  while it runs.
+* 1 - refused: no such row, settled already (perhaps just now by the kiosk or another
+  process), ``--applied`` while another attempt at the same offer holds its redemption, a
+  ``pending`` one while a kiosk runs, or no open give-back for ``--given-back``;
+* 2 - usage: bad arguments, no journal, a journal that can't be read.
+
+(Before, a running kiosk made it exit 75 and change nothing; it no longer does.)
 """
 
 from __future__ import annotations
@@ -24,7 +35,9 @@ import getpass
 import os
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from kiosk.commands.journal import aligned, journal_path
 from kiosk.errors import UsageError
@@ -35,12 +48,14 @@ from kiosk.journal import (
     JournalError,
     JournalInUse,
     JournalRow,
+    ReactivationRow,
     Resolution,
     ResolveRefused,
+    UndoResolution,
 )
 from kiosk.text import one_line
 
-EXIT_OK, EXIT_REFUSED, EXIT_TEMPFAIL = 0, 1, 75
+EXIT_OK, EXIT_REFUSED = 0, 1
 
 _OPEN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "id"), ("created_at", "time (UTC)"), ("terminal", "terminal"),
@@ -61,6 +76,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     how.add_argument("--not-applied", action="store_true",
                      help="it didn't (the offer is still active, or someone else used it): "
                           "recorded as verified-not-redeemed")
+    how.add_argument("--given-back", action="store_true",
+                     help="for a voucher whose give-back (undo) is unverified: Engage shows the "
+                          "voucher usable again, so the member has it back: recorded as "
+                          "verified-reactivated")
+    how.add_argument("--not-given-back", action="store_true",
+                     help="the give-back didn't happen: Engage still shows the voucher used, "
+                          "so this attempt's redemption stands: recorded as "
+                          "verified-not-reactivated")
     p.add_argument("--reason", metavar="TEXT",
                    help="why, in a few words (required with an ID; kept in the journal)")
     p.add_argument("--by", metavar="NAME",
@@ -92,18 +115,55 @@ def format_open(rows: list[JournalRow], undos: int) -> str:
         ]
     if undos:
         lines.append(f"{undos} voucher give-back{'s' if undos != 1 else ''} (undo) not verified "
-                     "yet: the kiosk settles them when Engage answers")
+                     "yet: below")
     return "\n".join(lines)
 
 
-def format_resolutions(done: list[Resolution]) -> str:
-    """The attempts settled by hand: who, when, what and why, and what the row said before."""
+_UNDO_COLUMNS: tuple[str, ...] = ("id", "give-back (UTC)", "terminal", "card", "voucher",
+                                  "give-back", "code", "note", "member (contactId)",
+                                  "voucher id")
+
+
+def format_open_undos(open_undos: list[tuple[ReactivationRow, JournalRow]]) -> str:
+    """The voucher give-backs (undos) still unverified, by their voucher attempt's id, and how
+    to settle one."""
+    cells = [[str(row.id), _cell(undo.created_at, "created_at"), _cell(row.terminal, ""),
+              _cell(row.masked_card, ""), _cell(row.offer_name, ""), str(undo.state),
+              _cell(undo.engage_code, ""), _cell(undo.note, "note"), _cell(row.contact_id, ""),
+              _cell(undo.voucher_id, "")] for undo, row in open_undos]
+    n = len(open_undos)
+    return "\n".join([
+        "voucher give-backs (undo, for a cancelled sale) not verified:",
+        *aligned(list(_UNDO_COLUMNS), cells),
+        f"{n} open give-back{'s' if n != 1 else ''}. Check the voucher in Engage (usable "
+        "again, or still used?), then, with the attempt's id:",
+        '  kiosk journal resolve ID --given-back --reason "..."      usable again: the member '
+        "has it back",
+        '  kiosk journal resolve ID --not-given-back --reason "..."  still used: the '
+        "redemption stands",
+    ])
+
+
+def format_resolutions(done: Sequence[Resolution], undone: Sequence[UndoResolution] = ()
+                       ) -> str:
+    """What was settled by hand: who, when, what and why, and what the row said before."""
     heads = ["id", "settled (UTC)", "by", "as", "reason", "was"]
-    cells = [[str(r.redemption_id), _cell(r.created_at, "created_at"), one_line(r.resolved_by, 32),
-              "applied" if r.applied else "not applied", one_line(r.reason, 60),
-              one_line(" ".join(filter(None, (str(r.was_state), r.was_code))), 40)]
-             for r in done]
-    return "\n".join(["settled by hand:", *aligned(heads, cells)])
+    rows: list[tuple[str, list[str]]] = [
+        (r.created_at, [str(r.redemption_id), _cell(r.created_at, "created_at"),
+                        one_line(r.resolved_by, 32), "applied" if r.applied else "not applied",
+                        one_line(r.reason, 60),
+                        one_line(" ".join(filter(None, (str(r.was_state), r.was_code))), 40)])
+        for r in done]
+    rows += [
+        (u.created_at, [str(u.redemption_id), _cell(u.created_at, "created_at"),
+                        one_line(u.resolved_by, 32),
+                        "given back" if u.given_back else "not given back",
+                        one_line(u.reason, 60),
+                        one_line(" ".join(filter(None, (f"give-back {u.was_state}",
+                                                        u.was_code))), 40)])
+        for u in undone]
+    rows.sort(key=lambda r: r[0])
+    return "\n".join(["settled by hand:", *aligned(heads, [cells for _, cells in rows])])
 
 
 def _who(given: str | None) -> str:
@@ -115,16 +175,27 @@ def _who(given: str | None) -> str:
         raise UsageError("kiosk journal resolve: can't tell who you are: add --by NAME") from None
 
 
-def _check(args: argparse.Namespace) -> tuple[bool, str, str] | None:
-    """None to list; else (applied, by, reason), or a usage error."""
-    mode = args.applied or args.not_applied
+class _Wanted(NamedTuple):
+    """What to settle, and how: the attempt (``undo`` False) or its voucher's give-back."""
+
+    undo: bool
+    yes: bool  # applied / given back
+    by: str
+    reason: str
+
+
+def _check(args: argparse.Namespace) -> _Wanted | None:
+    """None to list; else what to settle, or a usage error."""
+    undo = bool(args.given_back or args.not_given_back)
+    mode = args.applied or args.not_applied or undo
     if args.row is None:
         if mode or args.reason is not None or args.by is not None:
             raise UsageError("kiosk journal resolve: give the attempt's ID (run it without "
                              "options to list the open ones)")
         return None
     if not mode:
-        raise UsageError(f"kiosk journal resolve {args.row}: say --applied or --not-applied")
+        raise UsageError(f"kiosk journal resolve {args.row}: say --applied or --not-applied "
+                         "(a voucher's give-back: --given-back or --not-given-back)")
     reason = one_line(args.reason or "", 200)
     if not reason:
         raise UsageError(f"kiosk journal resolve {args.row}: say why with --reason \"...\" "
@@ -132,7 +203,29 @@ def _check(args: argparse.Namespace) -> tuple[bool, str, str] | None:
     by = one_line(_who(args.by), 64)
     if not by:
         raise UsageError("kiosk journal resolve: --by needs a name")
-    return bool(args.applied), by, reason
+    return _Wanted(undo, bool(args.applied or args.given_back), by, reason)
+
+
+def _listing(journal: Journal) -> str:
+    """The open attempts, the open give-backs, and what was settled by hand."""
+    undos = journal.reactivations(states=UNRESOLVED_REACTIVATIONS)
+    parts = [format_open(journal.rows(states=UNRESOLVED), len(undos))]
+    if undos:
+        parts.append(format_open_undos([(u, journal.get(u.redemption_id)) for u in undos]))
+    done, undone = journal.resolutions(), journal.undo_resolutions()
+    if done or undone:
+        parts.append(format_resolutions(done, undone))
+    return "\n\n".join(parts)
+
+
+def _kiosk_running(journal: Journal) -> bool:
+    """Hold the owner lock for this write if no kiosk runs (none starts meanwhile); True if a
+    kiosk (or another resolve) holds it."""
+    try:
+        journal.claim()
+    except JournalInUse:
+        return True
+    return False
 
 
 def main(args: argparse.Namespace) -> int:
@@ -142,27 +235,29 @@ def main(args: argparse.Namespace) -> int:
     try:
         with Journal(path, create=False) as journal:
             if wanted is None:
-                print(format_open(journal.rows(states=UNRESOLVED),
-                                  len(journal.reactivations(states=UNRESOLVED_REACTIVATIONS))))
-                done = journal.resolutions()
-                if done:
-                    print(f"\n{format_resolutions(done)}")
+                print(_listing(journal))
                 return EXIT_OK
-            applied, by, reason = wanted
-            journal.claim()  # no kiosk on this journal: none settles the row meanwhile
-            row = journal.resolve(args.row, applied=applied, by=by, reason=reason)
-    except JournalInUse as exc:
-        print(f"kiosk: {exc}: nothing changed. Stop the kiosk first (e.g. systemctl stop "
-              "kiosk) or run this when the till is closed.", file=sys.stderr)
-        return EXIT_TEMPFAIL
+            running = _kiosk_running(journal)
+            if wanted.undo:
+                undo = journal.resolve_undo(args.row, given_back=wanted.yes, by=wanted.by,
+                                            reason=wanted.reason, kiosk_running=running)
+                row = journal.get(args.row)
+                what = (f"voucher give-back of journal row {row.id} ({row.masked_card}, "
+                        f"{row.offer_name}) settled by hand as "
+                        f"{'given back' if wanted.yes else 'not given back'} ({undo.state})")
+            else:
+                row = journal.resolve(args.row, applied=wanted.yes, by=wanted.by,
+                                      reason=wanted.reason, kiosk_running=running)
+                what = (f"journal row {row.id} ({row.masked_card}, {row.offer_name}) settled by "
+                        f"hand as {'applied' if wanted.yes else 'not applied'} ({row.state})")
     except ResolveRefused as exc:
-        print(f"kiosk: refused: {exc}", file=sys.stderr)
+        print(f"kiosk: refused: {exc}. Nothing changed.", file=sys.stderr)
         return EXIT_REFUSED
     except (OSError, sqlite3.Error, JournalError) as exc:
         reason = str(exc).removeprefix(f"journal {path.name}: ")
         raise UsageError(f"journal {path}: can't be read or written ({reason}); check the "
                          "file's permissions, or ask IT") from None
-    print(f"kiosk: journal row {row.id} ({row.masked_card}, {row.offer_name}) settled by hand as "
-          f"{'applied' if applied else 'not applied'} ({row.state}), by {by}: {reason}. "
-          "The till's line about it goes when the kiosk starts.")
+    then = ("The running kiosk's line about it goes within seconds." if running else
+            "The till's line about it goes when the kiosk starts.")
+    print(f"kiosk: {what}, by {wanted.by}: {wanted.reason}. {then}")
     return EXIT_OK

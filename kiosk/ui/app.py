@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -33,7 +33,7 @@ from textual.widget import AwaitMount
 from kiosk import i18n
 from kiosk.engage.outage import EngageState, state_after
 from kiosk.i18n import N_, _
-from kiosk.journal import JournalError, Kind
+from kiosk.journal import JournalError, Kind, local_midnight
 from kiosk.redeem_errors import RedeemInProgress
 from kiosk.scanner.barcode import CardRules, Rejected, ScanGate, mask_value
 from kiosk.scanner.state import ScannerState
@@ -64,6 +64,8 @@ from kiosk.ui.widgets.footer import key_name
 from kiosk.ui.widgets.scan_input import ScanInput
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     # Engage's models (pydantic) come with the first Engage payload; the other screens and
     # the visit when first shown, or warmed up just after the first frame (``warm_up``).
     from kiosk.engage.models import LookupKey
@@ -105,6 +107,10 @@ QUIET_AFTER_KEY = 0.3
 #: and seconds without any input before one starts.
 RECHECK_OPEN_EVERY = 5 * 60.0
 RECHECK_OPEN_QUIET = 20.0
+#: While the steady line is up and the till idle, seconds between looks at whether another
+#: process changed the journal (IT's ``kiosk journal resolve``; SQLite's ``data_version``, read
+#: in a thread): if so, the line is counted again.
+JOURNAL_WATCH_EVERY = 2.0
 
 
 class KioskApp(App[int], inherit_bindings=False):
@@ -178,9 +184,15 @@ class KioskApp(App[int], inherit_bindings=False):
         #: seconds between the idle till's re-checks of unresolved attempts, and the last one
         self.recheck_open_every = recheck_open_every
         self._last_recheck = clock()  # the start-up reconciliation is the first
+        #: the journal's ``data_version`` when the steady line was last counted, and the last
+        #: look at it (``_watch_journal``)
+        self._journal_version: int | None = None
+        self._last_journal_look = -math.inf
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
+        #: counts them again at the till's next midnight while some are today's (kiosk.ui.app)
+        self._midnight_recount: Timer | None = None
         self._settle_notices: list[str] = []
         #: of those, the ones about attempts still unresolved: F4 doesn't hide them
         self._open_notices: set[str] = set()
@@ -593,6 +605,11 @@ class KioskApp(App[int], inherit_bindings=False):
             self._reconcile_due = False
             self._reconcile()
 
+    def _wall_clock(self) -> datetime | None:
+        """Now on the till's wall clock (``services.clock``; None: the system clock)."""
+        clock = self.services.clock
+        return clock() if clock is not None else None
+
     @work(group="open-attempts", exclusive=True, exit_on_error=False,
           description="unresolved attempts")
     async def _count_open_attempts(self) -> None:
@@ -603,14 +620,40 @@ class KioskApp(App[int], inherit_bindings=False):
         journal = self.services.journal
         if journal is None:
             return
+
+        now = self._wall_clock()
+
+        def count() -> open_attempts.OpenAttempts:
+            # The version first: a commit by another process after it is seen by the next look.
+            version = getattr(journal, "data_version", None)
+            self._journal_version = version() if version is not None else None
+            return open_attempts.count(journal, self.terminal_name, now)
+
         try:
-            found = await asyncio.to_thread(open_attempts.count, journal, self.terminal_name)
+            found = await asyncio.to_thread(count)
         except Exception as exc:  # the line stays as it was; the journal's own errors show
             log.error("unresolved attempts: journal unreadable: %s", type(exc).__name__)
             return
         if found.total:
             self._reconcile_due = True  # settle them once Engage is back from an outage
         self._show_open_attempts(open_attempts.lines(found))
+        self._recount_at_midnight(bool(found.today))
+
+    def _recount_at_midnight(self, wanted: bool) -> None:
+        """While some open attempts are today's ("F2 to see it"), count again just after the
+        till's next midnight: they are an earlier day's then ("tell IT"), and F2 no longer
+        lists them. (The idle re-check counts too, but only when Engage answers.)"""
+        if self._midnight_recount is not None:
+            self._midnight_recount.stop()
+            self._midnight_recount = None
+        if not wanted:
+            return
+        now = self._wall_clock() or datetime.now().astimezone()
+        # today's midnight + 26 h is in tomorrow whether the day has 23, 24 or 25 hours
+        tomorrow = local_midnight(local_midnight(now) + timedelta(hours=26))
+        delay = max(0.0, (tomorrow - now).total_seconds()) + 1.0
+        self._midnight_recount = self.set_timer(delay, self._count_open_attempts,
+                                                name="midnight recount")
 
     def _show_open_attempts(self, lines: list[str]) -> None:
         """The steady lines, in the place the first had (a new one goes last); none: gone."""
@@ -851,24 +894,81 @@ class KioskApp(App[int], inherit_bindings=False):
     async def _read_recall(self, generation: int) -> None:
         """The day's journal rows, read in a thread (its one connection may be busy with a
         redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
-        from kiosk.ui.screens.recall import RecallScreen, recall_rows
+        from kiosk.ui.screens.recall import RecallScreen
 
-        journal = self.services.journal
-        error, rows = "", []
-        if journal is None:
-            error = _("No journal at this till.")
-        else:
-            midnight = datetime.now().astimezone().replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
-            try:
-                rows = recall_rows(await asyncio.to_thread(journal.rows, since=midnight),
-                                   self.terminal_name)
-            except Exception as exc:  # a broken journal must not take the till down
-                log.error("recall: journal unreadable: %s", type(exc).__name__)
-                error = _("The journal can't be read now: tell IT.")
+        rows, attempts, error = await self._today()
         if generation != self.generation or not isinstance(self.screen, ScanScreen):
             return  # a scan, the idle reset or another key came first: F2 was for the idle till
-        await self.push_screen(RecallScreen(rows, error))
+        await self.push_screen(RecallScreen(rows, error, attempts))
+
+    async def _today(self) -> tuple[list[Any], list[Any], str]:
+        """F2's rows of the day at this till, the attempts among them staff may settle by
+        hand, and an error for staff ("" if none); the journal read in a thread."""
+        from kiosk.ui.screens.recall import recall_attempts, recall_rows
+
+        journal = self.services.journal
+        if journal is None:
+            return [], [], _("No journal at this till.")
+        try:
+            found = await asyncio.to_thread(journal.rows, since=local_midnight(self._wall_clock()))
+        except Exception as exc:  # a broken journal must not take the till down
+            log.error("recall: journal unreadable: %s", type(exc).__name__)
+            return [], [], _("The journal can't be read now: tell IT.")
+        return (recall_rows(found, self.terminal_name),
+                recall_attempts(found, self.terminal_name), "")
+
+    # --- settling an attempt by hand (F5 on F2, behind the PIN) ---------------------------------
+    def on_recall_screen_settle_requested(self, message: Any) -> None:
+        """F5 on an open attempt of F2's list: the staff PIN, then what happened."""
+        from kiosk.ui.screens.settle import SettleScreen
+
+        attempt = message.attempt
+        if self.redeeming or isinstance(self.screen, SettleScreen):
+            return
+
+        def chosen(settlement: Any) -> None:
+            if settlement is not None:
+                self._settle_by_hand(attempt, settlement)
+
+        self._with_pin("settle a redemption", lambda: self.push_screen(
+            SettleScreen(attempt, guard=self.key_guard, clock=self._clock), chosen))
+
+    @work(group="settle", exclusive=True, exit_on_error=False,
+          description="settle an attempt by hand")
+    async def _settle_by_hand(self, attempt: Any, settlement: Any) -> None:
+        """Record it as ``kiosk journal resolve`` does (who: this till; why: the reason, in
+        English for IT), in a thread; refused if it was settled meanwhile (by a re-check, or by
+        IT) or its answer may still be on its way: nothing changes, and staff are told."""
+        from kiosk.journal import ResolveRefused
+
+        journal = self.services.journal
+        if journal is None:
+            return
+        by = f"{self.terminal_name or self.store_name or 'till'} (staff PIN)"
+        try:
+            await asyncio.to_thread(journal.resolve, attempt.journal_id,
+                                    applied=settlement.applied, by=by,
+                                    reason=settlement.reason, kiosk_running=True)
+        except ResolveRefused as exc:
+            log.warning("settle at the till refused: %s", exc)
+            self.notify(_("It was settled meanwhile, or its answer is still on its way. "
+                          "Nothing changed."), title=_("Not settled"), severity="warning",
+                        timeout=30)
+        except Exception as exc:
+            log.error("settle at the till failed: %s", type(exc).__name__)
+            self.notify(_("The journal can't be written now: tell IT."), title=_("Not settled"),
+                        severity="error", timeout=30)
+        else:
+            log.info("journal row %d settled at the till by hand: %s", attempt.journal_id,
+                     "applied" if settlement.applied else "not applied")
+            self.notify(f"{attempt.masked_card}, {attempt.offer_name}: "
+                        + (_("recorded as applied") if settlement.applied else
+                           _("recorded as not applied — don't apply")),
+                        title=_("Settled"), timeout=15)
+        self._count_open_attempts()
+        if isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            rows, attempts, _error = await self._today()
+            self.screen.show(rows, attempts)
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
@@ -960,6 +1060,7 @@ class KioskApp(App[int], inherit_bindings=False):
         if self.redeeming or not clearable or left > min(IDLE_WARNING, self.idle_timeout / 2):
             self._hide_idle_warning()
             if not clearable and not self.redeeming:
+                self._watch_journal()
                 self._recheck_when_idle()
             return
         if left > 0:
@@ -987,6 +1088,35 @@ class KioskApp(App[int], inherit_bindings=False):
             return
         self._last_recheck = now
         self._recheck_open()
+
+    def _watch_journal(self) -> None:
+        """From the idle check: while the steady line is up, every ``JOURNAL_WATCH_EVERY``
+        seconds, whether another process changed the journal (IT settled an attempt by hand
+        with ``kiosk journal resolve`` while the kiosk runs); if so the line is counted again,
+        without a restart."""
+        now = self._clock()
+        if not self._open_lines or self._journal_version is None \
+                or now - self._last_journal_look < JOURNAL_WATCH_EVERY \
+                or any(w.group in ("journal-watch", "open-attempts") and not w.is_finished
+                       for w in self.workers):
+            return
+        self._last_journal_look = now
+        self._look_at_journal()
+
+    @work(group="journal-watch", exclusive=True, exit_on_error=False,
+          description="journal changed elsewhere?")
+    async def _look_at_journal(self) -> None:
+        journal = self.services.journal
+        if journal is None:
+            return
+        try:  # one PRAGMA, no table read; in a thread: a redemption's fsync may hold it
+            version = await asyncio.to_thread(journal.data_version)
+        except Exception as exc:
+            log.error("journal watch: journal unreadable: %s", type(exc).__name__)
+            return
+        if version != self._journal_version:
+            log.info("journal changed by another process: counting unresolved attempts again")
+            self._count_open_attempts()
 
     @work(group="reconcile", exit_on_error=False, description="re-check unresolved attempts")
     async def _recheck_open(self) -> None:

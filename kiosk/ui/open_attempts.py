@@ -7,7 +7,9 @@ the journal has such attempts the scan screen keeps a short line that says so (a
 card or name): today's at this till are on F2's list; attempts from an earlier day (F2 lists
 today's) and undos still unverified are for IT (``kiosk journal resolve``): "tell IT". F4 never
 hides it (it is not a settled answer); it goes when reconciliation (at start, after an outage,
-or the idle till's re-check), a background check, or IT by hand settles them.
+or the idle till's re-check), a background check, staff at the till (F5 on F2's list, behind the
+PIN) or IT by hand settles them; IT's ``kiosk journal resolve`` while the kiosk runs is noticed
+within seconds (``KioskApp._watch_journal``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from kiosk.i18n import ngettext
+from kiosk.journal import local_midnight
 
 if TYPE_CHECKING:
     from kiosk.ui.services import JournalCounts
@@ -39,8 +42,7 @@ class OpenAttempts:
 def count(journal: JournalCounts, terminal: str = "", now: datetime | None = None) -> OpenAttempts:
     """The journal's unresolved attempts, split as F2 lists them (``terminal`` "" = every
     till's; ``now``: the till's local time). Blocking: call it in a thread."""
-    now = (now or datetime.now()).astimezone()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = local_midnight(now)
     today = other = 0
     for row in journal.unresolved():
         if datetime.fromisoformat(row.created_at) >= midnight \

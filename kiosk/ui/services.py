@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # what the UI calls on each service: for the type checker onl
                  states: Iterable[Any] | None = None) -> Sequence[Any]: ...
         def unresolved(self) -> Sequence[Any]: ...
         def unresolved_reactivations(self) -> Sequence[Any]: ...
+        def data_version(self) -> int: ...  # changes when another process commits
+        def resolve(self, row_id: int, *, applied: bool, by: str, reason: str,
+                    kiosk_running: bool = False) -> Any: ...  # F5 on F2, behind the PIN
 
     class EngageConnection(Protocol):
         """The Engage client the app closes when it ends (``kiosk.engage.client.EngageClient``)."""
@@ -155,3 +158,6 @@ class KioskServices:
     #: set: the app shows it every message posted to it (the lookup and redeemer above are
     #: then already metered by ``build_services``)
     metrics: MessageObserver | None = None
+    #: the till's wall clock for its day (F2's list, the "not confirmed" lines' today vs
+    #: earlier): None is the system clock; tests pin it to an instant such as a summer-time night
+    clock: Callable[[], datetime] | None = None

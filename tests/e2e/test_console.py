@@ -107,11 +107,15 @@ def styled(term: Terminal) -> str:
     return term.tmux("capture-pane", "-e", "-p", "-t", SESSION).stdout
 
 
-def wait_selected(term: Terminal, text: str) -> str:
-    """The styled pane once a row in reverse video shows ``text``."""
+def wait_selected(term: Terminal, text: str, bottom: str = "") -> str:
+    """The styled pane once a row in reverse video shows ``text`` (and its last row shows
+    ``bottom``: a whole new screen, not a capture tmux answered in the middle of drawing it,
+    see ``Terminal.wait_for``)."""
     def pane_if_selected() -> str:
         pane = styled(term)
-        return pane if any(text in row for row in selected_rows(pane)) else ""
+        rows = SGR.sub("", pane).rstrip().splitlines()
+        whole = not bottom or bool(rows) and bottom in rows[-1]
+        return pane if whole and any(text in row for row in selected_rows(pane)) else ""
 
     return wait_until(pane_if_selected, timeout=5, interval=0.05,
                       what=f"{text!r} selected (reverse video)")
@@ -131,7 +135,7 @@ def test_console_attributes_and_characters(start: Callable[..., Terminal]) -> No
     term.type(ANNA)
     term.keys("Enter")
     term.wait_for("4 to use · 4 not usable here")
-    offers = wait_selected(term, "Gratis kaffe")
+    offers = wait_selected(term, "Gratis kaffe", bottom="Esc Done")
     screens["offers"] = offers
     assert [row.split("│")[1].strip()[:20] for row in selected_rows(offers)] == [
         "Gratis kaffe", "Ge medlemmen en kopp"]  # both lines of the first offer, nothing else
@@ -161,5 +165,5 @@ def test_no_color_selects_in_reverse_video(start: Callable[..., Terminal]) -> No
     term.type(ANNA)
     term.keys("Enter")
     term.wait_for("4 to use · 4 not usable here")
-    rows = selected_rows(wait_selected(term, "Gratis kaffe"))
+    rows = selected_rows(wait_selected(term, "Gratis kaffe", bottom="Esc Done"))
     assert not any("100 kr rabatt" in row for row in rows), rows

@@ -23,8 +23,9 @@ from kiosk.engage.models import (
 )
 from kiosk.sim import Simulator
 from tests.engage.engage_members import Member
+from tests.support import tenant_today
 
-TODAY = date.today()
+TODAY = tenant_today()
 
 
 def draft(external_id: str | None = "KIOSK-TEST-1", **validity: object) -> PromotionDraft:

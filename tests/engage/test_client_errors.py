@@ -9,7 +9,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,7 @@ from kiosk.engage.models import PromotionDraft, TemplateChannel, Validity
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
 from tests.engage.engage_members import Member
-from tests.support import async_wait_until
+from tests.support import async_wait_until, tenant_today
 
 ClientFactory = Callable[..., EngageClient]
 
@@ -171,7 +171,7 @@ async def test_promotion_already_redeemed(engage: EngageClient, sim: Simulator,
 
 async def test_redeem_of_an_expired_offer(engage: EngageClient, sim: Simulator,
                                           member: Member) -> None:
-    instance = offer(sim, member, expires_on=datetime.now().astimezone() - timedelta(days=1))
+    instance = offer(sim, member, expires_on=datetime.now(UTC) - timedelta(days=1))
     with pytest.raises(PromotionExpired):
         await engage.redeem(instance)
 
@@ -191,7 +191,7 @@ async def test_gateway_timeout_after_commit(engage: EngageClient, sim: Simulator
 
 def _draft(**validity: object) -> PromotionDraft:
     return PromotionDraft(
-        name="Test", validity=Validity(start_date=date.today(), **validity),  # type: ignore[arg-type]
+        name="Test", validity=Validity(start_date=tenant_today(), **validity),  # type: ignore[arg-type]
         redemption_channels=[TemplateChannel(type="POS", value_type="PERCENT", value="20")])
 
 
@@ -223,8 +223,8 @@ async def test_assign_of_an_unknown_promotion(engage: EngageClient, member: Memb
 async def test_assign_of_an_ended_promotion(engage: EngageClient, sim: Simulator,
                                             member: Member) -> None:
     ended = PromotionDraft(
-        name="Ended", validity=Validity(start_date=date.today() - timedelta(days=10),
-                                        end_date=date.today() - timedelta(days=1)))
+        name="Ended", validity=Validity(start_date=tenant_today() - timedelta(days=10),
+                                        end_date=tenant_today() - timedelta(days=1)))
     made = await engage.create_promotion(ended)
     sim.state.activate(made.id)
     with pytest.raises(PromotionExpired) as caught:

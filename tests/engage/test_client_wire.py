@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
 
 import pytest
 
@@ -16,6 +15,7 @@ from kiosk.engage.models import PromotionDraft, TemplateChannel, Validity
 from kiosk.sim import Simulator
 from kiosk.sim.faults import Fault
 from tests.engage.engage_members import Member
+from tests.support import tenant_today
 
 
 async def test_every_call_carries_key_user_agent_and_content_type(
@@ -26,7 +26,7 @@ async def test_every_call_carries_key_user_agent_and_content_type(
     await engage.get_promotions(member.id)
     await engage.redeem(instance)
     made = await engage.create_promotion(PromotionDraft(
-        name="T", external_id="WIRE", validity=Validity(start_date=date.today()),
+        name="T", external_id="WIRE", validity=Validity(start_date=tenant_today()),
         redemption_channels=[TemplateChannel(type="POS", value_type="PERCENT", value="5")]))
     await engage.get_promotion(made.id)
     await engage.get_promotion_by_external_id("WIRE")

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from kiosk.fleet.push import push
-from kiosk.journal import Journal, JournalState
+from kiosk.journal import Journal, JournalState, Kind, ReactivationState
 from tests.fleet.tills import attempt
 
 
@@ -52,3 +52,36 @@ def test_a_row_settled_by_hand_is_pushed_settled(tmp_path: Path, fleet_url: str,
     for i, *_, updated in rows:
         assert updated.astimezone(UTC).isoformat(timespec="milliseconds") == local[i].updated_at
     assert waiting == [] and day == [(2, 1, 1, 0)]
+
+
+def test_a_give_back_settled_by_hand_is_pushed_settled(tmp_path: Path, fleet_url: str,
+                                                       fleet_admin: str) -> None:
+    """A voucher's give-back (undo) whose answer was lost waits in "needs checking"; settled
+    by hand as given back, it is pushed with its new state and counts as given back."""
+    ago = datetime.now(UTC) - timedelta(hours=2)
+    with Journal(tmp_path / "till.sqlite3", clock=lambda: ago) as old:
+        voucher = old.begin(store="Store 1", terminal="Till 1", masked_card="•••• 0015",
+                            contact_id="contact-1", offer_id="voucher-1", promotion_id=None,
+                            offer_name="Bonuscheck 100 kr", value_applied="100 kr",
+                            kind=Kind.VOUCHER)
+        old.set_state(voucher, JournalState.REDEEMED)
+        old.set_reactivation_state(old.begin_reactivation(voucher), ReactivationState.UNKNOWN,
+                                   code="ConnectionLost")
+    with Journal(tmp_path / "till.sqlite3") as journal:
+        with psycopg.connect(fleet_url, autocommit=True) as conn:
+            push(journal, conn, store="Store 1", terminal="Till 1")
+        with psycopg.connect(fleet_admin) as admin:
+            waiting = admin.execute("SELECT local_id FROM kiosk_needs_checking").fetchall()
+        assert waiting == [(voucher,)]
+
+        journal.resolve_undo(voucher, given_back=True, by="it-lena",
+                             reason="usable again in Engage")
+        with psycopg.connect(fleet_url, autocommit=True) as conn:
+            report = push(journal, conn, store="Store 1", terminal="Till 1")
+        assert report.changed == 1
+    with psycopg.connect(fleet_admin) as admin:
+        row = admin.execute("SELECT state, reactivation FROM kiosk_redemptions").fetchall()
+        waiting = admin.execute("SELECT local_id FROM kiosk_needs_checking").fetchall()
+        day = admin.execute("SELECT redeemed, given_back FROM kiosk_store_day").fetchall()
+    assert row == [("redeemed", "verified-reactivated")]
+    assert waiting == [] and day == [(0, 1)]

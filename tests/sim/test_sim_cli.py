@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import signal
@@ -18,34 +19,56 @@ from kiosk.sim.cli import _is_loopback, _print_banner
 from tests.sim.simtools import ANNA
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     # stderr joins stdout, so both are drained: an unread stderr pipe that fills up would
     # block the server on a write and it would never exit (seen once as a timeout)
-    # A suite started in the background from a script (``pytest ... &``) has SIGINT ignored,
-    # and an ignored signal stays ignored across exec: the child would never see the Ctrl+C
-    # sent below (a 60 s timeout, in every such run). A handled one starts as the default.
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "kiosk", "sim", *args], text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+    # -X faulthandler: a SIGABRT (see stops) prints every thread's stack before it dies.
+    # SIGINT back to its default in the child: a test run started in the background by a shell
+    # without job control (``nohup pytest &``, a CI step's ``... &``) ignores SIGINT, Python
+    # keeps an ignored SIGINT ignored, and the server inherited that and never saw the Ctrl+C.
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "kiosk", "sim", *args],
+                            preexec_fn=_default_sigint, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             lines.put(line)
+        lines.put("")  # the end of its output
 
     threading.Thread(target=pump, daemon=True).start()
     return proc, lines
 
 
+def stops(proc: subprocess.Popen[str], lines: queue.Queue[str], timeout: float = 60) -> None:
+    """Wait for the process to exit (generous: a loaded CI machine); a hang still fails, with
+    the stacks of its threads."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        out: list[str] = []
+        with contextlib.suppress(queue.Empty):
+            while line := lines.get(timeout=10):
+                out.append(line)
+        proc.kill()
+        here = (f"this process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, blocked "
+                f"{sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}")
+        raise AssertionError(f"kiosk sim still running {timeout:g} s after the signal ({here}); "
+                             "its output and threads:\n" + "".join(out)) from None
+
+
 def read_until(lines: queue.Queue[str], pattern: str, timeout: float = 30.0) -> list[str]:
     seen: list[str] = []
     while not any(re.search(pattern, s) for s in seen):
-        seen.append(lines.get(timeout=timeout))
+        line = lines.get(timeout=timeout)
+        assert line, f"the output ended before {pattern!r}:\n{''.join(seen)}"
+        seen.append(line)
     return seen
 
 
@@ -62,7 +85,7 @@ def test_kiosk_sim_serves_prints_key_and_cards_and_exits_0_on_ctrl_c() -> None:
         assert r.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(60)  # generous: a loaded CI machine; a hang still fails
+        stops(proc, lines)
     assert proc.returncode == 0
     assert "stopped" in "".join(read_until(lines, "stopped"))
 
@@ -75,7 +98,7 @@ def test_kiosk_sim_with_its_own_key_does_not_echo_it_and_stops_on_sigterm() -> N
         assert "s3cret-integrator-key" not in text and "Rate limit: off" in text
     finally:
         proc.terminate()
-        proc.wait(60)  # generous: a loaded CI machine; a hang still fails
+        stops(proc, lines)
     assert proc.returncode == 0
 
 

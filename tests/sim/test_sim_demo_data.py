@@ -15,6 +15,7 @@ from kiosk.sim import DemoCard, SimState, Simulator, load_demo_data
 from kiosk.sim.demo import demo_data_path
 from kiosk.sim.rules import TZ
 from tests.sim.simtools import BERG, SARA, error_code
+from tests.support import tenant_today
 
 
 def ean13_ok(code: str) -> bool:
@@ -125,7 +126,7 @@ def test_add_offer_can_seed_used_and_expired_offers(sim: Simulator, api: httpx.C
     sim.state.include_expired = False  # the demo lists them; Engage's default is assumed not to
     used = sim.state.add_offer(cid, name="used", value_type="PERCENT", value=5, redeemed=True)
     old = sim.state.add_offer(cid, name="old", value_type="PERCENT", value=5,
-                              expires_on=date.today() - timedelta(days=2))
+                              expires_on=tenant_today() - timedelta(days=2))
     assert sim.state.promotion_instance(used)["redeemed"] is True
     assert error_code(api.post(f"/api/v2/promotions/codes/{used}/redeem",
                                json={"redemptionChannel": "POS"})) == \

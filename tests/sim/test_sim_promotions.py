@@ -12,6 +12,7 @@ import pytest
 from kiosk.sim import SimState, Simulator
 from kiosk.sim.rules import TZ
 from tests.sim.simtools import ANNA, ERIK, OMAR, SARA, client_for, error_code
+from tests.support import tenant_today
 
 Offers = Callable[..., list[Any]]
 POS = {"redemptionChannel": "POS"}
@@ -184,7 +185,7 @@ def test_redeem_of_an_expired_offer_is_409_promotion_expired(api: httpx.Client,
                                                              sim: Simulator) -> None:
     cid = sim.state.add_contact(first_name="Ola", card="2004173000650")
     old = sim.state.add_offer(cid, name="Old", value_type="PERCENT", value=10,
-                              expires_on=date.today() - timedelta(days=1))
+                              expires_on=tenant_today() - timedelta(days=1))
     r = api.post(f"/api/v2/promotions/codes/{old}/redeem", json=POS)
     assert error_code(r) == (409, "PromotionExpired")
     assert sim.state.promotion_instance(old)["redeemed"] is False
@@ -193,7 +194,7 @@ def test_redeem_of_an_expired_offer_is_409_promotion_expired(api: httpx.Client,
 # --- assign ---------------------------------------------------------------------------------
 
 def active_template(api: httpx.Client, **validity: Any) -> str:
-    body = {"name": "Assign me", "validity": {"startDate": date.today().isoformat(), **validity},
+    body = {"name": "Assign me", "validity": {"startDate": tenant_today().isoformat(), **validity},
             "redemptionChannels": [{"type": "POS", "valueType": "MONEY", "value": "75"}]}
     pid = api.post("/api/v2/promotions/multichannels", json=body).json()["id"]
     assert api.post(f"/sim/promotions/{pid}/activate").status_code == 200
@@ -202,14 +203,14 @@ def active_template(api: httpx.Client, **validity: Any) -> str:
 
 def test_assign_v3_creates_an_instance_with_its_own_id_listed_for_the_contact(
         api: httpx.Client, offers: Offers, contact_id: Callable[[str], str]) -> None:
-    pid = active_template(api, endDate=(date.today() + timedelta(days=10)).isoformat())
+    pid = active_template(api, endDate=(tenant_today() + timedelta(days=10)).isoformat())
     r = api.post("/api/v3/promotion-assignments",
                  json={"contactId": contact_id(SARA), "promotionId": pid})
     assert r.status_code == 200
     inst = r.json()
     assert inst["promotionId"] == pid and inst["id"] != pid
     assert inst["redemptionChannels"][0]["value"] == {"amount": 75, "currency": "SEK"}
-    assert datetime.fromisoformat(inst["expiresOn"]).date() == date.today() + timedelta(days=10)
+    assert datetime.fromisoformat(inst["expiresOn"]).date() == tenant_today() + timedelta(days=10)
     assert [p["id"] for p in offers(SARA)] == [inst["id"]]
 
 
@@ -252,7 +253,7 @@ def test_assigned_validity_in_months_counts_calendar_months(
 
 def test_assign_takes_the_earlier_of_end_date_and_assigned_validity(
         api: httpx.Client, contact_id: Callable[[str], str]) -> None:
-    end = date.today() + timedelta(days=5)
+    end = tenant_today() + timedelta(days=5)
     pid = active_template(api, endDate=end.isoformat(),
                           assignedValidity={"unit": "Months", "amount": 1})
     inst = api.post("/api/v3/promotion-assignments",
@@ -273,7 +274,7 @@ def test_assign_errors(api: httpx.Client, contact_id: Callable[[str], str],
     assert error_code(post({"contactId": cid, "promotionId": MISSING})) == \
         (404, "PromotionNotFound")
     draft = api.post("/api/v2/promotions/multichannels", json={
-        "name": "Draft", "validity": {"startDate": date.today().isoformat()}}).json()["id"]
+        "name": "Draft", "validity": {"startDate": tenant_today().isoformat()}}).json()["id"]
     assert error_code(post({"contactId": cid, "promotionId": draft})) == \
         (409, "PromotionNotActive")
     assert error_code(api.post(f"/api/v2/contacts/{cid}/promotions/{MISSING}/assign")) == \
@@ -283,7 +284,7 @@ def test_assign_errors(api: httpx.Client, contact_id: Callable[[str], str],
 
 def test_assign_of_an_ended_promotion_is_409_promotion_expired(
         api: httpx.Client, contact_id: Callable[[str], str]) -> None:
-    past = date.today() - timedelta(days=10)
+    past = tenant_today() - timedelta(days=10)
     body = {"name": "Ended", "validity": {"startDate": past.isoformat(),
                                           "endDate": (past + timedelta(days=2)).isoformat()}}
     pid = api.post("/api/v2/promotions/multichannels", json=body).json()["id"]

@@ -23,7 +23,7 @@ from kiosk.redeem import Redeemer
 from kiosk.sim import Simulator
 from kiosk.ui.app import KioskApp
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import Kiosk, Members, seed
+from tests.ui.kiosk_pilot import Kiosk, Members, seed, till_clock
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def services(engage: EngageClient, journal: Journal, settings: Settings) -> Kios
         redeemer=Redeemer(engage, journal, store="Test Store", terminal="Till 1",
                           recheck_delays=(0.05, 0.1), settle_window=0.6, verify_deadline=2.0,
                           breaker=breaker),
-        journal=journal, settings=settings)
+        journal=journal, settings=settings, clock=till_clock())
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -14,7 +15,8 @@ from textual.message import Message
 from textual.pilot import Pilot
 
 from kiosk.engage.client import EngageClient
-from kiosk.journal import Journal
+from kiosk.i18n import ngettext
+from kiosk.journal import Journal, JournalState
 from kiosk.lookup import MemberLookup
 from kiosk.redeem import Redeemer
 from kiosk.sim import Fault, Simulator
@@ -109,6 +111,48 @@ class Kiosk:
 TODAY_ONE = "1 redemption not confirmed — F2 to see it"
 
 
+def steady_lines(today: int, earlier: int) -> list[str]:
+    """The scan screen's steady lines for ``today`` attempts of today's and ``earlier`` ones of
+    an earlier day still unresolved, in the current language (none for a count of 0)."""
+    lines = []
+    if today:
+        lines.append(ngettext("{n} redemption not confirmed — F2 to see it",
+                              "{n} redemptions not confirmed — F2 to see them",
+                              today).format(n=today))
+    if earlier:
+        lines.append(ngettext("{n} earlier redemption not confirmed — tell IT",
+                              "{n} earlier redemptions not confirmed — tell IT",
+                              earlier).format(n=earlier))
+    return lines
+
+
+def stopped_clock(at: datetime) -> Callable[[], datetime]:
+    """A till clock that reads ``at`` (``KioskServices.clock``: the till's day for F2 and the
+    steady lines). Stopped a little in the past, the till's day can't turn over in the middle of
+    a test: an attempt written at ``at`` or later is today's at any hour, and one at ``at`` is
+    already past the tests' settle windows."""
+    return lambda: at
+
+
+def till_clock() -> Callable[[], datetime]:
+    """The tests' till clock: stopped 5 s ago (past every settle window the tests use)."""
+    return stopped_clock(datetime.now(UTC) - timedelta(seconds=5))
+
+
+def seed_open(journal: Journal, at: datetime, *, today: int, earlier: int) -> None:
+    """Unresolved attempts in the journal as a crash or a lost answer leaves them: ``today``
+    at this till at ``at`` (the till's now: today's, and a few seconds old so past the tests'
+    settle window, so no background check announces them), ``earlier`` a day and an hour
+    before it (an earlier day even on a 25-hour day)."""
+    for n, when in [(n, at) for n in range(today)] + \
+            [(n, at - timedelta(days=1, hours=1)) for n in range(earlier)]:
+        with Journal(journal.path, clock=lambda when=when: when) as j:
+            row = j.begin(store="Test Store", terminal="Till 1", masked_card=f"•••• 00{n}9",
+                          contact_id=f"gone-{n}", offer_id=f"offer-{(at - when).days}-{n}",
+                          promotion_id=None, offer_name=f"Offer {n}", value_applied="10 %")
+            j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+
+
 def notices(k: Kiosk) -> str:
     """The scan screen's notice area as text (the scan screen is always the stack's first)."""
     from textual.widgets import Static
@@ -157,4 +201,4 @@ def services_without_breaker(client: EngageClient, base: KioskServices, journal:
         redeemer=Redeemer(client, journal, store="Test Store", terminal="Till 1",
                           recheck_delays=(0.2,), settle_window=settle_window,
                           verify_deadline=1.0),
-        journal=journal, settings=base.settings, notices=notices or [])
+        journal=journal, settings=base.settings, notices=notices or [], clock=base.clock)

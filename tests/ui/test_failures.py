@@ -26,7 +26,7 @@ def services_for(client: EngageClient, base: KioskServices,
         redeemer=Redeemer(client, base.journal, store="Test Store", terminal="Till 1",
                           recheck_delays=(0.05,), settle_window=settle_window,
                           verify_deadline=1.0, breaker=breaker),
-        journal=base.journal, settings=base.settings)
+        journal=base.journal, settings=base.settings, clock=base.clock)
 
 
 def closed_port_url() -> str:

@@ -27,6 +27,7 @@ from tests.ui.kiosk_pilot import (
     notices,
     redeem_and_leave,
     services_without_breaker,
+    stopped_clock,
 )
 
 
@@ -107,7 +108,8 @@ async def test_a_staff_redemption_during_an_idle_recheck_is_not_refused_or_kept_
     redeemer = Redeemer(patient, journal, store="Test Store", terminal="Till 1",
                         recheck_delays=(0.2,), settle_window=2.0, verify_deadline=10.0)
     slow = KioskServices(lookup=MemberLookup(patient), redeemer=redeemer, journal=journal,
-                         settings=services.settings, notices=[])
+                         settings=services.settings, notices=[],
+                         clock=stopped_clock(ago))  # the attempt is today's at any hour
     # Anna's offers unreadable at start: the start-up reconciliation leaves her attempt open.
     sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
                          status=503, times=None))

@@ -5,14 +5,14 @@ received."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from textual.widgets import Static
 
 from kiosk import i18n
-from kiosk.sim import Fault
-from kiosk.sim.rules import TZ
+from kiosk.sim import Fault, Simulator
 from kiosk.ui.screens.offers import OffersScreen
+from tests.support import tenant_today
 from tests.ui.kiosk_pilot import ANNA, TWINS, Kiosk, Members
 
 
@@ -43,7 +43,7 @@ async def redeem(k: Kiosk, name: str) -> str:
 
 
 async def test_three_offers_in_one_visit_without_scanning_again(
-        start_kiosk, members: Members) -> None:
+        start_kiosk, sim: Simulator, members: Members) -> None:
     async with start_kiosk() as k:
         await k.scan(ANNA)
         assert "4 to use · 1 not usable here" in k.text()
@@ -60,9 +60,10 @@ async def test_three_offers_in_one_visit_without_scanning_again(
         text = k.text()
         assert "This visit, apply: 20 %" in text
         assert "3 to use · 2 not usable here" in text
-        # the one just used, now listed as used, with the day (Engage's: its tenant's zone,
-        # a day ahead of a UTC test machine's between 23:00 and midnight)
-        assert f"used {i18n.format_date(datetime.now(TZ).date())}" in text
+        # the one just used, now listed as used, with the day of Engage's redeemedOn (in its
+        # tenant's zone: a day ahead of a UTC test machine's between 23:00 and midnight)
+        used = (sim.state.promotion_instance(members.offers["percent"]) or {})["redeemedOn"]
+        assert f"used {i18n.format_date(datetime.fromisoformat(used))}" in text
 
         await redeem(k, "Hundred off")
         await k.pilot.press("enter")
@@ -103,7 +104,7 @@ async def test_conditions_on_the_list_the_confirmation_and_the_result(
                         heading="[b]100 kr att handla för[/b]",
                         description="Vid köp över 500 kr. Gäller ej presentkort, ej tillsammans "
                         "med andra erbjudanden, ej på redan nedsatta varor eller på tjänster.",
-                        expires_on=date.today() + timedelta(days=1))
+                        expires_on=tenant_today() + timedelta(days=1))
     async with start_kiosk() as k:
         await k.scan(ANNA)
         screen = k.app.screen
@@ -254,7 +255,7 @@ async def test_the_first_offers_conditions_are_composed_then_follow_the_cursor(
     settled). A screen prepared ahead is filled once, before it is shown."""
     sim.state.add_offer(members.anna, name="Big spender", value_type="MONEY", value=100,
                         heading="Shop for 100 kr", description="Over 500 kr only.",
-                        expires_on=date.today() + timedelta(days=1))
+                        expires_on=tenant_today() + timedelta(days=1))
     updates: list[str] = []
     update = Static.update
 

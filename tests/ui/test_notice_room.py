@@ -17,8 +17,7 @@ from kiosk.sim import Fault, Simulator
 from kiosk.ui import notice_fit
 from kiosk.ui.notice_fit import Fitted
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import Kiosk, Members
-from tests.ui.test_open_attempts import seed_open
+from tests.ui.kiosk_pilot import Kiosk, Members, seed_open, steady_lines
 
 BOX_TOP = re.compile(r"^╭─+╮$")
 BOX_BOTTOM = re.compile(r"^╰─+╯$")
@@ -141,7 +140,7 @@ async def test_the_card_box_and_field_stay_whole_in_every_language(
         journal: Journal, size: tuple[int, int]) -> None:
     """Two start-up warnings, both steady lines, five settled answers and Engage away (the
     status on two rows at 60 columns): the box and the field stay whole and take input."""
-    seed_open(journal, today=2, earlier=3)
+    seed_open(journal, services.clock(), today=2, earlier=3)
     sim.faults.add(Fault("status", status=503, times=None))
     for language in i18n.LANGUAGES:
         services.settings = settings.with_changes(language=language, staff_pin="123456",
@@ -151,10 +150,7 @@ async def test_the_card_box_and_field_stay_whole_in_every_language(
         assert len(warnings) == 2
         services.notices = list(warnings)
         async with start_kiosk(size=size) as k:
-            steady = [ngettext("{n} redemption not confirmed — F2 to see it",
-                               "{n} redemptions not confirmed — F2 to see them", 2).format(n=2),
-                      ngettext("{n} earlier redemption not confirmed — tell IT",
-                               "{n} earlier redemptions not confirmed — tell IT", 3).format(n=3)]
+            steady = steady_lines(2, 3)
             await k.wait_for(lambda s=steady: all(x in notices(k) for x in s),
                              f"{language}: the steady lines")
             answers = await crowd(k)
@@ -173,15 +169,14 @@ async def test_linux_console_without_colour_at_60x20(
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setenv("TERM", "linux")
     monkeypatch.setenv("NO_COLOR", "1")
-    seed_open(journal, today=1, earlier=2)
+    seed_open(journal, services.clock(), today=1, earlier=2)
     sim.faults.add(Fault("status", status=503, times=None))
     services.settings = settings.with_changes(staff_pin="123456", lookup_key="any")
     warnings = services.settings.warnings()
     services.notices = list(warnings)
     async with start_kiosk(size=(60, 20)) as k:
         assert k.app.console_mode and k.app.no_color
-        steady = ["1 redemption not confirmed — F2 to see it",
-                  "2 earlier redemptions not confirmed — tell IT"]
+        steady = steady_lines(1, 2)
         await k.wait_for(lambda: all(x in notices(k) for x in steady), "the steady lines")
         answers = await crowd(k)
         check_whole(k, steady, warnings, answers, "console")
@@ -214,7 +209,7 @@ async def test_a_resize_refits_the_notices(
         journal: Journal) -> None:
     """Roomy at 80x30 (every answer shows); down to 60x20 they give way; back up, they
     return."""
-    seed_open(journal, today=1, earlier=0)
+    seed_open(journal, services.clock(), today=1, earlier=0)
     warning = services.settings.with_changes(staff_pin="123456").warnings()[0]
     services.notices = [warning]
     async with start_kiosk(size=(80, 30)) as k:
@@ -265,7 +260,7 @@ async def test_kiosk_demos_cards_make_room_for_the_notices_at_60x20(
     field stay whole, and all five again once F4 and the journal leave no notice."""
     from kiosk.sim.state import DemoCard
 
-    seed_open(journal, today=2, earlier=3)
+    seed_open(journal, services.clock(), today=2, earlier=3)
     services.demo_cards = [DemoCard(card=f"200417300010{n}", first_name=f"Name{n}", note="")
                            for n in range(5)]
     warnings = ["KIOSK_STAFF_PIN is a plain PIN: use `kiosk pin` to store a hash"]
@@ -274,8 +269,7 @@ async def test_kiosk_demos_cards_make_room_for_the_notices_at_60x20(
         await k.wait_for(lambda: "earlier" in notices(k), "the steady lines")
         assert "Name4" not in k.text()  # the list yielded
         answers = await crowd(k)
-        steady = ["2 redemptions not confirmed — F2 to see them",
-                  "3 earlier redemptions not confirmed — tell IT"]
+        steady = steady_lines(2, 3)
         check_whole(k, steady, warnings, answers, "demo", engage_away=False)
         assert "Name0" in k.text() and "Demo cards: type one and press Enter" in k.text()
         # IT sorts the attempts out and staff hide the answers: the steady lines go (the

@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from kiosk import i18n
 from kiosk.engage.client import EngageClient
-from kiosk.i18n import _, ngettext
+from kiosk.i18n import _
 from kiosk.journal import Journal, JournalState
 from kiosk.sim import Fault, Simulator
 from kiosk.ui import open_attempts
@@ -23,13 +23,14 @@ from kiosk.ui.services import KioskServices
 from tests.ui.kiosk_pilot import (
     ANNA,
     BO,
+    TODAY_ONE,
     Kiosk,
     Members,
     redeem_and_leave,
+    seed_open,
     services_without_breaker,
+    steady_lines,
 )
-
-TODAY_ONE = "1 redemption not confirmed — F2 to see it"
 
 
 @pytest.fixture
@@ -114,25 +115,12 @@ async def test_the_line_goes_when_the_background_check_settles_it(
         assert [r.state for r in journal.rows()] == [JournalState.VERIFIED_REDEEMED]
 
 
-def seed_open(journal: Journal, *, today: int, earlier: int) -> None:
-    """Unresolved attempts in the journal as a crash or a lost answer leaves them: ``today``
-    at this till (a few seconds ago: past the tests' settle window, so no background check
-    announces them), ``earlier`` from yesterday."""
-    now = datetime.now(UTC)
-    for n, ago in [(n, timedelta(seconds=5)) for n in range(today)] + \
-            [(n, timedelta(days=1, hours=1)) for n in range(earlier)]:
-        with Journal(journal.path, clock=lambda ago=ago: now - ago) as j:
-            row = j.begin(store="Test Store", terminal="Till 1", masked_card=f"•••• 00{n}9",
-                          contact_id=f"gone-{n}", offer_id=f"offer-{ago.days}-{n}",
-                          promotion_id=None, offer_name=f"Offer {n}", value_applied="10 %")
-            j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
-
-
 def test_open_attempts_are_counted_as_f2_lists_them(journal: Journal) -> None:
-    seed_open(journal, today=2, earlier=3)
-    assert open_attempts.count(journal, "Till 1") == OpenAttempts(today=2, other=3)
-    assert open_attempts.count(journal, "Till 9") == OpenAttempts(today=0, other=5)
-    assert open_attempts.count(journal) == OpenAttempts(today=2, other=3)
+    now = datetime.now(UTC) - timedelta(seconds=5)  # the till's now
+    seed_open(journal, now, today=2, earlier=3)
+    assert open_attempts.count(journal, "Till 1", now) == OpenAttempts(today=2, other=3)
+    assert open_attempts.count(journal, "Till 9", now) == OpenAttempts(today=0, other=5)
+    assert open_attempts.count(journal, now=now) == OpenAttempts(today=2, other=3)
     assert open_attempts.lines(OpenAttempts()) == []
     assert open_attempts.lines(OpenAttempts(2, 3)) == [
         "2 redemptions not confirmed — F2 to see them",
@@ -147,16 +135,13 @@ async def test_the_line_is_whole_in_every_language(
         journal: Journal, size: tuple[int, int]) -> None:
     """Attempts a crash left open, Engage away at start (reconciliation can't settle them):
     both lines, each whole on one row, at 80x24 and 60x20, in every language."""
-    seed_open(journal, today=12, earlier=3)
+    seed_open(journal, services.clock(), today=12, earlier=3)
     sim.faults.add(Fault("status", status=503, times=None))
     for language in i18n.LANGUAGES:
         services.settings = settings.with_changes(language=language)
         services.notices = []
         async with start_kiosk(size=size) as k:
-            wanted = [ngettext("{n} redemption not confirmed — F2 to see it",
-                               "{n} redemptions not confirmed — F2 to see them", 12).format(n=12),
-                      ngettext("{n} earlier redemption not confirmed — tell IT",
-                               "{n} earlier redemptions not confirmed — tell IT", 3).format(n=3)]
+            wanted = steady_lines(12, 3)
             await k.wait_for(lambda w=wanted: all(x in notices(k) for x in w),
                              f"{language}: the lines")
             rows = [row.strip() for row in k.text().splitlines()]
@@ -166,12 +151,12 @@ async def test_the_line_is_whole_in_every_language(
 
 async def test_the_line_on_the_linux_console_without_colour(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        services: KioskServices, monkeypatch: pytest.MonkeyPatch) -> None:
     """TERM=linux with NO_COLOR at 80x24: the line in the console's glyph ("!"), whole."""
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setenv("TERM", "linux")
     monkeypatch.setenv("NO_COLOR", "1")
-    seed_open(journal, today=1, earlier=0)
+    seed_open(journal, services.clock(), today=1, earlier=0)
     sim.faults.add(Fault("status", status=503, times=None))
     async with start_kiosk() as k:
         assert k.app.console_mode and k.app.no_color
@@ -182,7 +167,7 @@ async def test_the_line_on_the_linux_console_without_colour(
 
 async def test_the_journal_is_counted_off_the_event_loop(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        services: KioskServices, monkeypatch: pytest.MonkeyPatch) -> None:
     """The count reads the journal in a thread (its one connection may be held by a
     redemption's fsync): never on the loop, as F2 and F9."""
     loop_thread = threading.get_ident()
@@ -194,7 +179,7 @@ async def test_the_journal_is_counted_off_the_event_loop(
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(open_attempts, "count", noting)
-    seed_open(journal, today=1, earlier=0)
+    seed_open(journal, services.clock(), today=1, earlier=0)
     sim.faults.add(Fault("status", status=503, times=None))
     async with start_kiosk() as k:
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")

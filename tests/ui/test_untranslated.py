@@ -5,10 +5,11 @@ with accented letters) and a demo tenant whose Engage texts (names, offers, inst
 accented the same way, and is driven with real keys through every screen and state: scan
 screen (demo cards, notices, status lines, idle countdown, rejected scans), chooser, offers
 (every kind, conditions, reasons, vouchers, points), confirm, result (every outcome), voucher
-undo, F2 recall, F9 diagnostics, PIN, staff exit, Engage errors and Engage down. A run of plain
-ASCII letters left on screen did not come through the catalog, unless it is on the small
-allowlist below (key names, URLs and paths, KIOSK_* names and config values on F9, CLDR month
-names and currency codes). ``test_a_planted_english_string_is_caught`` shows the check fail.
+undo, F2 recall, settling by hand (F5 on F2), F9 diagnostics, PIN, staff exit, Engage errors
+and Engage down. A run of plain ASCII letters left on screen did not come through the catalog,
+unless it is on the small allowlist below (key names, URLs and paths, KIOSK_* names and config
+values on F9, CLDR month names and currency codes). ``test_a_planted_english_string_is_caught``
+shows the check fail.
 """
 
 from __future__ import annotations
@@ -502,6 +503,49 @@ async def idle_countdown(t: Till) -> None:
     await t.shot("idle countdown")
 
 
+async def settle_by_hand(t: Till) -> None:
+    """An attempt Engage couldn't confirm, settled at the till: F2's F5, the PIN, the choices,
+    the answer; then one settled meanwhile (by IT): the refusal."""
+    journal = t.app.services.journal
+    assert isinstance(journal, Journal)
+    rows = []
+    for offer in ("inst-settle-1", "inst-settle-2"):
+        row = journal.begin(store="s", terminal=t.app.terminal_name, masked_card="•••• 0100",
+                            contact_id="c", offer_id=offer, promotion_id=None,
+                            offer_name=pseudo("Autumn 20"), value_applied="20 %")
+        journal.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+        rows.append(row)
+    t.app._count_open_attempts()
+    await t.pilot.press("f2")
+    await t.on("RecallScreen")
+    await t.shot("recall with open attempts")
+    await t.pilot.press("f5")
+    await t.on("PinScreen")
+    await t.shot("PIN to settle")
+    await t.type(PIN)
+    await t.on("SettleScreen")
+    await t.shot("settle")
+    await t.pilot.press("down")
+    await t.shot("settle, one chosen")
+    await t.pilot.press("enter")
+    await t.on("RecallScreen")
+    await t.until(lambda: journal.resolutions(), "settled")
+    await t.shot("settled at the till")
+    await t.pilot.press("down")
+    await t.pilot.press("f5")
+    await t.on("PinScreen")
+    await t.type(PIN)
+    await t.on("SettleScreen")
+    (first,) = [r.redemption_id for r in journal.resolutions()]
+    (other,) = [r for r in rows if r != first]
+    journal.resolve(other, applied=False, by="it", reason="x")  # IT, meanwhile
+    await t.pilot.press("down", "enter")
+    await t.on("RecallScreen")
+    await t.until(lambda: any(n.title == i18n._("Not settled") for n in t.app._notifications),
+                  "the refusal")
+    await t.shot("not settled")
+
+
 def _closed_port_url() -> str:
     import socket
 
@@ -530,6 +574,7 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "pin_lockout": (pin_lockout, {"pin_max_attempts": 2}),
     "small_screen": (small_screen, {"size": (60, 20)}),
     "journal_unreadable": (journal_unreadable, {}),
+    "settle_by_hand": (settle_by_hand, {}),
 }
 
 

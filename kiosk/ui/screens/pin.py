@@ -28,6 +28,7 @@ TITLES = {
     "leave the kiosk": N_("Staff: enter the PIN to leave the kiosk"),
     "open diagnostics": N_("Staff: enter the PIN to open diagnostics"),
     "give back a reward voucher": N_("Staff: enter the PIN to give a reward voucher back"),
+    "settle a redemption": N_("Staff: enter the PIN to settle a redemption by hand"),
 }
 
 

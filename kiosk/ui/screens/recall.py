@@ -3,18 +3,22 @@
 Time, masked card, offer, what to apply and the state, so a till code lost to the idle reset
 can be called back. No names and no full card numbers (the journal holds neither). Escape
 closes. The columns fit the screen (``fit_columns``): the state stays whole, what to apply
-wraps onto a second line rather than being cut, the offer's name gives way.
+wraps onto a second line rather than being cut, the offer's name gives way. F5 on an attempt
+Engage couldn't confirm ("not verified: check") settles it by hand, after the staff PIN
+(``SettleRequested``: the app asks for the PIN, ``screens/settle.py`` for what happened).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
@@ -22,6 +26,20 @@ from kiosk.i18n import N_, _, format_time, ngettext
 from kiosk.text import sanitize
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
+
+#: The key that settles the attempt under the cursor by hand (after the PIN).
+SETTLE_KEY = "f5"
+
+@dataclass(frozen=True)
+class OpenAttempt:
+    """An attempt F5 may settle by hand, as F2 lists it (``screens/settle.py`` shows it)."""
+
+    journal_id: int
+    time: str  # "14:05", the till's local time
+    masked_card: str
+    offer_name: str
+    value: str
+
 
 #: Journal state -> (what staff read (msgid), whether the value may be applied).
 STATE_TEXT: dict[str, tuple[str, bool]] = {
@@ -62,6 +80,16 @@ def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
     return out
 
 
+def recall_attempts(rows: Sequence[Any], terminal: str) -> list[OpenAttempt | None]:
+    """For each of :func:`recall_rows`'s rows (same order): the attempt staff may settle by
+    hand (``unknown``: Engage couldn't confirm it), else None (settled, or ``pending``: its
+    answer may be on its way)."""
+    return [OpenAttempt(row.id, local_time(row.created_at), row.masked_card, row.offer_name,
+                        row.value_applied) if str(row.state) == "unknown" else None
+            for row in sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+            if not terminal or row.terminal == terminal]
+
+
 #: Columns of the table: time, card, offer, apply, state (``OFFER`` and ``APPLY`` may shrink).
 OFFER, APPLY = 2, 3
 #: Narrowest the offer and apply columns get before anything else gives way.
@@ -99,12 +127,22 @@ class RecallScreen(Screen[None]):
         Binding("escape", "close", N_("Close"), id="close"),
         Binding("up", "cursor_up", N_("Up"), show=False),
         Binding("down", "cursor_down", N_("Scroll"), key_display="↑↓"),
+        Binding(SETTLE_KEY, "settle", N_("Settle"), id="settle"),
     ]
 
-    def __init__(self, rows: list[tuple[Text, ...]], error: str = "") -> None:
+    @dataclass
+    class SettleRequested(Message):
+        """Staff want the attempt under the cursor settled by hand (the app asks the PIN)."""
+
+        attempt: OpenAttempt
+
+    def __init__(self, rows: list[tuple[Text, ...]], error: str = "",
+                 attempts: Sequence[OpenAttempt | None] = ()) -> None:
         super().__init__()
         self.rows = rows
         self.error = error
+        #: per row, the attempt F5 may settle (None: not open)
+        self.attempts = list(attempts)
         self._widths: list[int] = []  # the columns the table has now
 
     def compose(self) -> ComposeResult:
@@ -150,13 +188,43 @@ class RecallScreen(Screen[None]):
             for row in self.rows:
                 table.add_row(*row, height=None)  # a wrapped value makes its row taller
 
+    def show(self, rows: list[tuple[Text, ...]], attempts: Sequence[OpenAttempt | None]) -> None:
+        """The day's rows again (one was settled), the cursor where it was."""
+        self.rows, self.attempts, self._widths = rows, list(attempts), []
+        for table in self.query(DataTable):
+            at = table.cursor_row
+            self._fill()
+            table.move_cursor(row=min(at, max(len(rows) - 1, 0)))
+        self.refresh_bindings()
+
+    def _cursor_attempt(self) -> OpenAttempt | None:
+        tables = self.query(DataTable)
+        if not self.rows or not tables:
+            return None
+        at = tables.first().cursor_row
+        return self.attempts[at] if 0 <= at < len(self.attempts) else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "settle":  # shown while the list has open attempts; lit on one of them
+            if not any(self.attempts):
+                return False
+            return True if self._cursor_attempt() is not None else None
+        return True
+
+    def action_settle(self) -> None:
+        attempt = self._cursor_attempt()
+        if attempt is not None:
+            self.post_message(self.SettleRequested(attempt))
+
     def action_cursor_up(self) -> None:
         if self.rows:
             self.query_one(DataTable).action_cursor_up()
+            self.refresh_bindings()
 
     def action_cursor_down(self) -> None:
         if self.rows:
             self.query_one(DataTable).action_cursor_down()
+            self.refresh_bindings()
 
     def action_close(self) -> None:
         self.dismiss(None)
