@@ -88,8 +88,9 @@ first matching fault is used and counts one of its ``times`` (None: until cleare
 answer ``status`` with ``body``/``headers``, or an Engage error body with code
 ``SimulatedFault``; nothing committed), ``malformed_json`` (handle, then the handler's answer
 with its status kept and its JSON body cut in half). A fault with a wrong field is refused
-(ValueError; 400 over HTTP) and never stored. Waits are ``asyncio.sleep``: other requests are
-served meanwhile.
+(ValueError; 400 over HTTP) and never stored. Waits are ``kiosk.sim.delay.delay``: other
+requests are served meanwhile, and the wait ends on its deadline (the server's loop keeps
+timers to the microsecond), not up to a millisecond or more after it as ``asyncio.sleep`` would.
 
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);

@@ -10,7 +10,6 @@ raise :class:`SimError`. Every answer the simulator makes itself is JSON.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import json
@@ -27,6 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from kiosk.sim.delay import delay
 from kiosk.sim.faults import Fault, Faults, RecordedRequest, RequestLog
 from kiosk.sim.rules import SimError
 from kiosk.sim.state import SimState
@@ -282,10 +282,10 @@ class EngageApp:
                       raw: bytes) -> Response:
         kind = fault.kind
         if kind == "latency":
-            await asyncio.sleep(fault.latency)
+            await delay(fault.latency)
             return self._run(handler, request, raw)
         if kind == "status":
-            await asyncio.sleep(fault.latency)
+            await delay(fault.latency)
             headers = dict(fault.headers or {})
             if fault.status in (204, 304):  # these can't carry a body
                 return Response(b"", fault.status, headers=headers)
@@ -296,11 +296,11 @@ class EngageApp:
         if kind == "drop_after_read":
             if fault.commit:
                 self._run(handler, request, raw)
-            await asyncio.sleep(fault.latency)
+            await delay(fault.latency)
             return _DropResponse(self._drop)
         response = self._run(handler, request, raw)
         if kind == "commit_then_504":
-            await asyncio.sleep(fault.latency)
+            await delay(fault.latency)
             return error_response(SimError(504, "GatewayTimeout", "The gateway timed out"))
         # malformed_json: the handler's answer (its status kept: a 409 stays a 409), with its
         # JSON body cut in half; an empty body becomes a lone "{"

@@ -15,6 +15,7 @@ from starlette.types import Scope
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from kiosk.sim.app import EngageApp
+from kiosk.sim.delay import new_loop
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data
 from kiosk.sim.faults import Faults, RecordedRequest, RequestLog
 from kiosk.sim.state import SimState
@@ -194,7 +195,7 @@ class Simulator:
         return self._url
 
     def _serve(self, sock: socket.socket) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_loop()  # timers on time: injected latency is what a client sees added
         self._loop = loop
         assert self._server is not None
         try:

@@ -86,8 +86,8 @@ async def _footer_line(width: int) -> tuple[str, list[Any], int]:
     async with app.run_test(size=(width, 6)) as pilot:
         await app.push_screen(_Keys())
         footer = await _keys_drawn(app, pilot)
-        level = footer._choose_level(width)
-        return _screen_text(app).splitlines()[-1], footer._labels(level), level
+        level, labels = footer._fitted()
+        return _screen_text(app).splitlines()[-1], labels, level
 
 
 @pytest.mark.parametrize("style", [0, 1])
@@ -97,7 +97,8 @@ async def test_each_key_is_whole_at_the_narrowest_width_of_its_style(style: int)
     async with app.run_test(size=(200, 6)):
         await app.push_screen(_Keys())
         footer = app.screen.query_one(KioskFooter)
-        narrowest = min(w for w in range(30, 200) if footer._choose_level(w) == style)
+        keys = footer._keys()
+        narrowest = min(w for w in range(30, 200) if footer._choose_level(w, keys) == style)
     line, labels, level = await _footer_line(narrowest)
     assert level == style
     for _binding, _enabled, key, description in labels:
@@ -143,3 +144,33 @@ async def test_a_covered_screens_footer_redraws_when_it_is_shown_again(
         assert not _enabled(footer, "choose")
         offers.redeeming = False
         await k.wait_for(lambda: _enabled(footer, "choose"), "Redeem back")
+
+
+def test_the_line_is_what_textual_makes_of_the_same_rich_text() -> None:
+    """The footer builds its line as ``Content`` straight from its parts: exactly the text and
+    spans Textual's ``Content.from_rich_text`` makes of the Rich ``Text`` it drew before, also
+    for control codes (stripped per part, spans on the stripped text), empty parts and
+    parts without a style."""
+    import random
+
+    from rich.style import Style as RichStyle
+    from rich.text import Text
+    from textual.content import Content
+
+    from kiosk.ui.widgets.footer import _content
+
+    rng = random.Random(17)
+    styles = [None, RichStyle(), RichStyle(dim=True),
+              RichStyle(color="#ffa62b", bgcolor="#1e1e1e", bold=True),
+              RichStyle(color="#e0e0e0", bgcolor="#1e1e1e") + RichStyle(dim=True),
+              RichStyle(color="red", bold=True)]
+    alphabet = ["a", "Å", " ", "F9", "\r", "\x07", "\x08", "\x1b", "\t", "\n", "…", "界"]
+    for _ in range(500):
+        parts = [("".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 6))),
+                  rng.choice(styles)) for _ in range(rng.randrange(0, 9))]
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for piece, style in parts:
+            text.append(piece, style)
+        expected = Content.from_rich_text(text)
+        got = _content(parts, None)
+        assert (got.plain, list(got.spans)) == (expected.plain, list(expected.spans)), parts
