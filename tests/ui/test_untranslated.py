@@ -117,6 +117,13 @@ class Till:
         await self.type(card)
         await self.on(screen)
 
+    async def diagnostics(self) -> None:
+        """F9 and the staff PIN: the diagnostics screen."""
+        await self.pilot.press("f9")
+        await self.on("PinScreen")
+        await self.type(PIN)
+        await self.on("DiagnosticsScreen")
+
 
 @contextmanager
 def _demo_sim() -> Iterator[Simulator]:
@@ -302,10 +309,7 @@ async def engage_down(t: Till) -> None:
         await t.pilot.press("escape")
         await t.on("ScanScreen")
     await t.shot("scan screen, Engage down")
-    await t.pilot.press("f9")
-    await t.on("PinScreen")
-    await t.type(PIN)
-    await t.on("DiagnosticsScreen")
+    await t.diagnostics()
     await t.shot("diagnostics, Engage down")
 
 
@@ -316,10 +320,7 @@ async def unauthorised(t: Till) -> None:
     await t.on("ScanScreen")
     await t.until(lambda: t.app.engage_state != "ok", "the status line")
     await t.shot("scan screen, key rejected")
-    await t.pilot.press("f9")
-    await t.on("PinScreen")
-    await t.type(PIN)
-    await t.on("DiagnosticsScreen")
+    await t.diagnostics()
     await t.shot("diagnostics, key rejected")
 
 
@@ -471,10 +472,7 @@ async def small_screen(t: Till) -> None:
     await t.shot("recall at 60x20")
     await t.pilot.press("escape")
     await t.on("ScanScreen")
-    await t.pilot.press("f9")
-    await t.on("PinScreen")
-    await t.type(PIN)
-    await t.on("DiagnosticsScreen")
+    await t.diagnostics()
     await t.shot("diagnostics at 60x20")
 
 
@@ -483,10 +481,7 @@ async def journal_unreadable(t: Till) -> None:
     journal = t.app.services.journal
     assert journal is not None
     journal.close()
-    await t.pilot.press("f9")
-    await t.on("PinScreen")
-    await t.type(PIN)
-    await t.on("DiagnosticsScreen")
+    await t.diagnostics()
     await t.pilot.press("down", "down", "down", "down", "down", "down")
     await t.shot("diagnostics, journal unreadable")
     await t.pilot.press("escape")
