@@ -3,6 +3,7 @@ back-to-back wedge bursts, and the screen as plain text."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,6 +152,26 @@ def seed_open(journal: Journal, at: datetime, *, today: int, earlier: int) -> No
                           contact_id=f"gone-{n}", offer_id=f"offer-{(at - when).days}-{n}",
                           promotion_id=None, offer_name=f"Offer {n}", value_applied="10 %")
             j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+
+
+def seed_used_no_date(journal: Journal, members: Members, sim: Simulator,
+                      services: KioskServices, at: datetime) -> int:
+    """Anna's attempt at ``at`` (past its settle window), its answer lost, and Engage listing
+    the offer used without a date, so no reconciliation settles it; the till's clock stopped at
+    ``at``, so F2 and its line count it as today's at any hour. Returns the row's id."""
+    services.clock = stopped_clock(at)
+    offer = members.offers["percent"]
+    with Journal(journal.path, clock=lambda: at) as j:
+        row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
+                      contact_id=members.anna, offer_id=offer, promotion_id=None,
+                      offer_name="Autumn 20", value_applied="20 %")
+        j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+    inst = dict(sim.state.promotion_instance(offer) or {})
+    inst.pop("contactId")
+    sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
+                         status=200, times=None,
+                         body=json.dumps([{**inst, "redeemed": True, "redeemedOn": None}])))
+    return row
 
 
 def notices(k: Kiosk) -> str:

@@ -5,38 +5,25 @@ while the kiosk is stopped, and at the next start the line is gone (settled whil
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from kiosk import cli
 from kiosk.journal import Journal, JournalState
-from kiosk.sim import Fault, Simulator
+from kiosk.sim import Simulator
 from kiosk.ui.services import KioskServices
-from tests.ui.kiosk_pilot import TODAY_ONE, Members, notices, stopped_clock
+from tests.ui.kiosk_pilot import TODAY_ONE, Members, notices, seed_used_no_date
 
 
 async def test_a_used_no_date_attempt_keeps_its_line_until_it_is_resolved_by_hand(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
         services: KioskServices, capsys: pytest.CaptureFixture[str]) -> None:
-    offer = members.offers["percent"]
-    ago = datetime.now(UTC) - timedelta(minutes=20)  # long past its settle window
-    # F2 and the "F2 to see it" line are about today's attempts at this till: its clock stopped
-    # at the attempt, whose day it is at any hour (in the first 20 minutes of a day the
-    # attempt would otherwise be yesterday's: this failed at 00:16).
-    services.clock = stopped_clock(ago)
-    with Journal(journal.path, clock=lambda: ago) as j:
-        row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
-                      contact_id=members.anna, offer_id=offer, promotion_id=None,
-                      offer_name="Autumn 20", value_applied="20 %")
-        j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
-    # Engage lists Anna's offer as used, without a date.
-    inst = dict(sim.state.promotion_instance(offer) or {})
-    inst.pop("contactId")
-    sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
-                         status=200, times=None,
-                         body=json.dumps([{**inst, "redeemed": True, "redeemedOn": None}])))
+    # Long past its settle window; F2 and the "F2 to see it" line are about today's attempts
+    # at this till: its clock stopped at the attempt, whose day it is at any hour (in the first
+    # 20 minutes of a day the attempt would otherwise be yesterday's: this failed at 00:16).
+    row = seed_used_no_date(journal, members, sim, services,
+                            datetime.now(UTC) - timedelta(minutes=20))
 
     async with start_kiosk() as k:
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")

@@ -7,7 +7,6 @@ real journal, Pilot; also at 60x20 on the Linux console without colours, in Swed
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import sys
@@ -17,31 +16,19 @@ import pytest
 
 from kiosk import i18n
 from kiosk.journal import Journal, JournalState
-from kiosk.sim import Fault, Simulator
+from kiosk.sim import Simulator
 from kiosk.staff_pin import PinGuard, hash_pin
 from kiosk.ui.services import KioskServices
 from tests.support import console_font
-from tests.ui.kiosk_pilot import TODAY_ONE, Kiosk, Members, notices
+from tests.ui.kiosk_pilot import TODAY_ONE, Kiosk, Members, notices, seed_used_no_date
 
 
-def used_no_date(journal: Journal, members: Members, sim: Simulator) -> int:
-    """Anna's attempt of a minute ago (past its window), its answer lost; Engage lists the
-    offer used without a date, so no reconciliation settles it."""
-    ago = datetime.now(UTC) - timedelta(minutes=1)
-    if ago.astimezone().date() != datetime.now().astimezone().date():
-        pytest.skip("the minute before now crosses the till's midnight (F2 lists today's)")
-    offer = members.offers["percent"]
-    with Journal(journal.path, clock=lambda: ago) as j:
-        row = j.begin(store="Test Store", terminal="Till 1", masked_card="•••• 0015",
-                      contact_id=members.anna, offer_id=offer, promotion_id=None,
-                      offer_name="Autumn 20", value_applied="20 %")
-        j.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
-    inst = dict(sim.state.promotion_instance(offer) or {})
-    inst.pop("contactId")
-    sim.faults.add(Fault("status", method="GET", path=rf"/{members.anna}/promotions",
-                         status=200, times=None,
-                         body=json.dumps([{**inst, "redeemed": True, "redeemedOn": None}])))
-    return row
+def used_no_date(journal: Journal, members: Members, sim: Simulator,
+                 services: KioskServices) -> int:
+    """Anna's attempt of a minute ago, its answer lost; Engage lists the offer used without a
+    date, so no reconciliation settles it."""
+    return seed_used_no_date(journal, members, sim, services,
+                             datetime.now(UTC) - timedelta(minutes=1))
 
 
 def flat(k: Kiosk) -> str:
@@ -65,7 +52,7 @@ async def test_staff_settle_an_attempt_at_the_till_after_the_pin(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
         services: KioskServices) -> None:
     services.pin_guard = PinGuard(hash_pin("2468", iterations=1000))
-    row = used_no_date(journal, members, sim)
+    row = used_no_date(journal, members, sim, services)
     async with start_kiosk() as k:
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")
         await k.pilot.press("f2")
@@ -112,7 +99,7 @@ async def test_staff_settle_an_attempt_at_the_till_after_the_pin(
 async def test_settled_meanwhile_by_it_the_till_changes_nothing_and_says_so(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
         services: KioskServices) -> None:
-    row = used_no_date(journal, members, sim)
+    row = used_no_date(journal, members, sim, services)
     journal.claim()  # as `kiosk run` holds it
     async with start_kiosk(notifications=True) as k:  # no PIN configured: straight on
         await k.wait_for(lambda: TODAY_ONE in notices(k), "the line")
@@ -136,11 +123,11 @@ async def test_settled_meanwhile_by_it_the_till_changes_nothing_and_says_so(
 @pytest.mark.parametrize("language", ["en", "sv", "fi"])
 async def test_the_settle_screen_at_60x20_on_the_console_without_colours(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
-        monkeypatch: pytest.MonkeyPatch, language: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, language: str, services: KioskServices) -> None:
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setenv("TERM", "linux")
     monkeypatch.setenv("NO_COLOR", "1")
-    used_no_date(journal, members, sim)
+    used_no_date(journal, members, sim, services)
     i18n.set_language(language)
     async with start_kiosk(size=(60, 20)) as k:
         i18n.set_language(language)
