@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -127,6 +128,9 @@ def main(args: argparse.Namespace) -> int:
         print(format_json([Result("settings", FAIL, str(exc))]))
         print(f"kiosk: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    quiet = logging.getLogger("kiosk")  # the client's warnings are the lines' business here
+    if not quiet.handlers:  # (Python would print them on stderr for want of a handler)
+        quiet.addHandler(logging.NullHandler())
     config = getattr(args, "config", None)
     results = run_checks(Context(settings, getattr(args, "card", None), timeout, config))
     print(format_json(results) if as_json else format_text(results))

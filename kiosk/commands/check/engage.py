@@ -142,7 +142,7 @@ async def _card(client: EngageClient, settings: Settings, card: str, timeout: fl
                           currency=settings.currency)
     by = f"by {settings.lookup_key}"
     try:
-        async with asyncio.timeout(timeout * 2):  # two round trips, each within the limit
+        async with asyncio.timeout(timeout):  # both round trips: the command stays short
             member, offers = await lookup.lookup(scanned.card)
     except SharedCard as exc:
         return Result("card", WARN, f"{shown}: {len(exc.candidates)} members share it (found "
