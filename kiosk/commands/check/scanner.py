@@ -51,9 +51,9 @@ def _open(device: str, baudrate: int) -> str | None:
     except (OSError, ValueError) as exc:  # SerialException is an OSError
         text = str(exc)
         if "exclusively lock" in text or getattr(exc, "errno", None) == 11:
-            who = ", ".join(holders(device)) or "another program"
-            return (f"in use by {who}: stop it (ModemManager? a second kiosk?) and see README "
-                    "\"Serial mode on the till\"")
+            who = ", ".join(holders(device))
+            return (f"in use by {who or 'another program (ModemManager? a second kiosk?)'}: "
+                    "stop it, and see README \"Serial mode on the till\"")
         if "Permission denied" in text or getattr(exc, "errno", None) == 13:
             from kiosk.scanner.ports import dialout_hint
 
