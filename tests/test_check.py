@@ -200,7 +200,7 @@ def test_a_port_another_program_holds_fails_naming_it(
         code, lines, _ = check(capsys)
         assert code == 1
         status, detail = lines["scanner"]
-        assert status == "fail" and "in use by" in detail
+        assert status == "fail" and f"in use by pid {os.getpid()} (" in detail
     finally:
         holder.close()
         pty.unplug()
@@ -219,6 +219,7 @@ def test_a_running_kiosks_port_is_not_opened(
         code, lines, _ = check(capsys)
         assert lines["scanner"][0] == "skip"
         assert "a kiosk is running" in lines["scanner"][1]
+        assert "a kiosk is running on it; nothing open" in lines["journal"][1]
         assert code == 0
     finally:
         holder.close()
@@ -250,7 +251,7 @@ def test_a_current_journal_is_ok(till: Path, capsys: pytest.CaptureFixture[str])
     Journal(till / "data" / "journal.sqlite3").close()
     _, lines, _ = check(capsys)
     assert lines["journal"][0] == "ok"
-    assert f"schema {SCHEMA_VERSION} (current), nothing open" in lines["journal"][1]
+    assert f"schema {SCHEMA_VERSION} (current); nothing open" in lines["journal"][1]
 
 
 def test_a_damaged_journal_fails(till: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -295,6 +296,17 @@ def test_a_metrics_file_in_a_missing_folder_fails(
     (till / "textfile").mkdir()
     _, lines, _ = check(capsys)
     assert lines["metrics"] == ("ok", f"{till / 'textfile'} is writable")
+
+
+def test_a_config_file_and_its_warnings(till: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = till / "kiosk.toml"
+    config.write_text('store_name = "Avenyn"\nstaff_pin = "1234"\n')
+    config.chmod(0o600)
+    _, lines, _ = check(capsys, "--config", str(config))
+    status, detail = lines["settings"]
+    assert status == "warn"
+    assert detail.startswith(f"valid ({config} and ") and "store 'Avenyn'" in detail
+    assert "PIN" in detail
 
 
 def test_an_invalid_setting_is_exit_2_naming_it(

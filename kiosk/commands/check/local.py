@@ -101,25 +101,11 @@ def _dir_problem(folder: Path) -> str | None:
     return None
 
 
-def _sidecars(path: Path) -> list[Path]:
-    return [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm")]
-
-
-def _give_back(path: Path, made: list[Path]) -> None:
-    """As root, hand SQLite's -wal/-shm files this check made to the journal's owner: a
-    root-owned one would stop the kiosk opening its own journal."""
-    if os.geteuid() != 0:
-        return
-    with contextlib.suppress(OSError):
-        owner = os.stat(path)
-        for side in made:
-            if side.exists():
-                os.chown(side, owner.st_uid, owner.st_gid)
-
-
 def _journal_facts(path: Path) -> tuple[int, str, int]:
-    """(schema version, quick_check's first line, open attempts) of a journal, read-only."""
-    before = [p for p in _sidecars(path) if not p.exists()]
+    """(schema version, quick_check's first line, open attempts) of a journal, read-only.
+
+    SQLite may make the -wal/-shm files beside it; run as root, it gives them to the journal's
+    owner (``robustFchown``), so the kiosk can still open its own journal afterwards."""
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                          timeout=JOURNAL_BUSY_TIMEOUT)
     try:
@@ -132,7 +118,6 @@ def _journal_facts(path: Path) -> tuple[int, str, int]:
                 open_rows += int(db.execute(sql).fetchone()[0])
     finally:
         db.close()
-        _give_back(path, before)
     return version, health, open_rows
 
 
@@ -168,10 +153,14 @@ def journal(settings: Settings) -> Result:
     schema = (f"schema {version} (current)" if version == SCHEMA_VERSION else
               f"schema {version}: kiosk run upgrades it to {SCHEMA_VERSION} at start, keeping "
               "every row")
+    from kiosk import journal_lock
+
+    if journal_lock.held(path):
+        schema += ", a kiosk is running on it"
     if open_rows:
         return Result(name, WARN, f"{path}: {schema}; {_plural(open_rows, 'attempt')} not "
                                   "verified yet: `kiosk journal resolve` lists them")
-    return Result(name, OK, f"{path}: {schema}, nothing open")
+    return Result(name, OK, f"{path}: {schema}; nothing open")
 
 
 def metrics(settings: Settings) -> Result:

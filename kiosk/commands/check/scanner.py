@@ -22,12 +22,12 @@ NAME = "scanner"
 
 
 def holders(device: str) -> list[str]:
-    """``"pid 1234 (ModemManager)"`` for each other process with ``device`` open (Linux
-    ``/proc``; the processes this user may look into)."""
+    """``"pid 1234 (ModemManager)"`` for each process with ``device`` open (Linux ``/proc``;
+    the processes this user may look into)."""
     real = os.path.realpath(device)
     found: list[str] = []
     try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+        pids = [p for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
         return found
     for pid in pids:
