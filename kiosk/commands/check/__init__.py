@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, UsageError
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
@@ -119,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     timeout = float(getattr(args, "timeout", DEFAULT_TIMEOUT) or DEFAULT_TIMEOUT)
     if not 0 < timeout <= 60:
-        raise ConfigError("--timeout: give seconds between 0 and 60")
+        raise UsageError("--timeout: give seconds between 0 and 60")
     try:
         settings = load_settings(getattr(args, "config", None), read_key_file=False)
     except ConfigError as exc:

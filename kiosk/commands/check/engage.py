@@ -56,24 +56,30 @@ def _resolve(host: str, port: int, timeout: float) -> list[Any]:
 
 
 async def _connect(host: str, port: int, deadline: float) -> None:
-    """The name, then a TCP connection to it (closed at once), within ``deadline``."""
+    """The name, then a TCP connection to one of its addresses (closed at once), within
+    ``deadline``; the addresses are tried in turn, as the client would."""
     loop = asyncio.get_running_loop()
-    infos = _resolve(host, port, max(0.1, deadline - loop.time()))
-    family, _type, proto, _name, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM, proto)
-    sock.setblocking(False)
-    try:
-        async with asyncio.timeout(max(0.1, deadline - loop.time())):
-            await loop.sock_connect(sock, address)
-    except TimeoutError:
-        raise _Unreachable(f"no TCP connection to {host}:{port} within the time limit "
-                           "(a firewall dropping it, or the host is down)") from None
-    except OSError as exc:  # asyncio's own text quotes the address: the errno's is plainer
-        reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
-        raise _Unreachable(f"TCP connection to {host}:{port} failed ({reason}): is the "
-                           "address right, and may this till reach it?") from None
-    finally:
-        sock.close()
+    failure: OSError | None = None
+    for family, _type, proto, _name, address in _resolve(
+            host, port, max(0.1, deadline - loop.time())):
+        sock = socket.socket(family, socket.SOCK_STREAM, proto)
+        sock.setblocking(False)
+        try:
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                await loop.sock_connect(sock, address)
+            return
+        except TimeoutError:
+            raise _Unreachable(f"no TCP connection to {host}:{port} within the time limit "
+                               "(a firewall dropping it, or the host is down)") from None
+        except OSError as exc:
+            failure = exc
+        finally:
+            sock.close()
+    # asyncio's own text quotes the address: the errno's is plainer
+    reason = (os.strerror(failure.errno) if failure is not None and failure.errno
+              else type(failure).__name__)
+    raise _Unreachable(f"TCP connection to {host}:{port} failed ({reason}): is the address "
+                       "right, and may this till reach it?")
 
 
 def _client(settings: Settings, timeout: float) -> EngageClient:
