@@ -28,6 +28,7 @@ from kiosk.journal import SCHEMA_VERSION, Journal
 from kiosk.sim import SimState, Simulator
 from kiosk.sim.faults import Fault
 from tests.scanner.conftest import Pty
+from tests.tls_front import Certs, TlsFront
 
 KEY = "k-" + "7" * 30
 CARD = "2012345678903"  # an in-store EAN-13 with a valid check digit
@@ -116,6 +117,22 @@ def test_a_closed_port_is_said_plainly(till: Path, capsys: pytest.CaptureFixture
     status, detail = lines["engage"]
     assert status == "fail"
     assert "TCP connection to 127.0.0.1" in detail and "Connection refused" in detail
+
+
+def test_an_untrusted_certificate_is_named_and_the_ca_bundle_fixes_it(
+        engage: Simulator, till: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    certs = Certs.make()
+    with TlsFront(engage, certs.good()) as front:
+        monkeypatch.setenv("KIOSK_ENGAGE_URL", front.url)
+        code, lines, _ = check(capsys)
+        assert code == 1
+        status, detail = lines["engage"]
+        assert status == "fail" and detail.startswith(f"{front.url}: TLS failed (")
+        assert "KIOSK_ENGAGE_CA_BUNDLE" in detail
+        monkeypatch.setenv("KIOSK_ENGAGE_CA_BUNDLE", str(certs.ca_file(till)))
+        code, lines, _ = check(capsys)
+        assert code == 0 and lines["engage"][0] == "ok"
 
 
 def test_an_unknown_card_fails_masked(engage: Simulator,
