@@ -251,12 +251,11 @@ def settled_by_hand(applied: bool) -> StaffMessage:
     the offer (from Engage, or from a receipt that already shows it), not the till's evidence,
     so staff are told what IT recorded and to apply it only on IT's or the manager's word."""
     if applied:
-        return StaffMessage(_("IT recorded it as applied — ask before applying"),
-                            _("IT has settled this attempt by hand as applied while the till "
-                              "was still checking. The till has no answer from Engage of its "
-                              "own: apply the offer only if IT or the store manager tells you "
-                              "to."), "warning", kicker=BY_HAND_KICKER)
-    return StaffMessage(_("IT recorded it as not applied — don't apply"),
+        return StaffMessage(_("IT: applied — ask before applying"),
+                            _("IT has settled this attempt by hand as applied. The till has no "
+                              "proof of its own: apply the offer only if IT or the store "
+                              "manager says so."), "warning", kicker=BY_HAND_KICKER)
+    return StaffMessage(_("IT: not applied — don't apply"),
                         _("IT has settled this attempt by hand as not applied. Don't apply the "
                           "offer."), "warning", kicker=BY_HAND_KICKER)
 

@@ -18,10 +18,12 @@ import pytest
 from textual import events
 from textual.widgets import DataTable
 
+from kiosk import i18n
 from kiosk.engage.client import EngageClient
 from kiosk.journal import Journal, JournalState
 from kiosk.sim import Fault, Simulator
 from kiosk.staff_pin import PinGuard, hash_pin
+from kiosk.ui.messages_text import BY_HAND_KICKER, settled_by_hand
 from kiosk.ui.services import KioskServices
 from tests.support import console_font
 from tests.ui.kiosk_pilot import (
@@ -169,11 +171,17 @@ async def test_f5_on_a_row_settled_meanwhile_says_so_instead_of_asking_the_pin(
 
 async def checking(k: Kiosk) -> int:
     """Anna's first offer redeemed, its answer lost: "not confirmed yet"; its journal row."""
+    row = await checking_in_any_language(k)
+    assert "Not confirmed yet — don't apply; checking…" in flat(k)
+    return row
+
+
+async def checking_in_any_language(k: Kiosk) -> int:
     await k.scan(ANNA)
     await k.pilot.press("enter")
     await k.screen_is("ConfirmScreen")
     await k.pilot.press("enter")
-    await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
+    await k.wait_for(lambda: getattr(k.app.screen, "provisional", False), "not confirmed yet")
     row = k.app.screen.journal_id
     assert isinstance(row, int)
     return row
@@ -195,11 +203,12 @@ async def test_a_checking_result_settled_by_it_as_applied_says_so_without_apply(
         ran = await asyncio.to_thread(resolve, journal.path, str(row), "--applied",
                                       "--reason", "Engage: used 10:02 at this till")
         assert ran.returncode == 0, ran
-        await k.wait_for(lambda: "IT recorded it as applied" in k.text(), "the screen says so")
+        await k.wait_for(lambda: "IT: applied" in k.text(), "the screen says so")
         text = flat(k)
         assert "Settled by hand" in text
-        assert "IT recorded it as applied — ask before applying" in text
-        assert ("apply the offer only if IT or the store manager tells you to." in text), text
+        assert "IT: applied — ask before applying" in text
+        assert ("IT has settled this attempt by hand as applied. The till has no proof of its "
+                "own: apply the offer only if IT or the store manager says so.") in text, text
         assert "Not confirmed yet" not in text and "Give 20 % off" not in text  # no "apply"
         assert "This visit, apply" not in text
         assert not k.app.screen.provisional
@@ -207,21 +216,26 @@ async def test_a_checking_result_settled_by_it_as_applied_says_so_without_apply(
     assert journal.get(row).note.startswith("settled by hand by it-lena")
 
 
-async def test_a_checking_result_settled_by_hand_as_not_applied_on_the_console(
+@pytest.mark.parametrize(("applied", "language"), [(False, "en"), (True, "sv"), (True, "fi")])
+async def test_a_checking_result_settled_by_hand_at_60x20_on_the_console(
         start_kiosk, members: Members, journal: Journal, lost: KioskServices,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, applied: bool, language: str) -> None:
+    """IT on its own connection (the Journal API); the screen whole on the Linux console."""
     monkeypatch.delenv("COLORTERM", raising=False)
     monkeypatch.setenv("TERM", "linux")
     monkeypatch.setenv("NO_COLOR", "1")
+    i18n.set_language(language)
     async with start_kiosk(services_=lost, journal_watch_every=WATCH, size=(60, 20)) as k:
-        row = await checking(k)
+        i18n.set_language(language)
+        row = await checking_in_any_language(k)
         with Journal(journal.path) as it:
-            it.resolve(row, applied=False, by="it-lena", reason="still active in Engage")
-        await k.wait_for(lambda: "IT recorded it as not applied" in flat(k), "the screen")
+            it.resolve(row, applied=applied, by="it-lena", reason="Engage")
+        said = settled_by_hand(applied)
+        await k.wait_for(lambda: said.title in flat(k), f"the screen: {k.text()}")
         text = flat(k)
-        assert "IT recorded it as not applied — don't apply" in text
-        assert "IT has settled this attempt by hand as not applied. Don't apply the offer." \
-            in text, k.text()
+        assert said.body in text, k.text()
+        assert i18n._(BY_HAND_KICKER) in text
         assert "…" not in k.text(), k.text()  # nothing cut at 60x20
+        assert i18n._("scan the next card") in text, k.text()  # nor pushed off the screen
         font = console_font()
         assert sorted({ch for ch in k.text() if ch not in font and ch != "\n"}) == []
