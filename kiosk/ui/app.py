@@ -1186,6 +1186,8 @@ class KioskApp(App[int], inherit_bindings=False):
         """Every ``journal_watch_every`` seconds while F2's list or a "not confirmed yet" result
         is on top: whether the journal changed since the screen read it (another process's
         commit or the kiosk's own write: ``Journal.changes``); if so it is read again."""
+        if not self.screen_stack:  # the app is closing: its screens are already gone
+            return
         screen = self.screen
         if not (isinstance(screen, _loaded("recall", "RecallScreen")) or (
                 isinstance(screen, _loaded("result", "ResultScreen")) and screen.provisional
