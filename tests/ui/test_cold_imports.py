@@ -25,8 +25,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 NOT_BEFORE_FIRST_FRAME = {
     "kiosk.engage.models", "kiosk.engage.client", "httpx", "httpcore", "kiosk.visit",
     "kiosk.ui.screens.offers", "kiosk.ui.screens.confirm", "kiosk.ui.screens.result",
-    "kiosk.ui.screens.chooser", "kiosk.ui.screens.choice", "kiosk.ui.screens.pin",
-    "kiosk.ui.screens.undo",
+    "kiosk.ui.screens.chooser", "kiosk.ui.screens.pin", "kiosk.ui.screens.undo",
     "kiosk.ui.screens.recall", "kiosk.ui.screens.diagnostics",
     "textual.widgets._data_table",  # F2's table
     "email.utils",  # an error's Retry-After date only
