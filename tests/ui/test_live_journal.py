@@ -126,15 +126,17 @@ async def test_f2_follows_a_settlement_by_it_and_keeps_the_cursor_on_its_attempt
 
 
 async def test_f2_follows_the_kiosks_own_check(start_kiosk, members: Members, sim: Simulator,
-                                                journal: Journal, quick: EngageClient,
+                                                journal: Journal, engage: EngageClient,
                                                 services: KioskServices) -> None:
-    """A redemption's answer is lost ("not confirmed yet"); staff move on and open F2 while the
-    kiosk's background check waits for Engage's late commit: F2's row turns "redeemed
-    (verified)" when the check proves it, without closing F2."""
-    sim.faults.add(Fault("latency", method="POST", path=r"/redeem$", latency=2.0))
-    svc = services_without_breaker(quick, services, journal, settle_window=20.0)
+    """Engage commits a redemption but its answer is lost, and the re-reads fail: "not
+    confirmed yet". Staff move on and open F2; Engage answers the kiosk's background check
+    again: F2's row turns "redeemed (verified)" without closing F2."""
+    svc = services_without_breaker(engage, services, journal, settle_window=20.0)
     async with start_kiosk(services_=svc, journal_watch_every=3600.0) as k:  # events alone
         await k.scan(ANNA)
+        sim.faults.add(Fault("commit_then_504", method="POST", path=r"/redeem$"))
+        sim.faults.add(Fault("status", method="GET", path=r"/promotions", status=503,
+                             times=None))
         await k.pilot.press("enter")
         await k.screen_is("ConfirmScreen")
         await k.pilot.press("enter")
@@ -144,8 +146,9 @@ async def test_f2_follows_the_kiosks_own_check(start_kiosk, members: Members, si
         await k.pilot.press("f2")
         await k.screen_is("RecallScreen")
         assert listed(k) == ["Autumn 20: not verified: check"]
+        sim.faults.clear()  # Engage answers the next re-read: used, inside this attempt's window
         await k.wait_for(lambda: listed(k) == ["Autumn 20: redeemed (verified)"],
-                         "the check's answer on F2", timeout=15)
+                         "the check's answer on F2")
         assert type(k.app.screen).__name__ == "RecallScreen"
         assert len(k.posts()) == 1
 
