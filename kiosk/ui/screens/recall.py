@@ -126,18 +126,17 @@ def _same(a: Text, b: Text) -> bool:
 
 #: Columns of the table: time, card, offer, apply, state (``OFFER`` and ``APPLY`` may shrink).
 OFFER, APPLY = 2, 3
-
-
-def column_headers() -> list[str]:
-    """The columns' headers, in the staff's language."""
-    return [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
-
 #: Narrowest the offer and apply columns get before anything else gives way.
 MIN_OFFER, MIN_APPLY = 12, 10
 #: The table's margin (``#recall-table``) in columns; a vertical scrollbar takes 2 more.
 TABLE_MARGIN, SCROLLBAR = 2, 2
 #: Rows of the screen that aren't table rows: the title, the table's header, the footer.
 NOT_ROWS = 3 + 1 + 1
+
+
+def column_headers() -> list[str]:
+    """The columns' headers, in the staff's language."""
+    return [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
 
 
 def fit_columns(headers: Sequence[str], rows: Sequence[tuple[Text, ...]], width: int,
