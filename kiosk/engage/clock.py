@@ -1,0 +1,312 @@
+"""The till's clock against Engage's, from each answer's ``Date`` header. No I/O, no Textual.
+
+A lost redeem answer is settled by Engage's ``redeemedOn`` (Engage's clock) against the
+attempt's window (the till's clock), so the two clocks must agree within
+:data:`kiosk.attribution.CLOCK_MARGIN`. Nothing else checks that; a till whose time sync broke
+drifts seconds to minutes over the weeks it runs. This module measures it for free from the
+answers the kiosk gets anyway.
+
+One answer bounds the offset (Engage − till, seconds). Engage stamped ``Date`` at some instant
+between the till sending the request (``sent``) and reading the answer (``received``), and the
+header carries whole seconds, so Engage's clock read between ``Date`` and ``Date + 1`` then.
+Servers also refresh their ``Date`` only about once a second (ASP.NET Core's Kestrel on a
+1-second heartbeat; uvicorn on its loop's tick), so it may trail their clock by up to
+:data:`DATE_LAG` more. Hence::
+
+    Date − received  <=  Engage − till  <=  Date + 1 + DATE_LAG − sent
+
+The lower bound holds whatever the server's lag; the upper one needs the lag bounded. The
+intersection over the recent answers (:data:`WINDOW` seconds, at most :data:`MAX_SAMPLES`)
+narrows the interval to about one second plus a round trip (the header's resolution).
+
+Kept on this process's monotonic clock (``Engage − monotonic``), so a step of the till's wall
+clock moves the offset at once instead of emptying the intersection; an empty intersection
+(Engage's clock stepped, or an answer whose ``Date`` isn't Engage's) starts over from the new
+answer. Skipped: answers with an ``Age`` header (served from a cache), 5xx (a gateway or proxy
+may answer with its own clock) and 407 (the proxy's). No ``Date`` at all: nothing is known and
+the kiosk behaves as it did before it measured (:meth:`ClockWatch.offset` is None).
+
+Cost: :meth:`ClockWatch.observe` runs on every Engage answer; the header is parsed by a fixed
+layout (RFC 9110's IMF-fixdate) with the day cached, the rest is a few float comparisons
+(``benchmarks``-style figures in ``notes``: ~2 µs an answer).
+
+Public API (``kiosk check`` reads it too): :class:`ClockWatch` (``observe``, ``offset``,
+``off_by_more_than``, ``state``, ``describe``), :class:`Offset`, :class:`ClockState`,
+:func:`parse_http_date`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import functools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from email.utils import mktime_tz, parsedate_tz
+from enum import StrEnum
+from typing import NamedTuple
+
+__all__ = ["DATE_LAG", "MAX_SAMPLES", "WINDOW", "ClockState", "ClockWatch", "Offset",
+           "date_and_age", "parse_http_date"]
+
+log = logging.getLogger("kiosk.engage.clock")
+
+#: Seconds a server's ``Date`` may trail its own clock (it is refreshed about once a second).
+DATE_LAG = 1.0
+#: Seconds of answers the interval is intersected over (the till's clock drifts slowly).
+WINDOW = 600.0
+#: Answers kept at most (a busy till makes many a minute).
+MAX_SAMPLES = 64
+#: The default margin (as ``kiosk.attribution.CLOCK_MARGIN``; this module stays import-free).
+MARGIN = 1.0
+#: Once off, back to "ok" only when the interval comes this much inside the margin (no flapping).
+HYSTERESIS = 0.25
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+class Offset(NamedTuple):
+    """Engage's clock minus the till's, in seconds: somewhere in ``[low, high]``."""
+
+    low: float
+    high: float
+
+    def distance(self) -> float:
+        """How far the interval lies from zero (0 when the clocks may agree exactly)."""
+        return self.low if self.low > 0 else -self.high if self.high < 0 else 0.0
+
+    def outside(self, margin: float) -> bool:
+        """Does the whole interval lie beyond ``±margin`` (the clocks surely differ more)?"""
+        return self.low > margin or self.high < -margin
+
+    def describe(self) -> str:
+        """For IT (log, journal note, F9's bracket): "till 5.1-6.0 s behind Engage"."""
+        if self.low > 0:
+            return f"till {self.low:.1f}-{self.high:.1f} s behind Engage"
+        if self.high < 0:
+            return f"till {-self.high:.1f}-{-self.low:.1f} s ahead of Engage"
+        return f"Engage - till {self.low:+.1f} to {self.high:+.1f} s"
+
+
+class ClockState(StrEnum):
+    """What the watch says about the till's clock."""
+
+    UNKNOWN = "unknown"  # no answer with a Date yet (or none lately)
+    OK = "ok"  # within the margin, as far as the answers show
+    OFF = "off"  # off Engage's by more than the margin, certainly
+
+
+def parse_http_date(value: str | bytes) -> float | None:
+    """An HTTP ``Date`` as POSIX seconds; None if it isn't one. IMF-fixdate
+    ("Sun, 06 Nov 1994 08:49:37 GMT") by its fixed layout, its day cached; the obsolete
+    forms (RFC 850, asctime) by ``email.utils``."""
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    if len(text) == 29 and text[3] == "," and text.endswith(" GMT") and text[19] == ":":
+        midnight = _day(text[5:16])
+        try:
+            hour, minute, second = int(text[17:19]), int(text[20:22]), int(text[23:25])
+        except ValueError:
+            return None
+        if midnight is None or not (hour < 24 and minute < 60 and second <= 60):
+            return None
+        return midnight + hour * 3600 + minute * 60 + second
+    parts = parsedate_tz(text)
+    if parts is None:
+        return None
+    if parts[9] is None:  # asctime's form has no zone: HTTP dates are GMT
+        parts = (*parts[:9], 0)
+    try:
+        return float(mktime_tz(parts))
+    except (OverflowError, ValueError):
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _day(text: str) -> float | None:
+    """POSIX seconds at the start of an IMF-fixdate's "06 Nov 1994" (UTC)."""
+    try:
+        day, month, year = int(text[0:2]), _MONTHS[text[3:6]], int(text[7:11])
+    except (KeyError, ValueError):
+        return None
+    if text[2] != " " or text[6] != " " or not 1 <= day <= calendar.monthrange(year, month)[1]:
+        return None
+    return float(calendar.timegm((year, month, day, 0, 0, 0)))
+
+
+def date_and_age(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:
+    """An answer's ``Date`` and ``Age`` headers from its raw header pairs (httpx's
+    ``response.headers.raw``), in one pass: looking each up by name costs twice as much."""
+    date = age = None
+    for name, value in raw:
+        if len(name) == 4:
+            lower = name.lower()
+            if lower == b"date":
+                date = value
+        elif len(name) == 3 and name.lower() == b"age":
+            age = value
+    return date, age
+
+
+class ClockWatch:
+    """The offset between Engage's clock and this till's, from the answers' ``Date`` headers.
+
+    ``observe`` each answer (the client does); ``offset()`` is the interval now (None: unknown),
+    ``off_by_more_than(margin)`` whether it lies wholly beyond ``±margin``. ``state`` (with a
+    little hysteresis) and a WARNING log line when it changes are for IT. ``wall`` and ``mono``
+    are the clocks (``mono`` must be the clock of ``sent``/``received``: ``time.perf_counter``,
+    the Engage client's own stamps).
+    """
+
+    def __init__(self, margin: float = MARGIN, *, window: float = WINDOW,
+                 max_samples: int = MAX_SAMPLES, date_lag: float = DATE_LAG,
+                 wall: Callable[[], float] = time.time,
+                 mono: Callable[[], float] = time.perf_counter) -> None:
+        if margin < 0 or window <= 0 or max_samples < 1 or date_lag < 0:
+            raise ValueError("margin, date_lag >= 0; window > 0; max_samples >= 1")
+        self.margin = margin
+        self.window = window
+        self.max_samples = max_samples
+        self.date_lag = date_lag
+        self._wall = wall
+        self._mono = mono
+        # Sliding maximum of the lows and minimum of the highs (Engage − monotonic clock):
+        # (sample number, received, bound), each deque monotonic, so both ends are O(1).
+        self._lows: deque[tuple[int, float, float]] = deque()
+        self._highs: deque[tuple[int, float, float]] = deque()
+        self._seq = 0
+        self._current: tuple[float, float, float] | None = None  # (low, high, newest received)
+        self._state = ClockState.UNKNOWN
+        self._last_date: str | bytes = ""
+        self._last_epoch = 0.0
+        #: answers used, and times the intersection came up empty and started over
+        self.samples = 0
+        self.restarts = 0
+        self._restart_logged = -float("inf")
+
+    def __repr__(self) -> str:
+        return f"ClockWatch({self.state}, {self.offset()})"
+
+    # --- measuring -------------------------------------------------------------------------
+
+    def observe(self, date: str | bytes | None, sent: float, received: float, *,
+                age: str | bytes | None = None, status: int = 200) -> None:
+        """One answer: its ``Date`` header (None: none), when its request left and when it
+        came back (``mono`` instants), its ``Age`` header and HTTP status (answers a cache,
+        a gateway or a proxy may have made are skipped)."""
+        if date is None or age is not None or status >= 500 or status == 407:
+            return
+        if date == self._last_date:  # answers in the same second: parsed once
+            engage = self._last_epoch
+        else:
+            parsed = parse_http_date(date)
+            if parsed is None:
+                return
+            self._last_date, self._last_epoch = date, engage = date, parsed
+        if received < sent:
+            return  # not one exchange's stamps
+        low = engage - received
+        high = engage + 1.0 + self.date_lag - sent
+        current = self._current
+        if current is not None and received - current[2] > self.window:
+            self._clear()  # nothing recent to agree or disagree with
+        elif current is not None and (low > current[1] or high < current[0]):
+            self._restart(low, high, current, received)
+        self._add(low, high, received)
+        self._judge()
+
+    def _add(self, low: float, high: float, received: float) -> None:
+        self._seq = seq = self._seq + 1
+        self.samples += 1
+        lows, highs = self._lows, self._highs
+        while lows and lows[-1][2] <= low:
+            lows.pop()
+        lows.append((seq, received, low))
+        while highs and highs[-1][2] >= high:
+            highs.pop()
+        highs.append((seq, received, high))
+        oldest_seq, oldest_time = seq - self.max_samples, received - self.window
+        while lows[0][0] <= oldest_seq or lows[0][1] < oldest_time:
+            lows.popleft()  # never the new sample: it is the newest and inside both
+        while highs[0][0] <= oldest_seq or highs[0][1] < oldest_time:
+            highs.popleft()
+        self._current = (lows[0][2], highs[0][2], received)
+
+    def _clear(self) -> None:
+        self._lows.clear()
+        self._highs.clear()
+        self._current = None
+
+    def _restart(self, low: float, high: float, current: tuple[float, float, float],
+                 received: float) -> None:
+        """The new answer contradicts the recent ones: start over from it (said in the log
+        at most once a window: a proxy answering from a cache must not fill it)."""
+        self._clear()
+        self.restarts += 1
+        if received - self._restart_logged < self.window:
+            return
+        self._restart_logged = received
+        wall_minus_mono = self._wall() - self._mono()
+        log.info("clock vs Engage: an answer disagreed with the last ones (%s, before %s); "
+                 "measuring again from it",
+                 Offset(low - wall_minus_mono, high - wall_minus_mono).describe(),
+                 Offset(current[0] - wall_minus_mono, current[1] - wall_minus_mono).describe())
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def offset(self) -> Offset | None:
+        """Engage's clock minus the till's wall clock now (seconds, an interval that holds the
+        true offset), or None: no answer with a ``Date`` within the last :attr:`window`."""
+        current = self._current  # one read: the metrics thread may call this too
+        if current is None:
+            return None
+        mono = self._mono()
+        if mono - current[2] > self.window:
+            return None
+        wall_minus_mono = self._wall() - mono
+        return Offset(current[0] - wall_minus_mono, current[1] - wall_minus_mono)
+
+    def off_by_more_than(self, margin: float | None = None) -> bool:
+        """Is the till's clock surely off Engage's by more than ``margin`` (default: the
+        watch's)? False when unknown: then nothing is known against the clock."""
+        found = self.offset()
+        return found is not None and found.outside(self.margin if margin is None else margin)
+
+    @property
+    def state(self) -> ClockState:
+        """ok / off (with hysteresis) / unknown (no recent answer with a ``Date``)."""
+        return ClockState.UNKNOWN if self.offset() is None else self._state
+
+    def describe(self) -> str:
+        """One line for IT: the state and the measured offset."""
+        found = self.offset()
+        if found is None:
+            return "unknown (no answer with a Date header yet)"
+        return f"{self.state}: {found.describe()} (margin {self.margin:g} s)"
+
+    def _judge(self) -> None:
+        """The state after an answer; a log line when it changes (never per answer)."""
+        current = self._current
+        assert current is not None  # called right after an answer was added
+        mono = self._mono()
+        shift = self._wall() - mono
+        low, high = current[0] - shift, current[1] - shift
+        far = low if low > 0 else -high if high < 0 else 0.0
+        was = self._state
+        limit = self.margin - HYSTERESIS if was is ClockState.OFF else self.margin
+        now = ClockState.OFF if far > limit else ClockState.OK
+        if now is was:
+            return
+        self._state = now
+        found = Offset(low, high)
+        if now is ClockState.OFF:
+            log.warning("clock vs Engage: OFF, %s (more than the %g s margin): a lost "
+                        "redemption answer can't be settled by time until it is fixed; check "
+                        "the till's time sync (timedatectl, NTP)", found.describe(), self.margin)
+        elif was is ClockState.OFF:
+            log.warning("clock vs Engage: ok again, %s (within the %g s margin)",
+                        found.describe(), self.margin)
+        else:
+            log.info("clock vs Engage: ok, %s (within the %g s margin)", found.describe(),
+                     self.margin)
