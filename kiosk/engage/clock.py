@@ -37,13 +37,11 @@ Public API (``kiosk check`` reads it too): :class:`ClockWatch` (``observe``, ``o
 
 from __future__ import annotations
 
-import calendar
 import functools
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from email.utils import mktime_tz, parsedate_tz
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -63,6 +61,7 @@ MARGIN = 1.0
 #: Once off, back to "ok" only when the interval comes this much inside the margin (no flapping).
 HYSTERESIS = 0.25
 
+_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
@@ -112,6 +111,8 @@ def parse_http_date(value: str | bytes) -> float | None:
         if midnight is None or not (hour < 24 and minute < 60 and second <= 60):
             return None
         return midnight + hour * 3600 + minute * 60 + second
+    from email.utils import mktime_tz, parsedate_tz  # rare forms: not on the start's path
+
     parts = parsedate_tz(text)
     if parts is None:
         return None
@@ -130,9 +131,16 @@ def _day(text: str) -> float | None:
         day, month, year = int(text[0:2]), _MONTHS[text[3:6]], int(text[7:11])
     except (KeyError, ValueError):
         return None
-    if text[2] != " " or text[6] != " " or not 1 <= day <= calendar.monthrange(year, month)[1]:
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    if text[2] != " " or text[6] != " " or not 1 <= day <= _DAYS[month] + (leap and month == 2):
         return None
-    return float(calendar.timegm((year, month, day, 0, 0, 0)))
+    # days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return float((era * 146097 + doe - 719468) * 86400)
 
 
 def date_and_age(raw: Iterable[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None]:

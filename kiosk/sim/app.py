@@ -218,7 +218,7 @@ class EngageApp:
         (``state.clock_offset``), taken when the answer starts (uvicorn's own is turned off: it
         is refreshed once a second and knows nothing of the offset)."""
         async def dated(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and self.state.date_header:
                 headers = list(message.get("headers", ()))
                 if not any(name.lower() == b"date" for name, _ in headers):  # a fault's own
                     message = {**message, "headers": [*headers, (b"date", self._date())]}

@@ -117,6 +117,8 @@ class SimState:
     #: whose clock disagrees: its own ``redeemedOn`` stamps (not ``redeem_clock``'s) and every
     #: answer's ``Date`` header are shifted by it. Kept by ``reset()``, like the rate limit.
     clock_offset: float = 0.0
+    #: False: answers carry no ``Date`` header (nothing for a till to measure its clock by)
+    date_header: bool = True
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _contacts: dict[str, _Contact] = field(default_factory=dict, init=False, repr=False)
     _templates: dict[str, _Template] = field(default_factory=dict, init=False, repr=False)
