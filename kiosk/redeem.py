@@ -19,6 +19,10 @@ a 60 s client timeout). So the rules are:
   confirmed yet, don't apply"), and a background check re-reads on a backoff until the
   settle window is over. Only then is an offer still active written ``verified-not-redeemed``.
   Every answer a background check settles goes to the listeners (:meth:`add_listener`);
+* the evidence's time is Engage's clock and the window the till's: while the Engage client's
+  clock watch (:mod:`kiosk.engage.clock`) shows them surely further apart than the margin, or
+  did when the attempt lost its answer (its note says so), a dated use is "check before
+  applying", never "apply" (:meth:`Redeemer._decide_off_clock`);
 * staff may retry inside the window: Engage answers 409 if the instance is used by then, and
   that 409 is attributed the same way against our own open attempts (ours -> apply, earlier ->
   already used); a 200 proves the open attempts never committed;
