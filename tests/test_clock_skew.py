@@ -59,7 +59,7 @@ async def test_till_behind_another_tills_redemption_just_before_ours_is_check_no
     shop.sim.state.clock_offset = 5.0  # Engage 5 s ahead: the till is 5 s behind
     shop.another_till_redeems()  # a moment before our POST leaves (the stale list)
     lost(shop, commit=True)  # ours meets "already redeemed", and its answer is lost
-    out = await redeemer().redeem(shop.member, shop.offer)
+    out = await redeemer(settle_window=300.0).redeem(shop.member, shop.offer)
     # Old code: redeemedOn (Engage's clock) fell inside our window (the till's): "apply".
     assert out.kind is OutcomeKind.USED_CHECK and not out.apply and out.clock_off
     (row,) = journal.rows()
@@ -140,3 +140,23 @@ async def test_the_watch_sees_the_simulators_clock_and_warns_once(
             assert found is not None and found.low <= offset <= found.high + 0.01
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2 and "ahead of Engage" in warnings[0] and "ok again" in warnings[1]
+
+
+async def test_a_voucher_lost_while_the_till_is_ahead_is_check_not_already_used(
+        shop: Shop, journal: Journal, redeemer: RedeemerFactory, client: EngageClient) -> None:
+    # Vouchers are settled by the same evidence (redeemedOn from the voucher list).
+    from kiosk.rewards import usable_vouchers
+
+    sim = shop.sim
+    sim.state.rewards.add_voucher(shop.member.contact_id, name="Bonuscheck 100 kr", amount=100,
+                                  currency="SEK", expires_on=datetime.now(UTC) + timedelta(9))
+    (voucher,) = usable_vouchers(await client.get_reward_vouchers(shop.member.contact_id),
+                                 datetime.now(UTC))
+    sim.state.clock_offset = -5.0
+    sim.faults.add(Fault("drop_after_read", method="POST", path=r"/reward-vouchers/.+/redeem$",
+                         commit=True))
+    out = await redeemer().redeem(shop.member, voucher)
+    # Old code: "already used" for the voucher this very attempt redeemed.
+    assert out.kind is OutcomeKind.USED_CHECK and out.clock_off and not out.apply
+    assert sim.state.rewards.voucher(voucher.id)["redeemed"]  # type: ignore[index]
+    assert journal.rows()[0].state is JournalState.UNKNOWN
