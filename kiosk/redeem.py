@@ -686,10 +686,11 @@ class Redeemer:
         than the margin now, or it was when one of these attempts lost its answer (its note
         says so: a clock set right since doesn't make that window comparable)."""
         found = self._engage_clock.offset() if self._engage_clock is not None else None
-        if found is not None and found.outside(self.clock_margin):
-            return f"{CLOCK_OFF} ({found.describe()})", found
+        off = found if found is not None and found.outside(self.clock_margin) else None
         marked = next((r.note for r in rows if r.note and r.note.startswith(CLOCK_OFF)), None)
-        return (marked.partition(";")[0], None) if marked is not None else None
+        if marked is not None:  # its words stay (no rewrite, no push, at each re-check)
+            return marked.partition(";")[0], off
+        return (f"{CLOCK_OFF} ({off.describe()})", off) if off is not None else None
 
     def _decide_off_clock(self, when: datetime, skew: tuple[str, Offset | None],
                           rows: list[JournalRow], result: Callable[..., RedeemOutcome[OfferT]]
@@ -708,10 +709,11 @@ class Redeemer:
                 for r in rows]
         note = f"{why}; Engage shows it used on {_day(when)}: whose can't be told by time, " \
                "check by hand"
-        log.warning("redeem: %s; the attempt stays open for a person to check", why)
-        return result(OutcomeKind.USED_CHECK, rows[-1], redeemed_on=when, clock_off=True), [
-            _Write(r.id, _S.UNKNOWN, note) for r in rows
-            if not (r.state is _S.UNKNOWN and r.note == note)]
+        writes = [_Write(r.id, _S.UNKNOWN, note) for r in rows
+                  if not (r.state is _S.UNKNOWN and r.note == note)]
+        if writes:  # news only: the idle re-check finds the same rows every few minutes
+            log.warning("redeem: %s; the attempt stays open for a person to check", why)
+        return result(OutcomeKind.USED_CHECK, rows[-1], redeemed_on=when, clock_off=True), writes
 
     # --- background checks ---------------------------------------------------------------
 
