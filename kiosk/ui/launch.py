@@ -42,7 +42,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     first use, after the scan screen's first frame (``kiosk.redeem`` when the app reconciles
     the journal, ``kiosk.lookup`` when the warm-up imports it or a scan or ping needs it);
     their settings were checked with the others. ``engage_clock`` is the client's
-    ``ClockWatch`` (default: a built client's own), for the redeemer, F9 and the metrics."""
+    ``ClockWatch`` (default: the client's own, through :class:`ClientClock` for a deferred
+    one), for the redeemer, F9 and the metrics."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
@@ -50,8 +51,9 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.ui.services import KioskServices
 
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
-    if engage_clock is None and not isinstance(client, DeferredClient):
-        engage_clock = getattr(client, "clock", None)  # (a deferred one would be built now)
+    if engage_clock is None:
+        engage_clock = ClientClock(client) if isinstance(client, DeferredClient) \
+            else getattr(client, "clock", None)
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
 
     def lookup_now() -> Any:
@@ -92,6 +94,32 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                          pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
                          log_path=log_path, metrics=metrics, engage_clock=engage_clock)
+
+
+class ClientClock:
+    """A deferred client's clock watch (``ClockWatch``) for the redeemer, F9 and the metrics
+    thread, without building the client (or importing the watch) before it is first used:
+    "unknown" until then, as a watch with no answer yet is."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _watch(self) -> Any:
+        return self._client.get().clock if self._client.built else None
+
+    @property
+    def margin(self) -> float:
+        watch = self._watch()
+        return float(watch.margin) if watch is not None else 1.0
+
+    @property
+    def state(self) -> str:
+        watch = self._watch()
+        return str(watch.state) if watch is not None else "unknown"
+
+    def offset(self) -> Any:
+        watch = self._watch()
+        return watch.offset() if watch is not None else None
 
 
 class DeferredLookup:
@@ -139,16 +167,15 @@ def _verify(settings: Settings) -> Any:
     return settings.ssl_context() if settings.engage_url.startswith("https") else True
 
 
-def deferred_client(settings: Settings, clock: Any = None) -> Any:
+def deferred_client(settings: Settings) -> Any:
     """The Engage client, built on first use (httpx isn't imported before the scan screen is
     up); the settings it needs are checked now, so a bad key or CA bundle still stops the
-    start with one line (``ConfigError``). ``clock``: its ``ClockWatch``, made now (the
-    redeemer, F9 and the metrics hold it before the client exists)."""
+    start with one line (``ConfigError``)."""
     from kiosk.engage.deferred import DeferredClient
 
     settings.api_key()
     verify = _verify(settings)
-    return DeferredClient(lambda: make_client(settings, verify=verify, clock=clock))
+    return DeferredClient(lambda: make_client(settings, verify=verify))
 
 
 def open_journal(path: Path) -> Any:
@@ -215,12 +242,8 @@ def start(settings: Settings, *, demo_cards: Sequence[Any] = (),
 
             metrics = KioskMetrics(journal_path=settings.journal_path)
             writer = MetricsWriter(metrics, settings.metrics_file)
-        from kiosk.engage.clock import ClockWatch
-
-        engage_clock = ClockWatch()
-        services = build_services(settings, deferred_client(settings, engage_clock), journal,
-                                  demo_cards=demo_cards, log_path=log_path, metrics=metrics,
-                                  engage_clock=engage_clock)
+        services = build_services(settings, deferred_client(settings), journal,
+                                  demo_cards=demo_cards, log_path=log_path, metrics=metrics)
         app: KioskApp = KioskApp(services, key_guard=KEY_GUARD, tune_gc=True)
         if writer is not None:
             writer.start()  # its own thread, off the app's event loop

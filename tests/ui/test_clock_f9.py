@@ -4,6 +4,7 @@ in the staff's words with IT's state name in brackets; and the metrics file's cl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from kiosk.engage.client import EngageClient
 from kiosk.fleet.metrics import KioskMetrics, MetricsWriter
@@ -58,3 +59,31 @@ def test_staff_read_why_a_dated_use_needs_checking() -> None:
     assert "but not when" in plain.body and "clock" not in plain.body
     assert "this till's clock doesn't agree with Engage's" in clock.body
     assert "Don't apply it" in clock.body
+
+
+async def test_the_deferred_clients_clock_reaches_the_redeemer_f9_and_metrics_unbuilt(
+        sim: Simulator, tmp_path: Path) -> None:
+    """``kiosk run``'s wiring: the client (and the watch with it) is built on first use; until
+    then the clock reads "unknown" without building it; then the redeemer sees the real one."""
+    from kiosk.config import Settings
+    from kiosk.engage.deferred import DeferredClient
+    from kiosk.journal import Journal
+    from kiosk.ui.launch import build_services
+
+    sim.state.clock_offset = 5.0
+    settings = Settings(engage_url=sim.url, engage_api_key=sim.api_key,
+                        journal_path=tmp_path / "j.sqlite3", log_dir=tmp_path / "log")
+    client = DeferredClient(lambda: EngageClient(sim.url, sim.api_key))
+    metrics = KioskMetrics()
+    with Journal(settings.journal_path) as journal:
+        services = build_services(settings, client, journal, metrics=metrics)
+        watch: Any = services.engage_clock
+        assert watch is not None and watch.state == "unknown" and watch.offset() is None
+        assert 'kiosk_engage_clock="unknown"} 1.0' in metrics.text().decode()
+        assert not client.built
+        await client.ping()
+        assert watch.state == "off" and watch.offset().low > 3
+        redeemer: Any = services.redeemer
+        assert redeemer._engage_clock.offset() == client.clock.offset()
+        assert 'kiosk_engage_clock="off"} 1.0' in metrics.text().decode()
+        await client.aclose()
