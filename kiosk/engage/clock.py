@@ -192,6 +192,8 @@ class ClockWatch:
         self.samples = 0
         self.restarts = 0
         self._restart_logged = -float("inf")
+        self._slack = 1.0 + date_lag  # the header's second, and how stale it may be
+        self._judged = (0.0, 0.0, 0.0)  # the interval (Engage − monotonic) and shift last judged
 
     def __repr__(self) -> str:
         return f"ClockWatch({self.state}, {self.offset()})"
@@ -215,16 +217,15 @@ class ClockWatch:
         if received < sent:
             return  # not one exchange's stamps
         low = engage - received
-        high = engage + 1.0 + self.date_lag - sent
+        high = engage + self._slack - sent
         current = self._current
-        if current is not None and received - current[2] > self.window:
-            self._clear()  # nothing recent to agree or disagree with
-        elif current is not None and (low > current[1] or high < current[0]):
-            self._restart(low, high, current, received)
-        self._add(low, high, received)
-        self._judge()
-
-    def _add(self, low: float, high: float, received: float) -> None:
+        if current is not None:
+            if received - current[2] > self.window:
+                self._clear()  # nothing recent to agree or disagree with
+            elif low > current[1] or high < current[0]:
+                self._restart(low, high, current, received)
+        # Sliding maximum of the lows and minimum of the highs (O(1) amortised), inline: this
+        # runs on every answer.
         self._seq = seq = self._seq + 1
         self.samples += 1
         lows, highs = self._lows, self._highs
@@ -239,12 +240,19 @@ class ClockWatch:
             lows.popleft()  # never the new sample: it is the newest and inside both
         while highs[0][0] <= oldest_seq or highs[0][1] < oldest_time:
             highs.popleft()
-        self._current = (lows[0][2], highs[0][2], received)
+        low, high = lows[0][2], highs[0][2]
+        self._current = (low, high, received)
+        shift = self._wall() - self._mono()
+        judged = self._judged
+        if low != judged[0] or high != judged[1] or abs(shift - judged[2]) > 0.001:
+            self._judged = (low, high, shift)
+            self._judge(low - shift, high - shift)  # the state can only change then
 
     def _clear(self) -> None:
         self._lows.clear()
         self._highs.clear()
         self._current = None
+        self._judged = (0.0, 0.0, 0.0)
 
     def _restart(self, low: float, high: float, current: tuple[float, float, float],
                  received: float) -> None:
@@ -293,13 +301,9 @@ class ClockWatch:
             return "unknown (no answer with a Date header yet)"
         return f"{self.state}: {found.describe()} (margin {self.margin:g} s)"
 
-    def _judge(self) -> None:
-        """The state after an answer; a log line when it changes (never per answer)."""
-        current = self._current
-        assert current is not None  # called right after an answer was added
-        mono = self._mono()
-        shift = self._wall() - mono
-        low, high = current[0] - shift, current[1] - shift
+    def _judge(self, low: float, high: float) -> None:
+        """The state for the interval ``[low, high]`` (Engage − till now); a log line when it
+        changes (never per answer)."""
         far = low if low > 0 else -high if high < 0 else 0.0
         was = self._state
         limit = self.margin - HYSTERESIS if was is ClockState.OFF else self.margin
