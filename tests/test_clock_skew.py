@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from kiosk.engage.client import EngageClient
+from kiosk.engage.clock import ClockWatch
 from kiosk.journal import Journal, JournalState
 from kiosk.redeem import CLOCK_OFF, OutcomeKind, Redeemer
 from kiosk.sim import Simulator
@@ -132,7 +133,7 @@ async def test_no_date_header_keeps_todays_outcomes(
 async def test_the_watch_sees_the_simulators_clock_and_warns_once(
         caplog: pytest.LogCaptureFixture, shop: Shop) -> None:
     caplog.set_level(logging.INFO, "kiosk.engage.clock")
-    async with make_client(shop.sim) as c:
+    async with EngageClient(shop.sim.url, shop.sim.api_key, clock=ClockWatch(quiet=0)) as c:
         for offset in (0.0, -5.0, -5.0, 0.0):
             shop.sim.state.clock_offset = offset
             await c.ping()

@@ -60,6 +60,8 @@ MAX_SAMPLES = 64
 MARGIN = 1.0
 #: Once off, back to "ok" only when the interval comes this much inside the margin (no flapping).
 HYSTERESIS = 0.25
+#: Seconds between two log lines about the state (a change meanwhile waits, if it stands).
+QUIET = 60.0
 
 _DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _MONTHS = {m: i for i, m in enumerate(
@@ -162,14 +164,15 @@ class ClockWatch:
 
     ``observe`` each answer (the client does); ``offset()`` is the interval now (None: unknown),
     ``off_by_more_than(margin)`` whether it lies wholly beyond ``±margin``. ``state`` (with a
-    little hysteresis) and a WARNING log line when it changes are for IT. ``wall`` and ``mono``
+    little hysteresis) and a WARNING log line when it changes (at most one per ``quiet``
+    seconds) are for IT. ``wall`` and ``mono``
     are the clocks (``mono`` must be the clock of ``sent``/``received``: ``time.perf_counter``,
     the Engage client's own stamps).
     """
 
     def __init__(self, margin: float = MARGIN, *, window: float = WINDOW,
                  max_samples: int = MAX_SAMPLES, date_lag: float = DATE_LAG,
-                 wall: Callable[[], float] = time.time,
+                 quiet: float = QUIET, wall: Callable[[], float] = time.time,
                  mono: Callable[[], float] = time.perf_counter) -> None:
         if margin < 0 or window <= 0 or max_samples < 1 or date_lag < 0:
             raise ValueError("margin, date_lag >= 0; window > 0; max_samples >= 1")
@@ -177,6 +180,7 @@ class ClockWatch:
         self.window = window
         self.max_samples = max_samples
         self.date_lag = date_lag
+        self.quiet = quiet
         self._wall = wall
         self._mono = mono
         # Sliding maximum of the lows and minimum of the highs (Engage − monotonic clock):
@@ -186,6 +190,8 @@ class ClockWatch:
         self._seq = 0
         self._current: tuple[float, float, float] | None = None  # (low, high, newest received)
         self._state = ClockState.UNKNOWN
+        self._told = ClockState.UNKNOWN  # the state the log last said
+        self._quiet_until = -float("inf")  # no state-change line before (mono)
         self._last_date: str | bytes = ""
         self._last_epoch = 0.0
         #: answers used, and times the intersection came up empty and started over
@@ -242,11 +248,14 @@ class ClockWatch:
             highs.popleft()
         low, high = lows[0][2], highs[0][2]
         self._current = (low, high, received)
-        shift = self._wall() - self._mono()
+        mono = self._mono()
+        shift = self._wall() - mono
         judged = self._judged
         if low != judged[0] or high != judged[1] or abs(shift - judged[2]) > 0.001:
             self._judged = (low, high, shift)
             self._judge(low - shift, high - shift)  # the state can only change then
+        if self._state is not self._told and mono >= self._quiet_until:
+            self._tell(Offset(low - shift, high - shift), mono)
 
     def _clear(self) -> None:
         self._lows.clear()
@@ -302,16 +311,17 @@ class ClockWatch:
         return f"{self.state}: {found.describe()} (margin {self.margin:g} s)"
 
     def _judge(self, low: float, high: float) -> None:
-        """The state for the interval ``[low, high]`` (Engage − till now); a log line when it
-        changes (never per answer)."""
+        """The state for the interval ``[low, high]`` (Engage − till now)."""
         far = low if low > 0 else -high if high < 0 else 0.0
-        was = self._state
-        limit = self.margin - HYSTERESIS if was is ClockState.OFF else self.margin
-        now = ClockState.OFF if far > limit else ClockState.OK
-        if now is was:
-            return
-        self._state = now
-        found = Offset(low, high)
+        limit = self.margin - HYSTERESIS if self._state is ClockState.OFF else self.margin
+        self._state = ClockState.OFF if far > limit else ClockState.OK
+
+    def _tell(self, found: Offset, mono: float) -> None:
+        """The log line for a change of state: one a minute at most (a clock right at the
+        margin, or a server whose ``Date`` misbehaves, must not fill the log); a change made
+        meanwhile is told when the minute is over, if it still stands."""
+        was, now = self._told, self._state
+        self._told, self._quiet_until = now, mono + self.quiet
         if now is ClockState.OFF:
             log.warning("clock vs Engage: OFF, %s (more than the %g s margin): a lost "
                         "redemption answer can't be settled by time until it is fixed; check "

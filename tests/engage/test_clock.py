@@ -141,11 +141,27 @@ def test_a_warning_when_the_state_changes_never_per_answer(caplog: pytest.LogCap
         till.offset = offset
         for _ in range(20):
             till.answer(0.01, 0.01)
-            till.wait(0.7)
+            till.wait(3.5)  # 70 s a phase: each change told at once
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2, warnings
     assert "OFF, till 5" in warnings[0] and "behind Engage" in warnings[0]
     assert "ok again" in warnings[1]
+
+
+def test_a_flapping_clock_is_told_once_a_minute_at_most(caplog: pytest.LogCaptureFixture
+                                                        ) -> None:
+    caplog.set_level(logging.INFO, "kiosk.engage.clock")
+    till = Till(0.0, random.Random(7))
+    for step in range(40):  # the till's clock stepped 5 s back and forth every 3 s
+        offset = 5.0 if step % 2 else 0.0
+        till.wall_minus_mono += till.offset - offset
+        till.offset = offset
+        till.answer(0.01, 0.01)
+        till.wait(3.0)
+    till.offset = 0.0
+    told = [r for r in caplog.records if r.name == "kiosk.engage.clock" and "margin" in
+            r.getMessage()]
+    assert 2 <= len(told) <= 3, [r.getMessage() for r in told]  # 120 s: one a minute
 
 
 def test_parse_http_date() -> None:
