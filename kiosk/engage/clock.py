@@ -45,6 +45,8 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import NamedTuple
 
+from kiosk.attribution import CLOCK_MARGIN
+
 __all__ = ["DATE_LAG", "MAX_SAMPLES", "WINDOW", "ClockState", "ClockWatch", "Offset",
            "date_and_age", "parse_http_date"]
 
@@ -56,8 +58,8 @@ DATE_LAG = 1.0
 WINDOW = 600.0
 #: Answers kept at most (a busy till makes many a minute).
 MAX_SAMPLES = 64
-#: The default margin (as ``kiosk.attribution.CLOCK_MARGIN``; this module stays import-free).
-MARGIN = 1.0
+#: The default margin: the one the attribution allows between the two clocks.
+MARGIN = CLOCK_MARGIN
 #: Once off, back to "ok" only when the interval comes this much inside the margin (no flapping).
 HYSTERESIS = 0.25
 #: Seconds between two log lines about the state (a change meanwhile waits, if it stands).
