@@ -16,8 +16,9 @@ Servers also refresh their ``Date`` only about once a second (ASP.NET Core's Kes
     Date − received  <=  Engage − till  <=  Date + 1 + DATE_LAG − sent
 
 The lower bound holds whatever the server's lag; the upper one needs the lag bounded. The
-intersection over the recent answers (:data:`WINDOW` seconds, at most :data:`MAX_SAMPLES`)
-narrows the interval to about one second plus a round trip (the header's resolution).
+intersection over the recent answers (:data:`WINDOW` seconds, kept as one intersection per
+:data:`BUCKET` seconds: a handful of floats whatever the traffic) narrows the interval to about
+one second plus a round trip (the header's resolution).
 
 Kept on this process's monotonic clock (``Engage − monotonic``), so a step of the till's wall
 clock moves the offset at once instead of emptying the intersection; an empty intersection
@@ -27,8 +28,9 @@ may answer with its own clock) and 407 (the proxy's). No ``Date`` at all: nothin
 the kiosk behaves as it did before it measured (:meth:`ClockWatch.offset` is None).
 
 Cost: :meth:`ClockWatch.observe` runs on every Engage answer; the header is parsed by a fixed
-layout (RFC 9110's IMF-fixdate) with the day cached, the rest is a few float comparisons
-(``benchmarks``-style figures in ``notes``: ~2 µs an answer).
+layout (RFC 9110's IMF-fixdate), the same second's once, and the rest is a few float
+comparisons: ~4 µs CPU an answer in a loop, ~15 µs in the real client (headers included; its
+caches are cold between answers), a few hundredths of a millisecond a scan.
 
 Public API (``kiosk check`` reads it too): :class:`ClockWatch` (``observe``, ``offset``,
 ``off_by_more_than``, ``state``, ``describe``), :class:`Offset`, :class:`ClockState`,
@@ -47,7 +49,7 @@ from typing import NamedTuple
 
 from kiosk.attribution import CLOCK_MARGIN
 
-__all__ = ["DATE_LAG", "MAX_SAMPLES", "WINDOW", "ClockState", "ClockWatch", "Offset",
+__all__ = ["BUCKET", "DATE_LAG", "WINDOW", "ClockState", "ClockWatch", "Offset",
            "date_and_age", "parse_http_date"]
 
 log = logging.getLogger("kiosk.engage.clock")
@@ -56,8 +58,9 @@ log = logging.getLogger("kiosk.engage.clock")
 DATE_LAG = 1.0
 #: Seconds of answers the interval is intersected over (the till's clock drifts slowly).
 WINDOW = 600.0
-#: Answers kept at most (a busy till makes many a minute).
-MAX_SAMPLES = 64
+#: Seconds of answers intersected together before they are kept as one (low, high) pair.
+BUCKET = 60.0
+_INF = float("inf")
 #: The default margin: the one the attribution allows between the two clocks.
 MARGIN = CLOCK_MARGIN
 #: Once off, back to "ok" only when the interval comes this much inside the margin (no flapping).
@@ -173,33 +176,33 @@ class ClockWatch:
     """
 
     def __init__(self, margin: float = MARGIN, *, window: float = WINDOW,
-                 max_samples: int = MAX_SAMPLES, date_lag: float = DATE_LAG,
+                 bucket: float = BUCKET, date_lag: float = DATE_LAG,
                  quiet: float = QUIET, wall: Callable[[], float] = time.time,
                  mono: Callable[[], float] = time.perf_counter) -> None:
-        if margin < 0 or window <= 0 or max_samples < 1 or date_lag < 0:
-            raise ValueError("margin, date_lag >= 0; window > 0; max_samples >= 1")
+        if margin < 0 or window <= 0 or not 0 < bucket <= window or date_lag < 0:
+            raise ValueError("margin, date_lag >= 0; 0 < bucket <= window")
         self.margin = margin
         self.window = window
-        self.max_samples = max_samples
+        self.bucket = bucket
         self.date_lag = date_lag
         self.quiet = quiet
         self._wall = wall
         self._mono = mono
-        # Sliding maximum of the lows and minimum of the highs (Engage − monotonic clock):
-        # (sample number, received, bound), each deque monotonic, so both ends are O(1).
-        self._lows: deque[tuple[int, float, float]] = deque()
-        self._highs: deque[tuple[int, float, float]] = deque()
-        self._seq = 0
+        # The intersection (Engage − monotonic clock) by time bucket: the finished buckets of
+        # the window as (bucket number, low, high), and the one answers go to now.
+        self._older: deque[tuple[float, float, float]] = deque()
+        self._older_low, self._older_high = -_INF, _INF
+        self._bucket_at, self._bucket_low, self._bucket_high = -_INF, -_INF, _INF
         self._current: tuple[float, float, float] | None = None  # (low, high, newest received)
         self._state = ClockState.UNKNOWN
         self._told = ClockState.UNKNOWN  # the state the log last said
-        self._quiet_until = -float("inf")  # no state-change line before (mono)
+        self._quiet_until = -_INF  # no state-change line before (mono)
         self._last_date: str | bytes = ""
         self._last_epoch = 0.0
         #: answers used, and times the intersection came up empty and started over
         self.samples = 0
         self.restarts = 0
-        self._restart_logged = -float("inf")
+        self._restart_logged = -_INF
         self._slack = 1.0 + date_lag  # the header's second, and how stale it may be
         self._judged = (0.0, 0.0, 0.0)  # the interval (Engage − monotonic) and shift last judged
 
@@ -226,29 +229,20 @@ class ClockWatch:
             return  # not one exchange's stamps
         low = engage - received
         high = engage + self._slack - sent
+        at = received // self.bucket
+        if at != self._bucket_at:
+            self._next_bucket(at)
         current = self._current
-        if current is not None:
-            if received - current[2] > self.window:
-                self._clear()  # nothing recent to agree or disagree with
-            elif low > current[1] or high < current[0]:
-                self._restart(low, high, current, received)
-        # Sliding maximum of the lows and minimum of the highs (O(1) amortised), inline: this
-        # runs on every answer.
-        self._seq = seq = self._seq + 1
+        if current is not None and (low > current[1] or high < current[0]) \
+                and received - current[2] <= self.window:
+            self._restart(low, high, current, received)
         self.samples += 1
-        lows, highs = self._lows, self._highs
-        while lows and lows[-1][2] <= low:
-            lows.pop()
-        lows.append((seq, received, low))
-        while highs and highs[-1][2] >= high:
-            highs.pop()
-        highs.append((seq, received, high))
-        oldest_seq, oldest_time = seq - self.max_samples, received - self.window
-        while lows[0][0] <= oldest_seq or lows[0][1] < oldest_time:
-            lows.popleft()  # never the new sample: it is the newest and inside both
-        while highs[0][0] <= oldest_seq or highs[0][1] < oldest_time:
-            highs.popleft()
-        low, high = lows[0][2], highs[0][2]
+        if low > self._bucket_low:
+            self._bucket_low = low
+        if high < self._bucket_high:
+            self._bucket_high = high
+        low = max(self._bucket_low, self._older_low)
+        high = min(self._bucket_high, self._older_high)
         self._current = (low, high, received)
         mono = self._mono()
         shift = self._wall() - mono
@@ -259,9 +253,29 @@ class ClockWatch:
         if self._state is not self._told and mono >= self._quiet_until:
             self._tell(Offset(low - shift, high - shift), mono)
 
+    def _next_bucket(self, at: float) -> None:
+        """Answers go to bucket ``at`` from now on: the last one joins the finished ones, and
+        those past the window are forgotten (their intersection made again, a few at most)."""
+        older = self._older
+        if self._bucket_low > -_INF:
+            older.append((self._bucket_at, self._bucket_low, self._bucket_high))
+        last = at - self.window / self.bucket  # this one and any before: past the window
+        while older and older[0][0] <= last:
+            older.popleft()
+        self._older_low = max((b[1] for b in older), default=-_INF)
+        self._older_high = min((b[2] for b in older), default=_INF)
+        self._bucket_at, self._bucket_low, self._bucket_high = at, -_INF, _INF
+        current = self._current
+        if older and current is not None:
+            self._current = (self._older_low, self._older_high, current[2])
+        else:
+            self._current = None  # nothing recent to agree or disagree with
+            self._judged = (0.0, 0.0, 0.0)
+
     def _clear(self) -> None:
-        self._lows.clear()
-        self._highs.clear()
+        self._older.clear()
+        self._older_low, self._older_high = -_INF, _INF
+        self._bucket_low, self._bucket_high = -_INF, _INF
         self._current = None
         self._judged = (0.0, 0.0, 0.0)
 

@@ -63,6 +63,20 @@ def test_the_true_offset_is_always_inside_and_the_interval_narrows(seed: int) ->
     assert till.watch.restarts == 0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_hours_of_answers_keep_the_truth_inside_as_old_ones_are_forgotten(seed: int) -> None:
+    rng = random.Random(seed)
+    offset = rng.uniform(-10, 10)
+    till = Till(offset, rng, lag=1.0)
+    for _ in range(400):  # ~1 h 10 min: the window's buckets come and go
+        till.answer(rng.expovariate(1 / 0.05), rng.expovariate(1 / 0.05))
+        found = till.watch.offset()
+        assert found is not None and found.low <= offset <= found.high, (offset, found)
+        assert found.high - found.low < 2.6
+        till.wait(rng.uniform(0.1, 20))
+    assert till.watch.restarts == 0 and len(till.watch._older) <= 10
+
+
 def test_off_by_more_than_the_margin_either_way_and_not_when_within() -> None:
     for offset, off in ((5.0, True), (-5.0, True), (0.0, False), (0.4, False), (-0.4, False)):
         till = Till(offset, random.Random(1))
