@@ -672,21 +672,24 @@ class Redeemer:
             _Write(r.id, _S.VERIFIED_NOT_REDEEMED, "still active after the settle window")
             for r in rows]
 
+    def _clock_off(self) -> Offset | None:
+        """The measured offset (Engage − till) when it lies wholly beyond the margin; None when
+        the clocks may agree, or nobody knows (no watch, no ``Date`` lately)."""
+        found = self._engage_clock.offset() if self._engage_clock is not None else None
+        return found if found is not None and found.outside(self.clock_margin) else None
+
     def _clock_note(self) -> str | None:
         """The note for an attempt whose answer was lost while the till's clock is surely off
         Engage's (None: as far as anyone knows, it isn't)."""
-        found = self._engage_clock.offset() if self._engage_clock is not None else None
-        if found is None or not found.outside(self.clock_margin):
-            return None
-        return f"{CLOCK_OFF} ({found.describe()}) when the answer was lost"
+        off = self._clock_off()
+        return None if off is None else f"{CLOCK_OFF} ({off.describe()}) when the answer was lost"
 
     def _clock_skew(self, rows: Sequence[JournalRow]) -> tuple[str, Offset | None] | None:
         """Why time can't settle these attempts, and the offset measured now if that is why;
         None when it can. Either the clock watch shows the till's clock off Engage's by more
         than the margin now, or it was when one of these attempts lost its answer (its note
         says so: a clock set right since doesn't make that window comparable)."""
-        found = self._engage_clock.offset() if self._engage_clock is not None else None
-        off = found if found is not None and found.outside(self.clock_margin) else None
+        off = self._clock_off()
         marked = next((r.note for r in rows if r.note and r.note.startswith(CLOCK_OFF)), None)
         if marked is not None:  # its words stay (no rewrite, no push, at each re-check)
             return marked.partition(";")[0], off

@@ -119,7 +119,6 @@ class _Gauges(Collector):
                     "fleet database hasn't confirmed (kiosk journal push)",
                     value=counts["unpushed"])
 
-
     def _clock(self) -> Iterator[Metric]:
         """The till's clock against Engage's (``ClockWatch``): its state, and the measured
         offset's bounds while one is known."""

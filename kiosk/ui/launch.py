@@ -108,11 +108,6 @@ class ClientClock:
         return self._client.get().clock if self._client.built else None
 
     @property
-    def margin(self) -> float:
-        watch = self._watch()
-        return float(watch.margin) if watch is not None else 1.0
-
-    @property
     def state(self) -> str:
         watch = self._watch()
         return str(watch.state) if watch is not None else "unknown"
