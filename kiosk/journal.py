@@ -864,6 +864,16 @@ class Journal:
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     @_db_errors
+    def changes(self) -> tuple[int, int]:
+        """What changes after *any* commit to the journal: ``PRAGMA data_version`` (another
+        connection's commits) and this connection's ``total_changes`` (its own writes). A
+        screen that shows journal rows reads it before the rows and looks again later: equal,
+        nothing it shows can have changed (one PRAGMA, no table read)."""
+        with self._lock:
+            return (int(self._db.execute("PRAGMA data_version").fetchone()[0]),
+                    self._db.total_changes)
+
+    @_db_errors
     def undo_resolutions(self) -> list[UndoResolution]:
         """Voucher give-backs settled by hand, oldest first."""
         with self._lock:

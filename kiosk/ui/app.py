@@ -76,6 +76,7 @@ if TYPE_CHECKING:
     from kiosk.ui import messages_text
     from kiosk.ui.screens.confirm import ConfirmScreen
     from kiosk.ui.screens.offers import OffersScreen
+    from kiosk.ui.screens.recall import Today
     from kiosk.ui.screens.result import ResultScreen, Undoable
     from kiosk.ui.services import Scanner
     from kiosk.visit import Visit
@@ -109,7 +110,8 @@ RECHECK_OPEN_EVERY = 5 * 60.0
 RECHECK_OPEN_QUIET = 20.0
 #: While the steady line is up and the till idle, seconds between looks at whether another
 #: process changed the journal (IT's ``kiosk journal resolve``; SQLite's ``data_version``, read
-#: in a thread): if so, the line is counted again.
+#: in a thread): if so, the line is counted again. The same interval, while F2's list or a "not
+#: confirmed yet" result is on top, for whether the journal changed under it (``_watch_views``).
 JOURNAL_WATCH_EVERY = 2.0
 
 
@@ -145,7 +147,8 @@ class KioskApp(App[int], inherit_bindings=False):
                  ping_interval: float | None = 30.0, cursor_blink: bool = True,
                  key_guard: float = 0.0, console: bool | None = None, tune_gc: bool = False,
                  clock: Callable[[], float] = time.monotonic,
-                 recheck_open_every: float = RECHECK_OPEN_EVERY) -> None:
+                 recheck_open_every: float = RECHECK_OPEN_EVERY,
+                 journal_watch_every: float = JOURNAL_WATCH_EVERY) -> None:
         settings = services.settings
         # Before anything builds text: the staff's language for every screen and offer.
         i18n.set_language(str(getattr(settings, "language", None) or i18n.LANGUAGES[0]))
@@ -188,6 +191,10 @@ class KioskApp(App[int], inherit_bindings=False):
         #: look at it (``_watch_journal``)
         self._journal_version: int | None = None
         self._last_journal_look = -math.inf
+        #: seconds between looks at the journal while something on screen shows it
+        self.journal_watch_every = journal_watch_every
+        #: F2's reads of the day, numbered: an older read never replaces a newer one on screen
+        self._recall_reads = self._recall_shown = 0
         #: the scan screen's steady lines while the journal has unresolved attempts
         #: (kiosk.ui.open_attempts); F4 never hides them
         self._open_lines: list[str] = []
@@ -225,6 +232,7 @@ class KioskApp(App[int], inherit_bindings=False):
 
     def on_mount(self) -> None:
         self.set_interval(min(1.0, self.idle_timeout / 4), self._check_idle)
+        self.set_interval(self.journal_watch_every, self._watch_views)
         factory = self.services.scanner_factory
         if factory is not None:
             try:
@@ -556,13 +564,14 @@ class KioskApp(App[int], inherit_bindings=False):
     def _result(self, text: messages_text.StaffMessage, member: Member | None = None,
                 offer: Offer | None = None, visit: Visit | None = None, *,
                 offer_id: str | None = None, provisional: bool = False,
-                undoable: Undoable | None = None) -> ResultScreen:
+                undoable: Undoable | None = None, journal_id: int | None = None
+                ) -> ResultScreen:
         from kiosk.ui.screens.result import ResultScreen
 
         return ResultScreen(text, member, offer, visit, undoable=undoable,
                             cursor_blink=self.cursor_blink,
                             guard=self.key_guard, clock=self._clock, offer_id=offer_id,
-                            provisional=provisional)
+                            provisional=provisional, journal_id=journal_id)
 
     def _note_engage_error(self, error: BaseException) -> None:
         from kiosk.engage.errors import CircuitOpen, EngageError, TlsError
@@ -839,7 +848,7 @@ class KioskApp(App[int], inherit_bindings=False):
                 result = self._result(text, message.member,
                                       offer if isinstance(offer, Offer) else None, self.visit,
                                       offer_id=offer.id, provisional=provisional,
-                                      undoable=undoable)
+                                      undoable=undoable, journal_id=message.outcome.journal_id)
             await self.push_screen(result)
         else:
             # Staff moved on (new scan, idle reset): the answer still must not go unseen.
@@ -868,6 +877,8 @@ class KioskApp(App[int], inherit_bindings=False):
             self.notify(f"{line}. {text.body}", title=_("Earlier redemption settled"),
                         severity=_toast_severity(text.severity), timeout=30)
         self._count_open_attempts()  # settled, or left open for good: the steady line says so
+        if isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            self._refresh_recall()  # F2's row of it shows its new state
 
     # --- the visit ------------------------------------------------------------------------------
     def on_result_screen_next_offer(self, message: ResultScreen.NextOffer) -> None:
@@ -896,34 +907,89 @@ class KioskApp(App[int], inherit_bindings=False):
         redemption's fsync: keys and scans go on), shown if the idle scan screen is still up."""
         from kiosk.ui.screens.recall import RecallScreen
 
-        rows, attempts, error = await self._today()
+        today = await self._today()
         if generation != self.generation or not isinstance(self.screen, ScanScreen):
             return  # a scan, the idle reset or another key came first: F2 was for the idle till
-        await self.push_screen(RecallScreen(rows, error, attempts))
+        await self.push_screen(RecallScreen(today.rows, today.error, today.attempts, today.ids,
+                                            today.version))
 
-    async def _today(self) -> tuple[list[Any], list[Any], str]:
-        """F2's rows of the day at this till, the attempts among them staff may settle by
-        hand, and an error for staff ("" if none); the journal read in a thread."""
-        from kiosk.ui.screens.recall import recall_attempts, recall_rows
+    async def _today(self) -> Today:
+        """F2's list of the day at this till (``recall.Today``): its rows, the attempts among
+        them staff may settle by hand, their ids, an error for staff ("" if none) and the
+        journal's ``changes()`` just before the read; the journal read in a thread."""
+        from kiosk.ui.screens.recall import Today
 
         journal = self.services.journal
         if journal is None:
-            return [], [], _("No journal at this till.")
+            return Today([], [], [], _("No journal at this till."))
+        since = local_midnight(self._wall_clock())
+
+        def read() -> tuple[tuple[int, int] | None, Sequence[Any]]:
+            # The version first: a commit after it is seen by the watch's next look.
+            changes = getattr(journal, "changes", None)
+            return (changes() if changes is not None else None), journal.rows(since=since)
+
         try:
-            found = await asyncio.to_thread(journal.rows, since=local_midnight(self._wall_clock()))
+            version, found = await asyncio.to_thread(read)
         except Exception as exc:  # a broken journal must not take the till down
             log.error("recall: journal unreadable: %s", type(exc).__name__)
-            return [], [], _("The journal can't be read now: tell IT.")
-        return (recall_rows(found, self.terminal_name),
-                recall_attempts(found, self.terminal_name), "")
+            return Today([], [], [], _("The journal can't be read now: tell IT."))
+        return Today.read(found, self.terminal_name, version)
+
+    @work(group="recall-refresh", exit_on_error=False, description="today's redemptions again")
+    async def _refresh_recall(self) -> None:
+        await self._reread_recall()
+
+    async def _reread_recall(self) -> None:
+        """F2's list read again and redrawn where it changed, if it is still on top (an
+        attempt was settled: by the kiosk's checks, at this till, or elsewhere). Reads are
+        numbered, so an older one finishing last never replaces a newer one."""
+        if not isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            return
+        self._recall_reads += 1
+        n = self._recall_reads
+        today = await self._today()
+        screen = self.screen
+        if n < self._recall_shown or not isinstance(screen, _loaded("recall", "RecallScreen")):
+            return
+        if today.error and screen.rows:  # a read that failed keeps the list shown (logged)
+            return
+        self._recall_shown = n
+        await screen.show(today)
 
     # --- settling an attempt by hand (F5 on F2, behind the PIN) ---------------------------------
     def on_recall_screen_settle_requested(self, message: Any) -> None:
         """F5 on an open attempt of F2's list: the staff PIN, then what happened."""
         from kiosk.ui.screens.settle import SettleScreen
 
-        attempt = message.attempt
         if self.redeeming or isinstance(self.screen, SettleScreen):
+            return
+        self._settle_if_open(message.attempt)
+
+    @work(group="settle-check", exclusive=True, exit_on_error=False,
+          description="still open, to settle by hand?")
+    async def _settle_if_open(self, attempt: Any) -> None:
+        """The attempt read again first: settled meanwhile (IT, a re-check) and F2 not yet
+        redrawn, staff are told so and the list shows how, instead of a PIN and choices that
+        would end in "Not settled"."""
+        from kiosk.journal import JournalState
+        from kiosk.ui.screens.settle import SettleScreen
+
+        journal = self.services.journal
+        if journal is None:
+            return
+        try:
+            state = (await asyncio.to_thread(journal.get, attempt.journal_id)).state
+        except Exception as exc:
+            log.error("settle at the till: journal unreadable: %s", type(exc).__name__)
+            state = JournalState.UNKNOWN  # the settlement itself says so if it still fails
+        if not isinstance(self.screen, _loaded("recall", "RecallScreen")):
+            return  # F2 closed meanwhile
+        if state is not JournalState.UNKNOWN:
+            await self._reread_recall()
+            self.notify(f"{attempt.masked_card}, {attempt.offer_name}: "
+                        + _("it was settled meanwhile; the list shows how. Nothing to do."),
+                        title=_("Settled already"), timeout=15)
             return
 
         def chosen(settlement: Any) -> None:
@@ -966,9 +1032,7 @@ class KioskApp(App[int], inherit_bindings=False):
                            _("recorded as not applied — don't apply")),
                         title=_("Settled"), timeout=15)
         self._count_open_attempts()
-        if isinstance(self.screen, _loaded("recall", "RecallScreen")):
-            rows, attempts, _error = await self._today()
-            self.screen.show(rows, attempts)
+        await self._reread_recall()
 
     # --- undo a voucher (sale cancelled) ---------------------------------------------------------
     def on_result_screen_undo_requested(self, message: ResultScreen.UndoRequested) -> None:
@@ -1096,7 +1160,7 @@ class KioskApp(App[int], inherit_bindings=False):
         without a restart."""
         now = self._clock()
         if not self._open_lines or self._journal_version is None \
-                or now - self._last_journal_look < JOURNAL_WATCH_EVERY \
+                or now - self._last_journal_look < self.journal_watch_every \
                 or any(w.group in ("journal-watch", "open-attempts") and not w.is_finished
                        for w in self.workers):
             return
@@ -1117,6 +1181,71 @@ class KioskApp(App[int], inherit_bindings=False):
         if version != self._journal_version:
             log.info("journal changed by another process: counting unresolved attempts again")
             self._count_open_attempts()
+
+    def _watch_views(self) -> None:
+        """Every ``journal_watch_every`` seconds while F2's list or a "not confirmed yet" result
+        is on top: whether the journal changed since the screen read it (another process's
+        commit or the kiosk's own write: ``Journal.changes``); if so it is read again."""
+        if not self.screen_stack:  # the app is closing: its screens are already gone
+            return
+        screen = self.screen
+        if not (isinstance(screen, _loaded("recall", "RecallScreen")) or (
+                isinstance(screen, _loaded("result", "ResultScreen")) and screen.provisional
+                and screen.journal_id is not None)) \
+                or any(w.group == "journal-views" and not w.is_finished for w in self.workers):
+            return
+        self._look_for_views(screen)
+
+    @work(group="journal-views", exclusive=True, exit_on_error=False,
+          description="journal changed under the screen?")
+    async def _look_for_views(self, screen: Screen[Any]) -> None:
+        journal = self.services.journal
+        changes = getattr(journal, "changes", None)
+        if changes is None:
+            return
+        try:  # one PRAGMA, no table read; in a thread: a redemption's fsync may hold it
+            version = await asyncio.to_thread(changes)
+        except Exception as exc:
+            log.error("journal watch: journal unreadable: %s", type(exc).__name__)
+            return
+        if screen is not self.screen or version == getattr(screen, "journal_version", None):
+            return
+        if isinstance(screen, _loaded("result", "ResultScreen")):
+            await self._check_by_hand(screen)
+        else:
+            await self._reread_recall()
+
+    async def _check_by_hand(self, screen: ResultScreen) -> None:
+        """Whether the attempt a "not confirmed yet" result is about was settled by hand (IT's
+        ``kiosk journal resolve``) while the kiosk checks it: the kiosk's own check then
+        writes and announces nothing (``SettledMeanwhile``), so the screen says what IT
+        recorded (``messages_text.settled_by_hand``: never "apply"). Settled by the kiosk's
+        own check, it is ``on_redeem_settled`` that shows the answer."""
+        from kiosk.journal import UNRESOLVED
+
+        journal, row_id = self.services.journal, screen.journal_id
+        if journal is None or row_id is None:
+            return
+
+        def read() -> tuple[tuple[int, int], Any]:
+            version = journal.changes()
+            if journal.get(row_id).state in UNRESOLVED:
+                return version, None
+            return version, next((r for r in reversed(journal.resolutions())
+                                  if r.redemption_id == row_id), None)
+
+        try:
+            version, by_hand = await asyncio.to_thread(read)
+        except Exception as exc:
+            log.error("journal watch: journal unreadable: %s", type(exc).__name__)
+            return
+        screen.journal_version = version
+        if by_hand is None or screen is not self.screen or not screen.provisional:
+            return
+        log.info("journal row %d was settled by hand meanwhile (%s): the result says so",
+                 row_id, "applied" if by_hand.applied else "not applied")
+        await screen.show(messages_text.settled_by_hand(by_hand.applied))
+        self._count_open_attempts()
 
     @work(group="reconcile", exit_on_error=False, description="re-check unresolved attempts")
     async def _recheck_open(self) -> None:

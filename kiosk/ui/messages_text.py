@@ -241,6 +241,25 @@ def checking() -> StaffMessage:
                           "Engage has answered."), "warning")
 
 
+#: The kicker (a msgid, after the warning glyph) of an attempt settled by hand meanwhile.
+BY_HAND_KICKER = N_("Settled by hand")
+
+
+def settled_by_hand(applied: bool) -> StaffMessage:
+    """A "not confirmed yet" that IT settled by hand (``kiosk journal resolve``) before the
+    kiosk's own check did. Never "apply": ``--applied`` is IT's record that this attempt used
+    the offer (from Engage, or from a receipt that already shows it), not the till's evidence,
+    so staff are told what IT recorded and to apply it only on IT's or the manager's word."""
+    if applied:
+        return StaffMessage(_("IT: applied — ask before applying"),
+                            _("IT has settled this attempt by hand as applied. The till has no "
+                              "proof of its own: apply the offer only if IT or the store "
+                              "manager says so."), "warning", kicker=BY_HAND_KICKER)
+    return StaffMessage(_("IT: not applied — don't apply"),
+                        _("IT has settled this attempt by hand as not applied. Don't apply the "
+                          "offer."), "warning", kicker=BY_HAND_KICKER)
+
+
 def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
     """The staff message for a redemption's outcome (an offer's or a voucher's)."""
     from kiosk.redeem import OutcomeKind  # loaded: the outcome came from it

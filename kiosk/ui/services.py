@@ -48,6 +48,9 @@ if TYPE_CHECKING:  # what the UI calls on each service: for the type checker onl
         def unresolved(self) -> Sequence[Any]: ...
         def unresolved_reactivations(self) -> Sequence[Any]: ...
         def data_version(self) -> int: ...  # changes when another process commits
+        def changes(self) -> tuple[int, int]: ...  # changes after any commit (F2, a result)
+        def get(self, row_id: int) -> Any: ...
+        def resolutions(self) -> Sequence[Any]: ...  # attempts settled by hand
         def resolve(self, row_id: int, *, applied: bool, by: str, reason: str,
                     kiosk_running: bool = False) -> Any: ...  # F5 on F2, behind the PIN
 

@@ -145,6 +145,12 @@ async def test_the_settle_screen_at_60x20_on_the_console_without_colours(
         chosen = [seg for strip in k.app.screen._compositor.render_strips() for seg in strip
                   if seg.style and seg.style.reverse and seg.text.strip()]
         assert chosen and i18n._(CHOICES[0].reason).split()[0] in chosen[0].text
+        # The reverse-video bar is as wide as the list, as the chooser's (kiosk.ui.screens.choice)
+        (line,) = [strip for strip in k.app.screen._compositor.render_strips()
+                   if any(seg is chosen[0] or seg.text == chosen[0].text for seg in strip)]
+        bar = sum(len(seg.text) for seg in line if seg.style and seg.style.reverse)
+        settle_list = k.app.screen.query_one("#settle-list")
+        assert bar >= settle_list.scrollable_content_region.width, (bar, line)
         assert "Enter" in footer(k) or "Retur" in footer(k), footer(k)
         assert "…" not in k.text(), k.text()  # nothing cut
         font = console_font()  # and every character one the Linux console's font has

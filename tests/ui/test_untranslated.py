@@ -5,7 +5,8 @@ with accented letters) and a demo tenant whose Engage texts (names, offers, inst
 accented the same way, and is driven with real keys through every screen and state: scan
 screen (demo cards, notices, status lines, idle countdown, rejected scans), chooser, offers
 (every kind, conditions, reasons, vouchers, points), confirm, result (every outcome), voucher
-undo, F2 recall, settling by hand (F5 on F2), F9 diagnostics, PIN, staff exit, Engage errors
+undo, F2 recall, settling by hand (F5 on F2; settled elsewhere meanwhile, on F2 and on a "not
+confirmed yet" result), F9 diagnostics, PIN, staff exit, Engage errors
 and Engage down. A run of plain ASCII letters left on screen did not come through the catalog,
 unless it is on the small allowlist below (key names, URLs and paths, KIOSK_* names and config
 values on F9, CLDR month names and currency codes). ``test_a_planted_english_string_is_caught``
@@ -37,7 +38,7 @@ from kiosk.scanner.state import ScannerState
 from kiosk.sim import Fault, SimState, Simulator
 from kiosk.sim.demo import read_demo_data
 from kiosk.ui import showcase
-from kiosk.ui.app import KioskApp
+from kiosk.ui.app import JOURNAL_WATCH_EVERY, KioskApp
 from kiosk.ui.launch import build_services
 from kiosk.ui.messages import ScannerJunk, ScannerStatus
 from tests.ui.pseudo_locale import PLAIN_WORD, install, pseudo, untranslated
@@ -136,7 +137,7 @@ def _demo_sim() -> Iterator[Simulator]:
 @asynccontextmanager
 async def till(tmp_path: Path, sim: Simulator, *, size: tuple[int, int] = (80, 24),
                idle_timeout: float | None = None, api_key: str | None = None,
-               url: str | None = None,
+               url: str | None = None, journal_watch_every: float = JOURNAL_WATCH_EVERY,
                **settings: Any) -> AsyncIterator[Till]:
     """The demo till speaking the pseudo-catalog, its store and till named in it too."""
     path = tmp_path / f"journal-{len(list(tmp_path.glob('journal-*')))}.sqlite3"
@@ -150,7 +151,7 @@ async def till(tmp_path: Path, sim: Simulator, *, size: tuple[int, int] = (80, 2
         services = build_services(config, client, journal, demo_cards=sim.state.demo_cards(),
                                   now=lambda: showcase.FROZEN_NOW, log_path=tmp_path / "kiosk.log")
         app = KioskApp(services, cursor_blink=False, ping_interval=None,
-                       idle_timeout=idle_timeout)
+                       idle_timeout=idle_timeout, journal_watch_every=journal_watch_every)
         async with app.run_test(size=size, notifications=True) as pilot:
             t = Till(app, pilot, sim)
             await t.on("ScanScreen")
@@ -541,6 +542,43 @@ async def settle_by_hand(t: Till) -> None:
     await t.shot("not settled")
 
 
+async def settled_elsewhere(t: Till) -> None:
+    """Attempts settled by IT (another connection) under the till's screens: F5 on F2's row
+    settled meanwhile ("Settled already"); a "not confirmed yet" result settled by hand as
+    applied, then another as not applied. (The watch's looks are this flow's own calls.)"""
+    journal = t.app.services.journal
+    assert isinstance(journal, Journal)
+    row = journal.begin(store="s", terminal=t.app.terminal_name, masked_card="•••• 0100",
+                        contact_id="c", offer_id="inst-elsewhere", promotion_id=None,
+                        offer_name=pseudo("Autumn 20"), value_applied="20 %")
+    journal.set_state(row, JournalState.UNKNOWN, code="GatewayTimeout")
+    await t.pilot.press("f2")
+    await t.on("RecallScreen")
+    with Journal(journal.path) as it:
+        it.resolve(row, applied=False, by="it", reason="x")
+    await t.pilot.press("f5")
+    await t.until(lambda: any(n.title == i18n._("Settled already")
+                              for n in t.app._notifications), "settled already")
+    await t.shot("F5 on a row settled meanwhile")
+    await t.pilot.press("escape")
+    await t.on("ScanScreen")
+    t.sim.faults.add(Fault("drop_after_read", method="POST", path=r"/redeem$", commit=False,
+                           times=None))
+    for applied, offer_keys in ((True, ("enter",)), (False, ("down", "enter"))):
+        await t.scan(ANNA)
+        await t.pilot.press(*offer_keys)
+        await t.on("ConfirmScreen")
+        await t.pilot.press("enter")
+        await t.until(lambda: getattr(t.app.screen, "provisional", False), "checking")
+        with Journal(journal.path) as it:
+            it.resolve(t.app.screen.journal_id, applied=applied, by="it", reason="x")
+        t.app._watch_views()
+        await t.until(lambda: not t.app.screen.provisional, "settled by IT")
+        await t.shot(f"checking, settled by IT ({'applied' if applied else 'not applied'})")
+        await t.pilot.press("escape")
+        await t.on("ScanScreen")
+
+
 def _closed_port_url() -> str:
     import socket
 
@@ -570,6 +608,8 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "small_screen": (small_screen, {"size": (60, 20)}),
     "journal_unreadable": (journal_unreadable, {}),
     "settle_by_hand": (settle_by_hand, {}),
+    "settled_elsewhere": (settled_elsewhere, {"redeem_settle_window": 30.0,
+                                              "journal_watch_every": 3600.0}),
 }
 
 

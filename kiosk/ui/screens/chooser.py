@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _
 from kiosk.lookup import Candidate
+from kiosk.ui.screens.choice import ChoiceScreen
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
 from kiosk.ui.widgets.scan_input import ScanInput, focus_scan_field
@@ -30,14 +29,13 @@ TITLE_BY_KEY = {
 }
 
 
-class ChooserScreen(ModalScreen[str | None]):
-    """The members of a shared card, by first name; nothing else about them is shown."""
+class ChooserScreen(ChoiceScreen[str | None]):
+    """The members of a shared card, by first name; nothing else about them is shown. Up/Down
+    choose (``ChoiceScreen``)."""
 
     CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", N_("Up"), show=False),
-        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
         Binding("enter", "pick", N_("This member"), id="pick"),
         Binding("escape", "give_up", N_("Without offers"), id="give_up"),
     ]
@@ -50,8 +48,6 @@ class ChooserScreen(ModalScreen[str | None]):
         self.key = key  # the Engage key looked up ("email" for a typed e-mail address...)
         self.candidates = candidates
         self.more = more
-        #: the member drawn in reverse video (None: the highlight's own colours show it)
-        self._selected: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="chooser-box"):
@@ -71,49 +67,13 @@ class ChooserScreen(ModalScreen[str | None]):
             yield ScanInput(cursor_blink=self.cursor_blink, id="chooser-scan")
         yield KioskFooter()
 
-    def _prompt(self, index: int, width: int = 0) -> Text:
-        """A member's first name, bold; the selected one in reverse video (``width`` wide)
-        where colours can't show the selection (Linux console, NO_COLOR): a reverse attribute
-        in the text reaches the terminal, the highlight's CSS colours are both the default
-        there and show nothing."""
-        name = self.candidates[index].first_name
-        if index != self._selected:
-            return Text(name, style="bold")
-        text = Text(name, style="bold reverse")
-        text.pad_right(max(width - text.cell_len, 0))
-        return text
+    def _choice(self, index: int) -> Text:
+        """A member's first name, bold."""
+        return Text(self.candidates[index].first_name, style="bold")
 
     def on_mount(self) -> None:
         focus_scan_field(self)
-        for option_list in self.query(OptionList):  # none when taken off before mounting
-            option_list.highlighted = 0 if self.candidates else None
-        if self.app.has_class("-reverse-select"):  # (set by kiosk.ui.console_theme)
-            self._select(0 if self.candidates else None)
-
-    def on_resize(self) -> None:
-        self._select(self._selected)  # the reverse-video row as wide as the list
-
-    @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if self._selected is not None:
-            self._select(event.option_index)
-
-    def _select(self, index: int | None) -> None:
-        before, self._selected = self._selected, index
-        for option_list in self.query(OptionList):  # none when taken off before mounting
-            width = option_list.scrollable_content_region.width
-            for i in {before, index} - {None}:
-                assert i is not None
-                option_list.replace_option_prompt_at_index(i, self._prompt(i, width))
-
-    def _list(self) -> OptionList:
-        return self.query_one(OptionList)
-
-    def action_cursor_up(self) -> None:
-        self._list().action_cursor_up()
-
-    def action_cursor_down(self) -> None:
-        self._list().action_cursor_down()
+        self._highlight(0 if self.candidates else None)
 
     def action_pick(self) -> None:
         index = self._list().highlighted

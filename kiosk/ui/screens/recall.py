@@ -6,6 +6,11 @@ closes. The columns fit the screen (``fit_columns``): the state stays whole, wha
 wraps onto a second line rather than being cut, the offer's name gives way. F5 on an attempt
 Engage couldn't confirm ("not verified: check") settles it by hand, after the staff PIN
 (``SettleRequested``: the app asks for the PIN, ``screens/settle.py`` for what happened).
+
+The list follows the journal while it is open: the app reads the day again when an attempt is
+settled (by the kiosk's own checks, at this till, or by IT from another process: the app's
+journal watch) and :meth:`RecallScreen.show` redraws the cells that changed, the cursor kept
+on the same attempt.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
@@ -60,13 +66,17 @@ def local_time(stamp: str) -> str:
         return "?"
 
 
+def listed(rows: Sequence[Any], terminal: str) -> list[Any]:
+    """The journal rows F2 lists, in its order: of ``terminal`` ("" = every terminal), newest
+    first; rows written in the same instant by their order in the journal."""
+    return [row for row in sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+            if not terminal or row.terminal == terminal]
+
+
 def recall_rows(rows: Sequence[Any], terminal: str) -> list[tuple[Text, ...]]:
     """Table rows (newest first) for journal rows of ``terminal`` ("" = every terminal)."""
     out: list[tuple[Text, ...]] = []
-    # newest first; rows written in the same instant by their order in the journal
-    for row in sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True):
-        if terminal and row.terminal != terminal:
-            continue
+    for row in listed(rows, terminal):
         msgid, apply_ok = STATE_TEXT.get(str(row.state), (sanitize(str(row.state)), False))
         state = _(msgid)
         out.append((
@@ -86,8 +96,32 @@ def recall_attempts(rows: Sequence[Any], terminal: str) -> list[OpenAttempt | No
     answer may be on its way)."""
     return [OpenAttempt(row.id, local_time(row.created_at), row.masked_card, row.offer_name,
                         row.value_applied) if str(row.state) == "unknown" else None
-            for row in sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
-            if not terminal or row.terminal == terminal]
+            for row in listed(rows, terminal)]
+
+
+@dataclass(frozen=True)
+class Today:
+    """F2's list as read from the journal: the table's rows, per row the attempt F5 may settle
+    (None: not open) and its journal id, an error for staff ("" if none), and the journal's
+    :meth:`~kiosk.journal.Journal.changes` read just before the rows (None: unknown)."""
+
+    rows: list[tuple[Text, ...]]
+    attempts: list[OpenAttempt | None]
+    ids: list[int]
+    error: str = ""
+    version: tuple[int, int] | None = None
+
+    @classmethod
+    def read(cls, found: Sequence[Any], terminal: str,
+             version: tuple[int, int] | None = None) -> Today:
+        """From the journal rows of the day (any order, any terminal)."""
+        return cls(recall_rows(found, terminal), recall_attempts(found, terminal),
+                   [row.id for row in listed(found, terminal)], "", version)
+
+
+def _same(a: Text, b: Text) -> bool:
+    """Drawn alike (rich's ``Text ==`` ignores the text's own style: "bold" vs "dim strike")."""
+    return a.plain == b.plain and a.style == b.style and a.spans == b.spans
 
 
 #: Columns of the table: time, card, offer, apply, state (``OFFER`` and ``APPLY`` may shrink).
@@ -98,6 +132,11 @@ MIN_OFFER, MIN_APPLY = 12, 10
 TABLE_MARGIN, SCROLLBAR = 2, 2
 #: Rows of the screen that aren't table rows: the title, the table's header, the footer.
 NOT_ROWS = 3 + 1 + 1
+
+
+def column_headers() -> list[str]:
+    """The columns' headers, in the staff's language."""
+    return [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
 
 
 def fit_columns(headers: Sequence[str], rows: Sequence[tuple[Text, ...]], width: int,
@@ -137,21 +176,21 @@ class RecallScreen(Screen[None]):
         attempt: OpenAttempt
 
     def __init__(self, rows: list[tuple[Text, ...]], error: str = "",
-                 attempts: Sequence[OpenAttempt | None] = ()) -> None:
+                 attempts: Sequence[OpenAttempt | None] = (), ids: Sequence[int] = (),
+                 version: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.error = error
-        #: per row, the attempt F5 may settle (None: not open)
+        #: per row, the attempt F5 may settle (None: not open), and its journal id
         self.attempts = list(attempts)
+        self.ids = list(ids)
+        #: the journal's ``changes()`` just before these rows were read (the app's watch
+        #: reads them again when it differs; None: unknown)
+        self.journal_version = version
         self._widths: list[int] = []  # the columns the table has now
 
     def compose(self) -> ComposeResult:
-        title = Text(_("Today at this till"), style="bold")
-        n = len(self.rows)
-        if n:  # none: the line below says so
-            title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
-                         style="dim")
-        yield Static(title, id="recall-title")
+        yield Static(self._title(), id="recall-title")
         if self.error:
             yield Static(Text(self.error), id="recall-empty")
         elif not self.rows:
@@ -163,46 +202,86 @@ class RecallScreen(Screen[None]):
             yield table
         yield KioskFooter()
 
+    def _title(self) -> Text:
+        title = Text(_("Today at this till"), style="bold")
+        n = len(self.rows)
+        if n:  # none: the line below says so
+            title.append("  ·  " + ngettext("{n} redemption", "{n} redemptions", n).format(n=n),
+                         style="dim")
+        return title
+
     def on_mount(self) -> None:
         self._fill()
 
     def on_resize(self) -> None:
         self._fill()
 
+    def _fit(self, table: DataTable[Text]) -> list[int]:
+        """The columns' widths for the rows now, fitted to the screen."""
+        width, height = self.app.size
+        widths = fit_columns(column_headers(), self.rows, width - TABLE_MARGIN, table.cell_padding)
+        lines = sum(-(-row[APPLY].cell_len // max(widths[APPLY], 1)) for row in self.rows)
+        if lines > height - NOT_ROWS:  # a scrollbar will take its columns
+            widths = fit_columns(column_headers(), self.rows, width - TABLE_MARGIN - SCROLLBAR,
+                                 table.cell_padding)
+        return widths
+
     def _fill(self) -> None:
         """The table's columns, fitted to the screen, and its rows."""
         for table in self.query(DataTable):  # none when taken off before mounting
-            headers = [_("Time"), _("Card"), _("Offer"), _("Apply"), _("State")]
-            width, height = self.app.size
-            widths = fit_columns(headers, self.rows, width - TABLE_MARGIN, table.cell_padding)
-            lines = sum(-(-row[APPLY].cell_len // max(widths[APPLY], 1)) for row in self.rows)
-            if lines > height - NOT_ROWS:  # a scrollbar will take its columns
-                widths = fit_columns(headers, self.rows, width - TABLE_MARGIN - SCROLLBAR,
-                                     table.cell_padding)
+            widths = self._fit(table)
             if widths == self._widths:
                 continue  # the Resize every new screen gets: the table drawn already stays
             self._widths = widths
             table.clear(columns=True)
-            for header, width in zip(headers, widths, strict=True):
+            for header, width in zip(column_headers(), widths, strict=True):
                 table.add_column(header, width=width)
             for row in self.rows:
                 table.add_row(*row, height=None)  # a wrapped value makes its row taller
 
-    def show(self, rows: list[tuple[Text, ...]], attempts: Sequence[OpenAttempt | None]) -> None:
-        """The day's rows again (one was settled), the cursor where it was."""
-        self.rows, self.attempts, self._widths = rows, list(attempts), []
-        for table in self.query(DataTable):
-            at = table.cursor_row
+    async def show(self, today: Today) -> None:
+        """The day's rows read again (an attempt settled here or elsewhere, one added).
+
+        Cells that changed are redrawn in place; the table is built again only when rows came
+        or went or a column must change its width. The cursor stays on the attempt it was on,
+        by its journal id, not its position: a key pressed meanwhile was handled before this
+        and moved from there, one pressed after moves from there too; none is dropped."""
+        keep, at = self._cursor_id(), self._cursor_row()
+        before = (bool(self.rows), self.error)
+        old_rows, old_ids = self.rows, self.ids
+        self.rows, self.attempts, self.ids = today.rows, list(today.attempts), list(today.ids)
+        self.error, self.journal_version = today.error, today.version
+        if (bool(self.rows), self.error) != before:  # the table comes, goes, or an error
+            self._widths = []
+            await self.recompose()
             self._fill()
-            table.move_cursor(row=min(at, max(len(rows) - 1, 0)))
+        for title in self.query("#recall-title").results(Static):
+            title.update(self._title())
+        for table in self.query(DataTable):
+            if self.ids == old_ids and self._fit(table) == self._widths:
+                for r, (old, new) in enumerate(zip(old_rows, self.rows, strict=True)):
+                    for c, (was, now) in enumerate(zip(old, new, strict=True)):
+                        if not _same(was, now):
+                            table.update_cell_at(Coordinate(r, c), now)
+                continue
+            self._widths = []
+            self._fill()
+            row = self.ids.index(keep) if keep in self.ids else min(at, len(self.rows) - 1)
+            table.move_cursor(row=max(row, 0), animate=False)
         self.refresh_bindings()
 
-    def _cursor_attempt(self) -> OpenAttempt | None:
+    def _cursor_row(self) -> int:
         tables = self.query(DataTable)
-        if not self.rows or not tables:
-            return None
-        at = tables.first().cursor_row
-        return self.attempts[at] if 0 <= at < len(self.attempts) else None
+        return tables.first().cursor_row if tables else 0
+
+    def _cursor_id(self) -> int | None:
+        """The journal id of the attempt under the cursor (None: no list)."""
+        at = self._cursor_row()
+        return self.ids[at] if self.rows and 0 <= at < len(self.ids) else None
+
+    def _cursor_attempt(self) -> OpenAttempt | None:
+        at = self._cursor_row()
+        return self.attempts[at] if self.rows and 0 <= at < len(self.attempts) else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "settle":  # shown while the list has open attempts; lit on one of them
@@ -217,13 +296,13 @@ class RecallScreen(Screen[None]):
             self.post_message(self.SettleRequested(attempt))
 
     def action_cursor_up(self) -> None:
-        if self.rows:
-            self.query_one(DataTable).action_cursor_up()
+        for table in self.query(DataTable):  # none while the list is built again
+            table.action_cursor_up()
             self.refresh_bindings()
 
     def action_cursor_down(self) -> None:
-        if self.rows:
-            self.query_one(DataTable).action_cursor_down()
+        for table in self.query(DataTable):  # none while the list is built again
+            table.action_cursor_down()
             self.refresh_bindings()
 
     def action_close(self) -> None:

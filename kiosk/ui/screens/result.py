@@ -95,7 +95,8 @@ class ResultScreen(KeyGuard[None]):
                  offer: Offer | None = None, visit: Visit | None = None, *,
                  undoable: Undoable | None = None, cursor_blink: bool = True,
                  guard: float = 0.0, clock: Callable[[], float] = time.monotonic,
-                 offer_id: str | None = None, provisional: bool = False) -> None:
+                 offer_id: str | None = None, provisional: bool = False,
+                 journal_id: int | None = None) -> None:
         big = message.big if message.severity == "success" and drawable(message.big) else ""
         super().__init__(guard=guard, clock=clock,
                          classes=f"{message.severity} {'-big' if big else ''}".strip())
@@ -109,6 +110,10 @@ class ResultScreen(KeyGuard[None]):
         #: the offer this result is about, and whether a settled answer is still to come
         self.offer_id = offer_id
         self.provisional = provisional
+        #: the attempt's journal row, and the journal's ``changes()`` when the app last read it
+        #: (while provisional the app watches it: settled by hand, by IT, the screen says so)
+        self.journal_id = journal_id
+        self.journal_version: tuple[int, int] | None = None
         #: built ahead and styled at mount (kiosk.ui.prepared): its first resume restyles nothing
         self.styled_ahead = False
 

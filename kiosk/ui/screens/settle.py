@@ -19,13 +19,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from kiosk.i18n import N_, _
 from kiosk.text import sanitize
 from kiosk.ui.key_guard import KeyGuard
+from kiosk.ui.screens.choice import ChoiceScreen
 from kiosk.ui.screens.recall import OpenAttempt
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
@@ -48,14 +48,13 @@ CHOICES: tuple[Settlement, ...] = (
 )
 
 
-class SettleScreen(KeyGuard[Settlement | None], ModalScreen[Settlement | None]):
-    """Up/Down chooses what happened, Enter settles (dismisses with it), Escape: None."""
+class SettleScreen(KeyGuard[Settlement | None], ChoiceScreen[Settlement | None]):
+    """Up/Down chooses what happened (``ChoiceScreen``), Enter settles (dismisses with it),
+    Escape: None."""
 
     CSS_PATH = SCREENS_CSS  # added after the first frame, before any such screen (ui.styles)
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", N_("Up"), show=False),
-        Binding("down", "cursor_down", N_("Choose"), key_display="↑↓"),
         Binding("enter", "settle", N_("Settle"), id="settle"),
         Binding("escape", "cancel", N_("Leave it open"), id="cancel"),
     ]
@@ -64,8 +63,6 @@ class SettleScreen(KeyGuard[Settlement | None], ModalScreen[Settlement | None]):
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(guard=guard, clock=clock)
         self.attempt = attempt
-        #: the choice drawn in reverse video where colours can't show it (None: none yet)
-        self._selected: int | None = None
 
     def compose(self) -> ComposeResult:
         a = self.attempt
@@ -83,39 +80,18 @@ class SettleScreen(KeyGuard[Settlement | None], ModalScreen[Settlement | None]):
             yield settle_list
         yield KioskFooter()
 
-    def _prompt(self, index: int, width: int = 0) -> Text:
-        """A choice; the selected one in reverse video (``width`` wide) where colours can't
-        show the highlight (Linux console, NO_COLOR), as the chooser does."""
-        text = Text(_(CHOICES[index].reason))
-        if index == self._selected:
-            text.stylize("reverse")
-            text.pad_right(max(width - text.cell_len, 0))
-        return text
+    def _choice(self, index: int) -> Text:
+        """A choice: what happened and how staff know it, in their language."""
+        return Text(_(CHOICES[index].reason))
 
     def on_mount(self) -> None:
         self.arm_key_guard()
-        self._list().highlighted = None  # nothing chosen: Enter alone settles nothing
+        self._highlight(None)  # nothing chosen: Enter alone settles nothing
         self.refresh_bindings()
-
-    def on_resize(self) -> None:
-        self._select(self._selected)
 
     @on(OptionList.OptionHighlighted)
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if self.app.has_class("-reverse-select"):  # (set by kiosk.ui.console_theme)
-            self._select(event.option_index)
-        self.refresh_bindings()
-
-    def _select(self, index: int | None) -> None:
-        before, self._selected = self._selected, index
-        for settle_list in self.query(OptionList):  # none when taken off before mounting
-            width = settle_list.scrollable_content_region.width
-            for i in {before, index} - {None}:
-                assert i is not None
-                settle_list.replace_option_prompt_at_index(i, self._prompt(i, width))
-
-    def _list(self) -> OptionList:
-        return self.query_one("#settle-list", OptionList)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()  # Enter lights up once something is chosen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "settle":  # offered once something is chosen (and the guard is over)
@@ -123,12 +99,6 @@ class SettleScreen(KeyGuard[Settlement | None], ModalScreen[Settlement | None]):
             chosen = next((o.highlighted for o in lists), None)
             return None if self.guarding or chosen is None else True
         return True
-
-    def action_cursor_up(self) -> None:
-        self._list().action_cursor_up()
-
-    def action_cursor_down(self) -> None:
-        self._list().action_cursor_down()
 
     def action_settle(self) -> None:
         index = self._list().highlighted
