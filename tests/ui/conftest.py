@@ -27,6 +27,15 @@ from tests.ui.kiosk_pilot import Kiosk, Members, seed, till_clock
 
 
 @pytest.fixture
+def linux_console_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The till's own console: the Linux VT (TERM=linux, no COLORTERM) with NO_COLOR set,
+    for this test (the app reads them when it starts)."""
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.setenv("TERM", "linux")
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture
 def members(sim: Simulator) -> Members:
     return seed(sim)
 

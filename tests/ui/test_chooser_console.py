@@ -65,10 +65,7 @@ async def test_a_terminal_with_colours_keeps_the_highlight_colours(
 @pytest.mark.parametrize("language", i18n.LANGUAGES)
 async def test_the_chooser_is_whole_at_60x20_on_the_console_in_every_language(
         start_kiosk, members: Members, services: KioskServices, settings,
-        monkeypatch: pytest.MonkeyPatch, language: str) -> None:
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
+        linux_console_no_color: None, language: str) -> None:
     services.settings = settings.with_changes(language=language)
     async with start_kiosk(size=(60, 20)) as k:
         await k.scan(TWINS)

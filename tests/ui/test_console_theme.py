@@ -42,14 +42,6 @@ def test_app_picks_theme_and_glyphs_from_the_terminal(
         assert app.css_path.count(CONSOLE_CSS) == int(console)
 
 
-@pytest.fixture
-def linux_console_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Linux console (TERM=linux) with NO_COLOR set."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
-
-
 async def test_no_color_on_the_console_draws_in_the_terminals_own_colours(
         linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR: no colour at all, so the VT's own white on black. Textual

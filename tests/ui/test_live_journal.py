@@ -222,11 +222,8 @@ async def test_a_checking_result_settled_by_it_as_applied_says_so_without_apply(
 @pytest.mark.parametrize(("applied", "language"), [(False, "en"), (True, "sv"), (True, "fi")])
 async def test_a_checking_result_settled_by_hand_at_60x20_on_the_console(
         start_kiosk, members: Members, journal: Journal, lost: KioskServices,
-        monkeypatch: pytest.MonkeyPatch, applied: bool, language: str) -> None:
+        linux_console_no_color: None, applied: bool, language: str) -> None:
     """IT on its own connection (the Journal API); the screen whole on the Linux console."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     i18n.set_language(language)
     async with start_kiosk(services_=lost, journal_watch_every=WATCH, size=(60, 20)) as k:
         i18n.set_language(language)

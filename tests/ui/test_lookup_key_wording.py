@@ -158,11 +158,8 @@ async def test_the_busy_line_of_a_till_that_scans_by_email(
 
 
 async def test_the_busy_line_on_the_linux_console_without_colour(
-        start_kiosk, members: Members, monkeypatch: pytest.MonkeyPatch) -> None:
+        start_kiosk, members: Members, linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR at 80x24: the line in words the console font has."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     async with start_kiosk() as k:
         assert k.app.console_mode and k.app.no_color
         await k.pilot.press(*"anna@example.com")

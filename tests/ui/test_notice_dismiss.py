@@ -105,12 +105,9 @@ async def test_f4_is_whole_in_every_language(
 
 
 async def test_f4_on_the_linux_console_without_colour(
-        start_kiosk, members: Members, monkeypatch: pytest.MonkeyPatch) -> None:
+        start_kiosk, members: Members, linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR at 80x24: the notice in the console's glyphs, F4 in the
     footer; F4 hides it and leaves the key out again."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     async with start_kiosk() as k:
         assert k.app.console_mode and k.app.no_color
         k.app.add_notice("•••• 0015, Autumn 20: Give 20 % off")

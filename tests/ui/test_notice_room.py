@@ -164,11 +164,8 @@ async def test_the_card_box_and_field_stay_whole_in_every_language(
 
 async def test_linux_console_without_colour_at_60x20(
         start_kiosk, members: Members, sim: Simulator, services: KioskServices, settings,
-        journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+        journal: Journal, linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR at 60x20: the same, in the console's glyph ("!")."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     seed_open(journal, services.clock(), today=1, earlier=2)
     sim.faults.add(Fault("status", status=503, times=None))
     services.settings = settings.with_changes(staff_pin="123456", lookup_key="any")

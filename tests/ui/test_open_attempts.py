@@ -151,11 +151,8 @@ async def test_the_line_is_whole_in_every_language(
 
 async def test_the_line_on_the_linux_console_without_colour(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
-        services: KioskServices, monkeypatch: pytest.MonkeyPatch) -> None:
+        services: KioskServices, linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR at 80x24: the line in the console's glyph ("!"), whole."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     seed_open(journal, services.clock(), today=1, earlier=0)
     sim.faults.add(Fault("status", status=503, times=None))
     async with start_kiosk() as k:

@@ -123,10 +123,7 @@ async def test_settled_meanwhile_by_it_the_till_changes_nothing_and_says_so(
 @pytest.mark.parametrize("language", ["en", "sv", "fi"])
 async def test_the_settle_screen_at_60x20_on_the_console_without_colours(
         start_kiosk, members: Members, sim: Simulator, journal: Journal,
-        monkeypatch: pytest.MonkeyPatch, language: str, services: KioskServices) -> None:
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
+        linux_console_no_color: None, language: str, services: KioskServices) -> None:
     used_no_date(journal, members, sim, services)
     i18n.set_language(language)
     async with start_kiosk(size=(60, 20)) as k:

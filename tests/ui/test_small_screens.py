@@ -14,13 +14,6 @@ from kiosk.ui.services import KioskServices
 from tests.ui.kiosk_pilot import ANNA, Kiosk, Members
 
 
-@pytest.fixture
-def console(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
-
-
 def flat(k: Kiosk) -> str:
     """The screen's words in one line (box sides left out)."""
     return " ".join(k.text().replace("┃", " ").replace("│", " ").split())
@@ -39,7 +32,7 @@ def count_line(usable: int, not_usable: int, vouchers: int | None) -> str:
 @pytest.mark.parametrize("vouchers_fail", [False, True])
 async def test_the_offers_count_line_is_whole(
         start_kiosk, members: Members, sim: Simulator, services: KioskServices, settings,
-        console: None, size: tuple[int, int], vouchers_fail: bool) -> None:
+        linux_console_no_color: None, size: tuple[int, int], vouchers_fail: bool) -> None:
     """"4 to use · 4 not usable here  ·  2 reward vouchers" had one row: at 60 columns the
     Swedish line lost "bonuscheckar" (and in Finnish "couldn't be loaded" went at 80)."""
     soon = datetime.now(UTC) + timedelta(days=12)
@@ -63,7 +56,7 @@ async def test_the_offers_count_line_is_whole(
 
 async def test_the_member_header_is_whole_at_60x20(
         start_kiosk, members: Members, sim: Simulator, services: KioskServices, settings,
-        console: None) -> None:
+        linux_console_no_color: None) -> None:
     """Under 24 rows the header had one row: in Danish and Finnish "(+200 pending)" lost its
     word at 60 columns."""
     from kiosk.ui.screens.offers import OffersScreen, greeting
@@ -86,8 +79,8 @@ async def test_the_member_header_is_whole_at_60x20(
 
 @pytest.mark.parametrize("size", [(60, 20), (80, 24)])
 async def test_the_idle_countdown_is_whole(
-        start_kiosk, members: Members, services: KioskServices, settings, console: None,
-        size: tuple[int, int]) -> None:
+        start_kiosk, members: Members, services: KioskServices, settings,
+        linux_console_no_color: None, size: tuple[int, int]) -> None:
     """The countdown had one row: at 60 columns Swedish lost "behålla" and Finnish "tahansa
     näppäintä" (what to press)."""
     for language in i18n.LANGUAGES:
@@ -105,7 +98,7 @@ async def test_the_idle_countdown_is_whole(
 @pytest.mark.parametrize("size", [(60, 20), (80, 24)])
 async def test_the_result_footer_keeps_f10_after_a_voucher(
         start_kiosk, members: Members, sim: Simulator, services: KioskServices, settings,
-        console: None, size: tuple[int, int]) -> None:
+        linux_console_no_color: None, size: tuple[int, int]) -> None:
     """After a reward voucher the result offers F3: at 60 columns its footer ran past the
     edge in every language and F10 (staff exit) was cut off. Now the keys fit: F3 says
     "Undo", and F9 shows by name alone where even that doesn't fit."""

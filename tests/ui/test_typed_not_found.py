@@ -103,12 +103,9 @@ async def test_not_found_by_email_or_phone_whole_at_80x24(
 
 
 async def test_not_found_by_email_on_the_linux_console_without_colour(
-        start_kiosk, members: Members, monkeypatch: pytest.MonkeyPatch) -> None:
+        start_kiosk, members: Members, linux_console_no_color: None) -> None:
     """TERM=linux with NO_COLOR, 80x24: the headline and its advice readable, in the
     console's glyphs (a cross the VT font has), nothing cut."""
-    monkeypatch.delenv("COLORTERM", raising=False)
-    monkeypatch.setenv("TERM", "linux")
-    monkeypatch.setenv("NO_COLOR", "1")
     async with start_kiosk() as k:
         assert k.app.console_mode and k.app.no_color
         text = await _typed_result(k, UNKNOWN_EMAIL)

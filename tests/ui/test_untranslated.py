@@ -335,7 +335,9 @@ async def unreachable(t: Till) -> None:
 
 
 async def staff_keys(t: Till) -> None:
-    """F9 (PIN, wrong PIN, diagnostics with a journal of every state), F10 (PIN)."""
+    """Every redemption of a visit (``redeem_everything``: it fills the journal), then F9 (PIN,
+    wrong PIN, diagnostics with a journal of every state), F10 (PIN). (No flow of its own for
+    ``redeem_everything``: with the same options it showed the same screens, a second time.)"""
     await redeem_everything(t)
     await t.pilot.press("escape")
     await t.on("ScanScreen")
@@ -591,7 +593,6 @@ FLOWS: dict[str, tuple[Flow, dict[str, Any]]] = {
     "idle_screen": (idle_screen, {}),
     "rejected_scans": (rejected_scans, {"typed_lookup": "card,email,phone"}),
     "every_offer": (every_offer, {}),
-    "redeem_everything": (redeem_everything, {}),
     "refusals": (refusals, {}),
     "not_confirmed": (not_confirmed, {"redeem_settle_window": 1.0}),
     "engage_down": (engage_down, {}),
