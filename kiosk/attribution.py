@@ -15,9 +15,12 @@ NTP-synced till and Engage agree within tens of milliseconds; one second allows 
 whose clock has drifted a little and for Engage rounding to the second, while still placing
 another till's redemption of the same offer before ours unless it happened less than a
 second before our POST left (the same offer used at two tills within a second).
-If the till's clock is further ahead of Engage's than the margin, our own redemption would
-look older than our attempt: staff are told "already used" (no discount given twice), and
-the journal row says so; the store's back office sees the mismatch.
+A till whose clock is further off than the margin breaks both ways (ahead: our own redemption
+looks older than our attempt, "already used"; behind: another till's redemption just before
+ours falls inside our window, "apply"). :mod:`kiosk.engage.clock` measures the offset from
+every Engage answer's ``Date``; while it is surely beyond the margin (or was when the answer
+was lost) :class:`kiosk.redeem.Redeemer` doesn't use these rules for a dated use at all: a
+person checks it (see ``Redeemer._decide_off_clock``).
 
 What this cannot do: tell two attempts apart whose windows both contain ``redeemedOn``
 (a member at two tills at once while both answers are lost). One till's open attempts are

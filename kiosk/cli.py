@@ -64,6 +64,9 @@ def _add_sim(sub: Subparsers) -> None:
                                                    "(default: a fixed demo key, printed at start)")
     p.add_argument("--rate-limit", type=float, default=200.0, metavar="REQ_PER_S",
                    help="answer 429 above this many requests per second per key (default 200)")
+    p.add_argument("--clock-offset", type=float, default=0.0, metavar="SECONDS",
+                   help="run Engage's clock this far ahead of the real time (negative: behind): "
+                        "redeemedOn and the Date header, to try a till whose clock is off")
     p.set_defaults(handler="kiosk.sim.cli:main")
 
 

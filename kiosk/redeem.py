@@ -19,6 +19,10 @@ a 60 s client timeout). So the rules are:
   confirmed yet, don't apply"), and a background check re-reads on a backoff until the
   settle window is over. Only then is an offer still active written ``verified-not-redeemed``.
   Every answer a background check settles goes to the listeners (:meth:`add_listener`);
+* the evidence's time is Engage's clock and the window the till's: while the Engage client's
+  clock watch (:mod:`kiosk.engage.clock`) shows them surely further apart than the margin, or
+  did when the attempt lost its answer (its note says so), a dated use is "check before
+  applying", never "apply" (:meth:`Redeemer._decide_off_clock`);
 * staff may retry inside the window: Engage answers 409 if the instance is used by then, and
   that 409 is attributed the same way against our own open attempts (ours -> apply, earlier ->
   already used); a 200 proves the open attempts never committed;
@@ -72,6 +76,7 @@ from kiosk.journal import (
 from kiosk.redeem_errors import RedeemInProgress
 
 if TYPE_CHECKING:  # pydantic: imported with the first Engage payload, after the first frame
+    from kiosk.engage.clock import Offset
     from kiosk.engage.models import Promotion, RewardVoucher, VoucherList
 
 log = logging.getLogger(__name__)
@@ -89,6 +94,9 @@ RECHECK_DELAYS: tuple[float, ...] = (2.0, 5.0, 15.0, 30.0, 60.0, 120.0)
 SETTLE_WINDOW = 300.0
 #: The note of an attempt whose offer Engage shows used without a date (a person must check).
 _UNDATED = "Engage shows it used without a date: check by hand"
+#: How a note starts when the till's clock was off Engage's for an attempt: its window (the
+#: till's clock) and ``redeemedOn`` (Engage's) can't be compared, now or later.
+CLOCK_OFF = "till's clock off Engage's"
 
 
 class OfferLike(Protocol):
@@ -123,6 +131,12 @@ class EngageLike(Protocol):
     async def reactivate_reward_voucher(self, voucher_id: str) -> None: ...
     async def get_reward_vouchers(self, contact_id: str, which: VoucherList = "available", *,
                                   deadline: float | None = None) -> list[RewardVoucher]: ...
+
+
+class ClockLike(Protocol):
+    """What the flow asks of the clock watch (``kiosk.engage.clock.ClockWatch``)."""
+
+    def offset(self) -> Offset | None: ...
 
 
 class Usable(Protocol):
@@ -215,6 +229,7 @@ class RedeemOutcome(Generic[OfferT]):
     masked_card: str = ""  # whose offer (for a notice when the member has gone)
     contact_id: str = field(default="", repr=False)  # whose offer (the visit it belongs to)
     settled: bool = False  # True when a background check (not the redeem call) decided
+    clock_off: bool = False  # USED_CHECK: dated, but the till's clock is off Engage's
 
     @property
     def apply(self) -> bool:
@@ -359,7 +374,10 @@ class Redeemer:
     Engage may still commit it. ``clock_margin`` is the skew allowed between Engage's clock
     and ours (:mod:`kiosk.attribution`). ``breaker``, if given, is consulted before a POST and
     told what happened (share the lookup's to show one state). ``now`` is the wall clock the
-    windows are measured on (the journal's).
+    windows are measured on (the journal's). ``engage_clock`` (the Engage client's
+    ``ClockWatch``) says whether that clock agrees with Engage's: when it is surely off by more
+    than ``clock_margin``, a ``redeemedOn`` proves neither "ours" nor "used before" (see
+    :meth:`_clock_skew`); None, or a watch that knows nothing (no ``Date`` headers): as before.
     """
 
     def __init__(self, client: EngageLike, journal: Journal, *, store: str, terminal: str,
@@ -367,7 +385,8 @@ class Redeemer:
                  recheck_delays: Sequence[float] = RECHECK_DELAYS,
                  settle_window: float = SETTLE_WINDOW, clock_margin: float = CLOCK_MARGIN,
                  breaker: CircuitBreaker | None = None,
-                 now: Callable[[], datetime] = utc_now) -> None:
+                 now: Callable[[], datetime] = utc_now,
+                 engage_clock: ClockLike | None = None) -> None:
         if not recheck_delays or any(d <= 0 for d in recheck_delays):
             raise ValueError("recheck_delays needs at least one pause, each > 0")
         if settle_window < 0 or clock_margin < 0:
@@ -382,6 +401,7 @@ class Redeemer:
         self.clock_margin = clock_margin
         self._breaker = breaker
         self._now = now
+        self._engage_clock = engage_clock
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[RedeemOutcome[Any]], None]] = []
         self._checks: dict[str, asyncio.Task[None]] = {}  # offer id -> its background check
@@ -479,7 +499,7 @@ class Redeemer:
             await self.kinds[kind_of(offer)].send(offer.id)
         except asyncio.CancelledError:
             # Cancelled mid-POST: Engage may act on it. The row is checked like any other.
-            await self._record(row_id, _S.UNKNOWN, code="Cancelled")
+            await self._record(row_id, _S.UNKNOWN, code="Cancelled", note=self._clock_note())
             self._start_check(member.contact_id, offer, member.masked_card)
             raise
         except EngageError as err:
@@ -532,7 +552,8 @@ class Redeemer:
                                err: EngageError) -> RedeemOutcome[OfferT]:
         """No trustworthy answer: ``unknown``, then one re-read; the rest in the background."""
         log.warning("redeem: outcome unknown (%s); checking", _code(err))
-        await self._record(row_id, _S.UNKNOWN, code=_code(err))
+        note = self._clock_note()
+        await self._record(row_id, _S.UNKNOWN, code=_code(err), note=note)
         seen = await self._reread(member.contact_id, offer.id, kind_of(offer))
         settled = None
         if seen is not None:
@@ -540,6 +561,9 @@ class Redeemer:
                                          mine=True)
         if settled is not None:
             return replace(settled, error=err)
+        if note is None and (note := self._clock_note()) is not None:
+            # the re-read's answer was the first to show the clock off: it was, at the loss
+            await self._record(row_id, _S.UNKNOWN, code=_code(err), note=note)
         self._start_check(member.contact_id, offer, member.masked_card)
         return RedeemOutcome(OutcomeKind.CHECKING, offer, error=err, journal_id=row_id,
                              masked_card=member.masked_card, contact_id=member.contact_id)
@@ -618,6 +642,9 @@ class Redeemer:
         if seen.evidence is Evidence.USED_DATED:
             assert seen.redeemed_on is not None
             when = seen.redeemed_on
+            skew = self._clock_skew(rows)
+            if skew is not None:
+                return self._decide_off_clock(when, skew, rows, result)
             attempts = [Attempt(r.id, _started(r)) for r in rows]
             ours = owner(when, attempts, self.clock_margin, self.settle_window)
             if ours is None:
@@ -644,6 +671,52 @@ class Redeemer:
         return result(OutcomeKind.NOT_REDEEMED, latest, retry_allowed=True), [
             _Write(r.id, _S.VERIFIED_NOT_REDEEMED, "still active after the settle window")
             for r in rows]
+
+    def _clock_off(self) -> Offset | None:
+        """The measured offset (Engage − till) when it lies wholly beyond the margin; None when
+        the clocks may agree, or nobody knows (no watch, no ``Date`` lately)."""
+        found = self._engage_clock.offset() if self._engage_clock is not None else None
+        return found if found is not None and found.outside(self.clock_margin) else None
+
+    def _clock_note(self) -> str | None:
+        """The note for an attempt whose answer was lost while the till's clock is surely off
+        Engage's (None: as far as anyone knows, it isn't)."""
+        off = self._clock_off()
+        return None if off is None else f"{CLOCK_OFF} ({off.describe()}) when the answer was lost"
+
+    def _clock_skew(self, rows: Sequence[JournalRow]) -> tuple[str, Offset | None] | None:
+        """Why time can't settle these attempts, and the offset measured now if that is why;
+        None when it can. Either the clock watch shows the till's clock off Engage's by more
+        than the margin now, or it was when one of these attempts lost its answer (its note
+        says so: a clock set right since doesn't make that window comparable)."""
+        off = self._clock_off()
+        marked = next((r.note for r in rows if r.note and r.note.startswith(CLOCK_OFF)), None)
+        if marked is not None:  # its words stay (no rewrite, no push, at each re-check)
+            return marked.partition(";")[0], off
+        return (f"{CLOCK_OFF} ({off.describe()})", off) if off is not None else None
+
+    def _decide_off_clock(self, when: datetime, skew: tuple[str, Offset | None],
+                          rows: list[JournalRow], result: Callable[..., RedeemOutcome[OfferT]]
+                          ) -> tuple[RedeemOutcome[OfferT], list[_Write]]:
+        """Used, dated, and the clocks disagree: never "apply". Only one thing stays certain,
+        by the measured offset's *lower* bound (which no lag of Engage's ``Date`` can push
+        above the truth): a use before every attempt's window even on the clock reading most
+        in its favour is someone else's ("already used"). Anything else: check by hand."""
+        why, found = skew
+        first = min(_started(r) for r in rows)
+        if found is not None and \
+                when - timedelta(seconds=found.low) < first - timedelta(seconds=self.clock_margin):
+            return result(OutcomeKind.ALREADY_USED, rows[-1], redeemed_on=when), [
+                _Write(r.id, _S.VERIFIED_NOT_REDEEMED,
+                       f"used before this attempt, on {_day(when)} ({why}; before even so)")
+                for r in rows]
+        note = f"{why}; Engage shows it used on {_day(when)}: whose can't be told by time, " \
+               "check by hand"
+        writes = [_Write(r.id, _S.UNKNOWN, note) for r in rows
+                  if not (r.state is _S.UNKNOWN and r.note == note)]
+        if writes:  # news only: the idle re-check finds the same rows every few minutes
+            log.warning("redeem: %s; the attempt stays open for a person to check", why)
+        return result(OutcomeKind.USED_CHECK, rows[-1], redeemed_on=when, clock_off=True), writes
 
     # --- background checks ---------------------------------------------------------------
 

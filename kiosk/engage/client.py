@@ -31,6 +31,7 @@ import httpx
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 import kiosk
+from kiosk.engage.clock import ClockWatch, date_and_age
 from kiosk.engage.errors import (
     BadResponse,
     CertificateExpired,
@@ -216,7 +217,8 @@ class EngageClient:
                  verify: ssl.SSLContext | str | bool = True,
                  transport: httpx.AsyncBaseTransport | None = None,
                  get_retries: int = 2, keepalive_expiry: float = 300.0,
-                 proxy: str | None = None, promotion_redeem_api: str = "v2") -> None:
+                 proxy: str | None = None, promotion_redeem_api: str = "v2",
+                 clock: ClockWatch | None = None) -> None:
         if not api_key:
             raise ValueError("an Engage API key is required")
         if promotion_redeem_api not in PROMOTION_REDEEM_APIS:
@@ -224,6 +226,8 @@ class EngageClient:
         #: "v2": ``/api/v2/promotions/codes/{id}/redeem``; "v3":
         #: ``/api/v3/promotion-assignments/{id}/redeem`` (same body, same instance id).
         self.promotion_redeem_api = promotion_redeem_api
+        #: Engage's clock against this till's, from every answer's Date header
+        self.clock = clock if clock is not None else ClockWatch()
         install_log_redaction()
         self._base_url = base_url.rstrip("/")
         self._timeouts = timeouts or ClientTimeouts()
@@ -496,8 +500,10 @@ class EngageClient:
         except httpx.TransportError as exc:
             failure = exc
         else:
-            elapsed = (time.perf_counter() - start) * 1000
-            _log.info("%s %s %d %.0f ms", method, template, response.status_code, elapsed)
+            end = time.perf_counter()
+            self._observe_clock(response, start, end)
+            _log.info("%s %s %d %.0f ms", method, template, response.status_code,
+                      (end - start) * 1000)
             return response
         # Raised outside the except block so httpx's exception is not even the context.
         elapsed = (time.perf_counter() - start) * 1000
@@ -506,6 +512,14 @@ class EngageClient:
         why = f"{name} (TLS: {error.reason})" if isinstance(error, TlsError) else name
         _log.warning("%s %s failed after %.0f ms: %s", method, template, elapsed, why)
         raise error
+
+    def _observe_clock(self, response: httpx.Response, sent: float, received: float) -> None:
+        """Show the clock watch this answer's Date (a few µs; it must never cost an answer)."""
+        try:
+            date, age = date_and_age(response.headers.raw)
+            self.clock.observe(date, sent, received, age=age, status=response.status_code)
+        except Exception:  # a bug in the watch: the answer (a redeem's 200!) still counts
+            _log.exception("clock vs Engage: could not read an answer's Date")
 
     async def _exchange(self, method: str, path: str, **kw: Any) -> httpx.Response:
         """``httpx.AsyncClient.request`` out of reach of the caller's cancellation."""

@@ -12,8 +12,8 @@ What is recorded, and where:
 * the scanner's state - the same messages;
 * lookups and redemptions by outcome, with latency histograms - :class:`MeteredLookup` and
   :class:`MeteredRedeemer` around the services (the outcome and the time the UI waited);
-* the Engage circuit breaker's state and the journal's unsettled and unpushed rows - read when
-  the file is written (``kiosk_*`` gauges);
+* the Engage circuit breaker's state, the till's clock against Engage's and the journal's
+  unsettled and unpushed rows - read when the file is written (``kiosk_*`` gauges);
 * the build (version, Python).
 
 Labels come only from fixed lists (sources, outcomes, states): no card number, name, contact
@@ -61,6 +61,7 @@ DEFAULT_INTERVAL = 5.0
 SOURCES = ("serial", "wedge", "typed")
 SCANNER_STATES = ("keyboard", "off", "connecting", "connected", "disconnected", "other")
 BREAKER_STATES = ("closed", "open", "half-open")
+CLOCK_STATES = ("ok", "off", "unknown")
 #: Lookup outcomes by error type (the first match in the error's class hierarchy wins).
 _LOOKUP_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
     (engage_errors.CircuitOpen, "circuit_open"),
@@ -96,6 +97,7 @@ class _Gauges(Collector):
         self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
+        yield from self._clock()
         breaker = self.metrics.breaker_state
         if breaker is not None:
             state = _safe(breaker) or "closed"
@@ -116,6 +118,29 @@ class _Gauges(Collector):
                     "kiosk_journal_unpushed_rows", "Journal rows whose latest change the "
                     "fleet database hasn't confirmed (kiosk journal push)",
                     value=counts["unpushed"])
+
+    def _clock(self) -> Iterator[Metric]:
+        """The till's clock against Engage's (``ClockWatch``): its state, and the measured
+        offset's bounds while one is known."""
+        watch = self.metrics.engage_clock
+        if watch is None:
+            return
+        try:
+            state, found = str(watch.state), watch.offset()
+        except Exception:  # a metric must never take the kiosk down
+            log.exception("metrics: the clock watch failed")
+            return
+        yield StateSetMetricFamily(
+            "kiosk_engage_clock", "The till's clock against Engage's (the Date of its answers): "
+            "off = more than the attribution margin (fix the till's time sync)",
+            value={s: s == state for s in CLOCK_STATES})
+        if found is not None:
+            offset = GaugeMetricFamily(
+                "kiosk_engage_clock_offset_seconds", "Engage's clock minus the till's: the "
+                "measured interval's bounds (positive: the till is behind)", labels=["bound"])
+            offset.add_metric(["low"], found.low)
+            offset.add_metric(["high"], found.high)
+            yield offset
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -147,6 +172,8 @@ class KioskMetrics:
         self.registry = CollectorRegistry()
         self.journal_path = journal_path
         self.breaker_state = breaker_state
+        #: the Engage client's ``ClockWatch`` (set by ``build_services``; None: no clock series)
+        self.engage_clock: Any = None
         r = self.registry
         self.scans = Counter("kiosk_scans", "Card numbers read (scanned or typed), by source",
                              ["source"], registry=r)

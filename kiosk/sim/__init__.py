@@ -92,6 +92,12 @@ with its status kept and its JSON body cut in half). A fault with a wrong field 
 requests are served meanwhile, and the wait ends on its deadline (the server's loop keeps
 timers to the microsecond), not up to a millisecond or more after it as ``asyncio.sleep`` would.
 
+The clock: every answer carries a ``Date`` header taken when the answer starts (uvicorn's own,
+refreshed once a second, is turned off). ``SimState.clock_offset`` (seconds; ``kiosk sim
+--clock-offset``, ``GET|POST /sim/clock``) runs this Engage's clock ahead (or, negative, behind)
+the real time: its own ``redeemedOn`` stamps and the ``Date`` headers, for a till whose clock is
+off; ``SimState.date_header = False`` leaves the header out. ``reset()`` keeps both.
+
 The server: uvicorn (h11) on its own event loop in a daemon thread; keep-alive 600 s;
 TCP_NODELAY on every accepted socket (without it each call waits ~40 ms for a delayed ACK);
 no access log (it would print card numbers); ``start()`` returns once the socket listens
@@ -102,7 +108,8 @@ Simulator-only admin (same ``apikey`` header; not recorded, no faults, no rate l
 ``POST /sim/promotions/{id}/activate``, ``GET|POST|DELETE /sim/faults`` (body as
 ``Fault.to_wire``), ``GET|DELETE /sim/requests`` (key masked), ``POST /sim/reset`` (data, faults
 and request log), ``GET /sim/stats`` (``connectionsOpened``, ``requests``, ``contacts``),
-``GET /sim/demo-cards``, ``POST /sim/contacts``, ``POST /sim/contacts/{id}/offers``,
+``GET /sim/demo-cards``, ``GET|POST /sim/clock``, ``POST /sim/contacts``,
+``POST /sim/contacts/{id}/offers``,
 ``POST /sim/contacts/{id}/vouchers`` and ``POST /sim/contacts/{id}/points``.
 """
 

@@ -19,12 +19,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from email.utils import formatdate
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from kiosk.sim.delay import delay
 from kiosk.sim.faults import Fault, Faults, RecordedRequest, RequestLog
@@ -41,6 +42,8 @@ Handler = Callable[[Request, Any], Any]
 _NO_BODY = object()  # a handler's "200 with an empty body" (delete)
 _BAD_JSON = object()  # a request body that isn't JSON: handlers treat it as a wrong body
 _BODY_METHODS = ("POST", "PUT", "PATCH")
+#: Largest clock offset ``POST /sim/clock`` takes (seconds, either way): a year.
+MAX_CLOCK_OFFSET = 366 * 86400.0
 # Engage's answer to a body call without Content-Type: application/json (ASP.NET's default)
 _ASPNET_500 = {"Message": "An error has occurred."}
 
@@ -184,6 +187,7 @@ class EngageApp:
         self._stats = stats or (lambda: {})
         self._api = self._api_routes()
         self._admin = self._sim_routes()
+        self._date_second, self._date_value = -1, b""
 
     def __repr__(self) -> str:
         return f"EngageApp(rate_limit={self.limiter.rate})"
@@ -192,6 +196,7 @@ class EngageApp:
         if scope["type"] != "http":
             return  # no websockets; lifespan is off
         request = Request(scope, receive)
+        send = self._dated(send)
         try:
             response = await self._answer(request)
             await response(scope, receive, send)
@@ -207,6 +212,25 @@ class EngageApp:
             # if the response had already started there is nothing more to say
             with contextlib.suppress(Exception):
                 await json_response(body, 500)(scope, receive, send)
+
+    def _dated(self, send: Send) -> Send:
+        """``send`` that adds a ``Date`` header to the answer, on this Engage's clock
+        (``state.clock_offset``), taken when the answer starts (uvicorn's own is turned off: it
+        is refreshed once a second and knows nothing of the offset)."""
+        async def dated(message: Message) -> None:
+            if message["type"] == "http.response.start" and self.state.date_header:
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == b"date" for name, _ in headers):  # a fault's own
+                    message = {**message, "headers": [*headers, (b"date", self._date())]}
+            await send(message)
+        return dated
+
+    def _date(self) -> bytes:
+        """Now on this Engage's clock as an HTTP date (the same second's is reused)."""
+        second = math.floor(time.time() + self.state.clock_offset)
+        if second != self._date_second:
+            self._date_second, self._date_value = second, formatdate(second, usegmt=True).encode()
+        return self._date_value
 
     async def _answer(self, request: Request) -> Response:
         path = request.scope["path"]
@@ -424,6 +448,15 @@ class EngageApp:
             self.log.clear()
             return _NO_BODY
 
+        def set_clock(r: Request, body: Any) -> Any:
+            offset = _object(body, "the clock: {offset: seconds}").get("offset")
+            if not isinstance(offset, int | float) or isinstance(offset, bool) \
+                    or not math.isfinite(offset) or abs(offset) > MAX_CLOCK_OFFSET:
+                raise SimError(400, "BadRequest", "offset must be a number of seconds, at most "
+                               f"{MAX_CLOCK_OFFSET:g} either way")
+            s.clock_offset = float(offset)
+            return {"offset": s.clock_offset}
+
         def reset(r: Request, body: Any) -> Any:
             s.reset()
             self.faults.clear()
@@ -497,6 +530,8 @@ class EngageApp:
             a(lambda r, b: [x.to_wire() for x in self.log.all()], "GET", "/sim/requests"),
             a(clear_requests, "DELETE", "/sim/requests"),
             a(reset, "POST", "/sim/reset"),
+            a(lambda r, b: {"offset": s.clock_offset}, "GET", "/sim/clock"),
+            a(set_clock, "POST", "/sim/clock"),
             a(lambda r, b: {**self._stats(), "requests": len(self.log.all()),
                             "contacts": s.contact_count()}, "GET", "/sim/stats"),
             a(lambda r, b: [{"card": d.card, "firstName": d.first_name, "note": d.note}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import math
 import signal
 import threading
 from types import FrameType
 
 from kiosk.errors import UsageError
+from kiosk.sim.app import MAX_CLOCK_OFFSET
 from kiosk.sim.demo import DEMO_API_KEY, load_demo_data
 from kiosk.sim.rules import SimError
 from kiosk.sim.server import Simulator
@@ -30,6 +32,10 @@ def main(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError, TypeError, SimError) as exc:  # one line, not a trace
         raise UsageError(f"--data {args.data}: {exc}") from None
     rate = args.rate_limit if args.rate_limit and args.rate_limit > 0 else None
+    offset = getattr(args, "clock_offset", 0.0)
+    if not math.isfinite(offset) or abs(offset) > MAX_CLOCK_OFFSET:
+        raise UsageError(f"--clock-offset {offset:g}: at most {MAX_CLOCK_OFFSET:g} s either way")
+    state.clock_offset = offset
     sim = Simulator(state, api_key=args.api_key or DEMO_API_KEY, host=args.host,
                     port=args.port, rate_limit=rate)
     try:
@@ -66,11 +72,15 @@ def _print_banner(sim: Simulator, url: str, *, custom_key: bool, rate: float | N
     out.append("API key: " + ("(the one given with --api-key)" if custom_key
                               else sim.api_key) + "  (send it in the apikey header)")
     out.append("Rate limit: " + (f"{rate:g} requests/s per key" if rate else "off"))
+    if sim.state.clock_offset:
+        out.append(f"Clock: {abs(sim.state.clock_offset):g} s "
+                   f"{'ahead of' if sim.state.clock_offset > 0 else 'behind'} the real time "
+                   "(redeemedOn and the Date header)")
     cards = sim.state.demo_cards()
     if cards:
         out.append("Demo cards (look up with GET /api/v3/contacts/id?customKey=CARD):")
         width = max(len(c.first_name) for c in cards)
         out.extend(f"  {c.card}  {c.first_name:<{width}}  {c.note}" for c in cards)
     out.append("Admin: POST /sim/promotions/{id}/activate, GET|POST|DELETE /sim/faults, "
-               "GET /sim/requests, POST /sim/reset, GET /sim/stats")
+               "GET /sim/requests, POST /sim/reset, GET /sim/stats, GET|POST /sim/clock")
     print("\n".join(out), flush=True)

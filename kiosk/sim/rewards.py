@@ -83,9 +83,11 @@ class Rewards:
     id or raises the Engage error (400 InvalidContactId, 404 ContactNotFound)."""
 
     def __init__(self, lock: threading.RLock, clock: Callable[[], datetime],
-                 contact: Callable[[str], str], new_id: Callable[[], str]) -> None:
+                 contact: Callable[[str], str], new_id: Callable[[], str], *,
+                 stamp: Callable[[], datetime] | None = None) -> None:
         self._lock = lock
         self._clock = clock
+        self._stamp = stamp or clock  # redeemedOn: Engage's clock, which may be off (a test's)
         self._contact = contact
         self._new_id = new_id
         self.reactivation_limit = REACTIVATION_LIMIT
@@ -162,7 +164,7 @@ class Rewards:
                                "The reward voucher is already redeemed")
             if self._expired(v, self._clock()):
                 raise SimError(409, "RewardVoucherExpired", "The reward voucher has expired")
-            v.redeemed_on = self._clock()
+            v.redeemed_on = self._stamp()
             return self._wire(v)
 
     def reactivate(self, voucher_id: str) -> dict[str, Any]:

@@ -177,6 +177,7 @@ class Simulator:
             self.app, host=self.host, port=port, http=self._conns.protocol_class(), ws="none",
             lifespan="off", log_config=None, access_log=False,  # the access log shows card numbers
             timeout_keep_alive=600, proxy_headers=False, server_header=False,
+            date_header=False,  # the app's own: exact, and on Engage's clock (clock_offset)
         )
         self._server = _Server(config)
         self._thread = threading.Thread(target=self._serve, args=(sock,), daemon=True,

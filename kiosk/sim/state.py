@@ -113,6 +113,12 @@ class SimState:
     #: stamps ``redeemedOn``; None: to the millisecond (as Engage's .NET timestamps carry
     #: them), or ``clock`` when a test set its own
     redeem_clock: Callable[[], datetime] | None = field(default=None, repr=False)
+    #: seconds this Engage's clock runs ahead of the real time (negative: behind), for a till
+    #: whose clock disagrees: its own ``redeemedOn`` stamps (not ``redeem_clock``'s) and every
+    #: answer's ``Date`` header are shifted by it. Kept by ``reset()``, like the rate limit.
+    clock_offset: float = 0.0
+    #: False: answers carry no ``Date`` header (nothing for a till to measure its clock by)
+    date_header: bool = True
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
     _contacts: dict[str, _Contact] = field(default_factory=dict, init=False, repr=False)
     _templates: dict[str, _Template] = field(default_factory=dict, init=False, repr=False)
@@ -124,8 +130,13 @@ class SimState:
 
     def __post_init__(self) -> None:
         self.rewards = Rewards(self._lock, lambda: self.clock(),
-                               lambda cid: self._contact(cid).id, lambda: self._ids.new())
+                               lambda cid: self._contact(cid).id, lambda: self._ids.new(),
+                               stamp=lambda: self.skewed(self.clock()))
         self.reset()
+
+    def skewed(self, t: datetime) -> datetime:
+        """``t`` on this Engage's clock (shifted by :attr:`clock_offset`)."""
+        return t + timedelta(seconds=self.clock_offset) if self.clock_offset else t
 
     # --- seeding and inspection (Python API for tests, demo and benchmarks) -----------------
 
@@ -395,8 +406,11 @@ class SimState:
                 raise SimError(409, "PromotionAlreadyRedeemed", "The promotion is already redeemed")
             if inst.expires_on is not None and inst.expires_on < self.clock():
                 raise SimError(409, "PromotionExpired", "The promotion has expired")
-            stamp = self.redeem_clock or (_now_ms if self.clock is _now else self.clock)
-            inst.redeemed_on = stamp()
+            if self.redeem_clock is not None:
+                inst.redeemed_on = self.redeem_clock()
+            else:
+                now = _now_ms() if self.clock is _now else self.clock()
+                inst.redeemed_on = self.skewed(now)
             inst.redeemed_channel = channel
             self._redemptions.append(Redemption(inst.id, inst.redeemed_on, channel, client))
             return self._instance_wire(inst)

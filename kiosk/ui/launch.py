@@ -34,14 +34,16 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
                    demo_cards: Sequence[Any] = (), notices: Sequence[str] = (),
                    log_path: Path | None = None,
                    now: Callable[[], datetime] | None = None,
-                   metrics: Any = None) -> KioskServices:
+                   metrics: Any = None, engage_clock: Any = None) -> KioskServices:
     """The app's services around one Engage client and one journal (one breaker for both
     lookups and redeems, so the scan screen shows one Engage state). ``now`` decides which
     offers have expired (a fixed instant for pictures; default the real time). With
     ``metrics`` (a ``KioskMetrics``) the lookup and redeemer report to it. Both are built on
     first use, after the scan screen's first frame (``kiosk.redeem`` when the app reconciles
     the journal, ``kiosk.lookup`` when the warm-up imports it or a scan or ping needs it);
-    their settings were checked with the others."""
+    their settings were checked with the others. ``engage_clock`` is the client's
+    ``ClockWatch`` (default: the client's own, through :class:`ClientClock` for a deferred
+    one), for the redeemer, F9 and the metrics."""
     from functools import partial
 
     from kiosk.breaker import CircuitBreaker
@@ -49,6 +51,9 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
     from kiosk.ui.services import KioskServices
 
     i18n.set_language(settings.language)  # the notices below are for staff: in their language
+    if engage_clock is None:
+        engage_clock = ClientClock(client) if isinstance(client, DeferredClient) \
+            else getattr(client, "clock", None)
     breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
 
     def lookup_now() -> Any:
@@ -66,7 +71,8 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
         return Redeemer(client, journal, store=settings.store_name,
                         terminal=settings.terminal_name, breaker=breaker,
                         settle_window=settings.redeem_settle_window,
-                        recheck_delays=settings.redeem_recheck_delays)
+                        recheck_delays=settings.redeem_recheck_delays,
+                        engage_clock=engage_clock)
 
     redeemer = DeferredClient(redeemer_now)  # the client's stand-in serves the redeemer too
     factory = None
@@ -80,13 +86,35 @@ def build_services(settings: Settings, client: Any, journal: Any, *,
         from kiosk.fleet.metrics import MeteredLookup, MeteredRedeemer
 
         metrics.breaker_state = lambda: breaker.state
+        metrics.engage_clock = engage_clock
         app_lookup, app_redeemer = MeteredLookup(lookup, metrics), MeteredRedeemer(redeemer,
                                                                                    metrics)
     return KioskServices(lookup=app_lookup, redeemer=app_redeemer, journal=journal,
                          scanner_factory=factory, settings=settings, demo_cards=list(demo_cards),
                          pin_guard=pin_guard(settings),
                          notices=[*settings.warnings(), *notices], engage=client,
-                         log_path=log_path, metrics=metrics)
+                         log_path=log_path, metrics=metrics, engage_clock=engage_clock)
+
+
+class ClientClock:
+    """A deferred client's clock watch (``ClockWatch``) for the redeemer, F9 and the metrics
+    thread, without building the client (or importing the watch) before it is first used:
+    "unknown" until then, as a watch with no answer yet is."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _watch(self) -> Any:
+        return self._client.get().clock if self._client.built else None
+
+    @property
+    def state(self) -> str:
+        watch = self._watch()
+        return str(watch.state) if watch is not None else "unknown"
+
+    def offset(self) -> Any:
+        watch = self._watch()
+        return watch.offset() if watch is not None else None
 
 
 class DeferredLookup:
@@ -115,9 +143,10 @@ def pin_guard(settings: Settings, clock: Callable[[], float] = time.monotonic) -
                     clock=clock)
 
 
-def make_client(settings: Settings, *, verify: Any = None) -> Any:
+def make_client(settings: Settings, *, verify: Any = None, clock: Any = None) -> Any:
     """One Engage client per process, with the configured timeouts and TLS (``verify``: a
-    context already made from the settings, else made here)."""
+    context already made from the settings, else made here) and clock watch (``clock``: one
+    made before the client, else the client's own)."""
     from kiosk.engage.client import ClientTimeouts, EngageClient
 
     timeouts = ClientTimeouts(lookup_deadline=settings.engage_timeout,
@@ -126,7 +155,7 @@ def make_client(settings: Settings, *, verify: Any = None) -> Any:
         verify = _verify(settings)
     return EngageClient(settings.engage_url, settings.api_key(), timeouts=timeouts,
                         verify=verify, proxy=settings.engage_proxy,
-                        promotion_redeem_api=settings.promotion_redeem_api)
+                        promotion_redeem_api=settings.promotion_redeem_api, clock=clock)
 
 
 def _verify(settings: Settings) -> Any:

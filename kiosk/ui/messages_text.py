@@ -289,6 +289,12 @@ def for_outcome(outcome: RedeemOutcome[Benefit]) -> StaffMessage:
                 .format(when=_when(when)) if when else
                 _("Engage says this offer has already been used. Don't apply it."))
         return StaffMessage(_("Already used — don't apply"), body)
+    if kind is OutcomeKind.USED_CHECK and outcome.clock_off:
+        return StaffMessage(_("Used — check before applying"),
+                            _("Engage shows this offer as used, but this till's clock doesn't "
+                              "agree with Engage's, so the kiosk can't tell whether this attempt "
+                              "used it. Don't apply it unless the store manager confirms in "
+                              "Engage. Tell IT: the till's clock needs fixing."), "warning")
     if kind is OutcomeKind.USED_CHECK:
         return StaffMessage(_("Used — check before applying"),
                             _("Engage shows this offer as used but not when, so the kiosk can't "

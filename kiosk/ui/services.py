@@ -61,6 +61,13 @@ if TYPE_CHECKING:  # what the UI calls on each service: for the type checker onl
         def base_url(self) -> str: ...
         async def aclose(self) -> None: ...
 
+    class EngageClock(Protocol):
+        """The clock watch F9 reads (``kiosk.engage.clock.ClockWatch``)."""
+
+        @property
+        def state(self) -> str: ...
+        def offset(self) -> Any: ...
+
     class PinCheck(Protocol):
         """The staff PIN guard (``kiosk.staff_pin.PinGuard``)."""
 
@@ -164,3 +171,6 @@ class KioskServices:
     #: the till's wall clock for its day (F2's list, the "not confirmed" lines' today vs
     #: earlier): None is the system clock; tests pin it to an instant such as a summer-time night
     clock: Callable[[], datetime] | None = None
+    #: the till's clock against Engage's (``kiosk.engage.clock.ClockWatch``), for F9's row
+    #: (None: not measured, as for a client without one)
+    engage_clock: EngageClock | None = None

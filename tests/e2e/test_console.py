@@ -147,7 +147,7 @@ def test_console_attributes_and_characters(start: Callable[..., Terminal]) -> No
     term.keys("Down", "Enter")
     term.wait_for("Redeem this offer?")
     screens["confirm"] = styled(term)
-    term.press_until("Enter", "Redeemed. Apply at the till")
+    term.press_until("Enter", "Redeemed. Apply at the till", bottom="Continue")
     screens["result"] = styled(term)
     assert "█" in screens["result"]  # "20 %" in large type, drawn with the font's full block
     assert "OK Redeemed. Apply at the till" in SGR.sub("", screens["result"]).replace("\xa0", " ")

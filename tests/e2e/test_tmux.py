@@ -93,17 +93,19 @@ class Terminal:
             raise AssertionError(f"{exc}; the pane showed:\n{last[0]}") from None
         return last[0]
 
-    def press_until(self, key: str, *texts: str, every: float = 1.0, tries: int = 8) -> str:
-        """Press ``key`` until ``texts`` show: a screen that has just appeared ignores keys for
-        half a second (``KEY_GUARD``), as a person reading it first would never notice."""
+    def press_until(self, key: str, *texts: str, bottom: str = "", every: float = 1.0,
+                    tries: int = 8) -> str:
+        """Press ``key`` until ``texts`` show (and ``bottom`` on the last row, as for
+        :meth:`wait_for`): a screen that has just appeared ignores keys for half a second
+        (``KEY_GUARD``), as a person reading it first would never notice."""
         for _ in range(tries - 1):
             self.keys(key)
             try:
-                return self.wait_for(*texts, timeout=every)
+                return self.wait_for(*texts, bottom=bottom, timeout=every)
             except AssertionError:
                 continue
         self.keys(key)
-        return self.wait_for(*texts, timeout=every)
+        return self.wait_for(*texts, bottom=bottom, timeout=every)
 
 
 @pytest.fixture
@@ -155,7 +157,7 @@ def test_demo_visit_in_a_real_terminal(terminal: Terminal) -> None:
     assert "20 % på hela köpet" in confirm and "Give 20 % off" in confirm
     assert "Gäller ordinarie priser." in confirm
 
-    result = terminal.press_until("Enter", "Redeemed. Apply at the till")
+    result = terminal.press_until("Enter", "Redeemed. Apply at the till", bottom="Continue")
     assert "Give 20 % off" in result and "This visit, apply: 20 %" in result
     assert "Nothing to apply" not in result
 

@@ -24,6 +24,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 #: Never imported before the first frame (the deferred client keeps httpx away).
 NOT_BEFORE_FIRST_FRAME = {
     "kiosk.engage.models", "kiosk.engage.client", "httpx", "httpcore", "kiosk.visit",
+    "kiosk.engage.clock",  # the clock watch: with the client (launch.ClientClock until then)
     "kiosk.ui.screens.offers", "kiosk.ui.screens.confirm", "kiosk.ui.screens.result",
     "kiosk.ui.screens.chooser", "kiosk.ui.screens.pin", "kiosk.ui.screens.undo",
     "kiosk.ui.screens.recall", "kiosk.ui.screens.diagnostics",

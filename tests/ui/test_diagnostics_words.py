@@ -14,7 +14,12 @@ from kiosk import i18n
 from kiosk.i18n import _
 from kiosk.journal import JournalState
 from kiosk.ui import showcase
-from kiosk.ui.screens.diagnostics import ENGAGE_STATE_TEXT, JOURNAL_STATE_TEXT, state_text
+from kiosk.ui.screens.diagnostics import (
+    CLOCK_STATE_TEXT,
+    ENGAGE_STATE_TEXT,
+    JOURNAL_STATE_TEXT,
+    state_text,
+)
 
 
 async def _diagnostics(pilot: Pilot[Any]) -> str:
@@ -44,6 +49,9 @@ async def test_f9_states_in_the_staffs_words_with_it_names(language: str) -> Non
             text = await _diagnostics(pilot)
     rows = text.splitlines()
     assert any(state_text(ENGAGE_STATE_TEXT, "ok") in row for row in rows), text
+    # the till's clock against Engage's answers' Date (the simulator's is the real time)
+    assert any(_("Clock vs Engage") in row and state_text(CLOCK_STATE_TEXT, "ok") in row
+               for row in rows), text
     for state in JournalState:
         meaning = _(JOURNAL_STATE_TEXT[str(state)])
         count = re.compile(rf"^\s+(\d+)\s+{re.escape(meaning)}")

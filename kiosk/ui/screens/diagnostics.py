@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import ClassVar
+import math
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -33,6 +34,9 @@ from kiosk.ui.screens.base import KioskStatus
 from kiosk.ui.services import KioskServices
 from kiosk.ui.styles import SCREENS_CSS
 from kiosk.ui.widgets.footer import KioskFooter
+
+if TYPE_CHECKING:
+    from kiosk.ui.services import EngageClock
 
 log = logging.getLogger("kiosk.ui")
 
@@ -68,6 +72,12 @@ JOURNAL_STATE_TEXT = {
     "verified-redeemed": N_("redeemed (verified)"),
     "verified-not-redeemed": N_("not redeemed (verified)"),
 }
+#: The till's clock against Engage's (``kiosk.engage.clock.ClockState``).
+CLOCK_STATE_TEXT = {
+    "unknown": N_("not measured yet"),
+    "ok": N_("agrees"),
+    "off": N_("wrong: tell IT"),
+}
 #: A secret setting's value (``Settings.public_items``: never the secret itself).
 SECRET_TEXT = {"set": N_("set"), "not set": N_("not set")}
 
@@ -97,6 +107,26 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     for name, value in rows:
         table.add_row(Text(name), Text(sanitize(value, limit=120)))
     return table
+
+
+def clock_rows(watch: EngageClock | None) -> list[tuple[str, str]]:
+    """F9's "Clock vs Engage": the state (IT's name in brackets), then the measured offset in
+    whole seconds (the log and the metrics have the tenths)."""
+    state = str(watch.state) if watch is not None else "unknown"
+    rows = [(_("Clock vs Engage"), state_text(CLOCK_STATE_TEXT, state))]
+    found = watch.offset() if watch is not None else None
+    if found is not None:
+        low, high = round(found.low), round(found.high)
+        if found.low > 0:
+            text = _("the till is {low}–{high} s behind Engage")
+        elif found.high < 0:
+            low, high = -high, -low
+            text = _("the till is {low}–{high} s ahead of Engage")
+        else:
+            text = _("the till is within {high} s of Engage")
+            high = math.ceil(max(-found.low, found.high))
+        rows.append(("", text.format(low=format_number(low), high=format_number(high))))
+    return rows
 
 
 class DiagnosticsScreen(Screen[None]):
@@ -159,6 +189,7 @@ class DiagnosticsScreen(Screen[None]):
             (_("Engage state"), state_text(ENGAGE_STATE_TEXT, status.engage)),
             (_("Circuit breaker"), state_text(BREAKER_TEXT, status.breaker)),
             (_("Last round trip"), rtt),
+            *clock_rows(services.engage_clock),
             (_("Engage problem"), problem[0]),
             *(("", line) for line in problem[1:]),  # IT's reason as logged: its own row
             (_("Scanner port"), port or _("none (keyboard only)")),
