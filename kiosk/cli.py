@@ -1,4 +1,4 @@
-"""Command line: ``kiosk run | demo | sim | journal | scanners | pin``.
+"""Command line: ``kiosk run | demo | sim | journal | scanners | pin | check``.
 
 The subcommands and their options are a public interface (stores script against them).
 Each subcommand's work lives in ``kiosk.commands`` (or beside the part it starts: the UI, the
@@ -112,6 +112,17 @@ def _add_pin(sub: Subparsers) -> None:
     p.set_defaults(handler="kiosk.commands.pin:main")
 
 
+def _add_check(sub: Subparsers) -> None:
+    p = sub.add_parser("check", help="check this till's setup before it goes live (settings, "
+                                     "API key, Engage, scanner, journal, fleet database); "
+                                     "redeems nothing")
+    _add_config(p)
+    from kiosk.commands.check import add_arguments as check_arguments
+
+    check_arguments(p)
+    p.set_defaults(handler="kiosk.commands.check:main")
+
+
 #: Command lines parsed without argparse, each with the values argparse gives it: ``kiosk
 #: run`` alone is what a till's service starts, and importing argparse and building its parsers
 #: (a help formatter and gettext catalog look-ups per argument) was ~11 M instructions of that
@@ -129,7 +140,7 @@ HOLD_GC = frozenset({"kiosk.ui.launch:run"})
 #: Each subcommand's parser, in the order ``kiosk --help`` lists them.
 SUBCOMMANDS: dict[str, Callable[[Subparsers], None]] = {
     "run": _add_run, "demo": _add_demo, "sim": _add_sim, "journal": _add_journal,
-    "scanners": _add_scanners, "pin": _add_pin,
+    "scanners": _add_scanners, "pin": _add_pin, "check": _add_check,
 }
 
 

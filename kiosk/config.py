@@ -616,10 +616,13 @@ def _check_env() -> dict[str, str]:
     return found
 
 
-def load_settings(config_path: Path | None = None, *, require_engage: bool = True) -> Settings:
+def load_settings(config_path: Path | None = None, *, require_engage: bool = True,
+                  read_key_file: bool = True) -> Settings:
     """Read and check the settings; raise :class:`ConfigError` (one line) on any problem.
 
     ``require_engage=False`` (``kiosk demo``, ``kiosk journal``) skips the Engage URL and key.
+    ``read_key_file=False`` (``kiosk check``, which reports on the key file itself) leaves the
+    API key file unread until :meth:`Settings.api_key`, and its mode unchecked.
     """
     path, explicit = config_location(config_path)
     file_values = read_config_file(path, must_exist=explicit)
@@ -655,7 +658,7 @@ def load_settings(config_path: Path | None = None, *, require_engage: bool = Tru
         if not settings.has_api_key():
             raise ConfigError(f"{where('engage_api_key')}: not set (set it or "
                               f"{env_name('engage_api_key_file')})")
-    if settings.engage_api_key_file is not None:
+    if settings.engage_api_key_file is not None and read_key_file:
         settings.api_key()  # read it now: a bad key file must stop the start, not the first scan
         _warn_if_readable(settings, settings.engage_api_key_file,
                           N_("API key file {path} is readable by group or others (mode "

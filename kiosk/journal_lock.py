@@ -72,3 +72,22 @@ def take(journal: Path, *, wait: float = 0.0) -> OwnerLock:
     except BaseException:
         os.close(fd)
         raise
+
+
+def held(journal: Path) -> bool:
+    """Whether a running kiosk (or a ``kiosk journal resolve``) holds ``journal``'s owner lock.
+
+    A probe that creates nothing: no lock file means nobody holds it. It takes the lock for an
+    instant when it is free, which a kiosk starting at that moment waits out (``take(wait=)``).
+    """
+    try:
+        fd = os.open(lock_path(journal), os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the lock if the probe took it
+    return False

@@ -14,7 +14,8 @@ CORE = [
     "kiosk/engage", "kiosk/scanner", "kiosk/sim", "kiosk/journal.py", "kiosk/redeem.py",
     "kiosk/breaker.py", "kiosk/offers.py", "kiosk/lookup.py", "kiosk/config.py", "kiosk/logs.py",
     "kiosk/staff_pin.py", "kiosk/errors.py", "kiosk/text.py", "kiosk/commands/journal.py",
-    "kiosk/commands/pin.py", "kiosk/commands/scanners.py", "kiosk/attribution.py",
+    "kiosk/commands/pin.py", "kiosk/commands/scanners.py", "kiosk/commands/check",
+    "kiosk/attribution.py",
     "kiosk/rewards.py", "kiosk/visit.py",
 ]
 #: Modules of the kiosk package outside the core contract, each for a reason.

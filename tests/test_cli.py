@@ -19,7 +19,7 @@ CASES = [
     ["journal", "push", "--bogus"], ["journal", "resolve", "-h"],
     ["journal", "resolve", "3", "--applied", "--reason", "x"],
     ["journal", "resolve", "3", "--applied", "--not-applied"], ["scanners", "--all"],
-    ["pin", "--clear"], ["pin", "-h"],
+    ["pin", "--clear"], ["pin", "-h"], ["check", "--card", "123", "--json"], ["check", "-h"],
 ]
 
 
@@ -40,7 +40,7 @@ def test_one_subcommand_parses_as_the_whole_command_line(argv: list[str]) -> Non
 
 
 def test_the_whole_command_line_lists_every_subcommand() -> None:
-    assert set(SUBCOMMANDS) == {"run", "demo", "sim", "journal", "scanners", "pin"}
+    assert set(SUBCOMMANDS) == {"run", "demo", "sim", "journal", "scanners", "pin", "check"}
     help_text = build_parser().format_help()
     assert all(name in help_text for name in SUBCOMMANDS)
 

@@ -61,7 +61,9 @@ def classify(exc: BaseException) -> int:
     return EXIT_CONFIG if isinstance(exc, psycopg.ProgrammingError) else EXIT_TEMPFAIL
 
 
-def _why(exc: BaseException, dsn: FleetDsn) -> str:
+def why_failed(exc: BaseException, dsn: FleetDsn) -> str:
+    """A PostgreSQL failure in one line, without the password (what to do when the schema
+    is missing or old)."""
     state = getattr(exc, "sqlstate", None)
     if state in ("42P01", "42883", "42703"):  # no such table / function / column
         # The server's first line names what is missing; the rest quotes our SQL at IT.
@@ -111,7 +113,8 @@ def _init(dsn: FleetDsn, where: str) -> int:
         with connect(dsn.value, application_name="kiosk journal push --init") as conn:
             init_schema(conn)
     except psycopg.Error as exc:
-        print(f"kiosk: fleet schema in {where} not created: {_why(exc, dsn)}", file=sys.stderr)
+        print(f"kiosk: fleet schema in {where} not created: {why_failed(exc, dsn)}",
+              file=sys.stderr)
         return classify(exc)
     print(f"kiosk: fleet schema ready in {where} (tables kiosk_tills, kiosk_redemptions; "
           "views kiosk_store_day, kiosk_offer_totals, kiosk_needs_checking)")
@@ -139,7 +142,7 @@ def _push(dsn: FleetDsn, where: str, path: Path, *, store: str, terminal: str,
         print(f"kiosk: journal push failed: journal {path}: {exc}", file=sys.stderr)
         return EXIT_JOURNAL
     except psycopg.Error as exc:
-        print(f"kiosk: journal push to {where} failed: {_why(exc, dsn)}; {_left(journal)}",
+        print(f"kiosk: journal push to {where} failed: {why_failed(exc, dsn)}; {_left(journal)}",
               file=sys.stderr)
         return classify(exc)
     finally:

@@ -35,6 +35,7 @@ NOT_BEFORE_FIRST_FRAME = {
     "kiosk.offers", "kiosk.engage.codes",  # a member's offers: with the lookup
     "statistics",  # the wedge buffer's one median is computed in place
     "kiosk.commands.push",  # `kiosk run` builds only its own subcommand's parser
+    "kiosk.commands.check",  # `kiosk check` only: not even its parser in `kiosk run`
     "argparse",  # and with no options, none: `kiosk.cli.PARSED`
     "kiosk.engage.errors", "kiosk.ui.messages_text",  # at the first error or outcome shown
     "kiosk.ui.widgets.idle_warning",  # the idle countdown: with the first idle check
