@@ -95,6 +95,22 @@ def test_a_good_key_and_a_card_are_ok_and_nothing_but_reads_reaches_engage(
     assert engage.requests_to("GET", r"/api/v3/contacts/id")
 
 
+def test_the_tills_clock_is_compared_with_engages(
+        engage: Simulator, capsys: pytest.CaptureFixture[str]) -> None:
+    code, lines, _ = check(capsys)
+    assert code == 0
+    assert lines["clock"][0] == "ok" and "within the 1 s margin" in lines["clock"][1]
+    engage.state.clock_offset = 30  # Engage's clock half a minute ahead: the till's behind
+    code, lines, _ = check(capsys)
+    assert code == 1
+    status, detail = lines["clock"]
+    assert status == "fail" and "s behind Engage, more than the 1 s margin" in detail
+    assert "timedatectl set-ntp true" in detail
+    engage.state.date_header = False
+    code, lines, _ = check(capsys)
+    assert code == 0 and lines["clock"][0] == "skip" and "no Date header" in lines["clock"][1]
+
+
 def test_a_refused_key_fails_and_skips_the_card(
         engage: Simulator, till: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (till / "apikey").write_text("k-" + "0" * 30)
@@ -346,11 +362,11 @@ def test_the_real_command_prints_aligned_lines(engage: Simulator, till: Path) ->
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     names = [line.split()[0] for line in lines[:-1]]
-    assert names == ["settings", "api-key-file", "engage", "lookup-key", "card", "scanner",
-                     "journal", "fleet", "metrics"]
+    assert names == ["settings", "api-key-file", "engage", "lookup-key", "card", "clock",
+                     "scanner", "journal", "fleet", "metrics"]
     column = lines[0].index("ok")
     assert all(line[column:].split()[0] in ("ok", "warn", "skip", "FAIL") for line in lines[:-1])
-    assert lines[-1] == "6 ok, 0 warn, 3 skip, 0 FAIL: ready"
+    assert lines[-1] == "7 ok, 0 warn, 3 skip, 0 FAIL: ready"
     assert KEY not in done.stdout + done.stderr and CARD not in done.stdout
 
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from kiosk.engage.client import EngageClient
 
 
+#: The clock line when Engage gave no answer to compare with.
+_NO_CLOCK = Result("clock", SKIP, "no answer from Engage to compare the till's clock with")
+
+
 class _Unreachable(Exception):
     """The address can't be reached; the message says why in plain words."""
 
@@ -186,6 +190,7 @@ async def _engage(ctx: Context) -> list[Result]:
         results.append(Result("engage", FAIL, f"{url}: {exc}"))
         if ctx.card:
             results.append(Result("card", SKIP, "Engage can't be reached"))
+        results.append(_NO_CLOCK)
         return results
     client = _client(settings, max(0.5, timeout - (loop.time() - start)))
     try:
@@ -196,6 +201,7 @@ async def _engage(ctx: Context) -> list[Result]:
             results.append(Result("engage", FAIL, f"{url}: {_error_text(exc, timeout)}"))
             if ctx.card:
                 results.append(Result("card", SKIP, "Engage didn't answer the first call"))
+            results.append(_NO_CLOCK)
             return results
         via = (f" via {mask_url_credentials(settings.engage_proxy)}" if settings.engage_proxy
                else "")
@@ -203,9 +209,28 @@ async def _engage(ctx: Context) -> list[Result]:
                                             "the API key is accepted"))
         if ctx.card:
             results.append(await _card(client, settings, ctx.card, timeout))
+        results.append(_clock(client))
     finally:
         await client.aclose()
     return results
+
+
+def _clock(client: EngageClient) -> Result:
+    """The till's clock against Engage's, from the answers' ``Date`` headers so far
+    (:mod:`kiosk.engage.clock`). One answer bounds the difference to about two seconds, so
+    this catches a clock off by more than a few: what breaks a lost answer's check."""
+    watch = client.clock
+    found = watch.offset()
+    if found is None:
+        return Result("clock", SKIP, "Engage's answers carry no Date header: nothing to "
+                                     "compare the till's clock with")
+    if watch.off_by_more_than():
+        return Result("clock", FAIL, f"{found.describe()}, more than the {watch.margin:g} s "
+                                     "margin: a redemption whose answer is lost would be left "
+                                     "to IT; turn on time sync (timedatectl set-ntp true) "
+                                     "and check NTP reaches its servers")
+    return Result("clock", OK, f"agrees with Engage's within the {watch.margin:g} s margin "
+                               f"as far as the answers show ({found.describe()})")
 
 
 def check(ctx: Context, *, key_ok: bool) -> list[Result]:
@@ -215,6 +240,7 @@ def check(ctx: Context, *, key_ok: bool) -> list[Result]:
         results = [Result("engage", SKIP, "no usable API key to try (see api-key-file)")]
         if ctx.card:
             results.append(Result("card", SKIP, "no usable API key"))
+        results.append(_NO_CLOCK)
     else:
         results = asyncio.run(_engage(ctx))
     return [*results[:1], _lookup_key(ctx.settings), *results[1:]]
