@@ -30,6 +30,7 @@ from tests.ui.kiosk_pilot import (
     ANNA,
     Kiosk,
     Members,
+    redeem_and_leave,
     services_without_breaker,
     stopped_clock,
 )
@@ -133,16 +134,10 @@ async def test_f2_follows_the_kiosks_own_check(start_kiosk, members: Members, si
     again: F2's row turns "redeemed (verified)" without closing F2."""
     svc = services_without_breaker(engage, services, journal, settle_window=20.0)
     async with start_kiosk(services_=svc, journal_watch_every=3600.0) as k:  # events alone
-        await k.scan(ANNA)
-        sim.faults.add(Fault("commit_then_504", method="POST", path=r"/redeem$"))
-        sim.faults.add(Fault("status", method="GET", path=r"/promotions", status=503,
-                             times=None))
-        await k.pilot.press("enter")
-        await k.screen_is("ConfirmScreen")
-        await k.pilot.press("enter")
-        await k.wait_for(lambda: "Not confirmed yet" in k.text(), "not confirmed yet")
-        await k.pilot.press("escape")
-        await k.screen_is("ScanScreen")
+        await redeem_and_leave(k, ANNA, Fault("commit_then_504", method="POST",
+                                              path=r"/redeem$"),
+                               Fault("status", method="GET", path=r"/promotions", status=503,
+                                     times=None))
         await k.pilot.press("f2")
         await k.screen_is("RecallScreen")
         assert listed(k) == ["Autumn 20: not verified: check"]

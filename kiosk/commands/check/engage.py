@@ -187,22 +187,15 @@ async def _engage(ctx: Context) -> list[Result]:
         if not settings.engage_proxy:  # through a proxy the till may not reach Engage itself
             await _connect(host, port, start + timeout)
     except _Unreachable as exc:
-        results.append(Result("engage", FAIL, f"{url}: {exc}"))
-        if ctx.card:
-            results.append(Result("card", SKIP, "Engage can't be reached"))
-        results.append(_NO_CLOCK)
-        return results
+        return _failed(ctx, f"{url}: {exc}", "Engage can't be reached")
     client = _client(settings, max(0.5, timeout - (loop.time() - start)))
     try:
         try:
             async with asyncio.timeout(timeout + 0.5):
                 seconds = await client.ping()
         except Exception as exc:
-            results.append(Result("engage", FAIL, f"{url}: {_error_text(exc, timeout)}"))
-            if ctx.card:
-                results.append(Result("card", SKIP, "Engage didn't answer the first call"))
-            results.append(_NO_CLOCK)
-            return results
+            return _failed(ctx, f"{url}: {_error_text(exc, timeout)}",
+                           "Engage didn't answer the first call")
         via = (f" via {mask_url_credentials(settings.engage_proxy)}" if settings.engage_proxy
                else "")
         results.append(Result("engage", OK, f"{url}{via} answered in {seconds * 1000:.0f} ms; "
@@ -213,6 +206,14 @@ async def _engage(ctx: Context) -> list[Result]:
     finally:
         await client.aclose()
     return results
+
+
+def _failed(ctx: Context, why: str, card_why: str) -> list[Result]:
+    """The lines when Engage gave no answer: ``engage`` FAIL, the card and the clock skipped."""
+    results = [Result("engage", FAIL, why)]
+    if ctx.card:
+        results.append(Result("card", SKIP, card_why))
+    return [*results, _NO_CLOCK]
 
 
 def _clock(client: EngageClient) -> Result:
